@@ -1,0 +1,113 @@
+"""Linear-solve strategies for implicit and Rosenbrock solvers (engine-free configuration).
+
+A stiff step solves systems with ``W = I - h*gamma*J`` where ``J`` is the
+Jacobian of the right-hand side.  How ``J`` is obtained and ``W`` solved is a
+strategy object passed to the solver, e.g. ``ps.Rodas5P(linsolve=ps.GMRES())``:
+
+* :class:`DenseLU`: dense Jacobian by forward-mode AD, LU (small systems).
+* :class:`SparseLU`: sparsity detected (or given), the Jacobian built from a
+  few coloured forward-mode products, solved by a sparse direct method
+  (method-of-lines systems with thousands of states).
+* :class:`GMRES`: matrix-free Jacobian-vector products and restarted GMRES,
+  with a preconditioner.
+
+``"auto"`` picks :class:`DenseLU` for small systems and a sparse strategy for
+large ones; each engine maps these to its native solvers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError
+
+__all__ = ["LinearSolver", "DenseLU", "SparseLU", "GMRES", "resolve_linsolve"]
+
+
+@dataclasses.dataclass(frozen=True)
+class LinearSolver:
+    """Base of the linear-solve strategies (abstract)."""
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+
+@dataclasses.dataclass(frozen=True)
+class AutoLinsolve(LinearSolver):
+    """Dense for systems up to ``dense_max`` states, sparse beyond."""
+
+    dense_max: int = 256
+
+
+@dataclasses.dataclass(frozen=True)
+class DenseLU(LinearSolver):
+    """Dense Jacobian (forward-mode AD) and LU with partial pivoting."""
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SparseLU(LinearSolver):
+    """Sparse Jacobian from coloured forward-mode products and a sparse direct solve.
+
+    Args:
+        sparsity: ``(n, n)`` boolean pattern of the Jacobian (numpy or
+            scipy.sparse); ``None`` detects it from the model.
+    """
+
+    sparsity: Any = None
+
+    def __post_init__(self):
+        if self.sparsity is not None:
+            pat = self.sparsity
+            if hasattr(pat, "tocoo"):
+                shape = pat.shape
+            else:
+                shape = np.shape(pat)
+            if len(shape) != 2 or shape[0] != shape[1]:
+                raise InputError(
+                    f"must be a square (n, n) pattern, got shape {shape}.", argument="SparseLU.sparsity"
+                )
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class GMRES(LinearSolver):
+    """Matrix-free restarted GMRES with a preconditioner.
+
+    Args:
+        preconditioner: ``"auto"`` (a lagged sparse factorisation of ``W``),
+            ``"jacobi"``, ``"none"``, or a callable from the engine's API.
+        rtol: relative tolerance of the linear solve.
+        restart: Krylov subspace size before a restart.
+        maxiter: maximum number of restarts.
+    """
+
+    preconditioner: Any = "auto"
+    rtol: float = 1e-6
+    restart: int = 20
+    maxiter: int = 10
+
+    def __post_init__(self):
+        if not (0 < self.rtol < 1):
+            raise InputError(f"must be in (0, 1), got {self.rtol!r}.", argument="GMRES.rtol")
+        for f in ("restart", "maxiter"):
+            if int(getattr(self, f)) <= 0:
+                raise InputError(f"must be a positive integer.", argument=f"GMRES.{f}")
+
+
+def resolve_linsolve(value: Any) -> LinearSolver:
+    """A strategy object from an object or name (``"auto"``, ``"dense"``, ``"sparse"``, ``"gmres"``)."""
+    if isinstance(value, LinearSolver):
+        return value
+    if isinstance(value, str):
+        key = value.lower().replace("_", "").replace("-", "")
+        table = {"auto": AutoLinsolve, "dense": DenseLU, "denselu": DenseLU, "lu": DenseLU,
+                 "sparse": SparseLU, "sparselu": SparseLU, "gmres": GMRES, "krylov": GMRES}
+        if key in table:
+            return table[key]()
+    raise InputError(
+        f"unknown linear solver {value!r}; use 'auto', ps.DenseLU(), ps.SparseLU() or ps.GMRES().",
+        argument="linsolve",
+    )
