@@ -1,0 +1,56 @@
+"""pysciml: scientific machine learning from Python.
+
+Fit universal differential equations (known physics + neural networks) to
+time series and gridded xarray data, solve stiff systems with exact
+gradients, and read learned terms back as equations.  The embedded ``jax``
+engine is the default; the optional ``julia`` engine runs the same models
+through DifferentialEquations.jl.
+
+``import pysciml`` is cheap: it imports no engine (neither jax nor juliacall)
+and loads each part of the API on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (loaded on first attribute access)
+_EXPORTS = {
+    # errors and statuses
+    "PySciMLError": "errors", "InputError": "errors", "ModelError": "errors", "DataError": "errors",
+    "EngineUnavailableError": "errors", "EngineError": "errors", "SolverFailure": "errors",
+    "FileFormatError": "errors", "TraceError": "errors",
+    "Status": "status",
+    # model specification
+    "ODEModel": "model", "ParamView": "model", "Param": "params", "MLP": "networks",
+    # solvers and linear solvers
+    "Tsit5": "solvers", "Dopri5": "solvers", "Dopri8": "solvers", "Vern7": "solvers",
+    "Kvaerno5": "solvers", "KenCarp4": "solvers", "Rosenbrock23": "solvers", "Rodas4": "solvers",
+    "Rodas5P": "solvers", "FBDF": "solvers", "QNDF": "solvers", "Auto": "solvers",
+    "DenseLU": "linsolve", "SparseLU": "linsolve", "GMRES": "linsolve",
+    # solving
+    "solve": "solve", "sensitivity": "solve", "Solution": "solution",
+    # engines
+    "info": "info",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name):
+    try:
+        module = _EXPORTS[name]
+    except KeyError:
+        if name in {"errors", "status", "model", "params", "networks", "solvers", "linsolve",
+                    "solution", "engines", "states", "numerics", "grid", "data", "discovery"}:
+            return importlib.import_module(f"{__name__}.{name}")
+        raise AttributeError(f"module 'pysciml' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__
