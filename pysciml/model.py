@@ -63,6 +63,20 @@ class ParamView:
     def __contains__(self, name):
         return name in self._values or name in self._networks
 
+    @property
+    def values(self) -> dict:
+        """Parameter values by name (a copy)."""
+        return dict(self._values)
+
+    @property
+    def network_functions(self) -> dict:
+        """Network callables by name (a copy)."""
+        return dict(self._networks)
+
+    def replace(self, *, values: Mapping[str, Any] | None = None, networks: Mapping[str, Callable] | None = None):
+        """A new view with some values and/or networks replaced or added."""
+        return ParamView({**self._values, **(values or {})}, {**self._networks, **(networks or {})})
+
     def __repr__(self):
         return f"ParamView(params={sorted(self._values)}, networks={sorted(self._networks)})"
 

@@ -1,0 +1,1 @@
+"""Linear-solve strategies of the jax engine (implementations of pysciml.linsolve objects)."""

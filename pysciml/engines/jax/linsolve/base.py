@@ -1,0 +1,52 @@
+"""The interface between stiff steppers and linear-solve strategies (jax engine).
+
+A Rosenbrock (or other linearly implicit) step needs solutions of
+
+    W x = b,    W = I - c * J(t, y),    c = h * gamma,
+
+where ``J`` is the Jacobian of ``fun(t, y, args)`` with respect to the flat
+state ``y``.  A strategy decides how ``J`` is obtained (dense forward-mode AD,
+coloured sparse products, matrix-free JVPs) and how ``W`` is solved (LU,
+sparse direct, preconditioned Krylov).
+
+Contract (every strategy is an ``equinox.Module``; its fields are static
+configuration or constant arrays, so it can be closed over under ``jit``):
+
+* ``prepare(fun, t0, y0, args)`` runs *outside* ``jit`` with concrete example
+  values (sparsity detection, colouring, ...) and returns a ready strategy
+  (possibly ``self``).  It must not be called inside traced code.
+* ``factor(fun, t, y, args, c)`` runs inside traced code once per step and
+  returns a pytree ``state`` (factors, preconditioner, the JVP closure data).
+* ``solve(state, b)`` returns ``(x, ok)`` with ``ok`` a scalar bool: False when
+  the factorisation was singular or an iterative solve did not converge (the
+  stepper rejects the step and shrinks ``h``).
+* ``counts`` (class attribute) says what one ``factor`` call costs, for
+  ``sol.stats``: ``{"njev": 1, "nlu": 1}`` for a dense LU.
+
+Everything must be ``vmap``-able and differentiable (``jax.vjp`` through
+``factor`` + ``solve``), and must not use host callbacks (so compiled solves
+can be exported and cached).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import equinox as eqx
+
+__all__ = ["AbstractLinearSolver"]
+
+
+class AbstractLinearSolver(eqx.Module):
+    """Base of the jax engine's linear-solve strategies (see module doc)."""
+
+    counts: ClassVar[dict[str, int]] = {"njev": 1, "nlu": 1}
+
+    def prepare(self, fun, t0, y0, args) -> "AbstractLinearSolver":
+        return self
+
+    def factor(self, fun, t, y, args, c) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def solve(self, state, b) -> tuple[Any, Any]:  # pragma: no cover - interface
+        raise NotImplementedError
