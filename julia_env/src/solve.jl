@@ -1,0 +1,289 @@
+# Solving: pysciml solver names -> OrdinaryDiffEq algorithms, one solve, and a
+# batch of cells through EnsembleProblem with EnsembleThreads.
+
+"""
+    make_linsolve(name) -> LinearSolve algorithm or nothing
+
+"auto" -> `nothing` (the solver's default), "dense" -> `LUFactorization()`,
+"sparse" -> `KLUFactorization()` (with a sparse `jac_prototype`), "gmres" ->
+`KrylovJL_GMRES()` (matrix-free).
+"""
+function make_linsolve(name::AbstractString)
+    name == "auto" && return nothing
+    name == "dense" && return LUFactorization()
+    name == "sparse" && return KLUFactorization()
+    name == "gmres" && return KrylovJL_GMRES()
+    throw(ArgumentError("unknown linear solver \"$name\" (auto, dense, sparse, gmres)"))
+end
+
+_ls_kw(ls) = ls === nothing ? NamedTuple() : (linsolve = ls,)
+
+"""
+    make_alg(name, linsolve, stiff_hint) -> algorithm
+
+pysciml solver name (lower case) -> OrdinaryDiffEq algorithm: tsit5, dopri5 (DP5),
+dopri8 (DP8), vern7, rosenbrock23, rodas4, rodas5p, kencarp4, kvaerno5, fbdf, qndf,
+auto (`DefaultODEAlgorithm`, starting stiff when `stiff_hint == 1`).
+"""
+function make_alg(
+    name::AbstractString,
+    linsolve::AbstractString = "auto",
+    stiff_hint::Integer = -1,
+)
+    ls = _ls_kw(make_linsolve(linsolve))
+    name == "tsit5" && return Tsit5()
+    name == "dopri5" && return DP5()
+    name == "dopri8" && return DP8()
+    name == "vern7" && return Vern7()
+    name == "rosenbrock23" && return Rosenbrock23(; ls...)
+    name == "rodas4" && return Rodas4(; ls...)
+    name == "rodas5p" && return Rodas5P(; ls...)
+    name == "kencarp4" && return KenCarp4(; ls...)
+    name == "kvaerno5" && return Kvaerno5(; ls...)
+    name == "fbdf" && return FBDF(; ls...)
+    name == "qndf" && return QNDF(; ls...)
+    name == "auto" && return DefaultODEAlgorithm(; stiffalgfirst = stiff_hint == 1, ls...)
+    throw(ArgumentError("unknown solver \"$name\""))
+end
+
+"""
+    make_function(model, iip; sparsity = nothing) -> ODEFunction
+
+In-place (`iip = true`) or out-of-place right-hand side; `sparsity` is a tuple
+`(rows, cols)` of 1-based Jacobian nonzeros used as `jac_prototype`.
+"""
+function make_function(m::Model, iip::Bool; sparsity = nothing)
+    if sparsity !== nothing && !isempty(sparsity[1])
+        rows, cols = Vector{Int}(sparsity[1]), Vector{Int}(sparsity[2])
+        proto = sparse(rows, cols, ones(length(rows)), m.n_states, m.n_states)
+        return iip ?
+            ODEFunction{true}(m.f!; jac_prototype = proto) :
+            ODEFunction{false}(m.f; jac_prototype = proto)
+    end
+    return iip ? ODEFunction{true}(m.f!) : ODEFunction{false}(m.f)
+end
+
+_sparsity(rows, cols) = isempty(rows) ? nothing : (rows, cols)
+
+function _solve_kwargs(saveat, rtol, atol, dt, maxiters)
+    kw = (
+        saveat = saveat,
+        reltol = Float64(rtol),
+        abstol = Float64(atol),
+        maxiters = Int(maxiters),
+    )
+    return dt > 0 ? merge(kw, (dt = Float64(dt),)) : kw
+end
+
+# saved states as an (n_save, n_states) matrix, NaN rows after a failure
+function _saved_matrix(sol, n_save::Int, n_states::Int)
+    U = fill(NaN, n_save, n_states)
+    for (k, u) in enumerate(sol.u)
+        k > n_save && break
+        U[k, :] .= u
+    end
+    return U
+end
+
+"""
+    bridge_solve(handle, u0, theta, t0, t1, saveat, solver, linsolve, stiff_hint,
+                 rtol, atol, dt, maxiters, sparse_rows, sparse_cols)
+        -> (t, U, status, stats, t_end, alg)
+
+Solve one initial-value problem.
+
+Arguments: `u0` `(n_states,)`; `theta` the flat parameters; `saveat` increasing times
+in `[t0, t1]`; `solver` / `linsolve` names (see `make_alg`); `dt <= 0` lets the
+solver choose the first step; `sparse_rows/cols` 1-based Jacobian pattern or empty.
+
+Returns: save times `(n_save,)`, states `(n_save, n_states)` (NaN rows after a
+failure), the pysciml status code, counters in `STAT_NAMES` order, the last time
+reached and the algorithm's name.
+"""
+function bridge_solve(
+    handle::Integer,
+    u0,
+    theta,
+    t0::Real,
+    t1::Real,
+    saveat,
+    solver::AbstractString,
+    linsolve::AbstractString,
+    stiff_hint::Integer,
+    rtol::Real,
+    atol::Real,
+    dt::Real,
+    maxiters::Integer,
+    sparse_rows,
+    sparse_cols,
+)
+    m = get_model(handle)
+    return Logging.with_logger(Logging.NullLogger()) do
+        Base.invokelatest(
+            _solve_one,
+            m,
+            Vector{Float64}(u0),
+            Vector{Float64}(theta),
+            Float64(t0),
+            Float64(t1),
+            Vector{Float64}(saveat),
+            String(solver),
+            String(linsolve),
+            Int(stiff_hint),
+            Float64(rtol),
+            Float64(atol),
+            Float64(dt),
+            Int(maxiters),
+            _sparsity(sparse_rows, sparse_cols),
+        )
+    end
+end
+
+function _solve_one(
+    m::Model,
+    u0,
+    theta,
+    t0,
+    t1,
+    saveat,
+    solver,
+    linsolve,
+    stiff_hint,
+    rtol,
+    atol,
+    dt,
+    maxiters,
+    sparsity,
+)
+    _check_len(u0, m.n_states, "u0")
+    _check_len(theta, m.n_theta, "theta")
+    alg = make_alg(solver, linsolve, stiff_hint)
+    prob = ODEProblem(make_function(m, true; sparsity), u0, (t0, t1), to_params(m, theta))
+    sol = SciMLBase.solve(prob, alg; _solve_kwargs(saveat, rtol, atol, dt, maxiters)...)
+    U = _saved_matrix(sol, length(saveat), m.n_states)
+    t_end = isempty(sol.t) ? t0 : last(sol.t)
+    return (
+        copy(saveat),
+        U,
+        status_code(sol.retcode),
+        stats_vector(sol),
+        Float64(t_end),
+        string(nameof(typeof(alg))),
+    )
+end
+
+"""
+    bridge_solve_batch(handle, U0, THETA, t0, t1, saveat, solver, linsolve, stiff_hint,
+                       rtol, atol, dt, maxiters, sparse_rows, sparse_cols)
+        -> (U, status, stats, t_end)
+
+Solve one problem per cell in parallel (`EnsembleProblem` + `EnsembleThreads`; Julia
+threads come from `PYTHON_JULIACALL_THREADS`). `U0` is `(n_cells, n_states)`, `THETA`
+`(n_cells, n_theta)`. Returns states `(n_cells, n_save, n_states)`, statuses
+`(n_cells,)`, counters `(n_cells, 8)` and the last times reached `(n_cells,)`.
+"""
+function bridge_solve_batch(
+    handle::Integer,
+    U0,
+    THETA,
+    t0::Real,
+    t1::Real,
+    saveat,
+    solver::AbstractString,
+    linsolve::AbstractString,
+    stiff_hint::Integer,
+    rtol::Real,
+    atol::Real,
+    dt::Real,
+    maxiters::Integer,
+    sparse_rows,
+    sparse_cols,
+)
+    m = get_model(handle)
+    return Logging.with_logger(Logging.NullLogger()) do
+        Base.invokelatest(
+            _solve_batch,
+            m,
+            Matrix{Float64}(U0),
+            Matrix{Float64}(THETA),
+            Float64(t0),
+            Float64(t1),
+            Vector{Float64}(saveat),
+            String(solver),
+            String(linsolve),
+            Int(stiff_hint),
+            Float64(rtol),
+            Float64(atol),
+            Float64(dt),
+            Int(maxiters),
+            _sparsity(sparse_rows, sparse_cols),
+        )
+    end
+end
+
+function _solve_batch(
+    m::Model,
+    U0,
+    THETA,
+    t0,
+    t1,
+    saveat,
+    solver,
+    linsolve,
+    stiff_hint,
+    rtol,
+    atol,
+    dt,
+    maxiters,
+    sparsity,
+)
+    n = size(U0, 1)
+    size(U0, 2) == m.n_states ||
+        throw(DimensionMismatch("U0 must be (n_cells, $(m.n_states))"))
+    size(THETA) == (n, m.n_theta) ||
+        throw(DimensionMismatch("THETA must be ($n, $(m.n_theta))"))
+    alg = make_alg(solver, linsolve, stiff_hint)
+    n_save = length(saveat)
+    prob = ODEProblem(
+        make_function(m, true; sparsity),
+        U0[1, :],
+        (t0, t1),
+        to_params(m, THETA[1, :]),
+    )
+    prob_func = (prob, ctx) -> remake(
+        prob;
+        u0 = U0[ctx.sim_id, :],
+        p = to_params(m, THETA[ctx.sim_id, :]),
+    )
+    output_func = function (sol, ctx)
+        t_end = isempty(sol.t) ? t0 : Float64(last(sol.t))
+        return (
+            (
+                status_code(sol.retcode),
+                _saved_matrix(sol, n_save, m.n_states),
+                stats_vector(sol),
+                t_end,
+            ),
+            false,
+        )
+    end
+    ens = EnsembleProblem(prob; prob_func, output_func, safetycopy = false)
+    sim = SciMLBase.solve(
+        ens,
+        alg,
+        EnsembleThreads();
+        trajectories = n,
+        _solve_kwargs(saveat, rtol, atol, dt, maxiters)...,
+    )
+    U = Array{Float64}(undef, n, n_save, m.n_states)
+    status = zeros(Int, n)
+    stats = zeros(Int, n, length(STAT_NAMES))
+    t_end = zeros(n)
+    for (i, r) in enumerate(sim.u)
+        status[i] = r[1]
+        U[i, :, :] .= r[2]
+        stats[i, :] .= r[3]
+        t_end[i] = r[4]
+    end
+    return (U, status, stats, t_end)
+end
