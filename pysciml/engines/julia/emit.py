@@ -297,7 +297,7 @@ def _call_lines(call: Call, prog: Program) -> list[str]:
     if kind == "net":
         name = n.extra["name"]
         if n.extra["vector_input"]:
-            vec = f"v_{outs[0]}"
+            vec = n.extra["base"]
             lines = [f"{vec} = B.net_apply(K.nets.{name}, [{', '.join(a)}], p.nets.{name})"]
             lines += [f"{o} = {vec}[{i + 1}]" for i, o in enumerate(outs) if n.outputs[i] in prog.used
                       or _is_output(n.outputs[i], prog)]
@@ -330,7 +330,7 @@ def _call_lines(call: Call, prog: Program) -> list[str]:
     if kind == "divergence":
         return [f"{outs[0]} = B.divergence({a[0]}, {a[1]}, {g})"]
     if kind == "gradient":
-        vec = f"v_{outs[0]}"
+        vec = n.extra["base"]
         lines = [f"{vec} = B.gradient({a[0]}, {g})"]
         lines += [f"{o} = {vec}[{i + 1}]" for i, o in enumerate(outs)
                   if n.outputs[i] in prog.used or _is_output(n.outputs[i], prog)]
@@ -377,7 +377,7 @@ def julia_source(prog: Program, *, name: str = "model") -> str:
             inplace.append(f"du[{out.offset + 1}] = {_jl(expr, ())}")
             oop.append(f"[{_jl(expr, ())}]")
             continue
-        dname = f"du_{out.offset + 1}"
+        dname = f"du{out.offset + 1}"
         inplace.append(f"{dname} = {_view('du', out.offset, out.size, out.target_shape)}")
         inplace.append(f"{dname} .= {_jl(expr, eshape)}")
         if eshape == out.target_shape:

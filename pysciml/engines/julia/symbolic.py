@@ -173,15 +173,20 @@ class Recorder:
         self.grids.append(grid)
         return len(self.grids) - 1
 
-    def node(self, kind, args, arg_shapes, shapes, extra=None, prefix="op"):
-        """Record an opaque operation; returns its output symbols (one per shape)."""
+    def node(self, kind, args, arg_shapes, shapes, extra=None, prefix="op", indexed=False):
+        """Record an opaque operation; returns its output symbols (one per shape).
+
+        Outputs are named ``<prefix><k>`` (one output) or ``<prefix><k>_<i>`` (several, or
+        ``indexed``); ``extra["base"]`` is ``<prefix><k>``, free for the emitter to use.
+        """
         self._count += 1
-        k = self._count
-        if len(shapes) == 1:
-            outs = (self.symbol(f"{prefix}{k}", shapes[0]),)
+        base = f"{prefix}{self._count}"
+        if len(shapes) == 1 and not indexed:
+            outs = (self.symbol(base, shapes[0]),)
         else:
-            outs = tuple(self.symbol(f"{prefix}{k}_{i + 1}", s) for i, s in enumerate(shapes))
-        self.nodes.append(Node(kind, tuple(args), tuple(arg_shapes), outs, tuple(shapes), dict(extra or {})))
+            outs = tuple(self.symbol(f"{base}_{i + 1}", s) for i, s in enumerate(shapes))
+        extra = dict(extra or {}, base=base)
+        self.nodes.append(Node(kind, tuple(args), tuple(arg_shapes), outs, tuple(shapes), extra))
         return outs
 
 

@@ -349,7 +349,7 @@ def _network(name, mlp, rec: Recorder, m: SymbolicMath):
                                      f"{len(items)}.", argument=f"networks.{name}")
                 exprs = [as_sym(v, rec) for v in items]
                 outs = rec.node("net", exprs, [()] * len(exprs), [()] * mlp.n_out,
-                                {"name": name, "vector_input": True}, prefix=f"nn_{name}_")
+                                {"name": name, "vector_input": True}, prefix=f"{name}_", indexed=True)
                 return np.array(outs, dtype=object)
             x = m.stack(items, axis=-1)
         elif isinstance(x, sympy.Basic):
@@ -365,7 +365,7 @@ def _network(name, mlp, rec: Recorder, m: SymbolicMath):
                              f"shape {x.shape}.", argument=f"networks.{name}")
         shape = x.shape[:-1] + (mlp.n_out,)
         (out,) = rec.node("net", [x.expr], [x.shape], [shape], {"name": name, "vector_input": False},
-                          prefix=f"nn_{name}_")
+                          prefix=f"{name}_")
         return SymArray(out, shape, rec)
 
     return call

@@ -1,0 +1,300 @@
+"""The Julia engine: pysciml requests in, numpy results out, Julia doing the work.
+
+A model is traced once with sympy (:mod:`.trace`), emitted as Julia source
+(:mod:`.emit`) and compiled by PySciMLBridge; then every solve, batch, gradient
+or fit is one bridge call (:mod:`.bridge`) with plain arrays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ...errors import EngineError, InputError
+from ..base import Engine, RawSolution, SolveRequest
+from . import mapping
+from .bridge import JuliaBridge, availability, find_julia, julia_env_path, to_numpy
+
+__all__ = ["JuliaEngine", "LossGrad", "FitResult"]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class LossGrad:
+    """Loss and gradients from :meth:`JuliaEngine.loss_and_grad`.
+
+    Attributes:
+        loss: the loss (``inf`` if a solve failed).
+        grad_params: gradient by physics parameter name (each in the parameter's shape).
+        grad_networks: gradient by network name (flat, pysciml layout).
+        grad_u0: gradient with respect to the initial states, ``(n_traj, n_states)``.
+        status: each trajectory's solve status, ``(n_traj,)``.
+    """
+
+    loss: float
+    grad_params: dict
+    grad_networks: dict
+    grad_u0: np.ndarray
+    status: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class FitResult:
+    """Result of :meth:`JuliaEngine.fit`.
+
+    Attributes:
+        params, network_params: the best parameters seen (natural, bounded values).
+        u0: initial states ``(n_traj, n_states)`` (fitted when ``fit_u0``).
+        history: loss of every optimisation step; ``stage``: which optimiser ran it (1-based).
+        status: a :class:`pysciml.Status` code; ``message``: what happened.
+    """
+
+    params: dict
+    network_params: dict
+    u0: np.ndarray
+    history: np.ndarray
+    stage: np.ndarray
+    status: int
+    message: str
+
+
+def _f64(x, shape=None, *, argument: str):
+    try:
+        a = np.ascontiguousarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"must be numeric, got {type(x).__name__}.", argument=argument) from None
+    if shape is not None and a.shape != tuple(shape):
+        raise InputError(f"has shape {a.shape}, expected {tuple(shape)}.", argument=argument)
+    return a
+
+
+class JuliaEngine(Engine):
+    """OrdinaryDiffEq / SciMLSensitivity / Optimization.jl through juliacall.
+
+    Args:
+        bridge: a :class:`~.bridge.JuliaBridge`; by default the real one (Julia starts
+            on the first call that needs it).
+    """
+
+    name = "julia"
+
+    def __init__(self, bridge: JuliaBridge | None = None):
+        self._bridge = bridge if bridge is not None else JuliaBridge()
+
+    # -- protocol ----------------------------------------------------------------------------
+    @classmethod
+    def availability(cls) -> tuple[bool, str]:
+        return availability()
+
+    def info(self) -> dict[str, Any]:
+        """Paths, settings and (if Julia is running) versions; never starts Julia."""
+        ok, reason = availability()
+        out = {
+            "engine": "julia",
+            "available": ok,
+            "note": reason,
+            "julia_executable": find_julia(),
+            "bridge_package": str(julia_env_path()),
+            "threads": os.environ.get("PYTHON_JULIACALL_THREADS", "auto (on start)"),
+            "sysimage": os.environ.get("PYTHON_JULIACALL_SYSIMAGE"),
+            "started": self._bridge.started,
+        }
+        try:
+            from juliapkg.state import STATE
+
+            out["project"] = STATE.get("project")
+            out["depot"] = STATE.get("depot")
+        except Exception:  # noqa: BLE001 - juliapkg not installed
+            pass
+        if self._bridge.started:
+            out.update(self._bridge.info())
+        return out
+
+    def compile(self, model) -> int:
+        """Trace and compile ``model`` now (otherwise done by the first call)."""
+        return self._bridge.compile(model)
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _theta(self, model, params, network_params):
+        values = model.resolve_params(params)
+        nets = dict(model.init_networks())
+        nets.update(dict(network_params or {}))
+        return mapping.flat_theta(model, values, nets)
+
+    def rhs(self, model, u, t: float = 0.0, params=None, network_params=None) -> tuple[np.ndarray, np.ndarray]:
+        """The compiled right-hand side at ``(u, t)``: ``(in-place, out-of-place)`` results."""
+        h = self._bridge.compile(model)
+        u = _f64(u, (model.n_states,), argument="u")
+        du1, du2 = self._bridge.call("bridge_rhs", h, u, self._theta(model, params, network_params), float(t))
+        return to_numpy(du1), to_numpy(du2)
+
+    @staticmethod
+    def _stats(stats_row, alg: str, t_end) -> dict:
+        out = {k: int(v) for k, v in zip(mapping.STAT_NAMES, np.asarray(stats_row).reshape(-1))}
+        out["solver"] = alg
+        out["t_end"] = t_end
+        return out
+
+    # -- solving ------------------------------------------------------------------------------
+    def solve(self, request: SolveRequest) -> RawSolution:
+        """One initial-value problem (see :class:`~pysciml.engines.base.SolveRequest`)."""
+        model = request.model
+        h = self._bridge.compile(model)
+        name, ls, stiff, rows, cols = mapping.solver_args(request.solver, model)
+        theta = mapping.flat_theta(model, request.params, request.network_params)
+        saveat = _f64(request.saveat, argument="saveat").reshape(-1)
+        u0 = _f64(request.u0, (model.n_states,), argument="u0")
+        t, U, status, stats, t_end, alg = self._bridge.call(
+            "bridge_solve", h, u0, theta, float(request.t0), float(request.t1), saveat, name, ls, stiff,
+            float(request.rtol), float(request.atol), float(request.dt0 or 0.0), int(request.max_steps),
+            rows, cols)
+        return RawSolution(t=to_numpy(t), u=to_numpy(U).reshape(saveat.size, model.n_states),
+                           status=int(status), stats=self._stats(stats, str(alg), float(t_end)))
+
+    def solve_batch(self, request: SolveRequest, *, u0=None, params: Mapping[str, Any] | None = None,
+                    network_params: Mapping[str, Any] | None = None) -> RawSolution:
+        """Many cells at once (EnsembleProblem with threads).
+
+        Args:
+            request: the shared problem (times, solver, tolerances, defaults).
+            u0: per-cell initial states ``(n_cells, n_states)``, or ``None`` for ``request.u0``.
+            params: per-cell physics parameters ``{name: (n_cells, *shape)}``; others are shared.
+            network_params: per-cell network weights ``{name: (n_cells, n_weights)}``.
+        Returns:
+            ``u`` ``(n_cells, n_save, n_states)``, ``status`` ``(n_cells,)``, and ``stats`` whose
+            counters are ``(n_cells,)`` arrays.
+        """
+        model = request.model
+        params, network_params = dict(params or {}), dict(network_params or {})
+        n_cells = None
+        for k, v in [("u0", u0)] + [(f"params.{k}", v) for k, v in params.items()] + \
+                [(f"network_params.{k}", v) for k, v in network_params.items()]:
+            if v is not None:
+                n = np.shape(v)[0] if np.ndim(v) else None
+                if n is None or (n_cells is not None and n != n_cells):
+                    raise InputError(f"needs a leading cell axis of the same length as the others, "
+                                     f"got shape {np.shape(v)}.", argument=k)
+                n_cells = n
+        if n_cells is None:
+            raise InputError("give per-cell values (u0, params or network_params with a leading cell axis).",
+                             argument="u0")
+        base = mapping.flat_theta(model, request.params, request.network_params)
+        THETA = np.repeat(base[None, :], n_cells, axis=0)
+        k = 0
+        for name, spec in model.param_specs.items():
+            if name in params:
+                v = _f64(params[name], argument=f"params.{name}")
+                THETA[:, k:k + spec.size] = np.broadcast_to(v.reshape((n_cells,) + v.shape[1:]),
+                                                            (n_cells,) + spec.shape).reshape(n_cells, -1)
+            k += spec.size
+        for name, net in model.networks.items():
+            if name in network_params:
+                THETA[:, k:k + net.n_params] = _f64(network_params[name], (n_cells, net.n_params),
+                                                    argument=f"network_params.{name}")
+            k += net.n_params
+        unknown = set(params) - set(model.param_specs)
+        if unknown:
+            raise InputError(f"unknown parameters {sorted(unknown)}.", argument="params")
+        U0 = (np.repeat(_f64(request.u0, (model.n_states,), argument="u0")[None], n_cells, axis=0)
+              if u0 is None else _f64(u0, (n_cells, model.n_states), argument="u0"))
+        h = self._bridge.compile(model)
+        name, ls, stiff, rows, cols = mapping.solver_args(request.solver, model)
+        saveat = _f64(request.saveat, argument="saveat").reshape(-1)
+        U, status, stats, t_end = self._bridge.call(
+            "bridge_solve_batch", h, np.ascontiguousarray(U0), np.ascontiguousarray(THETA),
+            float(request.t0), float(request.t1), saveat, name, ls, stiff, float(request.rtol),
+            float(request.atol), float(request.dt0 or 0.0), int(request.max_steps), rows, cols)
+        stats = to_numpy(stats, np.int64).reshape(n_cells, len(mapping.STAT_NAMES))
+        out_stats = {k: stats[:, i] for i, k in enumerate(mapping.STAT_NAMES)}
+        out_stats["solver"] = name
+        out_stats["t_end"] = to_numpy(t_end).reshape(n_cells)
+        return RawSolution(t=saveat.copy(), u=to_numpy(U).reshape(n_cells, saveat.size, model.n_states),
+                           status=to_numpy(status, np.int64).reshape(n_cells), stats=out_stats)
+
+    # -- fitting ------------------------------------------------------------------------------
+    def _data(self, model, u0, t0, ts, ys, mask, scale):
+        ts = _f64(ts, argument="ts")
+        if ts.ndim != 2:
+            raise InputError(f"must be (n_traj, L), got shape {ts.shape}.", argument="ts")
+        n_traj, L = ts.shape
+        n = model.n_states
+        ys = _f64(ys, (n_traj, L, n), argument="ys")
+        mask = np.asarray(mask)
+        if mask.shape != (n_traj, L, n):
+            raise InputError(f"has shape {mask.shape}, expected {(n_traj, L, n)}.", argument="mask")
+        mask = np.ascontiguousarray(mask, dtype=bool)
+        scale = _f64(scale, (n,), argument="scale")
+        if np.any(scale <= 0):
+            raise InputError("must be positive (one scale per state).", argument="scale")
+        u0 = _f64(u0, argument="u0").reshape(n_traj, n) if np.size(u0) == n_traj * n else None
+        if u0 is None:
+            raise InputError(f"must have shape (n_traj, n_states) = {(n_traj, n)}.", argument="u0")
+        t0 = _f64(np.broadcast_to(np.asarray(t0, dtype=np.float64), (n_traj,)), argument="t0")
+        return np.ascontiguousarray(u0), np.ascontiguousarray(t0), ts, ys, mask, scale
+
+    def loss_and_grad(self, model, *, params=None, network_params=None, u0, t0, ts, ys, mask, scale,
+                      l2: float = 0.0, solver="auto", adjoint=None, rtol: float = 1e-6, atol: float = 1e-8,
+                      max_steps: int = 100_000) -> LossGrad:
+        """The fitting loss and its exact gradient (SciMLSensitivity adjoint).
+
+        loss = sum(mask * ((u(ts) - ys) / scale)^2) / sum(mask) + l2 * sum(network weights^2).
+
+        Args:
+            model: the model.
+            params, network_params: parameter values (defaults / initial networks otherwise).
+            u0: initial states ``(n_traj, n_states)`` at times ``t0`` (scalar or ``(n_traj,)``).
+            ts: observation times ``(n_traj, L)``, padded; rows with no observation are ignored.
+            ys: observations ``(n_traj, L, n_states)`` (NaN where missing).
+            mask: ``(n_traj, L, n_states)`` True where observed.
+            scale: per-state scale ``(n_states,)``.
+            l2: weight of the network-weight penalty.
+            solver, adjoint: solver object or name; adjoint object or name (see :mod:`.mapping`).
+        """
+        h = self._bridge.compile(model)
+        U0, T0, ts, ys, mask, scale = self._data(model, u0, t0, ts, ys, mask, scale)
+        theta = self._theta(model, params, network_params)
+        name, ls, stiff, rows, cols = mapping.solver_args(solver, model)
+        kind, vjp = mapping.adjoint_args(adjoint)
+        loss, g, gu, status = self._bridge.call(
+            "bridge_loss_and_grad", h, theta, U0, T0, ts, ys, mask, scale, float(l2), name, ls, stiff,
+            kind, vjp, float(rtol), float(atol), int(max_steps), rows, cols)
+        gp, gn = mapping.split_theta(model, to_numpy(g).reshape(theta.size))
+        return LossGrad(float(loss), gp, gn, to_numpy(gu).reshape(U0.shape),
+                        to_numpy(status, np.int64).reshape(U0.shape[0]))
+
+    def fit(self, model, *, params=None, network_params=None, u0, t0, ts, ys, mask, scale, l2: float = 0.0,
+            optimizers=None, fit_u0: bool = False, fixed=(), solver="auto", adjoint=None, rtol: float = 1e-6,
+            atol: float = 1e-8, max_steps: int = 100_000, callback=None, report_every: float = 0.2) -> FitResult:
+        """Fit parameters (and optionally initial states) with Adam then L-BFGS in Julia.
+
+        Args beyond :meth:`loss_and_grad`:
+            optimizers: e.g. ``[ps.Adam(1e-2, steps=500), ps.LBFGS(steps=200)]`` or tuples
+                ``("adam", lr, steps)``; default Adam(1e-2, 500) then L-BFGS(200).
+            fit_u0: also fit the initial states.
+            fixed: names of parameters or networks kept at their values.
+            callback: ``callback(step, loss, stage) -> bool`` called at most every
+                ``report_every`` seconds; return True to stop (the best result is kept).
+        """
+        h = self._bridge.compile(model)
+        U0, T0, ts, ys, mask, scale = self._data(model, u0, t0, ts, ys, mask, scale)
+        theta = self._theta(model, params, network_params)
+        kind, lo, hi, free = mapping.bound_arrays(model, fixed)
+        unknown = set(fixed) - set(model.param_specs) - set(model.networks)
+        if unknown:
+            raise InputError(f"names unknown parameters/networks {sorted(unknown)}.", argument="fixed")
+        stages = mapping.optimizer_stages(optimizers)
+        name, ls, stiff, rows, cols = mapping.solver_args(solver, model)
+        akind, vjp = mapping.adjoint_args(adjoint)
+        report = self._bridge.report_function(callback)
+        th, U, hist, stage, status, msg = self._bridge.call(
+            "bridge_fit", h, theta, U0, T0, ts, ys, mask, scale, float(l2), kind, lo, hi, free, bool(fit_u0),
+            stages, name, ls, stiff, akind, vjp, float(rtol), float(atol), int(max_steps), rows, cols, report,
+            float(report_every))
+        gp, gn = mapping.split_theta(model, to_numpy(th).reshape(theta.size))
+        if not isinstance(msg, str):
+            raise EngineError(f"unexpected reply from Julia: {msg!r}", argument="engine")
+        return FitResult(gp, gn, to_numpy(U).reshape(U0.shape), to_numpy(hist).reshape(-1),
+                         to_numpy(stage, np.int64).reshape(-1), int(status), msg)

@@ -1,0 +1,312 @@
+"""The Python half of the Julia engine against a fake bridge (no Julia).
+
+The fake (tests/fake_julia_bridge.py) checks the types and shapes of every
+argument as the Julia methods would and returns values by documented rules,
+so these tests check what the engine sends and how it unpacks the replies.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import pysciml as ps
+from pysciml.engines.base import SolveRequest
+from pysciml.engines.julia import mapping
+from pysciml.engines.julia.bridge import JuliaBridge
+from pysciml.engines.julia.engine import JuliaEngine
+from pysciml.errors import EngineError, InputError, TraceError
+
+from fake_julia_bridge import FakeJulia
+from julia_models import example_models, lv_ude, rober
+
+MODELS, GRID_REASON = example_models()
+
+
+@pytest.fixture
+def fake():
+    return FakeJulia()
+
+
+@pytest.fixture
+def engine(fake):
+    return JuliaEngine(bridge=JuliaBridge(backend=fake))
+
+
+def _rober():
+    return ps.ODEModel(rober, ["y1", "y2", "y3"], {"k1": 0.04, "k2": 3e7, "k3": 1e4})
+
+
+def _request(model, solver=ps.Rodas5P(), saveat=(0.0, 1.0, 10.0), **kw):
+    return SolveRequest(model=model, u0=np.array([1.0, 0.0, 0.0])[: model.n_states] if model.n_states == 3
+                        else np.ones(model.n_states), params=model.default_params(),
+                        network_params=model.init_networks(), t0=0.0, t1=float(saveat[-1]),
+                        saveat=np.array(saveat), solver=solver, **kw)
+
+
+def test_solve_sends_flat_parameters_and_unpacks(engine, fake):
+    model = _rober()
+    sol = engine.solve(_request(model))
+    sent = [c for c in fake.calls if c[0] == "bridge_solve"][-1][1]
+    np.testing.assert_array_equal(sent["theta"], [0.04, 3e7, 1e4])
+    assert sent["solver"] == "rodas5p" and sent["linsolve"] == "auto" and sent["stiff_hint"] == -1
+    assert sol.u.shape == (3, 3) and sol.status == ps.Status.SUCCESS
+    np.testing.assert_allclose(sol.u[:, 0], np.exp(-np.array([0.0, 1.0, 10.0])))
+    assert [sol.stats[k] for k in mapping.STAT_NAMES] == list(range(1, 9))
+    assert sol.stats["solver"] == "Rodas5P" and sol.stats["t_end"] == 10.0
+
+
+def test_model_compiled_once(engine, fake):
+    model = _rober()
+    engine.solve(_request(model))
+    engine.solve(_request(model, solver=ps.Tsit5()))
+    assert sum(c[0] == "compile_model" for c in fake.calls) == 1
+
+
+@pytest.mark.parametrize("solver,name", [(ps.Tsit5(), "tsit5"), (ps.Dopri5(), "dopri5"),
+                                         (ps.Dopri8(), "dopri8"), (ps.Vern7(), "vern7"),
+                                         (ps.Rosenbrock23(), "rosenbrock23"), (ps.Rodas4(), "rodas4"),
+                                         (ps.Kvaerno5(), "kvaerno5"), (ps.KenCarp4(), "kencarp4"),
+                                         (ps.FBDF(), "fbdf"), (ps.QNDF(), "qndf"), ("auto", "auto")])
+def test_solver_mapping(engine, fake, solver, name):
+    engine.solve(_request(_rober(), solver=solver))
+    assert [c for c in fake.calls if c[0] == "bridge_solve"][-1][1]["solver"] == name
+
+
+def test_auto_stiff_hint_and_linear_solvers(engine, fake):
+    model = _rober()
+    engine.solve(_request(model, solver=ps.Auto(stiff_hint=True)))
+    assert fake.calls[-1][1]["stiff_hint"] == 1
+    engine.solve(_request(model, solver=ps.Rodas5P(linsolve=ps.GMRES())))
+    assert fake.calls[-1][1]["linsolve"] == "gmres"
+    engine.solve(_request(model, solver=ps.Rodas5P(linsolve=ps.DenseLU())))
+    assert fake.calls[-1][1]["linsolve"] == "dense"
+
+
+def test_sparse_lu_pattern_is_exact_for_scalar_models(engine, fake):
+    engine.solve(_request(_rober(), solver=ps.Rodas5P(linsolve=ps.SparseLU())))
+    sent = fake.calls[-1][1]
+    pattern = np.zeros((3, 3), bool)
+    pattern[sent["rows"] - 1, sent["cols"] - 1] = True
+    # ROBER: y1' depends on y1, y2, y3; y2' on all; y3' on y2 only (+ the diagonal of W)
+    want = np.array([[1, 1, 1], [1, 1, 1], [0, 1, 1]], bool)
+    np.testing.assert_array_equal(pattern, want)
+
+
+def test_sparse_lu_given_pattern(engine, fake):
+    pat = np.eye(3, dtype=bool)
+    pat[0, 2] = True
+    engine.solve(_request(_rober(), solver=ps.Rodas5P(linsolve=ps.SparseLU(sparsity=pat))))
+    sent = fake.calls[-1][1]
+    assert set(zip(sent["rows"], sent["cols"])) == {(1, 1), (2, 2), (3, 3), (1, 3)}
+
+
+def test_solve_batch_per_cell_parameters(engine, fake):
+    model = _rober()
+    k1 = np.array([0.04, 0.05, 0.06, 0.07])
+    u0 = np.tile([1.0, 0.0, 0.0], (4, 1))
+    sol = engine.solve_batch(_request(model), u0=u0, params={"k1": k1})
+    THETA = [c for c in fake.calls if c[0] == "bridge_solve_batch"][-1][1]["THETA"]
+    np.testing.assert_array_equal(THETA[:, 0], k1)
+    np.testing.assert_array_equal(THETA[:, 1:], np.tile([3e7, 1e4], (4, 1)))
+    assert sol.u.shape == (4, 3, 3) and list(sol.status) == [0, 1, 0, 1]
+    assert sol.stats["nfev"].shape == (4,)
+    with pytest.raises(InputError, match="leading cell axis"):
+        engine.solve_batch(_request(model), u0=u0, params={"k1": k1[:3]})
+
+
+def _data(model, n_traj=2, L=5):
+    rng = np.random.default_rng(0)
+    ts = np.tile(np.linspace(0.1, 1.0, L), (n_traj, 1))
+    ys = rng.normal(size=(n_traj, L, model.n_states))
+    mask = np.ones_like(ys, dtype=bool)
+    mask[0, -1] = False
+    ys[0, -1] = np.nan
+    return dict(u0=np.ones((n_traj, model.n_states)), t0=0.0, ts=ts, ys=ys, mask=mask,
+                scale=np.ones(model.n_states))
+
+
+def _ude():
+    return ps.ODEModel(lv_ude, ["prey", "predator"], {"alpha": ps.Param(1.3, bounds=(0, None)), "delta": 1.8},
+                       networks={"nn": ps.MLP(2, 2, width=4, depth=1)})
+
+
+def test_loss_and_grad_splits_gradient(engine, fake):
+    model = _ude()
+    nets = model.init_networks()
+    res = engine.loss_and_grad(model, network_params=nets, **_data(model))
+    theta = np.concatenate([[1.3, 1.8], nets["nn"]])
+    assert res.loss == pytest.approx(0.5 * (theta @ theta + 4.0))
+    assert res.grad_params["alpha"].shape == () and res.grad_params["alpha"] == pytest.approx(1.3)
+    np.testing.assert_allclose(res.grad_networks["nn"], nets["nn"])
+    assert res.grad_u0.shape == (2, 2) and res.status.shape == (2,)
+    call = fake.calls[-1][1]
+    assert (call["adjoint"], call["vjp"]) == ("auto", "auto")
+
+
+class Gauss:  # stands in for the lead's ps.Gauss adjoint object
+    def __init__(self, vjp="auto"):
+        self.vjp = vjp
+
+
+@pytest.mark.parametrize("adjoint,want", [(None, ("auto", "auto")), ("gauss", ("gauss", "auto")),
+                                          ("interpolating:zygote", ("interpolating", "zygote")),
+                                          (Gauss("enzyme"), ("gauss", "enzyme")),
+                                          ("checkpointed", ("checkpointed", "auto")),
+                                          ("direct", ("forward", "auto")),
+                                          ("quadrature:reversediff", ("quadrature", "reversediff"))])
+def test_adjoint_mapping(engine, fake, adjoint, want):
+    model = _ude()
+    engine.loss_and_grad(model, adjoint=adjoint, **_data(model))
+    call = fake.calls[-1][1]
+    assert (call["adjoint"], call["vjp"]) == want
+
+
+def test_bad_adjoint_and_data_shapes(engine):
+    model = _ude()
+    with pytest.raises(InputError, match="adjoint"):
+        engine.loss_and_grad(model, adjoint="magic", **_data(model))
+    d = _data(model)
+    d["ys"] = d["ys"][:, :3]
+    with pytest.raises(InputError, match="ys"):
+        engine.loss_and_grad(model, **d)
+
+
+def test_fit_bounds_callback_and_stop(engine, fake):
+    model = _ude()
+    seen = []
+
+    def cb(step, loss, stage):
+        seen.append((step, loss, stage))
+        return step >= 7
+
+    res = engine.fit(model, optimizers=[("adam", 0.01, 5), ("lbfgs", 0.0, 10)], callback=cb, fixed=["delta"],
+                     **_data(model))
+    call = fake.calls[-1][1]
+    nt = 2 + model.networks["nn"].n_params
+    assert call["kind"][0] == 1 and call["lo"][0] == 0.0 and list(call["kind"][1:]) == [0] * (nt - 1)
+    assert call["free"][0] and not call["free"][1] and call["free"][2:].all()
+    assert call["stages"] == (("adam", 0.01, 5), ("lbfgs", 0.0, 10))
+    assert res.status == ps.Status.INTERRUPTED and len(res.history) == 7 and seen[-1][2] == 2
+    assert res.params["alpha"] == pytest.approx(0.65) and res.params["delta"] == pytest.approx(1.8)
+    assert res.network_params["nn"].shape == (model.networks["nn"].n_params,)
+
+
+def test_fit_default_stages(engine, fake):
+    model = _ude()
+    res = engine.fit(model, **_data(model))
+    assert fake.calls[-1][1]["stages"] == (("adam", 0.01, 500), ("lbfgs", 0.0, 200))
+    assert res.status == ps.Status.SUCCESS and len(res.history) == 700
+
+
+def test_rhs_and_info(engine):
+    model = _rober()
+    a, b = engine.rhs(model, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(a, [-1, -2, -3])
+    info = engine.info()
+    assert info["engine"] == "julia" and "bridge_package" in info
+
+
+def test_untraceable_model_error_suggests_jax(engine):
+    def bad(u, p, t, m):
+        return [u[0] if u[0] > 0 else -u[0]]
+
+    with pytest.raises(TraceError, match="engine='jax'"):
+        engine.solve(SolveRequest(model=ps.ODEModel(bad, ["a"]), u0=np.ones(1), params={}, network_params={},
+                                  t0=0.0, t1=1.0, saveat=np.array([1.0]), solver=ps.Tsit5()))
+
+
+@pytest.mark.skipif(bool(GRID_REASON), reason=f"grid models unavailable: {GRID_REASON}")
+def test_grid_models_send_grid_coefficients(engine, fake):
+    model = dict(MODELS)["brusselator_grid"]
+    engine.compile(model)
+    assert [c[0] for c in fake.calls].count("make_axis") == 2
+    assert ("make_grid",) in fake.calls
+
+
+def test_calls_from_other_threads_are_refused(engine):
+    model = _rober()
+    errors = []
+
+    def run():
+        try:
+            engine.solve(_request(model))
+        except EngineError as exc:
+            errors.append(exc)
+
+    th = threading.Thread(target=run)
+    th.start()
+    th.join()
+    assert errors and "main Python thread" in str(errors[0])
+
+
+# -- availability and start-up ---------------------------------------------------------------
+def test_availability_without_juliacall(monkeypatch):
+    import importlib.util
+
+    from pysciml.engines.julia import bridge
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "juliacall" else real(n, *a))
+    ok, reason = bridge.availability()
+    assert not ok and 'pip install "pysciml[julia]"' in reason
+
+
+def test_availability_offline_without_julia(monkeypatch):
+    from pysciml.engines.julia import bridge
+
+    monkeypatch.setattr(bridge, "find_julia", lambda: None)
+    monkeypatch.setattr(bridge.importlib.util, "find_spec", lambda n, *a: object())
+    monkeypatch.setenv("PYTHON_JULIAPKG_OFFLINE", "yes")
+    ok, reason = bridge.availability()
+    assert not ok and "PYTHON_JULIAPKG_EXE" in reason and "PYTHON_JULIAPKG_OFFLINE" in reason
+    monkeypatch.delenv("PYTHON_JULIAPKG_OFFLINE")
+    ok, reason = bridge.availability()
+    assert ok and "download" in reason
+
+
+def _run(code, env_extra, timeout=120):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.getcwd(), os.path.join(os.getcwd(), "tests")]))
+    env.update(env_extra)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def test_import_and_availability_load_no_juliacall():
+    code = ("import sys, pysciml\n"
+            "from pysciml.engines.julia import JuliaEngine\n"
+            "JuliaEngine.availability(); JuliaEngine().info()\n"
+            "print('juliacall' in sys.modules, 'sympy' in sys.modules)")
+    res = _run(code, {})
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["False", "False"]
+
+
+def test_start_failure_names_the_environment_variables(tmp_path):
+    """A Julia that cannot be found or installed fails fast with the fix, no hang, no download."""
+    import importlib.util
+
+    from pysciml.engines.julia.bridge import find_julia
+
+    if importlib.util.find_spec("juliacall") is None:  # never import it here: it would start Julia
+        pytest.skip("juliacall is not installed")
+
+    if find_julia() is not None:
+        pytest.skip("a Julia is installed here; the failure path cannot be exercised")
+    code = ("import numpy as np, pysciml as ps\n"
+            "from pysciml.engines.julia import JuliaEngine\n"
+            "from pysciml.errors import EngineUnavailableError\n"
+            "from julia_models import rober\n"
+            "m = ps.ODEModel(rober, ['a','b','c'], {'k1': 1.0, 'k2': 1.0, 'k3': 1.0})\n"
+            "try:\n"
+            "    JuliaEngine().rhs(m, [1.0, 0.0, 0.0])\n"
+            "except EngineUnavailableError as e:\n"
+            "    print('MSG', e)\n")
+    res = _run(code, {"PYTHON_JULIAPKG_OFFLINE": "yes", "PYTHON_JULIAPKG_PROJECT": str(tmp_path)})
+    assert res.returncode == 0, res.stderr
+    assert "MSG" in res.stdout and "PYTHON_JULIAPKG_EXE" in res.stdout and "PYTHON_JULIAPKG_OFFLINE" in res.stdout
+    assert "installing and compiling Julia packages" in res.stderr

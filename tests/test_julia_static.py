@@ -1,0 +1,302 @@
+"""Static checks of the Julia side that need no Julia.
+
+* every ``.jl`` file parses with tree-sitter-julia and is clean under ``fatou lint``
+  and ``fatou format --check``;
+* ``pysciml/juliapkg.json`` and ``julia_env/Project.toml`` agree (names, UUIDs,
+  compat), the UUIDs are the registered ones, and the bridge path resolves the
+  way juliapkg resolves it, in a checkout and in a built wheel;
+* the tables the Python side shares with the Julia side agree (status codes,
+  counters, solver names, activations, adjoints, emitted helper functions);
+* the flat parameter layout <-> Lux permutation and the bound transforms.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import pysciml as ps
+from pysciml.engines.julia import mapping
+
+ROOT = Path(__file__).resolve().parents[1]
+JULIA_ENV = ROOT / "julia_env"
+JL_FILES = sorted(JULIA_ENV.rglob("*.jl"))
+PROJECT = tomllib.loads((JULIA_ENV / "Project.toml").read_text())
+JULIAPKG = json.loads((ROOT / "pysciml" / "juliapkg.json").read_text())
+STDLIBS = {"LinearAlgebra", "Logging", "Random", "SparseArrays", "Test"}
+SRC = "\n".join(p.read_text() for p in sorted((JULIA_ENV / "src").glob("*.jl")))
+
+#: registered UUIDs (General registry; OrdinaryDiffEq sub-libraries read from each
+#: lib/<name>/Project.toml of SciML/OrdinaryDiffEq.jl)
+REGISTERED = {
+    "ADTypes": "47edcb42-4c32-4615-8424-f2b9edc5f35b",
+    "ChainRulesCore": "d360d2e6-b24c-11e9-a2a3-2a2ae2dbcce4",
+    "ComponentArrays": "b0b7db55-cfe3-40fc-9ded-d10e2dbeff66",
+    "ForwardDiff": "f6369f11-7733-5829-9624-2563aa707210",
+    "LineSearches": "d3d80556-e9d4-5f37-9878-2ab0fcc64255",
+    "LinearAlgebra": "37e2e46d-f89d-539d-b4ee-838fcccc9c8e",
+    "LinearSolve": "7ed4a6bd-45f5-4d41-b270-4a48e9bafcae",
+    "Logging": "56ddb016-857b-54e1-b83d-db4d58db5568",
+    "Lux": "b2108857-7c20-44ae-9111-449ecde12c47",
+    "Optimization": "7f7a1694-90dd-40f0-9382-eb1efda571ba",
+    "OptimizationOptimJL": "36348300-93cb-4f02-beb5-3c3902f8871e",
+    "OptimizationOptimisers": "42dfb2eb-d2b4-4451-abcd-913932933ac1",
+    "OrdinaryDiffEqBDF": "6ad6398a-0878-4a85-9266-38940aa047c8",
+    "OrdinaryDiffEqDefault": "50262376-6c5a-4cf5-baba-aaf4f84d72d7",
+    "OrdinaryDiffEqHighOrderRK": "d28bc4f8-55e1-4f49-af69-84c1a99f0f58",
+    "OrdinaryDiffEqLowOrderRK": "1344f307-1e59-4825-a18e-ace9aa3fa4c6",
+    "OrdinaryDiffEqRosenbrock": "43230ef6-c299-4910-a778-202eb28ce4ce",
+    "OrdinaryDiffEqSDIRK": "2d112036-d095-4a1e-ab9a-08536f3ecdbf",
+    "OrdinaryDiffEqTsit5": "b1df2697-797e-41e3-8120-5422d3b24e4a",
+    "OrdinaryDiffEqVerner": "79d7bb75-1356-48c1-b8c0-6832512096c2",
+    "PrecompileTools": "aea7be01-6a6a-4083-8856-8a6e6704d82a",
+    "Random": "9a3f8284-a2c9-5f02-9a11-845980a1fd5c",
+    "SciMLBase": "0bca4576-84f4-4d90-8ffe-ffa030f20462",
+    "SciMLSensitivity": "1ed8b502-d754-442c-8d5d-10ac956f44a1",
+    "SparseArrays": "2f01184e-e22b-5df5-ae63-d93ebab69eaf",
+    "Test": "8dfed614-e22c-5e08-85e1-65c5234f0b40",
+    "Zygote": "e88e6eb3-aa80-5325-afca-941959d7151f",
+}
+
+
+# -- parse and lint ---------------------------------------------------------------------------
+def test_julia_files_exist():
+    names = {p.relative_to(JULIA_ENV).as_posix() for p in JL_FILES}
+    assert {"src/PySciMLBridge.jl", "test/runtests.jl"} <= names
+    for inc in re.findall(r'include\("([^"]+)"\)', (JULIA_ENV / "src" / "PySciMLBridge.jl").read_text()):
+        assert (JULIA_ENV / "src" / inc).is_file(), inc
+
+
+@pytest.mark.parametrize("path", JL_FILES, ids=[p.name for p in JL_FILES])
+def test_tree_sitter_parses(path):
+    ts = pytest.importorskip("tree_sitter")
+    tsj = pytest.importorskip("tree_sitter_julia")
+    tree = ts.Parser(ts.Language(tsj.language())).parse(path.read_bytes())
+
+    def bad(node):
+        out = [node] if node.type == "ERROR" or node.is_missing else []
+        for c in node.children:
+            out += bad(c)
+        return out
+
+    errors = bad(tree.root_node)
+    assert not errors, [(e.start_point, path.read_bytes()[e.start_byte:e.end_byte][:80]) for e in errors]
+
+
+def _fatou(*args):
+    exe = shutil.which("fatou")
+    if exe is None:
+        pytest.skip("fatou is not installed (pip install fatou)")
+    return subprocess.run([exe, *args, "--color", "never", str(JULIA_ENV)], capture_output=True, text=True)
+
+
+def test_fatou_lint():
+    res = _fatou("lint")
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_fatou_format_check():
+    res = _fatou("format", "--check")
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+# -- package metadata ------------------------------------------------------------------------
+def test_project_and_juliapkg_agree():
+    pkgs = JULIAPKG["packages"]
+    bridge = pkgs["PySciMLBridge"]
+    assert PROJECT["name"] == "PySciMLBridge" and bridge["uuid"] == PROJECT["uuid"]
+    assert bridge["dev"] is True and bridge["path"] == "julia_env"
+    assert JULIAPKG["julia"] == PROJECT["compat"]["julia"] == "1.10"
+    deps = {k: v for k, v in PROJECT["deps"].items() if k not in STDLIBS}
+    assert set(pkgs) - {"PySciMLBridge"} == set(deps)
+    for name, uuid in deps.items():
+        assert pkgs[name]["uuid"] == uuid, name
+        assert pkgs[name]["version"] == PROJECT["compat"][name], name
+
+
+def test_uuids_are_the_registered_ones():
+    for table in (PROJECT["deps"], PROJECT.get("extras", {})):
+        for name, uuid in table.items():
+            assert REGISTERED[name] == uuid, name
+    assert set(PROJECT["compat"]) >= set(PROJECT["deps"]) | set(PROJECT.get("extras", {})) | {"julia"}
+
+
+def test_every_used_package_is_a_dependency():
+    used = set(re.findall(r"^using (\w+)", SRC, flags=re.M))
+    assert used <= set(PROJECT["deps"]), used - set(PROJECT["deps"])
+    tests = (JULIA_ENV / "test" / "runtests.jl").read_text()
+    used_t = set(re.findall(r"^using (\w+)", tests, flags=re.M)) - {"PySciMLBridge"}
+    assert used_t <= set(PROJECT["deps"]) | set(PROJECT["extras"]), used_t
+
+
+def test_juliapkg_resolves_the_bridge_path():
+    """juliapkg (pure Python, no Julia) finds pysciml/juliapkg.json and the bridge directory."""
+    pytest.importorskip("juliapkg")
+    code = (
+        "import juliapkg.deps as d, json\n"
+        "c, pkgs = d.find_requirements()\n"
+        "print(json.dumps({p.name: [p.uuid, p.path, p.dev] for p in pkgs}))\n"
+    )
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "PYTHON_JULIAPKG_OFFLINE": "yes"}
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd="/")
+    assert res.returncode == 0, res.stderr
+    found = json.loads(res.stdout.strip().splitlines()[-1])
+    uuid, path, dev = found["PySciMLBridge"]
+    assert uuid == PROJECT["uuid"] and dev
+    assert tomllib.loads((Path(path) / "Project.toml").read_text())["uuid"] == PROJECT["uuid"]
+
+
+def test_wheel_carries_julia_env_once():
+    """The wheel copies julia_env to pysciml/julia_env; the checkout's symlink there must be excluded.
+
+    Without ``exclude = ["/pysciml/julia_env"]`` in ``[tool.hatch.build.targets.wheel]``
+    hatchling follows the symlink and adds every file twice (a build error).
+    """
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    wheel = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]
+    assert wheel.get("force-include", {}).get("julia_env") == "pysciml/julia_env"
+    link = ROOT / "pysciml" / "julia_env"
+    assert link.is_symlink() and (link / "Project.toml").is_file()
+    excluded = [e.strip("/") for e in wheel.get("exclude", [])]
+    assert "pysciml/julia_env" in excluded, (
+        'add exclude = ["/pysciml/julia_env"] to [tool.hatch.build.targets.wheel] in pyproject.toml')
+
+
+@pytest.mark.slow
+def test_built_wheel_resolves_bridge_path(tmp_path):
+    """Build the wheel and check juliapkg's path resolution inside the unpacked wheel."""
+    pytest.importorskip("hatchling")
+    if not (ROOT / "README.md").is_file():
+        pytest.skip("README.md missing: the wheel cannot be built from this tree")
+    res = subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
+                          "-w", str(tmp_path)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    import zipfile
+
+    (whl,) = tmp_path.glob("*.whl")
+    site = tmp_path / "site"
+    zipfile.ZipFile(whl).extractall(site)
+    spec = json.loads((site / "pysciml" / "juliapkg.json").read_text())["packages"]["PySciMLBridge"]
+    target = (site / "pysciml" / spec["path"]).resolve()
+    assert tomllib.loads((target / "Project.toml").read_text())["uuid"] == PROJECT["uuid"]
+    assert (target / "src" / "PySciMLBridge.jl").is_file()
+
+
+# -- tables shared with Julia -----------------------------------------------------------------
+def test_status_codes_match():
+    consts = dict(re.findall(r"const STATUS_(\w+) = (\d+)", SRC))
+    assert {k: int(v) for k, v in consts.items()} == {s.name: int(s) for s in ps.Status}
+    for rc, status in mapping.RETCODE_STATUS.items():
+        if status != ps.Status.SUCCESS:
+            assert re.search(rf"rc == ReturnCode\.{rc} && return STATUS_{status.name}", SRC), rc
+
+
+def test_stat_names_match():
+    (names,) = re.findall(r"const STAT_NAMES = \(([^)]*)\)", SRC)
+    assert tuple(re.findall(r'"(\w+)"', names)) == mapping.STAT_NAMES
+
+
+def test_solver_names_match():
+    jl = set(re.findall(r'name == "(\w+)" && return', SRC))
+    assert set(mapping.SOLVER_NAMES.values()) <= jl
+    assert set(mapping.SOLVER_NAMES) == set(ps.solvers.SOLVERS[k].__name__ for k in ps.solvers.SOLVERS)
+
+
+def test_activations_match():
+    jl = set(re.findall(r'"(\w+)" => act_\w+', SRC))
+    assert jl == set(ps.networks.ACTIVATIONS)
+
+
+def test_adjoints_and_vjps_match():
+    kinds = set(re.findall(r'kind == "(\w+)"', SRC))
+    assert set(mapping.ADJOINTS.values()) <= kinds
+    vjps = set(re.findall(r'vjp == "(\w+)" && return', SRC))
+    assert vjps == set(mapping.VJPS)
+
+
+def test_emitted_helpers_exist():
+    from julia_models import example_models
+
+    from pysciml.engines.julia.emit import program_for
+
+    used = set()
+    for _, model in example_models()[0]:
+        used |= set(re.findall(r"\bB\.(\w+)", program_for(model).source))
+    assert {"net_apply", "stack_along"} <= used
+    defined = set(re.findall(r"^function (\w+)\(", SRC, flags=re.M)) | \
+        set(re.findall(r"^(\w+)\([^)]*\) =", SRC, flags=re.M))
+    helpers = {"nan_sqrt", "nan_log", "nan_log1p", "nan_asin", "nan_acos", "nan_pow", "fill_to",
+               "stack_along", "net_apply", "laplacian", "advect", "gradient", "divergence"}
+    assert used | helpers <= defined, (used | helpers) - defined
+
+
+# -- layout and transforms --------------------------------------------------------------------
+@pytest.mark.parametrize("mlp", [ps.MLP(2, 3, width=4, depth=2), ps.MLP(1, 1, width=5, depth=0),
+                                 ps.MLP(3, 2, width=7, depth=1)])
+def test_lux_permutation(mlp):
+    """Lux flat (each weight column-major, then bias) == ours[perm] (row-major weight, then bias)."""
+    theta = np.random.default_rng(1).normal(size=mlp.n_params + 3)[3:]
+    perm = mapping.lux_permutation(mlp)
+    lux = np.concatenate([np.concatenate([np.asarray(w).ravel(order="F"), b]) for w, b in mlp.unflatten(theta)])
+    np.testing.assert_array_equal(theta[perm], lux)
+    assert sorted(perm) == list(range(mlp.n_params))
+    shifted = mapping.lux_permutation(mlp, offset=3)
+    np.testing.assert_array_equal(shifted, perm + 3)
+
+
+def test_flat_theta_roundtrip():
+    model = ps.ODEModel(lambda u, p, t, m: [u[0]], ["a"], {"k": 1.0, "A": np.arange(6.0).reshape(2, 3)},
+                        networks={"nn": ps.MLP(1, 1, width=3, depth=1)})
+    nets = model.init_networks()
+    theta = mapping.flat_theta(model, model.default_params(), nets)
+    assert theta.shape == (1 + 6 + model.networks["nn"].n_params,)
+    np.testing.assert_array_equal(theta[1:7], np.arange(6.0))
+    params, nn = mapping.split_theta(model, theta)
+    np.testing.assert_array_equal(params["A"], np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(nn["nn"], nets["nn"])
+
+
+def test_bound_transforms():
+    kind = np.array([0, 1, 2, 3, 1, 3])
+    lo = np.array([0.0, 2.0, 0.0, -1.0, -5.0, 10.0])
+    hi = np.array([0.0, 0.0, 3.0, 4.0, 0.0, 11.0])
+    z = np.linspace(-30, 30, 61)
+    for k, a, b in zip(kind, lo, hi):
+        x = mapping.to_natural(np.full_like(z, k, dtype=int), a, b, z)
+        if k == 1:
+            assert np.all(x >= a)
+        if k == 2:
+            assert np.all(x <= b)
+        if k == 3:
+            assert np.all((x >= a) & (x <= b))
+        mid = np.abs(z) < 15
+        back = mapping.to_unconstrained(np.full_like(z, k, dtype=int), a, b, x)
+        np.testing.assert_allclose(back[mid], z[mid], rtol=1e-6, atol=1e-6)
+    # values on a bound map to finite coordinates
+    assert np.all(np.isfinite(mapping.to_unconstrained(kind[1:4], lo[1:4], hi[1:4], np.array([2.0, 3.0, 4.0]))))
+
+
+def test_bound_arrays():
+    model = ps.ODEModel(lambda u, p, t, m: [u[0]], ["a"],
+                        {"a": ps.Param(1.0, bounds=(0, None)), "b": ps.Param(1.0, bounds=(None, 2)),
+                         "c": ps.Param([0.5, 0.6], bounds=(0, 1)), "d": ps.Param(3.0, fixed=True)})
+    kind, lo, hi, free = mapping.bound_arrays(model)
+    assert list(kind) == [1, 2, 3, 3, 0] and list(free) == [True, True, True, True, False]
+    assert list(lo[:4]) == [0, 0, 0, 0] and list(hi[1:4]) == [2, 1, 1]
+
+
+def test_ci_workflow_runs_the_julia_checks():
+    text = (ROOT / ".github" / "workflows" / "ci.yml").read_text()
+    assert "julia-actions/setup-julia" in text and "PYSCIML_TEST_JULIA" in text
+    assert "Pkg.test()" in text and "--project=julia_env" in text
+    yaml = pytest.importorskip("yaml")
+    doc = yaml.safe_load(text)
+    assert len(doc["jobs"]) >= 2
