@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError, ModelError
+from .errors import InputError, ModelError, UndeclaredNameError
 from .networks import MLP
 from .params import ParamSpec, normalise_params
 from .states import StateLayout, normalise_states
@@ -49,9 +49,12 @@ class ParamView:
         if name in nets:
             return nets[name]
         known = sorted(values) + sorted(nets)
-        raise AttributeError(
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise UndeclaredNameError(
             f"the physics asked for p.{name}, but the model declares no parameter or "
-            f"network {name!r}; declared: {known}. Add it to params= or networks=."
+            f"network {name!r}; declared: {known}. Add it to params= or networks=.",
+            argument="params",
         )
 
     def __getitem__(self, name):
