@@ -83,16 +83,16 @@ def _cell_mask(mask, template, grid_dims, grid_shape):
     if not isinstance(mask, xr.DataArray):
         arr = np.asarray(mask)
         if arr.shape != tuple(grid_shape):
-            raise DataError(f"mask has shape {arr.shape}; the grid {dict(zip(grid_dims, grid_shape))} needs "
+            raise DataError(f"has shape {arr.shape}; the grid {dict(zip(grid_dims, grid_shape))} needs "
                             f"shape {tuple(grid_shape)} (or pass a DataArray with the grid's coordinates).",
                             argument="mask")
         mask = xr.DataArray(arr, dims=grid_dims)
     extra = [d for d in mask.dims if d not in grid_dims]
     if extra:
-        raise DataError(f"mask has dimensions {extra} that the data's grid {list(grid_dims)} lacks; "
+        raise DataError(f"has dimensions {extra} that the data's grid {list(grid_dims)} lacks; "
                         "give a mask over the grid dimensions only (e.g. land.isel(time=0)).", argument="mask")
     if mask.dtype.kind not in "bui":
-        raise DataError(f"mask has dtype {mask.dtype}; give booleans (True = fit this cell), e.g. land == 0.",
+        raise DataError(f"has dtype {mask.dtype}; give booleans (True = fit this cell), e.g. land == 0.",
                         argument="mask")
     try:
         template, mask = xr.align(template, mask, join="exact")
@@ -100,7 +100,7 @@ def _cell_mask(mask, template, grid_dims, grid_shape):
         bad = [d for d in mask.dims if d in template.coords and d in mask.coords
                and not np.array_equal(np.asarray(template[d]), np.asarray(mask[d]))]
         raise DataError(
-            f"mask's coordinates differ from the data's along {bad or list(mask.dims)}; put it on the data's "
+            f"its coordinates differ from the data's along {bad or list(mask.dims)}; put it on the data's "
             "grid first, e.g. mask.reindex_like(data, method='nearest') or mask.interp_like(data).",
             argument="mask",
         ) from None

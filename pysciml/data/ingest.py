@@ -37,7 +37,7 @@ def state_names_of(states: Any) -> tuple[tuple[str, ...], dict]:
     shaped = [s.name for s in specs if s.shape != ()]
     if shaped:
         raise DataError(
-            f"states {shaped} have shapes; as_observations reads scalar states. For gridded states use "
+            f"the states {shaped} have shapes; as_observations reads scalar states. For gridded states use "
             "pysciml.data.stack_cells (cells x time) and reshape to the model's flat layout.",
             argument="states",
         )

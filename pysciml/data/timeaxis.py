@@ -189,6 +189,8 @@ def classify_times(values: Any, *, argument: str = "data") -> tuple[str, str | N
 def _classify_objects(arr: np.ndarray, argument: str):
     if arr.size == 0:
         return "numeric", None, arr.astype(np.float64)
+    if all(isinstance(v, str) for v in arr):
+        return classify_times(arr.astype(str), argument=argument)[:3]
     cft = _cftime_type()
     if cft is not None and any(isinstance(v, cft) for v in arr):
         if not all(isinstance(v, cft) for v in arr):
@@ -309,7 +311,7 @@ def to_model_time(
     tzs = {tz for *_, tz in classified} - {None}
     values = [v for _, _, v, _ in classified]
     units = None
-    if time_units is not None:
+    if time_units is not None and kind != "numeric":
         units = normalise_time_units(time_units)
     elif kind in ("datetime64", "cftime", "timedelta64"):
         raise DataError(
@@ -322,7 +324,7 @@ def to_model_time(
 
     if kind == "numeric":
         ref = 0.0 if reference_time is None else _parse_reference(reference_time, kind, None, None, argument)
-        meta = TimeMeta("numeric", units=units if time_units is None else time_units, reference=ref,
+        meta = TimeMeta("numeric", units=None if time_units is None else str(time_units), reference=ref,
                         dtype="float64", **meta_kw)
         return [v - ref for v in values], meta
 
@@ -330,6 +332,10 @@ def to_model_time(
         dtype = np.result_type(*[v.dtype for v in values])
         work = np.datetime_data(dtype)[0]
         work = work if work in _PER_SECOND else "ms"  # s, m, h, D ... -> milliseconds
+        if work == "ns":  # differences over ~292 years overflow int64 nanoseconds: use microseconds
+            ints = [v.astype(np.int64) for v in values if v.size]
+            if ints and float(max(i.max() for i in ints)) - float(min(i.min() for i in ints)) > 2.0**62:
+                work = "us"
         dtype = np.dtype(f"{'M' if kind == 'datetime64' else 'm'}8[{work}]")
         values = [v.astype(dtype) for v in values]
         if reference_time is not None:
