@@ -150,6 +150,34 @@ def test_states_declared_as_mapping_or_model_units():
     assert obs.units == ("mol", None)
 
 
+def test_model_as_states_gives_names_units_and_time_units():
+    import pysciml as ps
+
+    def lv(u, p, t, m):
+        return [u[0], -u[1]]
+
+    model = ps.ODEModel(lv, states=STATES, time_units="days", state_units={"prey": "1/km2"})
+    idx = pd.Timestamp("2020-01-01") + pd.to_timedelta(T, unit="D")
+    obs = as_observations(pd.DataFrame(Y, columns=STATES, index=idx), states=model)
+    expect_same(obs)
+    assert obs.time.units == "days" and obs.units == ("1/km2", None)
+
+
+def test_tz_aware_times_are_kept_in_utc():
+    idx = pd.date_range("2020-06-01 02:00", periods=6, freq="h", tz="Europe/Paris")
+    obs = as_observations(pd.DataFrame(Y, columns=STATES, index=idx), states=STATES, time_units="hours")
+    assert obs.time.timezone == "Europe/Paris"
+    np.testing.assert_array_equal(obs[0].coord, idx.tz_convert("UTC").tz_localize(None).values)
+
+
+def test_numeric_time_units_label_from_coordinate_and_contradiction():
+    ds = _ds(t=xr.DataArray(T, dims="time", attrs={"units": "days"}))
+    assert as_observations(ds, states=STATES).time.units == "days"
+    assert as_observations(ds, states=STATES, time_units="d").time.units == "d"
+    with pytest.raises(DataError, match="time_units: the time coordinate says its units are 'days'"):
+        as_observations(ds, states=STATES, time_units="hours")
+
+
 def test_observations_pass_through():
     obs = as_observations((T, Y), states=STATES)
     assert as_observations(obs, states=STATES) is obs

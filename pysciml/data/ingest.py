@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import DataError, InputError
 from .readers import ReadOptions, read_any
-from .timeaxis import to_model_time
+from .timeaxis import classify_times, to_model_time
 from .trajectory import Observations, Trajectory
 from .validate import check_enough_observations, check_time_order
 
@@ -93,7 +93,8 @@ def as_observations(
             ``(t, y)`` pair with y of shape (n_t, n_states) (or (n_t,) for one state), a
             dict ``{"t": ..., "y": ...}`` or ``{"t": ..., "<state>": ...}``, an
             :class:`Observations`, or a list of any of these (one or more trajectories each).
-        states: the model's states: names, a ``states=`` declaration, a StateLayout or a model.
+        states: the model's states: names, a ``states=`` declaration, a StateLayout or a
+            model (whose ``time_units`` and state units are then used as defaults).
         time_units: model time units for calendar times ("seconds", "minutes", "hours",
             "days", "years"); required for datetime64/cftime/timedelta times, a label for
             numeric times.
@@ -112,6 +113,8 @@ def as_observations(
         DataError: naming the argument at fault and how to fix it.
     """
     names, declared_units = state_names_of(states)
+    if time_units is None:  # a model passed as states= may carry its time units
+        time_units = getattr(states, "time_units", None)
     if unobserved not in ("warn", "error", "ignore"):
         raise InputError(f"unobserved must be 'warn', 'error' or 'ignore', got {unobserved!r}.",
                          argument="unobserved")
@@ -128,8 +131,8 @@ def as_observations(
     traj_names = _unique_names(raws)
     trajs = []
     for raw, t, tname in zip(raws, ts, traj_names):
-        coord = raw.coord.to_numpy() if hasattr(raw.coord, "to_numpy") else np.asarray(raw.coord)
-        if coord.dtype.kind == "M" and meta.dtype and meta.dtype.startswith("datetime64"):
+        coord = classify_times(raw.coord, argument=raw.source)[2]  # user's times, tz-aware ones in UTC
+        if coord.dtype.kind in "Mm":
             coord = coord.astype(meta.dtype)
         what = f" (trajectory {tname!r})" if len(raws) > 1 else ""
         if t.size != next(iter(raw.columns.values())).size:

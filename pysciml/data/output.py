@@ -53,7 +53,7 @@ def time_coordinate(t_model: Any, meta: TimeMeta):
     import xarray as xr
 
     values = model_time_to_coord(np.asarray(t_model, dtype=np.float64).reshape(-1), meta)
-    attrs = dict(meta.attrs)
+    attrs = {k: v for k, v in meta.attrs.items() if k not in ("bounds", "climatology")}  # no bounds variable here
     encoding = {}
     if meta.kind in ("datetime64", "cftime"):
         attrs.pop("units", None)

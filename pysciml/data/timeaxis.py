@@ -274,6 +274,25 @@ def _parse_reference(reference_time, kind, calendar, dtype, argument):
         ) from None
 
 
+def _numeric_units_label(time_units, coord_units):
+    """Units label of numeric times; a DataError if the coordinate's own time units contradict time_units."""
+    if time_units is None:
+        return None if coord_units is None else str(coord_units)
+    if coord_units is not None:
+        try:
+            a, b = normalise_time_units(time_units), normalise_time_units(coord_units, argument="data")
+        except DataError:
+            return str(time_units)
+        if a != b:
+            raise DataError(
+                f"the time coordinate says its units are {coord_units!r} but time_units={time_units!r}; numeric "
+                f"times are used as they are, not converted. Pass time_units={coord_units!r} or convert the "
+                "coordinate's values first.",
+                argument="time_units",
+            )
+    return str(time_units)
+
+
 def to_model_time(
     times: list,
     *,
@@ -324,7 +343,8 @@ def to_model_time(
 
     if kind == "numeric":
         ref = 0.0 if reference_time is None else _parse_reference(reference_time, kind, None, None, argument)
-        meta = TimeMeta("numeric", units=None if time_units is None else str(time_units), reference=ref,
+        label = _numeric_units_label(time_units, (attrs or {}).get("units"))
+        meta = TimeMeta("numeric", units=label, reference=ref,
                         dtype="float64", **meta_kw)
         return [v - ref for v in values], meta
 
