@@ -15,7 +15,8 @@ nn[1] = 0.800*prey*predator
 from .fit import discover
 from .ensemble import bootstrap
 from .equations import Equations
-from .libraries import ConcatLibrary, Custom, Feature, Fourier, Library, Polynomial, ProductLibrary
+from .custom import Custom
+from .libraries import ConcatLibrary, Feature, Fourier, Library, Polynomial, ProductLibrary
 from .regression import CRITERIA, DEFAULT_THRESHOLD, stlsq
 
 __all__ = [
