@@ -183,3 +183,37 @@ def test_refit_physics_traces_under_jax_with_exact_gradients():
     assert J[0, names.index("nn_0__prey_predator")] == pytest.approx(1.5 * 0.7)
     assert J[1, names.index("nn_1__prey_predator")] == pytest.approx(1.5 * 0.7)
     assert J[1, names.index("delta")] == pytest.approx(-0.7)
+
+
+class SympyMath:
+    """A symbolic ``m`` like the one the Julia engine traces with (values are sympy expressions)."""
+
+    def __getattr__(self, name):
+        import sympy
+
+        return {"sin": sympy.sin, "cos": sympy.cos, "exp": sympy.exp, "sqrt": sympy.sqrt}[name]
+
+    @staticmethod
+    def stack(xs, axis=0):
+        return np.array(xs, dtype=object)
+
+    @staticmethod
+    def zeros_like(x):
+        return 0
+
+
+def test_refit_physics_traces_symbolically():
+    sympy = pytest.importorskip("sympy")
+    X, Y = lv_data()
+    lib = Polynomial(2) + Fourier(1)
+    x, y = X.T
+    Y = np.c_[Y[:, 0] + 0.4 * np.sin(y), Y[:, 1]]
+    refit = discover(X, Y, input_names=NAMES, library=lib, threshold=0.02).to_model(ude())
+    syms = {k: sympy.Symbol(k) for k in refit.param_names}
+    prey, predator = sympy.symbols("prey predator")
+    u = np.array([prey, predator], dtype=object)
+    out = refit.physics(u, ParamView(syms), sympy.Symbol("t"), SympyMath())
+    expected = [syms["alpha"] * prey + syms["nn_0__prey_predator"] * prey * predator
+                + syms["nn_0__sin_predator"] * sympy.sin(predator),
+                -syms["delta"] * predator + syms["nn_1__prey_predator"] * prey * predator]
+    assert [sympy.simplify(a - b) for a, b in zip(out, expected)] == [0, 0]

@@ -6,10 +6,15 @@ candidate features by sequentially thresholded least squares; the result is
 an :class:`Equations` object (sympy expressions, a printable summary, and a
 pure-physics model to refit).  numpy and sympy only (sympy loaded on use).
 
->>> eqs = discover(X, Y, input_names=["prey", "predator"], library=Polynomial(2))
->>> print(eqs)
-nn[0] = -0.900*prey*predator
-nn[1] = 0.800*prey*predator
+Example (``X``: (n, 2) prey/predator samples, ``Y``: (n, 2) network outputs)::
+
+    eqs = discover(X, Y, input_names=["prey", "predator"], library=Polynomial(2))
+    print(eqs)            # nn[0] = -0.900*prey*predator
+                          # nn[1] = 0.800*prey*predator
+    eqs[0]                # sympy expression
+    eqs.to_model(model)   # pure physics, coefficients as parameters
+
+See ``docs/discovery.md`` for what ``threshold`` means.
 """
 
 from .fit import discover

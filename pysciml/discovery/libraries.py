@@ -193,6 +193,8 @@ def split_inputs(x, m) -> list:
         shape = x.shape
     if len(shape) == 0:
         return [x]
+    if len(shape) == 1:  # one sample: plain items (scalars, tracers, or symbols of an object array)
+        return [x[i] for i in range(shape[0])]
     return [x[..., i] for i in range(shape[-1])]
 
 

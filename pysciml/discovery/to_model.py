@@ -66,8 +66,12 @@ def _replacement(eqs, terms, names, m, p):
                 term = p[pname] * feature.evaluate_math(cols, m)
                 varies = varies or not feature.is_constant
                 acc = term if acc is None else acc + term
-            zero = m.zeros_like(cols[0])
-            outs.append(zero if acc is None else (acc if varies else acc + zero))
+            if acc is None or not varies:  # give constant outputs the inputs' shape
+                zero = m.zeros_like(cols[0])
+                acc = zero if acc is None else acc + zero
+            outs.append(acc)
+        if getattr(cols[0], "ndim", 0) == 0:  # one sample (the usual call in a physics function)
+            return m.stack(outs)
         return m.stack(outs, axis=-1)
 
     return network
