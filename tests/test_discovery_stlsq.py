@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
 from pysciml.discovery import Custom, Fourier, Polynomial, bootstrap, discover, stlsq
@@ -281,3 +283,21 @@ def test_stlsq_bad_input():
         with pytest.raises(InputError) as err:
             stlsq(*args, 0.05)
         assert err.value.argument == argument
+
+
+# -- property: exact sparse data is recovered exactly -----------------------------------------
+X_RANDOM = np.random.default_rng(7).uniform(-2.0, 2.0, size=(300, 3))
+THETA_RANDOM = Polynomial(2).evaluate(X_RANDOM)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.floats(0.2, 5.0), st.booleans()), min_size=1, max_size=4),
+       st.floats(-3, 3))
+def test_exact_sparse_polynomials_are_recovered(terms, log_scale):
+    xi = np.zeros(10)
+    for j, mag, neg in terms:
+        xi[j] = -mag if neg else mag
+    y = THETA_RANDOM @ xi * 10.0**log_scale
+    got = stlsq(THETA_RANDOM, y, 1e-3)
+    np.testing.assert_array_equal(got != 0, xi != 0)
+    np.testing.assert_allclose(got, xi * 10.0**log_scale, rtol=1e-9, atol=1e-12 * 10.0**log_scale)

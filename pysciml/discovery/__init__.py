@@ -17,10 +17,10 @@ Example (``X``: (n, 2) prey/predator samples, ``Y``: (n, 2) network outputs)::
 See ``docs/discovery.md`` for what ``threshold`` means.
 """
 
-from .fit import discover
+from .custom import Custom
 from .ensemble import bootstrap
 from .equations import Equations
-from .custom import Custom
+from .fit import discover
 from .libraries import ConcatLibrary, Feature, Fourier, Library, Polynomial, ProductLibrary
 from .regression import CRITERIA, DEFAULT_THRESHOLD, stlsq
 
