@@ -48,8 +48,24 @@ def _terms(solver, fun):
     return dfx.ODETerm(fun)
 
 
+def diffrax_adjoint(adjoint, differentiation: str, max_steps: int):
+    """The diffrax adjoint for a :mod:`pysciml.adjoints` object (None: the default)."""
+    from ... import adjoints as A
+
+    if differentiation == "forward" or isinstance(adjoint, A.ForwardDiffSensitivity):
+        return dfx.ForwardMode()
+    if adjoint is None or isinstance(adjoint, A.Checkpointed):
+        n = getattr(adjoint, "checkpoints", None)
+        return dfx.RecursiveCheckpointAdjoint(checkpoints=n)
+    if isinstance(adjoint, A.Direct):
+        return dfx.RecursiveCheckpointAdjoint(checkpoints=max_steps)  # every step stored
+    if adjoint.continuous:
+        return dfx.BacksolveAdjoint()
+    raise NotImplementedError(f"adjoint {adjoint!r}")
+
+
 def diffrax_solve(fun, solver, t0, t1, y0, args, ts, *, rtol, atol, dt0, max_steps, differentiation="reverse",
-                  adaptive=True):
+                  adaptive=True, adjoint=None):
     """Solve with a diffrax method; returns ``(ys, status, stats)`` like the Rosenbrock machine.
 
     Args:
@@ -58,6 +74,7 @@ def diffrax_solve(fun, solver, t0, t1, y0, args, ts, *, rtol, atol, dt0, max_ste
         differentiation: ``"reverse"`` (checkpointed reverse mode) or ``"forward"``
             (forward mode, for ``jax.jacfwd``).
         adaptive: False for fixed steps of size ``dt0``.
+        adjoint: a :mod:`pysciml.adjoints` object (None: recursive checkpointing).
     """
     ctor, evals_per_step, implicit = DIFFRAX_METHODS[type(solver)]
     if implicit:
@@ -68,7 +85,7 @@ def diffrax_solve(fun, solver, t0, t1, y0, args, ts, *, rtol, atol, dt0, max_ste
         method = ctor(root_finder=optx.Newton(rtol=rtol, atol=atol, norm=optx.rms_norm))
     else:
         method = ctor()
-    adjoint = dfx.ForwardMode() if differentiation == "forward" else dfx.RecursiveCheckpointAdjoint()
+    dadjoint = diffrax_adjoint(adjoint, differentiation, max_steps)
     sol = dfx.diffeqsolve(
         _terms(solver, fun),
         method,
@@ -80,7 +97,7 @@ def diffrax_solve(fun, solver, t0, t1, y0, args, ts, *, rtol, atol, dt0, max_ste
         saveat=dfx.SaveAt(ts=ts),
         stepsize_controller=dfx.PIDController(rtol=rtol, atol=atol) if adaptive else dfx.ConstantStepSize(),
         max_steps=max_steps,
-        adjoint=adjoint,
+        adjoint=dadjoint,
         throw=False,
     )
     status = status_from_result(sol.result)

@@ -66,6 +66,12 @@ class JaxEngine(Engine):
         ys, status, stats = fn(*call_args(request))
         return RawSolution(request.saveat, ys, status, finish_stats(plan, request, ys, status, stats))
 
+    def fit(self, problem, hooks=None):
+        """Fit a model (see :mod:`pysciml.engines.jax.fit.run`)."""
+        from .fit.run import fit_problem
+
+        return fit_problem(problem, hooks)
+
     def sensitivity(self, request: SolveRequest, wrt: tuple[str, ...]) -> dict[str, Any]:
         from .sensitivity import trajectory_jacobians
 

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ... import solvers as S
+from ...adjoints import Direct
 from ...status import Status
 from ..base import SolveRequest
 from .diffrax_solvers import DIFFRAX_METHODS, diffrax_solve
@@ -29,12 +30,23 @@ def _normalise_stats(stats):
 
 
 def run_method(solver, fun, t0, t1, y0, args, ts, rtol, atol, dt0, *, max_steps, differentiation,
-               linsolve=None, adaptive=True):
-    """Run one method (traceable); returns ``(ys, status, stats)`` with normalised stats."""
+               linsolve=None, adaptive=True, adjoint=None):
+    """Run one method (traceable); returns ``(ys, status, stats)`` with normalised stats.
+
+    ``adjoint`` (a :mod:`pysciml.adjoints` object or None for the default) selects how
+    reverse-mode gradients go through the solve.
+    """
     if type(solver) in DIFFRAX_METHODS:
         ys, status, stats = diffrax_solve(
             fun, solver, t0, t1, y0, args, ts, rtol=rtol, atol=atol, dt0=dt0,
-            max_steps=max_steps, differentiation=differentiation, adaptive=adaptive,
+            max_steps=max_steps, differentiation=differentiation, adaptive=adaptive, adjoint=adjoint,
+        )
+    elif type(solver) in ROSENBROCK_TABLEAUS and adjoint is not None and not isinstance(adjoint, Direct):
+        from .rosenbrock_diffrax import rosenbrock_via_diffrax
+
+        ys, status, stats = rosenbrock_via_diffrax(
+            fun, solver, ROSENBROCK_TABLEAUS[type(solver)], t0, t1, y0, args, ts, rtol=rtol, atol=atol,
+            dt0=dt0, max_steps=max_steps, adjoint=adjoint, linsolve=linsolve,
         )
     elif type(solver) in ROSENBROCK_TABLEAUS:
         from . import rosenbrock
