@@ -133,11 +133,12 @@ def check_coordinate(values, argument: str, *, unit: str) -> np.ndarray:
         raise InputError("contains NaN or infinite values.", argument=argument)
     d = np.diff(c)
     if not (np.all(d > 0) or np.all(d < 0)):
-        bad = int(np.argmax(np.sign(d) != np.sign(d[0]))) if np.any(d != 0) else 0
+        direction = np.sign(c[-1] - c[0]) or 1.0
+        bad = int(np.argmax(d * direction <= 0))
         raise InputError(
             f"must be strictly increasing or strictly decreasing (cell centres); it is not "
-            f"near index {bad + 1} ({c[bad]!r}, {c[bad + 1]!r}). Sort the data along this "
-            "dimension (e.g. ds.sortby(...)) and drop duplicated values.",
+            f"at indices {bad} and {bad + 1} ({c[bad]:g}, {c[bad + 1]:g}). Sort the data along "
+            "this dimension (e.g. ds.sortby(...)) and drop duplicated values.",
             argument=argument,
         )
     return c

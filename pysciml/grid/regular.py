@@ -126,5 +126,6 @@ class RegularGrid(Grid):
         return {"y": np.array(self.y), "x": np.array(self.x)}
 
     def __repr__(self):
+        m = "None" if self.mask is None else f"{int(self.mask.sum())} of {self.size} active"
         return (f"RegularGrid(shape={self.shape}, spacing={self.spacing}, periodic={self.periodic}, "
-                f"boundary={self.boundary}, mask={'None' if self.mask is None else int(self.mask.sum())})")
+                f"boundary={self.boundary}, boundary_value={self.boundary_value}, mask={m})")
