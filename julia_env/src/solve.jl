@@ -23,7 +23,8 @@ _ls_kw(ls) = ls === nothing ? NamedTuple() : (linsolve = ls,)
 
 pysciml solver name (lower case) -> OrdinaryDiffEq algorithm: tsit5, dopri5 (DP5),
 dopri8 (DP8), vern7, rosenbrock23, rodas4, rodas5p, kencarp4, kvaerno5, fbdf, qndf,
-auto (`DefaultODEAlgorithm`, starting stiff when `stiff_hint == 1`).
+auto (`DefaultODEAlgorithm`, starting stiff when `stiff_hint == 1`; it chooses its own
+linear solvers, dense for small systems and GMRES for large ones).
 """
 function make_alg(
     name::AbstractString,
@@ -42,7 +43,7 @@ function make_alg(
     name == "kvaerno5" && return Kvaerno5(; ls...)
     name == "fbdf" && return FBDF(; ls...)
     name == "qndf" && return QNDF(; ls...)
-    name == "auto" && return DefaultODEAlgorithm(; stiffalgfirst = stiff_hint == 1, ls...)
+    name == "auto" && return DefaultODEAlgorithm(; stiffalgfirst = stiff_hint == 1)
     throw(ArgumentError("unknown solver \"$name\""))
 end
 
