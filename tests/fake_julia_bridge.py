@@ -9,9 +9,11 @@ documented rules so tests can check how the engine unpacks them:
 * ``bridge_solve``: ``U[k] = u0 * exp(-(saveat[k] - t0))``, status 0, stats 1..8.
 * ``bridge_solve_batch``: the same per cell; cell ``i`` gets status ``i % 2``.
 * ``bridge_loss_and_grad``: ``loss = (|theta|^2 + |U0|^2) / 2``, gradients ``theta`` and ``U0``.
+* ``bridge_sensitivity``: ``J[i, j, c] = i + j + c`` (``(n_save, n_states, n_wrt)``).
 * ``bridge_fit``: steps through ``sum(steps)`` losses ``1/(k+1)``, calling ``report``
   every step (the real bridge rate-limits in time); returns ``theta0 * 0.5`` on the free
-  entries; status 8 (INTERRUPTED) if ``report`` returned True.
+  entries and ``U0 + 1`` on the free initial states; status 8 (INTERRUPTED) if ``report``
+  returned True.
 """
 
 from __future__ import annotations
@@ -132,7 +134,7 @@ class FakeJulia:
 
     # -- solving
     def _check_solve(self, m, t0, t1, saveat, solver, linsolve, stiff_hint, rtol, atol, dt, maxiters,
-                     rows, cols):
+                     adaptive, rows, cols):
         _float(t0, "t0"), _float(t1, "t1")
         assert t1 > t0
         _arr(saveat, 1, what="saveat")
@@ -142,34 +144,54 @@ class FakeJulia:
         assert stiff_hint in (-1, 0, 1)
         assert _float(rtol, "rtol") > 0 and _float(atol, "atol") > 0 and _float(dt, "dt") >= 0
         assert _int(maxiters, "maxiters") > 0
+        assert isinstance(adaptive, bool) and (adaptive or dt > 0)
         _arr(rows, 1, dtype=np.int64, what="rows"), _arr(cols, 1, dtype=np.int64, shape=rows.shape, what="cols")
         if rows.size:
             assert linsolve == "sparse"
             assert rows.min() >= 1 and rows.max() <= m["n_states"] and cols.min() >= 1 and cols.max() <= m["n_states"]
 
     def bridge_solve(self, h, u0, theta, t0, t1, saveat, solver, linsolve, stiff_hint, rtol, atol, dt,
-                     maxiters, rows, cols):
+                     maxiters, adaptive, rows, cols):
         m = self._model(h)
         self.calls.append(("bridge_solve", dict(theta=theta.copy(), solver=solver, linsolve=linsolve,
-                                                stiff_hint=stiff_hint, rows=rows.copy(), cols=cols.copy())))
+                                                stiff_hint=stiff_hint, rows=rows.copy(), cols=cols.copy(),
+                                                adaptive=adaptive)))
         _arr(u0, 1, shape=(m["n_states"],), what="u0")
         _arr(theta, 1, shape=(m["n_theta"],), what="theta")
-        self._check_solve(m, t0, t1, saveat, solver, linsolve, stiff_hint, rtol, atol, dt, maxiters, rows, cols)
+        self._check_solve(m, t0, t1, saveat, solver, linsolve, stiff_hint, rtol, atol, dt, maxiters, adaptive,
+                          rows, cols)
         U = u0[None, :] * np.exp(-(saveat - t0))[:, None]
         return (saveat.copy(), U, 0, np.arange(1, 9), float(saveat[-1]), "Rodas5P")
 
     def bridge_solve_batch(self, h, U0, THETA, t0, t1, saveat, solver, linsolve, stiff_hint, rtol, atol, dt,
-                           maxiters, rows, cols):
+                           maxiters, adaptive, rows, cols):
         m = self._model(h)
         n = _arr(U0, 2, what="U0").shape[0]
         assert U0.shape == (n, m["n_states"])
         _arr(THETA, 2, shape=(n, m["n_theta"]), what="THETA")
         self.calls.append(("bridge_solve_batch", dict(THETA=THETA.copy(), U0=U0.copy())))
-        self._check_solve(m, t0, t1, saveat, solver, linsolve, stiff_hint, rtol, atol, dt, maxiters, rows, cols)
+        self._check_solve(m, t0, t1, saveat, solver, linsolve, stiff_hint, rtol, atol, dt, maxiters, adaptive,
+                          rows, cols)
         U = U0[:, None, :] * np.exp(-(saveat - t0))[None, :, None]
         status = np.arange(n) % 2
         stats = np.tile(np.arange(1, 9), (n, 1))
         return (U, status, stats, np.full(n, saveat[-1]))
+
+    def bridge_sensitivity(self, h, u0, theta, wrt_u0, param_index, t0, t1, saveat, solver, linsolve,
+                           stiff_hint, rtol, atol, dt, maxiters, adaptive, rows, cols):
+        m = self._model(h)
+        _arr(u0, 1, shape=(m["n_states"],), what="u0")
+        _arr(theta, 1, shape=(m["n_theta"],), what="theta")
+        assert isinstance(wrt_u0, bool)
+        _arr(param_index, 1, dtype=np.int64, what="param_index")
+        assert np.all((param_index >= 1) & (param_index <= m["n_theta"])), "param_index is 1-based"
+        self._check_solve(m, t0, t1, saveat, solver, linsolve, stiff_hint, rtol, atol, dt, maxiters, adaptive,
+                          rows, cols)
+        self.calls.append(("bridge_sensitivity", dict(wrt_u0=wrt_u0, param_index=param_index.copy())))
+        n, ns = m["n_states"], saveat.size
+        nw = (n if wrt_u0 else 0) + param_index.size
+        i, j, c = np.meshgrid(np.arange(ns), np.arange(n), np.arange(nw), indexing="ij")
+        return (u0[None, :] * np.ones((ns, 1)), (i + j + c).astype(float), 0)
 
     # -- gradients and fits
     def _check_data(self, m, theta, U0, t0s, ts, ys, mask, scale, l2):
@@ -191,38 +213,47 @@ class FakeJulia:
         loss = 0.5 * (float(theta @ theta) + float(np.sum(U0**2)))
         return (loss, theta.copy(), U0.copy(), np.zeros(U0.shape[0], dtype=np.int64))
 
-    def bridge_fit(self, h, theta0, U0, t0s, ts, ys, mask, scale, l2, kind, lo, hi, free, fit_u0, stages,
+    def bridge_fit(self, h, theta0, z0, U0, u0_free, t0s, ts, ys, mask, scale, l2, kind, lo, hi, free, stages,
                    solver, linsolve, stiff_hint, adjoint, vjp, rtol, atol, maxiters, rows, cols, report,
                    report_every):
         m = self._model(h)
         self._check_data(m, theta0, U0, t0s, ts, ys, mask, scale, l2)
+        assert np.all(np.isfinite(ys)), "ys must not contain NaN (masked entries are zero-filled)"
         nt = m["n_theta"]
+        _arr(z0, 1, shape=(nt,), what="z0")
+        _arr(u0_free, 2, dtype=bool, shape=U0.shape, what="u0_free")
         _arr(kind, 1, dtype=np.int64, shape=(nt,), what="kind")
         assert set(np.unique(kind)) <= {0, 1, 2, 3}
         _arr(lo, 1, shape=(nt,), what="lo"), _arr(hi, 1, shape=(nt,), what="hi")
         _arr(free, 1, dtype=bool, shape=(nt,), what="free")
-        assert isinstance(fit_u0, bool)
         assert isinstance(stages, tuple) and stages
-        for name, lr, steps in stages:
-            assert name in ("adam", "lbfgs") and type(lr) is float and type(steps) is int
+        for st in stages:
+            assert isinstance(st, tuple) and len(st) == 10, st
+            kind_, lr, steps, horizon, clip, sched, frac, patience, min_delta, memory = st
+            assert kind_ in ("adam", "lbfgs") and type(lr) is float and type(steps) is int
+            assert 0 < horizon <= 1 and type(clip) is float and sched in (
+                "constant", "cosine", "exponential", "warmup_cosine")
+            assert type(patience) is int and type(memory) is int and memory > 0
         _str(adjoint, ADJOINTS, "adjoint"), _str(vjp, VJPS, "vjp")
         assert report is None or callable(report)
         _float(report_every, "report_every")
-        self.calls.append(("bridge_fit", dict(kind=kind.copy(), lo=lo.copy(), hi=hi.copy(), free=free.copy(),
-                                              stages=stages)))
+        self.calls.append(("bridge_fit", dict(theta0=theta0.copy(), z0=z0.copy(), kind=kind.copy(), lo=lo.copy(),
+                                              hi=hi.copy(), free=free.copy(), stages=stages,
+                                              adjoint=adjoint, vjp=vjp)))
         hist, stage_of, stopped = [], [], False
-        for s, (_, _, steps) in enumerate(stages, start=1):
-            for _ in range(steps):
+        theta = np.where(free, 0.5 * theta0, theta0)
+        for s, st in enumerate(stages, start=1):
+            for _ in range(st[2]):
                 hist.append(1.0 / (len(hist) + 1))
                 stage_of.append(s)
-                if report is not None and report(len(hist), hist[-1], s) is True:
+                if report is not None and report(len(hist), hist[-1], s, theta) is True:
                     stopped = True
                     break
             if stopped:
                 break
-        theta = np.where(free, 0.5 * theta0, theta0)
-        return (theta, U0.copy(), np.array(hist), np.array(stage_of, dtype=np.int64), 8 if stopped else 0,
-                "stopped" if stopped else "finished")
+        U = np.where(u0_free, U0 + 1.0, U0)
+        return (theta, U, np.array(hist), np.array(stage_of, dtype=np.int64), 8 if stopped else 0,
+                "stopped" if stopped else "fitted", hist[-1] if hist else float("nan"))
 
     def bridge_info(self):
         return (("julia", "fake"), ("threads", "1"))

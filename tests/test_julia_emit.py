@@ -34,7 +34,7 @@ MODELS, GRID_REASON = example_models()
 IDS = [name for name, _ in MODELS]
 
 
-# -- a tiny jax.numpy-backed math namespace (the jax engine's own lands on main later) ------
+# -- the jax engine's math namespace (or a tiny jax.numpy-backed stand-in) ----------------
 class JnpMath:
     name = "jnp-test"
     pi = np.pi
@@ -86,10 +86,18 @@ def _random_inputs(model, rng):
     return u, phys, values, nets, float(rng.uniform(0, 2))
 
 
+def _jax_math():
+    try:
+        from pysciml.engines.jax.numerics import jax_math
+    except ImportError:
+        return JnpMath()
+    return jax_math
+
+
 def _jnp_rhs(model, u, values, nets, t):
     view = ParamView({k: jnp.asarray(v) for k, v in values.items()},
                      {k: _jnp_net(model.networks[k], w) for k, w in nets.items()})
-    out = model.physics(model.layout.view(jnp.asarray(u)), view, t, JnpMath())
+    out = model.physics(model.layout.view(jnp.asarray(u)), view, t, _jax_math())
     return np.asarray(model.layout.pack(out, jnp))
 
 

@@ -149,14 +149,15 @@ def test_loss_and_grad_splits_gradient(engine, fake):
     assert (call["adjoint"], call["vjp"]) == ("auto", "auto")
 
 
-class Gauss:  # stands in for the lead's ps.Gauss adjoint object
-    def __init__(self, vjp="auto"):
-        self.vjp = vjp
-
-
 @pytest.mark.parametrize("adjoint,want", [(None, ("auto", "auto")), ("gauss", ("gauss", "auto")),
                                           ("interpolating:zygote", ("interpolating", "zygote")),
-                                          (Gauss("enzyme"), ("gauss", "enzyme")),
+                                          (ps.Gauss(vjp="enzyme"), ("gauss", "enzyme")),
+                                          (ps.Interpolating(), ("interpolating", "zygote")),
+                                          (ps.Quadrature(vjp="reversediff"), ("quadrature", "reversediff")),
+                                          (ps.Checkpointed(), ("checkpointed", "auto")),
+                                          (ps.Backsolve(), ("backsolve", "auto")),
+                                          (ps.Direct(), ("forward", "auto")),
+                                          (ps.ForwardDiffSensitivity(), ("forward", "auto")),
                                           ("checkpointed", ("checkpointed", "auto")),
                                           ("direct", ("forward", "auto")),
                                           ("quadrature:reversediff", ("quadrature", "reversediff"))])
@@ -177,31 +178,79 @@ def test_bad_adjoint_and_data_shapes(engine):
         engine.loss_and_grad(model, **d)
 
 
-def test_fit_bounds_callback_and_stop(engine, fake):
+def _problem(model, **kw):
+    from pysciml.data import as_observations
+    from pysciml.fitting.problem import build_problem
+
+    t = np.linspace(0.0, 2.0, 9)
+    y = np.column_stack([1.0 + 0.1 * t, 2.0 - 0.2 * t])
+    y[3, 1] = np.nan
+    obs = as_observations((t, y), states=model)
+    return build_problem(model, obs, **kw)
+
+
+def test_fit_sends_the_problem_and_builds_the_result(engine, fake):
     model = _ude()
-    seen = []
-
-    def cb(step, loss, stage):
-        seen.append((step, loss, stage))
-        return step >= 7
-
-    res = engine.fit(model, optimizers=[("adam", 0.01, 5), ("lbfgs", 0.0, 10)], callback=cb, fixed=["delta"],
-                     **_data(model))
-    call = fake.calls[-1][1]
+    problem = _problem(model, fixed=["delta"], optimizers=[ps.Adam(0.01, steps=5, schedule="cosine"),
+                                                           ps.LBFGS(steps=10, memory=7)],
+                       strategy=ps.GrowingHorizon(stages=2, steps=3), adjoint=ps.Gauss(vjp="enzyme"))
+    res = engine.fit(problem)
+    call = [c for c in fake.calls if c[0] == "bridge_fit"][-1][1]
     nt = 2 + model.networks["nn"].n_params
     assert call["kind"][0] == 1 and call["lo"][0] == 0.0 and list(call["kind"][1:]) == [0] * (nt - 1)
     assert call["free"][0] and not call["free"][1] and call["free"][2:].all()
-    assert call["stages"] == (("adam", 0.01, 5), ("lbfgs", 0.0, 10))
-    assert res.status == ps.Status.INTERRUPTED and len(res.history) == 7 and seen[-1][2] == 2
+    np.testing.assert_allclose(call["theta0"][:2], [1.3, 1.8])
+    np.testing.assert_allclose(call["z0"][0], problem.free[0].z0)  # the unconstrained start
+    assert [st[3] for st in call["stages"]] == [1 / 3, 2 / 3, 1.0, 1.0]
+    assert call["stages"][2][:3] == ("adam", 0.01, 5) and call["stages"][2][5] == "cosine"
+    assert call["stages"][3][0] == "lbfgs" and call["stages"][3][9] == 7
+    assert (call["adjoint"], call["vjp"]) == ("gauss", "enzyme")
+    assert res.status == ps.Status.SUCCESS and len(res.loss_history) == 3 + 3 + 5 + 10
+    assert [p["name"] for p in res.phases] == ["warm-up horizon 33%", "warm-up horizon 67%",
+                                               "single shooting Adam", "single shooting LBFGS"]
+    assert res.phases[2]["start"] == 6 and res.phases[2]["stop"] == 11
     assert res.params["alpha"] == pytest.approx(0.65) and res.params["delta"] == pytest.approx(1.8)
     assert res.network_params["nn"].shape == (model.networks["nn"].n_params,)
+    assert res.u0.shape == (1, 2) and res.final_loss == pytest.approx(1 / 21)
 
 
-def test_fit_default_stages(engine, fake):
+def test_fit_hooks_progress_callback_and_stop(engine):
+    from pysciml.fitting.problem import FitHooks
+
     model = _ude()
-    res = engine.fit(model, **_data(model))
-    assert fake.calls[-1][1]["stages"] == (("adam", 0.01, 500), ("lbfgs", 0.0, 200))
-    assert res.status == ps.Status.SUCCESS and len(res.history) == 700
+    problem = _problem(model, strategy=ps.SingleShooting(), optimizers=[ps.Adam(0.01, steps=20)])
+    seen, steps = [], []
+    hooks = FitHooks(progress=lambda n, loss: steps.append(n),
+                     callback=lambda info: seen.append(info) or info["step"] >= 7)
+    res = engine.fit(problem, hooks)
+    assert res.status == ps.Status.INTERRUPTED and len(res.loss_history) == 7 and sum(steps) == 7
+    assert seen[-1]["phase"] == "single shooting Adam" and set(seen[-1]["params"]) == {"alpha", "delta"}
+    assert any(e["kind"] == "callback-stop" for e in res.events)
+
+
+def test_fit_refuses_what_only_jax_does(engine):
+    model = _ude()
+    with pytest.raises(InputError, match="engine='jax'"):
+        engine.fit(_problem(model, strategy=ps.MultipleShooting(segments=2)))
+    with pytest.raises(InputError, match="engine='jax'"):
+        engine.fit(_problem(model, loss=ps.GaussianNLL()))
+
+
+def test_sensitivity_splits_columns(engine, fake):
+    model = ps.ODEModel(rober, ["y1", "y2", "y3"], {"k1": 0.04, "k2": 3e7, "k3": 1e4, "A": np.ones((2, 2))})
+    out = engine.sensitivity(_request(model), ("u0", "k3", "A"))
+    call = fake.calls[-1][1]
+    assert call["wrt_u0"] and list(call["param_index"]) == [3, 4, 5, 6, 7]
+    assert out["u0"].shape == (3, 3, 3) and out["params"]["k3"].shape == (3, 3)
+    assert out["params"]["A"].shape == (3, 3, 2, 2)
+    # fake J[i, j, c] = i + j + c: u0 columns 0..2, k3 column 3, A columns 4..7
+    assert out["params"]["k3"][1, 2] == 1 + 2 + 3 and out["params"]["A"][2, 1, 1, 0] == 2 + 1 + 6
+    assert out["status"] == ps.Status.SUCCESS
+
+
+def test_fixed_steps_are_passed(engine, fake):
+    engine.solve(_request(_rober(), solver=ps.Tsit5(), adaptive=False, dt0=0.01))
+    assert fake.calls[-1][1]["adaptive"] is False
 
 
 def test_rhs_and_info(engine):

@@ -11,6 +11,7 @@ Entry points (all documented where they are defined):
   - `compile_model`, `make_axis`, `make_grid`: build a model from emitted source.
   - `bridge_rhs`: evaluate the right-hand side once (checks).
   - `bridge_solve`, `bridge_solve_batch`: OrdinaryDiffEq solves, one or many (threads).
+  - `bridge_sensitivity`: forward-mode derivatives of a trajectory.
   - `bridge_loss_and_grad`: the fitting loss and its gradient (SciMLSensitivity).
   - `bridge_fit`: Adam then L-BFGS through Optimization.jl.
   - `bridge_info`: versions and settings.
@@ -25,6 +26,7 @@ module PySciMLBridge
 using ADTypes: AutoZygote
 using ChainRulesCore: ignore_derivatives
 using ComponentArrays: ComponentArrays, ComponentArray, getaxes
+using ForwardDiff: ForwardDiff
 using LinearSolve: LinearSolve, KLUFactorization, KrylovJL_GMRES, LUFactorization
 using Logging: Logging
 using Lux: Lux

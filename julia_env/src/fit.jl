@@ -3,10 +3,75 @@
 # bounded physics parameters, with progress reported to the caller at a bounded rate.
 
 """
+    Stage(kind, lr, steps, horizon, clip, schedule, final_fraction, patience, min_delta, memory)
+
+One optimisation phase: "adam" (learning rate `lr`, gradient-norm clip `clip` (0: none),
+`schedule` "constant", "cosine", "exponential" or "warmup_cosine" decaying to
+`final_fraction`, early stop after `patience` steps (0: never) without a relative
+improvement of `min_delta`) or "lbfgs" (`memory` correction pairs), for `steps` steps on
+the observations up to `horizon` (a fraction of each trajectory's span).
+"""
+struct Stage
+    kind::String
+    lr::Float64
+    steps::Int
+    horizon::Float64
+    clip::Float64
+    schedule::String
+    final_fraction::Float64
+    patience::Int
+    min_delta::Float64
+    memory::Int
+end
+
+Stage(t::Tuple) = Stage(
+    String(t[1]),
+    Float64(t[2]),
+    Int(t[3]),
+    Float64(t[4]),
+    Float64(t[5]),
+    String(t[6]),
+    Float64(t[7]),
+    Int(t[8]),
+    Float64(t[9]),
+    Int(t[10]),
+)
+
+"""
+    schedule_factor(stage, k) -> Float64
+
+The learning-rate factor of step `k` (0-based), as on the jax engine.
+"""
+function schedule_factor(s::Stage, k::Integer)
+    n = Float64(s.steps)
+    f = s.final_fraction
+    s.schedule == "constant" && return 1.0
+    s.schedule == "cosine" && return f + (1 - f) * 0.5 * (1 + cos(pi * min(k / n, 1.0)))
+    s.schedule == "exponential" && return f^min(k / n, 1.0)
+    if s.schedule == "warmup_cosine"
+        warm = max(1.0, 0.05 * n)
+        k < warm && return (k + 1) / warm
+        return f + (1 - f) * 0.5 * (1 + cos(pi * min((k - warm) / (n - warm), 1.0)))
+    end
+    throw(ArgumentError("unknown schedule \"$(s.schedule)\""))
+end
+
+function _optimizer(s::Stage)
+    if s.kind == "adam"
+        adam = Optimisers.Adam(s.lr * schedule_factor(s, 0))
+        return s.clip > 0 ?
+            Optimisers.OptimiserChain(Optimisers.ClipNorm(s.clip), adam) :
+            adam
+    end
+    s.kind == "lbfgs" && return Optim.LBFGS(; m = s.memory, linesearch = BackTracking())
+    throw(ArgumentError("unknown optimiser \"$(s.kind)\" (adam, lbfgs)"))
+end
+
+"""
     FitState
 
-Mutable bookkeeping shared by the optimisation callback: loss history, best point,
-stop request and the rate limiter of progress reports.
+Bookkeeping shared by the optimisation callback: loss history, best point, stop
+requests and the rate limiter of progress reports.
 """
 mutable struct FitState
     history::Vector{Float64}
@@ -16,38 +81,39 @@ mutable struct FitState
     stop::Bool
     interrupted::Bool
     last_report::Float64
-end
-
-function _optimizer(name::AbstractString, lr::Real)
-    name == "adam" && return Optimisers.Adam(Float64(lr))
-    name == "lbfgs" && return Optim.LBFGS(; linesearch = BackTracking())
-    throw(ArgumentError("unknown optimiser \"$name\" (adam, lbfgs)"))
+    stage_best::Float64
+    since_best::Int
 end
 
 """
-    bridge_fit(handle, theta0, U0, t0s, ts, ys, mask, scale, l2, kind, lo, hi, free,
-               fit_u0, stages, solver, linsolve, stiff_hint, adjoint, vjp, rtol, atol,
+    bridge_fit(handle, theta0, z0, U0, u0_free, t0s, ts, ys, mask, scale, l2, kind, lo, hi,
+               free, stages, solver, linsolve, stiff_hint, adjoint, vjp, rtol, atol,
                maxiters, sparse_rows, sparse_cols, report, report_every)
-        -> (theta, U0, history, stage_of_step, status, message)
+        -> (theta, U0, history, stage_of_step, status, message, final_loss)
 
-Fit the flat parameters (and, with `fit_u0`, the initial states) to observations
-(the loss of `bridge_loss_and_grad`).
+Fit the flat parameters and the free initial-state entries to observations (the
+loss of `bridge_loss_and_grad`, restricted to each stage's horizon).
 
 Arguments beyond those of `bridge_loss_and_grad`:
-  - `kind`, `lo`, `hi` `(n_theta,)`: bound transform per entry (0 none, 1 lower,
-    2 upper, 3 both; see `to_natural`); `free` `(n_theta,)`: false for fixed entries.
-  - `stages`: tuple of `(name, learning_rate, steps)`, name "adam" or "lbfgs".
-  - `report`: `nothing` or a function `(step, loss, stage) -> Bool` called at most every
-    `report_every` seconds (and at the end of each stage); returning `true` stops.
+  - `theta0` `(n_theta,)`: natural values (used for the fixed entries); `z0`: the
+    unconstrained starting coordinates of every entry.
+  - `kind`, `lo`, `hi` `(n_theta,)`: bound transform per entry (0 none, 1 lower, 2 upper,
+    3 both; see `to_natural`); `free` `(n_theta,)`: false for fixed entries.
+  - `U0` `(n_traj, n_states)` starting initial states; `u0_free` (same shape) which are fitted.
+  - `stages`: tuple of `Stage` tuples (see `Stage`).
+  - `report`: `nothing` or a function `(step, loss, stage, theta) -> Bool` called at most
+    every `report_every` seconds and at the end of each stage; returning `true` stops.
 
-Returns the best parameters and initial states seen, the loss of every step and the
-stage it belongs to, a pysciml status (SUCCESS, INTERRUPTED when stopped, FAILED when
-no step had a finite loss) and a message.
+Returns the best parameters (natural values) and initial states seen, the loss of every
+step and its stage, a pysciml status (SUCCESS, INTERRUPTED when stopped, FAILED when no
+step had a finite loss), a message, and the full-horizon loss at the result.
 """
 function bridge_fit(
     handle::Integer,
     theta0,
+    z0,
     U0,
+    u0_free,
     t0s,
     ts,
     ys,
@@ -58,7 +124,6 @@ function bridge_fit(
     lo,
     hi,
     free,
-    fit_u0::Bool,
     stages,
     solver::AbstractString,
     linsolve::AbstractString,
@@ -75,13 +140,12 @@ function bridge_fit(
 )
     m = get_model(handle)
     return Logging.with_logger(Logging.NullLogger()) do
-        S = LossSetup(
+        obs = Observations(t0s, ts, ys, mask, scale)
+        sparsity = _sparsity(sparse_rows, sparse_cols)
+        setup(h) = LossSetup(
             m,
-            Vector{Float64}(t0s),
-            Matrix{Float64}(ts),
-            Array{Float64, 3}(ys),
-            Array{Bool, 3}(mask),
-            Vector{Float64}(scale),
+            obs,
+            h,
             l2,
             String(solver),
             String(linsolve),
@@ -91,20 +155,21 @@ function bridge_fit(
             rtol,
             atol,
             maxiters,
-            _sparsity(sparse_rows, sparse_cols),
+            sparsity,
         )
-        st = [(String(s[1]), Float64(s[2]), Int(s[3])) for s in stages]
         Base.invokelatest(
             _fit,
-            S,
+            m,
+            setup,
             Vector{Float64}(theta0),
+            Vector{Float64}(z0),
             permutedims(Matrix{Float64}(U0)),
+            permutedims(Matrix{Bool}(u0_free)),
             Vector{Int}(kind),
             Vector{Float64}(lo),
             Vector{Float64}(hi),
             Vector{Bool}(free),
-            fit_u0,
-            st,
+            [Stage(s) for s in stages],
             report,
             Float64(report_every),
         )
@@ -112,58 +177,71 @@ function bridge_fit(
 end
 
 function _fit(
-    S::LossSetup,
+    m::Model,
+    setup,
     theta0,
+    z0,
     U0,
+    u0_free,
     kind,
     lo,
     hi,
     free,
-    fit_u0,
     stages,
     report,
     report_every,
 )
-    m = S.model
     nth = m.n_theta
-    _check_len(theta0, nth, "theta0")
-    for v in (kind, lo, hi, free)
-        _check_len(v, nth, "bounds")
+    for v in (theta0, z0, kind, lo, hi, free)
+        _check_len(v, nth, "parameter arrays")
     end
-    z0 = to_unconstrained.(kind, lo, hi, theta0)
-    x0 = fit_u0 ? vcat(z0, vec(U0)) : z0
     ns, ntr = size(U0)
+    ns == m.n_states || throw(DimensionMismatch("U0 must have $(m.n_states) columns"))
     natural(x) = ifelse.(free, to_natural.(kind, lo, hi, x[1:nth]), theta0)
-    initial(x) = fit_u0 ? reshape(x[(nth + 1):end], ns, ntr) : U0
-    loss(x, _) = total_loss(S, natural(x), initial(x))
-
-    state = FitState(Float64[], Int[], Inf, copy(x0), false, false, time())
-    stage_id = Ref(0)
-    callback = function (os, l)
-        lf = Float64(l)
-        push!(state.history, lf)
-        push!(state.stage, stage_id[])
-        if isfinite(lf) && lf < state.best_loss
-            state.best_loss = lf
-            state.best_x = copy(os.u)
-        end
-        now = time()
-        if report !== nothing && now - state.last_report >= report_every
-            state.last_report = now
-            state.stop |= report(length(state.history), lf, stage_id[]) === true
-        end
-        return state.stop
-    end
-
-    optf = Optimization.OptimizationFunction(loss, AutoZygote())
+    initial(x) = ifelse.(u0_free, reshape(x[(nth + 1):end], ns, ntr), U0)
+    x0 = vcat(z0, vec(U0))
+    setups = Dict{Float64, Any}()
+    state = FitState(Float64[], Int[], Inf, copy(x0), false, false, time(), Inf, 0)
     x = x0
-    for (k, (name, lr, steps)) in enumerate(stages)
-        (state.stop || steps <= 0) && continue
-        stage_id[] = k
+    for (k, st) in enumerate(stages)
+        (state.stop || st.steps <= 0) && continue
+        S = get!(() -> setup(st.horizon), setups, st.horizon)
+        loss(xx, _) = total_loss(S, natural(xx), initial(xx))
+        stage_stop = Ref(false)
+        state.stage_best = Inf
+        state.since_best = 0
+        callback = function (os, l)
+            lf = Float64(l)
+            push!(state.history, lf)
+            push!(state.stage, k)
+            if isfinite(lf) && lf < state.best_loss && st.horizon == 1.0
+                state.best_loss = lf
+                state.best_x = copy(os.u)
+            end
+            if isfinite(lf) && lf < state.stage_best * (1 - st.min_delta)
+                state.stage_best = lf
+                state.since_best = 0
+            else
+                state.since_best += 1
+            end
+            st.patience > 0 && state.since_best >= st.patience && (stage_stop[] = true)
+            if st.kind == "adam" && st.schedule != "constant" && os.original !== nothing
+                Optimisers.adjust!(os.original, st.lr * schedule_factor(st, os.iter))
+            end
+            now = time()
+            if report !== nothing && now - state.last_report >= report_every
+                state.last_report = now
+                state.stop |= report(length(state.history), lf, k, natural(os.u)) === true
+            end
+            return state.stop || stage_stop[]
+        end
+        optf = Optimization.OptimizationFunction(loss, AutoZygote())
         prob = Optimization.OptimizationProblem(optf, x)
         try
-            res = SciMLBase.solve(prob, _optimizer(name, lr); maxiters = steps, callback)
-            x = isfinite(state.best_loss) ? copy(state.best_x) : copy(res.u)
+            res = SciMLBase.solve(prob, _optimizer(st); maxiters = st.steps, callback)
+            x = isfinite(state.best_loss) && st.horizon == 1.0 ?
+                copy(state.best_x) :
+                copy(res.u)
         catch err
             err isa InterruptException || rethrow()
             state.stop = true
@@ -171,34 +249,37 @@ function _fit(
         end
         if report !== nothing && !isempty(state.history)
             state.last_report = time()
-            state.stop |= report(length(state.history), last(state.history), k) === true
+            state.stop |= report(
+                length(state.history),
+                last(state.history),
+                k,
+                natural(x),
+            ) ===
+                true
         end
     end
     xb = isfinite(state.best_loss) ? state.best_x : x
-    theta = natural(xb)
-    U = initial(xb)
-    status, msg = if !isfinite(state.best_loss)
+    full = get!(() -> setup(1.0), setups, 1.0)
+    final = Float64(total_loss(full, natural(xb), initial(xb)))
+    n = length(state.history)
+    status, msg = if !isfinite(final)
         (
             STATUS_FAILED,
-            "no optimisation step had a finite loss: every solve failed (statuses $(S.status))",
+            "the fitted model cannot be solved over the whole data span (solve statuses " *
+                "$(full.status)); try a stiff solver, a smaller learning rate or a growing horizon",
         )
     elseif state.interrupted || state.stop
-        (
-            STATUS_INTERRUPTED,
-            "stopped on request after $(length(state.history)) steps; the best parameters seen are returned",
-        )
+        (STATUS_INTERRUPTED, "stopped after $n steps; the best parameters so far are kept")
     else
-        (
-            STATUS_SUCCESS,
-            "finished $(length(state.history)) steps; best loss $(state.best_loss)",
-        )
+        (STATUS_SUCCESS, "fitted: final loss $(round(final; sigdigits = 4)) after $n steps")
     end
     return (
-        Vector{Float64}(theta),
-        permutedims(Matrix{Float64}(U)),
+        Vector{Float64}(natural(xb)),
+        permutedims(Matrix{Float64}(initial(xb))),
         state.history,
         state.stage,
         status,
         msg,
+        final,
     )
 end

@@ -66,6 +66,7 @@ function _workload()
         1.0e-8,
         0.0,
         100_000,
+        true,
         none,
         none,
     )
@@ -111,6 +112,7 @@ function _workload()
         1.0e-8,
         0.0,
         100_000,
+        true,
         none,
         none,
     )

@@ -84,38 +84,69 @@ function to_unconstrained(kind::Integer, lo, hi, x)
 end
 
 # -- observations ----------------------------------------------------------------------
+"""
+    Observations(t0s, ts, ys, mask, scale)
+
+Padded observations as Julia arrays: `t0s` `(n_traj,)`, `ts` `(n_traj, L)`, `ys`
+`(n_traj, L, n_states)`, `mask` `(n_traj, L, n_states)`, `scale` `(n_states,)`.
+"""
+struct Observations
+    t0s::Vector{Float64}
+    ts::Matrix{Float64}
+    ys::Array{Float64, 3}
+    mask::Array{Bool, 3}
+    scale::Vector{Float64}
+end
+
+function Observations(t0s, ts, ys, mask, scale)
+    return Observations(
+        Vector{Float64}(t0s),
+        Matrix{Float64}(ts),
+        Array{Float64, 3}(ys),
+        Array{Bool, 3}(mask),
+        Vector{Float64}(scale),
+    )
+end
+
 struct Trajectory
+    index::Int # which trajectory (column of the initial states)
     t0::Float64
-    ts::Vector{Float64} # observed times (rows with any observation)
-    Y::Matrix{Float64}  # (n_states, n_obs), NaN replaced by 0
+    ts::Vector{Float64} # observed times inside the horizon
+    Y::Matrix{Float64}  # (n_states, n_obs), missing values replaced by 0
     M::Matrix{Float64}  # (n_states, n_obs), 1 where observed
 end
 
-function _trajectories(t0s, ts, ys, mask)
-    n_traj, L = size(ts)
+# the trajectories' observations up to `horizon` (a fraction of each trajectory's span,
+# as on the jax engine: times t <= t0 + horizon * (t_last - t0) count)
+function _trajectories(obs::Observations, horizon::Float64)
+    n_traj, L = size(obs.ts)
     out = Trajectory[]
     for i in 1:n_traj
-        rows = [j for j in 1:L if any(view(mask, i, j, :))]
+        rows = [j for j in 1:L if any(view(obs.mask, i, j, :))]
         isempty(rows) && throw(ArgumentError("trajectory $i has no observation"))
-        tt = ts[i, rows]
+        tt = obs.ts[i, rows]
         issorted(tt; lt = <=) ||
             throw(ArgumentError("times of trajectory $i are not increasing"))
-        tt[1] >= t0s[i] ||
-            throw(ArgumentError(
-                "trajectory $i starts at $(t0s[i]) after its first observation",
-            ))
-        Mi = Matrix{Float64}(permutedims(mask[i, rows, :]))
-        Yi = permutedims(ys[i, rows, :])
-        Yi = ifelse.(Mi .> 0, Yi, 0.0)
-        push!(out, Trajectory(t0s[i], tt, Yi, Mi))
+        t0 = obs.t0s[i]
+        tt[1] >= t0 ||
+            throw(ArgumentError("trajectory $i starts at $t0 after its first observation"))
+        t1 = t0 + horizon * (last(tt) - t0)
+        keep = [k for k in eachindex(tt) if tt[k] <= t1 + 1.0e-12 * abs(t1)]
+        isempty(keep) && continue
+        rows = rows[keep]
+        Mi = Matrix{Float64}(permutedims(obs.mask[i, rows, :]))
+        Yi = ifelse.(Mi .> 0, permutedims(obs.ys[i, rows, :]), 0.0)
+        push!(out, Trajectory(i, t0, tt[keep], Yi, Mi))
     end
+    isempty(out) && throw(ArgumentError("no observation inside the horizon $horizon"))
     return out
 end
 
 """
     LossSetup
 
-Everything the loss needs besides the parameters: model, data, solver, adjoint.
+Everything the loss needs besides the parameters: model, data (up to a horizon),
+solver, adjoint, tolerances.
 """
 struct LossSetup{MD, A, S, P}
     model::MD
@@ -132,27 +163,32 @@ struct LossSetup{MD, A, S, P}
     status::Vector{Int}
 end
 
+"""
+    LossSetup(model, obs, horizon, l2, solver, linsolve, stiff_hint, adjoint, vjp, rtol,
+              atol, maxiters, sparsity)
+
+Prepare the loss of `model` on the observations `obs` up to `horizon`.
+"""
 function LossSetup(
     m::Model,
-    t0s,
-    ts,
-    ys,
-    mask,
-    scale,
-    l2,
-    solver,
-    linsolve,
-    stiff_hint,
-    kind,
-    vjp,
-    rtol,
-    atol,
-    maxiters,
-    sparsity = nothing,
+    obs::Observations,
+    horizon::Real,
+    l2::Real,
+    solver::AbstractString,
+    linsolve::AbstractString,
+    stiff_hint::Integer,
+    kind::AbstractString,
+    vjp::AbstractString,
+    rtol::Real,
+    atol::Real,
+    maxiters::Integer,
+    sparsity,
 )
-    data = _trajectories(t0s, ts, ys, mask)
-    length(scale) == m.n_states ||
+    length(obs.scale) == m.n_states ||
         throw(DimensionMismatch("scale must have $(m.n_states) values"))
+    size(obs.ys, 3) == m.n_states ||
+        throw(DimensionMismatch("ys must be (n_traj, L, $(m.n_states))"))
+    data = _trajectories(obs, Float64(horizon))
     alg = make_alg(solver, linsolve, stiff_hint)
     sensealg = make_sensealg(kind, vjp, m.has_branches)
     fun = make_function(m, _inplace_for(sensealg); sparsity)
@@ -168,13 +204,13 @@ function LossSetup(
         probs,
         alg,
         sensealg,
-        Vector{Float64}(scale),
+        obs.scale,
         nobs,
         Float64(l2),
         Float64(rtol),
         Float64(atol),
         Int(maxiters),
-        zeros(Int, length(data)),
+        zeros(Int, size(obs.ts, 1)),
     )
 end
 
@@ -189,12 +225,12 @@ function total_loss(S::LossSetup, theta, U0)
     m = S.model
     p = to_params(m, theta)
     acc = zero(eltype(theta))
-    for i in eachindex(S.data)
-        d = S.data[i]
+    for k in eachindex(S.data)
+        d = S.data[k]
         sol = SciMLBase.solve(
-            S.probs[i],
+            S.probs[k],
             S.alg;
-            u0 = U0[:, i],
+            u0 = U0[:, d.index],
             p = p,
             saveat = d.ts,
             reltol = S.rtol,
@@ -203,7 +239,7 @@ function total_loss(S::LossSetup, theta, U0)
             sensealg = S.sensealg,
         )
         ok = ignore_derivatives() do
-            S.status[i] = status_code(sol.retcode)
+            S.status[d.index] = status_code(sol.retcode)
             SciMLBase.successful_retcode(sol) && length(sol.t) == length(d.ts)
         end
         ok || return oftype(acc, Inf)
@@ -249,13 +285,11 @@ function bridge_loss_and_grad(
 )
     m = get_model(handle)
     return Logging.with_logger(Logging.NullLogger()) do
+        obs = Observations(t0s, ts, ys, mask, scale)
         S = LossSetup(
             m,
-            Vector{Float64}(t0s),
-            Matrix{Float64}(ts),
-            Array{Float64, 3}(ys),
-            Array{Bool, 3}(mask),
-            Vector{Float64}(scale),
+            obs,
+            1.0,
             l2,
             String(solver),
             String(linsolve),
@@ -279,16 +313,13 @@ end
 function _loss_and_grad(S::LossSetup, theta::Vector{Float64}, U0::Matrix{Float64})
     m = S.model
     _check_len(theta, m.n_theta, "theta")
-    size(U0) == (m.n_states, length(S.data)) ||
+    size(U0) == (m.n_states, length(S.status)) ||
         throw(DimensionMismatch(
-            "U0 must be (n_traj, n_states) = ($(length(S.data)), $(m.n_states))",
+            "U0 must be (n_traj, n_states) = ($(length(S.status)), $(m.n_states))",
         ))
     val, grads = Zygote.withgradient((th, u) -> total_loss(S, th, u), theta, U0)
-    gth = grads[1] === nothing || !isfinite(val) ?
-        zeros(length(theta)) :
-        Vector{Float64}(grads[1])
-    gu = grads[2] === nothing || !isfinite(val) ?
-        zeros(size(U0)) :
-        Matrix{Float64}(grads[2])
+    ok = isfinite(val)
+    gth = grads[1] === nothing || !ok ? zeros(length(theta)) : Vector{Float64}(grads[1])
+    gu = grads[2] === nothing || !ok ? zeros(size(U0)) : Matrix{Float64}(grads[2])
     return (Float64(val), gth, permutedims(gu), copy(S.status))
 end

@@ -1,5 +1,5 @@
-# Solving: pysciml solver names -> OrdinaryDiffEq algorithms, one solve, and a
-# batch of cells through EnsembleProblem with EnsembleThreads.
+# Solving: pysciml solver names -> OrdinaryDiffEq algorithms, one solve, a batch of cells
+# through EnsembleProblem with EnsembleThreads, and trajectory sensitivities (ForwardDiff).
 
 """
     make_linsolve(name) -> LinearSolve algorithm or nothing
@@ -54,7 +54,7 @@ In-place (`iip = true`) or out-of-place right-hand side; `sparsity` is a tuple
 `(rows, cols)` of 1-based Jacobian nonzeros used as `jac_prototype`.
 """
 function make_function(m::Model, iip::Bool; sparsity = nothing)
-    if sparsity !== nothing && !isempty(sparsity[1])
+    if sparsity !== nothing
         rows, cols = Vector{Int}(sparsity[1]), Vector{Int}(sparsity[2])
         proto = sparse(rows, cols, ones(length(rows)), m.n_states, m.n_states)
         return iip ?
@@ -66,14 +66,58 @@ end
 
 _sparsity(rows, cols) = isempty(rows) ? nothing : (rows, cols)
 
-function _solve_kwargs(saveat, rtol, atol, dt, maxiters)
-    kw = (
-        saveat = saveat,
-        reltol = Float64(rtol),
-        abstol = Float64(atol),
-        maxiters = Int(maxiters),
+"""
+    SolveSpec
+
+What a solve needs besides the model, the initial state and the parameters.
+"""
+struct SolveSpec{A}
+    t0::Float64
+    t1::Float64
+    saveat::Vector{Float64}
+    alg::A
+    rtol::Float64
+    atol::Float64
+    dt::Float64
+    maxiters::Int
+    adaptive::Bool
+    sparsity::Any
+end
+
+function SolveSpec(
+    t0,
+    t1,
+    saveat,
+    solver,
+    linsolve,
+    stiff_hint,
+    rtol,
+    atol,
+    dt,
+    maxiters,
+    adaptive,
+    sparse_rows,
+    sparse_cols,
+)
+    adaptive || dt > 0 || throw(ArgumentError("fixed steps (adaptive = false) need dt > 0"))
+    return SolveSpec(
+        Float64(t0),
+        Float64(t1),
+        Vector{Float64}(saveat),
+        make_alg(String(solver), String(linsolve), Int(stiff_hint)),
+        Float64(rtol),
+        Float64(atol),
+        Float64(dt),
+        Int(maxiters),
+        Bool(adaptive),
+        _sparsity(sparse_rows, sparse_cols),
     )
-    return dt > 0 ? merge(kw, (dt = Float64(dt),)) : kw
+end
+
+function _kwargs(s::SolveSpec)
+    kw = (saveat = s.saveat, reltol = s.rtol, abstol = s.atol, maxiters = s.maxiters)
+    s.adaptive || return merge(kw, (dt = s.dt, adaptive = false))
+    return s.dt > 0 ? merge(kw, (dt = s.dt,)) : kw
 end
 
 # saved states as an (n_save, n_states) matrix, NaN rows after a failure
@@ -86,16 +130,19 @@ function _saved_matrix(sol, n_save::Int, n_states::Int)
     return U
 end
 
+_t_end(sol, t0) = isempty(sol.t) ? t0 : Float64(last(sol.t))
+
 """
     bridge_solve(handle, u0, theta, t0, t1, saveat, solver, linsolve, stiff_hint,
-                 rtol, atol, dt, maxiters, sparse_rows, sparse_cols)
+                 rtol, atol, dt, maxiters, adaptive, sparse_rows, sparse_cols)
         -> (t, U, status, stats, t_end, alg)
 
 Solve one initial-value problem.
 
 Arguments: `u0` `(n_states,)`; `theta` the flat parameters; `saveat` increasing times
 in `[t0, t1]`; `solver` / `linsolve` names (see `make_alg`); `dt <= 0` lets the
-solver choose the first step; `sparse_rows/cols` 1-based Jacobian pattern or empty.
+solver choose the first step; `adaptive = false` takes fixed steps of `dt`;
+`sparse_rows/cols` a 1-based Jacobian pattern or empty.
 
 Returns: save times `(n_save,)`, states `(n_save, n_states)` (NaN rows after a
 failure), the pysciml status code, counters in `STAT_NAMES` order, the last time
@@ -115,67 +162,51 @@ function bridge_solve(
     atol::Real,
     dt::Real,
     maxiters::Integer,
+    adaptive::Bool,
     sparse_rows,
     sparse_cols,
 )
     m = get_model(handle)
+    spec = SolveSpec(
+        t0,
+        t1,
+        saveat,
+        solver,
+        linsolve,
+        stiff_hint,
+        rtol,
+        atol,
+        dt,
+        maxiters,
+        adaptive,
+        sparse_rows,
+        sparse_cols,
+    )
     return Logging.with_logger(Logging.NullLogger()) do
-        Base.invokelatest(
-            _solve_one,
-            m,
-            Vector{Float64}(u0),
-            Vector{Float64}(theta),
-            Float64(t0),
-            Float64(t1),
-            Vector{Float64}(saveat),
-            String(solver),
-            String(linsolve),
-            Int(stiff_hint),
-            Float64(rtol),
-            Float64(atol),
-            Float64(dt),
-            Int(maxiters),
-            _sparsity(sparse_rows, sparse_cols),
-        )
+        Base.invokelatest(_solve_one, m, Vector{Float64}(u0), Vector{Float64}(theta), spec)
     end
 end
 
-function _solve_one(
-    m::Model,
-    u0,
-    theta,
-    t0,
-    t1,
-    saveat,
-    solver,
-    linsolve,
-    stiff_hint,
-    rtol,
-    atol,
-    dt,
-    maxiters,
-    sparsity,
-)
+function _solve_one(m::Model, u0, theta, s::SolveSpec)
     _check_len(u0, m.n_states, "u0")
     _check_len(theta, m.n_theta, "theta")
-    alg = make_alg(solver, linsolve, stiff_hint)
-    prob = ODEProblem(make_function(m, true; sparsity), u0, (t0, t1), to_params(m, theta))
-    sol = SciMLBase.solve(prob, alg; _solve_kwargs(saveat, rtol, atol, dt, maxiters)...)
-    U = _saved_matrix(sol, length(saveat), m.n_states)
-    t_end = isempty(sol.t) ? t0 : last(sol.t)
+    fun = make_function(m, true; sparsity = s.sparsity)
+    prob = ODEProblem(fun, u0, (s.t0, s.t1), to_params(m, theta))
+    sol = SciMLBase.solve(prob, s.alg; _kwargs(s)...)
+    U = _saved_matrix(sol, length(s.saveat), m.n_states)
     return (
-        copy(saveat),
+        copy(s.saveat),
         U,
         status_code(sol.retcode),
         stats_vector(sol),
-        Float64(t_end),
-        string(nameof(typeof(alg))),
+        _t_end(sol, s.t0),
+        string(nameof(typeof(s.alg))),
     )
 end
 
 """
     bridge_solve_batch(handle, U0, THETA, t0, t1, saveat, solver, linsolve, stiff_hint,
-                       rtol, atol, dt, maxiters, sparse_rows, sparse_cols)
+                       rtol, atol, dt, maxiters, adaptive, sparse_rows, sparse_cols)
         -> (U, status, stats, t_end)
 
 Solve one problem per cell in parallel (`EnsembleProblem` + `EnsembleThreads`; Julia
@@ -197,85 +228,62 @@ function bridge_solve_batch(
     atol::Real,
     dt::Real,
     maxiters::Integer,
+    adaptive::Bool,
     sparse_rows,
     sparse_cols,
 )
     m = get_model(handle)
+    spec = SolveSpec(
+        t0,
+        t1,
+        saveat,
+        solver,
+        linsolve,
+        stiff_hint,
+        rtol,
+        atol,
+        dt,
+        maxiters,
+        adaptive,
+        sparse_rows,
+        sparse_cols,
+    )
     return Logging.with_logger(Logging.NullLogger()) do
         Base.invokelatest(
             _solve_batch,
             m,
             Matrix{Float64}(U0),
             Matrix{Float64}(THETA),
-            Float64(t0),
-            Float64(t1),
-            Vector{Float64}(saveat),
-            String(solver),
-            String(linsolve),
-            Int(stiff_hint),
-            Float64(rtol),
-            Float64(atol),
-            Float64(dt),
-            Int(maxiters),
-            _sparsity(sparse_rows, sparse_cols),
+            spec,
         )
     end
 end
 
-function _solve_batch(
-    m::Model,
-    U0,
-    THETA,
-    t0,
-    t1,
-    saveat,
-    solver,
-    linsolve,
-    stiff_hint,
-    rtol,
-    atol,
-    dt,
-    maxiters,
-    sparsity,
-)
+function _solve_batch(m::Model, U0, THETA, s::SolveSpec)
     n = size(U0, 1)
     size(U0, 2) == m.n_states ||
         throw(DimensionMismatch("U0 must be (n_cells, $(m.n_states))"))
     size(THETA) == (n, m.n_theta) ||
         throw(DimensionMismatch("THETA must be ($n, $(m.n_theta))"))
-    alg = make_alg(solver, linsolve, stiff_hint)
-    n_save = length(saveat)
-    prob = ODEProblem(
-        make_function(m, true; sparsity),
-        U0[1, :],
-        (t0, t1),
-        to_params(m, THETA[1, :]),
-    )
+    n_save = length(s.saveat)
+    fun = make_function(m, true; sparsity = s.sparsity)
+    prob = ODEProblem(fun, U0[1, :], (s.t0, s.t1), to_params(m, THETA[1, :]))
     prob_func = (prob, ctx) -> remake(
         prob;
         u0 = U0[ctx.sim_id, :],
         p = to_params(m, THETA[ctx.sim_id, :]),
     )
     output_func = function (sol, ctx)
-        t_end = isempty(sol.t) ? t0 : Float64(last(sol.t))
-        return (
-            (
-                status_code(sol.retcode),
-                _saved_matrix(sol, n_save, m.n_states),
-                stats_vector(sol),
-                t_end,
-            ),
-            false,
+        out = (
+            status_code(sol.retcode),
+            _saved_matrix(sol, n_save, m.n_states),
+            stats_vector(sol),
+            _t_end(sol, s.t0),
         )
+        return (out, false)
     end
     ens = EnsembleProblem(prob; prob_func, output_func, safetycopy = false)
-    sim = SciMLBase.solve(
-        ens,
-        alg,
-        EnsembleThreads();
-        trajectories = n,
-        _solve_kwargs(saveat, rtol, atol, dt, maxiters)...,
-    )
+    sim = SciMLBase.solve(ens, s.alg, EnsembleThreads(); trajectories = n, _kwargs(s)...)
     U = Array{Float64}(undef, n, n_save, m.n_states)
     status = zeros(Int, n)
     stats = zeros(Int, n, length(STAT_NAMES))
@@ -287,4 +295,91 @@ function _solve_batch(
         t_end[i] = r[4]
     end
     return (U, status, stats, t_end)
+end
+
+"""
+    bridge_sensitivity(handle, u0, theta, wrt_u0, param_index, t0, t1, saveat, solver,
+                       linsolve, stiff_hint, rtol, atol, dt, maxiters, adaptive,
+                       sparse_rows, sparse_cols)
+        -> (U, J, status)
+
+Forward-mode (ForwardDiff) derivatives of the saved states with respect to the initial
+state (when `wrt_u0`) and the flat parameters listed in `param_index` (1-based): `U`
+`(n_save, n_states)` and `J` `(n_save, n_states, n_wrt)`, columns ordered u0 first,
+then the parameters in `param_index` order. A failed solve gives a NaN `J`.
+"""
+function bridge_sensitivity(
+    handle::Integer,
+    u0,
+    theta,
+    wrt_u0::Bool,
+    param_index,
+    t0::Real,
+    t1::Real,
+    saveat,
+    solver::AbstractString,
+    linsolve::AbstractString,
+    stiff_hint::Integer,
+    rtol::Real,
+    atol::Real,
+    dt::Real,
+    maxiters::Integer,
+    adaptive::Bool,
+    sparse_rows,
+    sparse_cols,
+)
+    m = get_model(handle)
+    spec = SolveSpec(
+        t0,
+        t1,
+        saveat,
+        solver,
+        linsolve,
+        stiff_hint,
+        rtol,
+        atol,
+        dt,
+        maxiters,
+        adaptive,
+        sparse_rows,
+        sparse_cols,
+    )
+    return Logging.with_logger(Logging.NullLogger()) do
+        Base.invokelatest(
+            _sensitivity,
+            m,
+            Vector{Float64}(u0),
+            Vector{Float64}(theta),
+            wrt_u0,
+            Vector{Int}(param_index),
+            spec,
+        )
+    end
+end
+
+function _sensitivity(m::Model, u0, theta, wrt_u0::Bool, idx::Vector{Int}, s::SolveSpec)
+    _, U, status = _solve_one(m, u0, theta, s)[1:3]
+    n, n_save = m.n_states, length(s.saveat)
+    nu = wrt_u0 ? n : 0
+    fun = make_function(m, true; sparsity = s.sparsity)
+    function states(x)
+        T = eltype(x)
+        u = wrt_u0 ? x[1:n] : convert(Vector{T}, u0)
+        th = convert(Vector{T}, theta)
+        th[idx] = x[(nu + 1):end]
+        prob = ODEProblem(fun, u, (s.t0, s.t1), to_params(m, th))
+        sol = SciMLBase.solve(prob, s.alg; _kwargs(s)...)
+        out = fill(T(NaN), n, n_save)
+        for (k, v) in enumerate(sol.u)
+            k <= n_save && (out[:, k] .= v)
+        end
+        return vec(out)
+    end
+    x0 = vcat(wrt_u0 ? u0 : Float64[], theta[idx])
+    nw = length(x0)
+    if status != STATUS_SUCCESS || nw == 0
+        return (U, fill(status == STATUS_SUCCESS ? 0.0 : NaN, n_save, n, nw), status)
+    end
+    J = ForwardDiff.jacobian(states, x0) # (n * n_save, nw), state fastest
+    return (U, permutedims(reshape(J, n, n_save, nw), (2, 1, 3)), status)
 end

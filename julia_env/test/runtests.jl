@@ -188,6 +188,7 @@ end
             1.0e-11,
             0.0,
             100_000,
+            true,
             NONE,
             NONE,
         )
@@ -212,6 +213,7 @@ end
         1.0e-11,
         0.0,
         3,
+        true,
         NONE,
         NONE,
     )[1:3]
@@ -236,11 +238,70 @@ end
             1.0e-11,
             0.0,
             100_000,
+            true,
             rows,
             cols,
         )[1:3]
         @test status == 0 && U[end, :] ≈ decay_exact(1.0, 2.0, 0.7, 0.5, 3.0) rtol = 1.0e-5
     end
+end
+
+@testset "sensitivities and fixed steps" begin
+    h = compile(DECAY_SRC, "decay", 2, 2)
+    saveat = [0.5, 1.0, 2.0]
+    U, J, status = bridge_sensitivity(
+        h,
+        [1.0, 2.0],
+        [0.7, 0.5],
+        true,
+        [1],
+        0.0,
+        2.0,
+        saveat,
+        "rodas5p",
+        "auto",
+        -1,
+        1.0e-10,
+        1.0e-12,
+        0.0,
+        100_000,
+        true,
+        NONE,
+        NONE,
+    )
+    @test status == 0 && size(J) == (3, 2, 3)
+    for (i, s) in enumerate(saveat)
+        want = ForwardDiff.jacobian(
+            x -> decay_exact(x[1], x[2], x[3], 0.5, s),
+            [1.0, 2.0, 0.7],
+        )
+        @test J[i, :, :] ≈ want rtol = 1.0e-6
+        @test U[i, :] ≈ decay_exact(1.0, 2.0, 0.7, 0.5, s) rtol = 1.0e-8
+    end
+    # fixed steps: Tsit5's error falls like dt^5
+    errs = map((0.1, 0.05)) do dt
+        _, Uf, st = bridge_solve(
+            h,
+            [1.0, 2.0],
+            [0.7, 0.5],
+            0.0,
+            2.0,
+            [2.0],
+            "tsit5",
+            "auto",
+            -1,
+            1.0e-6,
+            1.0e-8,
+            dt,
+            100_000,
+            false,
+            NONE,
+            NONE,
+        )[1:3]
+        st == 0 || error("fixed-step solve failed")
+        maximum(abs, Uf[1, :] .- decay_exact(1.0, 2.0, 0.7, 0.5, 2.0))
+    end
+    @test 4.6 < log2(errs[1] / errs[2]) < 5.6
 end
 
 @testset "array states and batches" begin
@@ -271,6 +332,7 @@ end
         1.0e-12,
         0.0,
         100_000,
+        true,
         NONE,
         NONE,
     )
@@ -473,22 +535,29 @@ end
     for j in 1:10
         ys[1, j, :] = decay_exact(1.0, 2.0, truth..., ts[1, j])
     end
+    theta0 = [1.2, 0.5]
+    kind, lo, hi = [1, 0], [0.0, 0.0], [0.0, 0.0]
+    z0 = PB.to_unconstrained.(kind, lo, hi, theta0)
+    adam = ("adam", 0.05, 100, 1.0, 10.0, "cosine", 0.1, 0, 1.0e-4, 10)
+    warm = ("adam", 0.05, 50, 0.5, 0.0, "constant", 1.0, 0, 1.0e-4, 10)
+    lbfgs = ("lbfgs", 0.0, 100, 1.0, 0.0, "constant", 1.0, 0, 1.0e-4, 10)
     args = (
         h,
-        [1.2, 0.5],
+        theta0,
+        z0,
         [1.0 2.0],
+        [false false],
         [0.0],
         ts,
         ys,
         trues(1, 10, 2),
         [1.0, 1.0],
         0.0,
-        [1, 0],
-        [0.0, 0.0],
-        [0.0, 0.0],
+        kind,
+        lo,
+        hi,
         [true, false],
-        false,
-        (("adam", 0.05, 100), ("lbfgs", 0.0, 100)),
+        (warm, adam, lbfgs),
         "tsit5",
         "auto",
         -1,
@@ -501,15 +570,51 @@ end
         NONE,
     )
     reports = Int[]
-    report = (i, l, s) -> (push!(reports, i); false)
-    theta, U0, hist, stage, status, msg = bridge_fit(args..., report, 0.0)
-    @test U0 == [1.0 2.0] && occursin("finished", msg)
+    report = (i, l, s, th) -> (push!(reports, i); length(th) != 2)
+    theta, U0, hist, stage, status, msg, final = bridge_fit(args..., report, 0.0)
+    @test U0 == [1.0 2.0] && occursin("fitted", msg) && final < 1.0e-10
     @test status == 0 && theta[1] ≈ 0.7 rtol = 1.0e-4 && theta[2] == 0.5
-    @test length(hist) == length(stage) && stage[1] == 1 && last(stage) == 2
+    @test length(hist) == length(stage) && stage[1] == 1 && last(stage) == 3
     @test !isempty(reports) && minimum(hist) < 1.0e-10
+    # the schedule: cosine from 1 to final_fraction over the steps
+    st = PB.Stage(adam)
+    @test PB.schedule_factor(st, 0) == 1.0 && PB.schedule_factor(st, 100) ≈ 0.1
     # stop on request: the best point so far is returned with status INTERRUPTED
-    theta2, _, hist2, _, status2 = (bridge_fit(args..., (i, l, s) -> i >= 3, 0.0))[1:5]
+    theta2, _, hist2, _, status2 = bridge_fit(args..., (i, l, s, th) -> i >= 3, 0.0)[1:5]
     @test status2 == 8 && length(hist2) == 3 && isfinite(theta2[1])
+    # initial states are fitted where u0_free says so
+    args3 = (
+        h,
+        [0.7, 0.5],
+        PB.to_unconstrained.(kind, lo, hi, [0.7, 0.5]),
+        [1.3 2.0],
+        [true false],
+        [0.0],
+        ts,
+        ys,
+        trues(1, 10, 2),
+        [1.0, 1.0],
+        0.0,
+        kind,
+        lo,
+        hi,
+        [false, false],
+        (lbfgs,),
+        "tsit5",
+        "auto",
+        -1,
+        "forward",
+        "auto",
+        1.0e-10,
+        1.0e-12,
+        100_000,
+        NONE,
+        NONE,
+        nothing,
+        1.0,
+    )
+    _, U3 = bridge_fit(args3...)[1:2]
+    @test U3[1, 1] ≈ 1.0 rtol = 1.0e-4 && U3[1, 2] == 2.0
 end
 
 @testset "grid operators: discrete eigenfunctions" begin

@@ -19,7 +19,7 @@ from ..base import Engine, RawSolution, SolveRequest
 from . import mapping
 from .bridge import JuliaBridge, availability, find_julia, julia_env_path, to_numpy
 
-__all__ = ["JuliaEngine", "LossGrad", "FitResult"]
+__all__ = ["JuliaEngine", "LossGrad"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -39,26 +39,6 @@ class LossGrad:
     grad_networks: dict
     grad_u0: np.ndarray
     status: np.ndarray
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class FitResult:
-    """Result of :meth:`JuliaEngine.fit`.
-
-    Attributes:
-        params, network_params: the best parameters seen (natural, bounded values).
-        u0: initial states ``(n_traj, n_states)`` (fitted when ``fit_u0``).
-        history: loss of every optimisation step; ``stage``: which optimiser ran it (1-based).
-        status: a :class:`pysciml.Status` code; ``message``: what happened.
-    """
-
-    params: dict
-    network_params: dict
-    u0: np.ndarray
-    history: np.ndarray
-    stage: np.ndarray
-    status: int
-    message: str
 
 
 def _f64(x, shape=None, *, argument: str):
@@ -150,7 +130,7 @@ class JuliaEngine(Engine):
         t, U, status, stats, t_end, alg = self._bridge.call(
             "bridge_solve", h, u0, theta, float(request.t0), float(request.t1), saveat, name, ls, stiff,
             float(request.rtol), float(request.atol), float(request.dt0 or 0.0), int(request.max_steps),
-            rows, cols)
+            bool(request.adaptive), rows, cols)
         return RawSolution(t=to_numpy(t), u=to_numpy(U).reshape(saveat.size, model.n_states),
                            status=int(status), stats=self._stats(stats, str(alg), float(t_end)))
 
@@ -206,7 +186,8 @@ class JuliaEngine(Engine):
         U, status, stats, t_end = self._bridge.call(
             "bridge_solve_batch", h, np.ascontiguousarray(U0), np.ascontiguousarray(THETA),
             float(request.t0), float(request.t1), saveat, name, ls, stiff, float(request.rtol),
-            float(request.atol), float(request.dt0 or 0.0), int(request.max_steps), rows, cols)
+            float(request.atol), float(request.dt0 or 0.0), int(request.max_steps), bool(request.adaptive),
+            rows, cols)
         stats = to_numpy(stats, np.int64).reshape(n_cells, len(mapping.STAT_NAMES))
         out_stats = {k: stats[:, i] for i, k in enumerate(mapping.STAT_NAMES)}
         out_stats["solver"] = name
@@ -265,36 +246,47 @@ class JuliaEngine(Engine):
         return LossGrad(float(loss), gp, gn, to_numpy(gu).reshape(U0.shape),
                         to_numpy(status, np.int64).reshape(U0.shape[0]))
 
-    def fit(self, model, *, params=None, network_params=None, u0, t0, ts, ys, mask, scale, l2: float = 0.0,
-            optimizers=None, fit_u0: bool = False, fixed=(), solver="auto", adjoint=None, rtol: float = 1e-6,
-            atol: float = 1e-8, max_steps: int = 100_000, callback=None, report_every: float = 0.2) -> FitResult:
-        """Fit parameters (and optionally initial states) with Adam then L-BFGS in Julia.
+    def fit(self, problem, hooks=None):
+        """Fit a :class:`~pysciml.fitting.problem.FitProblem` in Julia (Optimization.jl).
 
-        Args beyond :meth:`loss_and_grad`:
-            optimizers: e.g. ``[ps.Adam(1e-2, steps=500), ps.LBFGS(steps=200)]`` or tuples
-                ``("adam", lr, steps)``; default Adam(1e-2, 500) then L-BFGS(200).
-            fit_u0: also fit the initial states.
-            fixed: names of parameters or networks kept at their values.
-            callback: ``callback(step, loss, stage) -> bool`` called at most every
-                ``report_every`` seconds; return True to stop (the best result is kept).
+        Single shooting and the growing-horizon warm-up run natively; Adam (with
+        clipping, schedules and early stopping) and L-BFGS map to OptimizationOptimisers
+        and OptimizationOptimJL.  Returns a :class:`~pysciml.fitting.problem.FitResult`;
+        numerical failure is a status, never an exception.
         """
+        from .fitjl import run_fit
+
+        return run_fit(self._bridge, problem, hooks)
+
+    def sensitivity(self, request: SolveRequest, wrt: tuple[str, ...]) -> dict[str, Any]:
+        """d u(t_i) / d (u0, params) by ForwardDiff through the Julia solve (numpy arrays)."""
+        from ...status import Status
+
+        model = request.model
         h = self._bridge.compile(model)
-        U0, T0, ts, ys, mask, scale = self._data(model, u0, t0, ts, ys, mask, scale)
-        theta = self._theta(model, params, network_params)
-        kind, lo, hi, free = mapping.bound_arrays(model, fixed)
-        unknown = set(fixed) - set(model.param_specs) - set(model.networks)
-        if unknown:
-            raise InputError(f"names unknown parameters/networks {sorted(unknown)}.", argument="fixed")
-        stages = mapping.optimizer_stages(optimizers)
-        name, ls, stiff, rows, cols = mapping.solver_args(solver, model)
-        akind, vjp = mapping.adjoint_args(adjoint)
-        report = self._bridge.report_function(callback)
-        th, U, hist, stage, status, msg = self._bridge.call(
-            "bridge_fit", h, theta, U0, T0, ts, ys, mask, scale, float(l2), kind, lo, hi, free, bool(fit_u0),
-            stages, name, ls, stiff, akind, vjp, float(rtol), float(atol), int(max_steps), rows, cols, report,
-            float(report_every))
-        gp, gn = mapping.split_theta(model, to_numpy(th).reshape(theta.size))
-        if not isinstance(msg, str):
-            raise EngineError(f"unexpected reply from Julia: {msg!r}", argument="engine")
-        return FitResult(gp, gn, to_numpy(U).reshape(U0.shape), to_numpy(hist).reshape(-1),
-                         to_numpy(stage, np.int64).reshape(-1), int(status), msg)
+        name, ls, stiff, rows, cols = mapping.solver_args(request.solver, model)
+        theta = mapping.flat_theta(model, request.params, request.network_params)
+        names = [n for n in model.param_names if "params" in wrt or n in wrt]
+        offsets, index, k = {}, [], 0
+        for pname, spec in model.param_specs.items():
+            if pname in names:
+                offsets[pname] = (len(index), spec.shape)
+                index.extend(range(k + 1, k + spec.size + 1))
+            k += spec.size
+        want_u0 = "u0" in wrt
+        saveat = _f64(request.saveat, argument="saveat").reshape(-1)
+        U, J, status = self._bridge.call(
+            "bridge_sensitivity", h, _f64(request.u0, (model.n_states,), argument="u0"), theta, want_u0,
+            np.asarray(index, dtype=np.int64), float(request.t0), float(request.t1), saveat, name, ls, stiff,
+            float(request.rtol), float(request.atol), float(request.dt0 or 0.0), int(request.max_steps),
+            bool(request.adaptive), rows, cols)
+        n, n_save = model.n_states, saveat.size
+        J = to_numpy(J).reshape(n_save, n, -1)
+        out: dict[str, Any] = {"t": saveat.copy(), "u": to_numpy(U).reshape(n_save, n), "status": Status(int(status))}
+        nu = n if want_u0 else 0
+        if want_u0:
+            out["u0"] = J[:, :, :n].copy()
+        if names:
+            out["params"] = {p: J[:, :, nu + o: nu + o + int(np.prod(shp, dtype=int))].reshape((n_save, n) + shp)
+                             for p, (o, shp) in offsets.items()}
+        return out
