@@ -61,6 +61,19 @@ def test_solve_sends_flat_parameters_and_unpacks(engine, fake):
     assert sol.stats["solver"] == "Rodas5P" and sol.stats["t_end"] == 10.0
 
 
+def test_jax_tracers_are_refused_with_advice(engine):
+    jax = pytest.importorskip("jax")
+    model = _rober()
+
+    def f(k1):
+        req = _request(model)
+        req = SolveRequest(**{**req.__dict__, "params": {**req.params, "k1": k1}})
+        return engine.solve(req).u.sum()
+
+    with pytest.raises(InputError, match="jax.grad"):
+        jax.grad(f)(0.04)
+
+
 def test_model_compiled_once(engine, fake):
     model = _rober()
     engine.solve(_request(model))
@@ -258,7 +271,8 @@ def test_rhs_and_info(engine):
     a, b = engine.rhs(model, [1.0, 2.0, 3.0])
     np.testing.assert_array_equal(a, [-1, -2, -3])
     info = engine.info()
-    assert info["engine"] == "julia" and "bridge_package" in info
+    assert info["engine"] == "julia" and "bridge_package" in info and info["julia"] == "fake"
+    assert "julia_executable" in JuliaEngine.static_info()
 
 
 def test_untraceable_model_error_suggests_jax(engine):
@@ -328,7 +342,7 @@ def _run(code, env_extra, timeout=120):
 def test_import_and_availability_load_no_juliacall():
     code = ("import sys, pysciml\n"
             "from pysciml.engines.julia import JuliaEngine\n"
-            "JuliaEngine.availability(); JuliaEngine().info()\n"
+            "JuliaEngine.availability(); JuliaEngine.static_info(); pysciml.info(print_it=False)\n"
             "print('juliacall' in sys.modules, 'sympy' in sys.modules)")
     res = _run(code, {})
     assert res.returncode == 0, res.stderr

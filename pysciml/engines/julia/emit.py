@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import weakref
 
 import numpy as np
 import sympy
@@ -423,10 +424,22 @@ class Emitted:
     has_branches: bool
 
 
+_emitted: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def program_for(model) -> Emitted:
-    """Trace, schedule and print ``model`` (trace cached per model)."""
+    """Trace, schedule and print ``model`` (cached per model object)."""
+    try:
+        return _emitted[model]
+    except (KeyError, TypeError):
+        pass
     tr = trace_model(model)
     prog = build_program(tr)
     src = julia_source(prog, name=model.name)
     h = hashlib.sha256(src.encode()).hexdigest()
-    return Emitted(src, h, prog, tuple(v for _, v in tr.rec.consts), tuple(tr.rec.grids), prog.has_branches)
+    em = Emitted(src, h, prog, tuple(v for _, v in tr.rec.consts), tuple(tr.rec.grids), prog.has_branches)
+    try:
+        _emitted[model] = em
+    except TypeError:
+        pass
+    return em

@@ -44,8 +44,9 @@ class LossGrad:
 def _f64(x, shape=None, *, argument: str):
     try:
         a = np.ascontiguousarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(f"must be numeric, got {type(x).__name__}.", argument=argument) from None
+    except Exception:  # noqa: BLE001 - jax tracers and other non-numbers
+        raise InputError(f"must be concrete numbers, got {type(x).__name__} (the julia engine cannot run "
+                         "inside jax.grad/jit; use engine='jax' there).", argument=argument) from None
     if shape is not None and a.shape != tuple(shape):
         raise InputError(f"has shape {a.shape}, expected {tuple(shape)}.", argument=argument)
     return a
@@ -69,18 +70,17 @@ class JuliaEngine(Engine):
     def availability(cls) -> tuple[bool, str]:
         return availability()
 
-    def info(self) -> dict[str, Any]:
-        """Paths, settings and (if Julia is running) versions; never starts Julia."""
-        ok, reason = availability()
+    @classmethod
+    def static_info(cls) -> dict[str, Any]:
+        """Paths and settings known without starting Julia (for ``ps.info()``)."""
+        from .sysimage import usable_sysimage
+
         out = {
-            "engine": "julia",
-            "available": ok,
-            "note": reason,
             "julia_executable": find_julia(),
             "bridge_package": str(julia_env_path()),
-            "threads": os.environ.get("PYTHON_JULIACALL_THREADS", "auto (on start)"),
-            "sysimage": os.environ.get("PYTHON_JULIACALL_SYSIMAGE"),
-            "started": self._bridge.started,
+            "threads": os.environ.get("PYTHON_JULIACALL_THREADS", "auto (set on start)"),
+            "sysimage": os.environ.get("PYTHON_JULIACALL_SYSIMAGE") or (
+                str(usable_sysimage()) if usable_sysimage() is not None else None),
         }
         try:
             from juliapkg.state import STATE
@@ -89,8 +89,12 @@ class JuliaEngine(Engine):
             out["depot"] = STATE.get("depot")
         except Exception:  # noqa: BLE001 - juliapkg not installed
             pass
-        if self._bridge.started:
-            out.update(self._bridge.info())
+        return out
+
+    def info(self) -> dict[str, Any]:
+        """Versions, Julia path, depot and threads; starts Julia (minutes the first time)."""
+        out = {"engine": "julia", **self.static_info()}
+        out.update(self._bridge.info())
         return out
 
     def compile(self, model) -> int:
@@ -122,11 +126,11 @@ class JuliaEngine(Engine):
     def solve(self, request: SolveRequest) -> RawSolution:
         """One initial-value problem (see :class:`~pysciml.engines.base.SolveRequest`)."""
         model = request.model
-        h = self._bridge.compile(model)
-        name, ls, stiff, rows, cols = mapping.solver_args(request.solver, model)
         theta = mapping.flat_theta(model, request.params, request.network_params)
         saveat = _f64(request.saveat, argument="saveat").reshape(-1)
         u0 = _f64(request.u0, (model.n_states,), argument="u0")
+        h = self._bridge.compile(model)
+        name, ls, stiff, rows, cols = mapping.solver_args(request.solver, model)
         t, U, status, stats, t_end, alg = self._bridge.call(
             "bridge_solve", h, u0, theta, float(request.t0), float(request.t1), saveat, name, ls, stiff,
             float(request.rtol), float(request.atol), float(request.dt0 or 0.0), int(request.max_steps),

@@ -224,15 +224,26 @@ def flat_theta(model, params: Mapping[str, Any], network_params: Mapping[str, An
     """The flat parameter vector: physics (declaration order, C order), then networks."""
     parts = []
     for name, spec in model.param_specs.items():
-        v = np.broadcast_to(np.asarray(params[name], dtype=np.float64), spec.shape)
+        v = np.broadcast_to(_concrete(params[name], f"params.{name}"), spec.shape)
         parts.append(v.reshape(-1))
     for name, net in model.networks.items():
-        w = np.asarray(network_params[name], dtype=np.float64).reshape(-1)
+        w = _concrete(network_params[name], f"network_params.{name}").reshape(-1)
         if w.size != net.n_params:
             raise InputError(f"network {name!r} has {w.size} weights, it needs {net.n_params}.",
                              argument=f"network_params.{name}")
         parts.append(w)
     return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _concrete(value, argument: str) -> np.ndarray:
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except Exception:  # noqa: BLE001 - jax tracers and other non-numbers
+        raise InputError(
+            f"is not a concrete number ({type(value).__name__}); the julia engine cannot run inside "
+            "jax.grad/jit. It computes gradients itself: use ps.sensitivity(..., engine='julia') or "
+            "model.fit(..., engine='julia'), or use engine='jax' with jax transformations.",
+            argument=argument) from None
 
 
 def split_theta(model, theta) -> tuple[dict, dict]:
