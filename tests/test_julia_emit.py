@@ -304,3 +304,76 @@ def test_source_is_deterministic():
     a = julia_source(build_program(trace_model(dict(MODELS)["hires"])))
     b = julia_source(build_program(trace_model(dict(MODELS)["hires"])))
     assert a == b
+
+
+# -- the reversed-layout translation, emulated with numpy ------------------------------------
+# A numpy array X (C order) is the Julia array XJ = X.T (all axes reversed) over the same
+# memory. These tests apply the index / cat / stack / reshape code that emit.py writes to
+# XJ with Julia's rules (1-based, inclusive ranges, column-major) and compare with numpy.
+from pysciml.engines.julia import emit as _emit  # noqa: E402
+from pysciml.engines.julia.symbolic import _index_key  # noqa: E402
+
+
+def _julia_index(XJ, code: str):
+    idx = []
+    for part in code.split(", "):
+        nums = [int(v) for v in part.split(":")]
+        if len(nums) == 1:
+            idx.append(nums[0] - 1)
+        else:
+            start, step, stop = (nums[0], 1, nums[1]) if len(nums) == 2 else nums
+            idx.append(np.arange(start - 1, stop - 1 + np.sign(step), step))
+    # outer indexing (Julia semantics) with numpy: apply one axis at a time
+    out, axis = XJ, 0
+    for k in idx:
+        if isinstance(k, np.ndarray):
+            out = np.take(out, k, axis=axis)
+            axis += 1
+        else:
+            out = np.take(out, k, axis=axis)
+    return out
+
+
+@pytest.mark.parametrize("shape,key", [((5,), slice(1, None)), ((5,), slice(None, None, -1)),
+                                       ((4, 6), (1, slice(0, 5, 2))), ((4, 6), (Ellipsis, 3)),
+                                       ((3, 4, 5), (slice(None), -1, slice(4, 0, -2))),
+                                       ((3, 4, 5), (2,)), ((6,), -2)])
+def test_index_translation(shape, key):
+    X = np.arange(np.prod(shape), dtype=float).reshape(shape)
+    code = _emit._jl_index(_index_key(key, shape))
+    got = _julia_index(X.T, code)
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(X[key]).T)
+
+
+def test_view_and_reshape_translation():
+    u = np.arange(30.0)
+    code = _emit._view("u", 6, 12, (3, 4))
+    assert code == "reshape(view(u, 7:18), 4, 3)"
+    XJ = np.reshape(u[6:18], (4, 3), order="F")   # Julia's column-major reshape
+    np.testing.assert_array_equal(XJ, u[6:18].reshape(3, 4).T)
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_cat_and_stack_translation(axis):
+    rng = np.random.default_rng(0)
+    A, B_ = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    nd = 2
+    d = nd - (axis % nd)  # the dims emit.py writes for cat
+    np.testing.assert_array_equal(np.concatenate([A.T, B_.T], axis=d - 1), np.concatenate([A, B_], axis=axis).T)
+    # stack_along(d, item, xs...) = cat of xs with a singleton inserted at d (networks.jl helpers)
+    ax = axis % (nd + 1)
+    d = nd + 1 - ax
+    parts = [np.expand_dims(X.T, d - 1) for X in (A, B_)]
+    np.testing.assert_array_equal(np.concatenate(parts, axis=d - 1), np.stack([A, B_], axis=axis).T)
+
+
+def test_batched_network_translation():
+    """net_apply on Julia (n_in, batch...) == apply_numpy on numpy (batch..., n_in)."""
+    mlp = ps.MLP(2, 3, width=5, depth=1)
+    theta = mlp.init(1) * 3
+    X = np.random.default_rng(1).normal(size=(4, 6, 2))        # numpy: features last
+    XJ = X.T                                                    # Julia: (2, 6, 4)
+    flat = np.reshape(XJ, (2, -1), order="F")                  # reshape(x, n_in, :)
+    Y = mlp.apply_numpy(theta, flat.T).T                        # Lux: columns are samples
+    YJ = np.reshape(Y, (3,) + XJ.shape[1:], order="F")          # reshape(y, n_out, batch...)
+    np.testing.assert_allclose(YJ, mlp.apply_numpy(theta, X).T, rtol=1e-14)

@@ -300,3 +300,163 @@ def test_ci_workflow_runs_the_julia_checks():
     yaml = pytest.importorskip("yaml")
     doc = yaml.safe_load(text)
     assert len(doc["jobs"]) >= 2
+
+
+# -- grid.jl, transliterated line by line to numpy on the reversed layout --------------------
+# A numpy field (..., ny, nx) is the Julia array (nx, ny, ...): x is dimension 1, y dimension 2
+# (axes 0 and 1 below). The coefficient arrays are transposed as make_axis / make_grid do.
+# Comparing with pysciml.grid's numpy reference checks the dimension bookkeeping of grid.jl.
+def _jl_ops(grid):
+    ops = grid._ops
+
+    def axis(a):
+        return dict(kind=a.kind, value=a.value, sign=float(a.sign), length=np.asarray(a.length).T,
+                    conductance=np.asarray(a.conductance).T, inv_distance=np.asarray(a.inv_distance).T,
+                    face_weight=np.asarray(a.face_weight).T, centre_weight=np.asarray(a.centre_weight).T,
+                    pole=tuple(a.pole), pole_shift=int(a.pole_shift))
+
+    return dict(y=axis(ops.y), x=axis(ops.x), inv_area=np.asarray(ops.inv_area).T,
+                mask=None if ops.mask is None else np.asarray(ops.mask).T)
+
+
+def _sl(f, start, stop, d):  # selectdim(f, d, start:stop), 1-based inclusive
+    return np.take(f, np.arange(start - 1, stop), axis=d - 1)
+
+
+def _bc(a, f):  # Julia broadcasting aligns leading dimensions
+    a = np.asarray(a)
+    return a.reshape(a.shape + (1,) * (np.ndim(f) - a.ndim)) if np.ndim(f) > a.ndim else a
+
+
+def _faces(f, d, a, scalar, pole):
+    n = f.shape[d - 1]
+    first, last = _sl(f, 1, 1, d), _sl(f, n, n, d)
+    if a["kind"] == "periodic":
+        lo, hi = (last, first), (last, first)
+    elif a["kind"] == "dirichlet" and scalar:
+        g = np.full(first.shape, a["value"])
+        lo, hi = (g, first), (last, g)
+    else:
+        lo, hi = (first, first), (last, last)
+    if pole and a["pole_shift"] != 0:
+        roll = (lambda v: np.roll(v, a["pole_shift"], axis=0))  # circshift along dimension 1 (x)
+        if a["pole"][0]:
+            lo = (roll(first), first)
+        if a["pole"][1]:
+            hi = (last, roll(last))
+    left = np.concatenate([lo[0], _sl(f, 1, n - 1, d), hi[0]], axis=d - 1)
+    right = np.concatenate([lo[1], _sl(f, 2, n, d), hi[1]], axis=d - 1)
+    return left, right
+
+
+def _net(F, d):
+    n = F.shape[d - 1] - 1
+    return _sl(F, 2, n + 1, d) - _sl(F, 1, n, d)
+
+
+def _masked(f, g):
+    return f if g["mask"] is None else np.where(_bc(g["mask"], f), f, 0.0)
+
+
+def _interp(l, r, a):
+    w = _bc(a["face_weight"], l)
+    return w * l + (1 - w) * r
+
+
+def _field(v, g):
+    return np.full(g["inv_area"].shape, float(v)) if np.ndim(v) == 0 else v
+
+
+def jl_laplacian(f, g):
+    f = _masked(f, g)
+    ly, ry = _faces(f, 2, g["y"], True, False)
+    lx, rx = _faces(f, 1, g["x"], True, False)
+    net = _net(_bc(g["y"]["conductance"], ry) * (ry - ly), 2) + _net(_bc(g["x"]["conductance"], rx) * (rx - lx), 1)
+    return net * _bc(g["inv_area"], net)
+
+
+def _advect_axis(f, vel, d, a, g, scheme):
+    vel = _masked(a["sign"] * _field(vel, g), g)
+    vl, vr = _faces(vel, d, a, False, False)
+    vface = _interp(vl, vr, a)
+    l, r = _faces(f, d, a, True, False)
+    vface = _bc(vface, l)
+    fface = np.where(vface >= 0, l, r) if scheme == "upwind" else _interp(l, r, a)
+    return _net(_bc(a["length"], fface) * vface * fface, d)
+
+
+def jl_advect(f, u, v, g, scheme):
+    f = _masked(f, g)
+    net = _advect_axis(f, v, 2, g["y"], g, scheme) + _advect_axis(f, u, 1, g["x"], g, scheme)
+    return -net * _bc(g["inv_area"], net)
+
+
+def _gradient_axis(f, d, a):
+    l, r = _faces(f, d, a, True, True)
+    G = _bc(a["inv_distance"], l) * (r - l)
+    n = f.shape[d - 1]
+    w = _bc(a["centre_weight"], f)
+    return a["sign"] * (w * _sl(G, 1, n, d) + (1 - w) * _sl(G, 2, n + 1, d))
+
+
+def jl_gradient(f, g):
+    f = _masked(f, g)
+    return _gradient_axis(f, 2, g["y"]), _gradient_axis(f, 1, g["x"])
+
+
+def jl_divergence(fy, fx, g):
+    def axis(c, d, a):
+        c = _masked(a["sign"] * _field(c, g), g)
+        cl, cr = _faces(c, d, a, False, False)
+        return _net(_bc(a["length"], cl) * _interp(cl, cr, a), d)
+
+    net = axis(fy, 2, g["y"]) + axis(fx, 1, g["x"])
+    return net * _bc(g["inv_area"], net)
+
+
+def _grids():
+    grid = pytest.importorskip("pysciml.grid")
+    mask = np.ones((6, 9), bool)
+    mask[2, 4] = mask[0, 0] = False
+    lat = np.linspace(-80, 80, 9)
+    return [
+        grid.RegularGrid((5, 7), spacing=(0.5, 0.3), periodic=(True, False)),
+        grid.RegularGrid((6, 9), spacing=1.0, boundary="dirichlet", boundary_value=(0.2, -0.4), mask=mask),
+        grid.LatLonGrid(lat=np.linspace(-87.5, 87.5, 8), lon=np.arange(0, 360, 30.0)),
+        grid.LatLonGrid(lat=lat, lon=np.arange(10, 100, 10.0), radius=1.0),
+    ]
+
+
+def test_grid_jl_transliteration_matches_pysciml_grid():
+    from pysciml import grid as G
+
+    rng = np.random.default_rng(3)
+    for g in _grids():
+        gj = _jl_ops(g)
+        f = rng.normal(size=(2,) + g.shape)      # a leading batch axis too
+        u, v = rng.normal(size=g.shape), rng.normal(size=g.shape)
+        fj = f.T
+        np.testing.assert_allclose(jl_laplacian(fj, gj), G.laplacian_numpy(f, g).T, rtol=1e-12, atol=1e-12)
+        for scheme in ("upwind", "centered"):
+            np.testing.assert_allclose(jl_advect(fj, u.T, v.T, gj, scheme),
+                                       G.advect_numpy(f, (u, v), g, scheme=scheme).T, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(jl_advect(fj, 0.7, -0.2, gj, scheme),
+                                       G.advect_numpy(f, (0.7, -0.2), g, scheme=scheme).T, rtol=1e-12,
+                                       atol=1e-12)
+        dy, dx = jl_gradient(fj, gj)
+        ry, rx = G.gradient_numpy(f, g)
+        np.testing.assert_allclose(dy, ry.T, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(dx, rx.T, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(jl_divergence(u.T, v.T, gj), G.divergence_numpy((u, v), g).T,
+                                   rtol=1e-12, atol=1e-12)
+
+
+def test_grid_jl_mirrors_the_transliteration():
+    """The Julia source has the statements the transliteration above mirrors."""
+    src = (JULIA_ENV / "src" / "grid.jl").read_text()
+    for needle in ("const XDIM = 1", "const YDIM = 2", "_sl(f, 1:(n - 1), d)", "_sl(f, 2:n, d)",
+                   "circshift(a, ntuple(i -> i == XDIM ? s : 0, ndims(a)))",
+                   "_faces(f, YDIM, g.y, true, false)", "_faces(vel, d, a, false, false)",
+                   "_faces(f, d, a, true, true)", "ifelse.(vface .>= 0, l, r)",
+                   "return .-net .* g.inv_area", "_rev2(a) = permutedims(Matrix{Float64}(a))"):
+        assert needle in src, needle

@@ -157,10 +157,10 @@ function compile_model(
     mod = lock(REGISTRY_LOCK) do
         get!(SOURCE_CACHE, String(hash)) do
             tag = first(String(hash), 12)
-            mod = Module(Symbol("PySciMLModel_", tag))
-            Core.eval(mod, :(const B = $(@__MODULE__)))
-            Base.include_string(mod, String(source), "pysciml_model_$(tag).jl")
-            mod
+            newmod = Module(Symbol("PySciMLModel_", tag))
+            Core.eval(newmod, :(const B = $(@__MODULE__)))
+            Base.include_string(newmod, String(source), "pysciml_model_$(tag).jl")
+            newmod
         end
     end
     rhs! = Base.invokelatest(getfield, mod, Symbol("rhs!"))
