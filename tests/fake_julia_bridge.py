@@ -142,7 +142,12 @@ class FakeJulia:
         _str(solver, SOLVERS, "solver"), _str(linsolve, LINSOLVES, "linsolve")
         _int(stiff_hint, "stiff_hint")
         assert stiff_hint in (-1, 0, 1)
-        assert _float(rtol, "rtol") > 0 and _float(atol, "atol") > 0 and _float(dt, "dt") >= 0
+        if isinstance(atol, np.ndarray):
+            _arr(atol, 1, shape=(m["n_states"],), what="atol")
+            assert np.all(atol > 0)
+        else:
+            assert _float(atol, "atol") > 0
+        assert _float(rtol, "rtol") > 0 and _float(dt, "dt") >= 0
         assert _int(maxiters, "maxiters") > 0
         assert isinstance(adaptive, bool) and (adaptive or dt > 0)
         _arr(rows, 1, dtype=np.int64, what="rows"), _arr(cols, 1, dtype=np.int64, shape=rows.shape, what="cols")

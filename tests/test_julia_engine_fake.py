@@ -261,9 +261,11 @@ def test_sensitivity_splits_columns(engine, fake):
     assert out["status"] == ps.Status.SUCCESS
 
 
-def test_fixed_steps_are_passed(engine, fake):
+def test_fixed_steps_and_per_state_atol_are_passed(engine, fake):
     engine.solve(_request(_rober(), solver=ps.Tsit5(), adaptive=False, dt0=0.01))
     assert fake.calls[-1][1]["adaptive"] is False
+    sol = engine.solve(_request(_rober(), atol=np.array([1e-8, 1e-12, 1e-8])))
+    assert sol.status == 0
 
 
 def test_rhs_and_info(engine):

@@ -17,7 +17,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,11 @@ import pytest
 
 import pysciml as ps
 from pysciml.engines.julia import mapping
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10: pytest depends on tomli
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 JULIA_ENV = ROOT / "julia_env"

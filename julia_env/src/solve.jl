@@ -66,6 +66,10 @@ end
 
 _sparsity(rows, cols) = isempty(rows) ? nothing : (rows, cols)
 
+# absolute tolerance: one number, or one per state value
+_atol(a::Real) = Float64(a)
+_atol(a::AbstractVector) = Vector{Float64}(a)
+
 """
     SolveSpec
 
@@ -77,7 +81,7 @@ struct SolveSpec{A}
     saveat::Vector{Float64}
     alg::A
     rtol::Float64
-    atol::Float64
+    atol::Union{Float64, Vector{Float64}}
     dt::Float64
     maxiters::Int
     adaptive::Bool
@@ -106,7 +110,7 @@ function SolveSpec(
         Vector{Float64}(saveat),
         make_alg(String(solver), String(linsolve), Int(stiff_hint)),
         Float64(rtol),
-        Float64(atol),
+        _atol(atol),
         Float64(dt),
         Int(maxiters),
         Bool(adaptive),
@@ -140,7 +144,8 @@ _t_end(sol, t0) = isempty(sol.t) ? t0 : Float64(last(sol.t))
 Solve one initial-value problem.
 
 Arguments: `u0` `(n_states,)`; `theta` the flat parameters; `saveat` increasing times
-in `[t0, t1]`; `solver` / `linsolve` names (see `make_alg`); `dt <= 0` lets the
+in `[t0, t1]`; `atol` a number or one per state; `solver` / `linsolve` names (see
+`make_alg`); `dt <= 0` lets the
 solver choose the first step; `adaptive = false` takes fixed steps of `dt`;
 `sparse_rows/cols` a 1-based Jacobian pattern or empty.
 
@@ -159,7 +164,7 @@ function bridge_solve(
     linsolve::AbstractString,
     stiff_hint::Integer,
     rtol::Real,
-    atol::Real,
+    atol,
     dt::Real,
     maxiters::Integer,
     adaptive::Bool,
@@ -225,7 +230,7 @@ function bridge_solve_batch(
     linsolve::AbstractString,
     stiff_hint::Integer,
     rtol::Real,
-    atol::Real,
+    atol,
     dt::Real,
     maxiters::Integer,
     adaptive::Bool,
@@ -321,7 +326,7 @@ function bridge_sensitivity(
     linsolve::AbstractString,
     stiff_hint::Integer,
     rtol::Real,
-    atol::Real,
+    atol,
     dt::Real,
     maxiters::Integer,
     adaptive::Bool,

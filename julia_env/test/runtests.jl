@@ -198,6 +198,26 @@ end
         exact = reduce(vcat, (decay_exact(1.0, 2.0, 0.7, 0.5, s)' for s in saveat))
         @test maximum(abs, U .- exact) < 1.0e-6
     end
+    # one absolute tolerance per state
+    _, Ua, sa = bridge_solve(
+        h,
+        [1.0, 2.0],
+        [0.7, 0.5],
+        0.0,
+        3.0,
+        saveat,
+        "rodas5p",
+        "auto",
+        -1,
+        1.0e-9,
+        [1.0e-11, 1.0e-12],
+        0.0,
+        100_000,
+        true,
+        NONE,
+        NONE,
+    )[1:3]
+    @test sa == 0 && Ua[end, :] ≈ decay_exact(1.0, 2.0, 0.7, 0.5, 3.0) rtol = 1.0e-6
     # a step budget that is too small is a status, not an exception
     _, U, status = bridge_solve(
         h,

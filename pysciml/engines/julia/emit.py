@@ -348,7 +348,8 @@ def _body(prog: Program) -> list[str]:
     lines = []
     for s, off, shape in tr.state_leaves:
         if s in prog.used:
-            lines.append(f"{s} = {_view('u', off, int(np.prod(shape, dtype=int)), shape) if shape else f'u[{off + 1}]'}")
+            size = int(np.prod(shape, dtype=int))
+            lines.append(f"{s} = {_view('u', off, size, shape) if shape else f'u[{off + 1}]'}")
     for s, off, shape in tr.param_leaves:
         if s in prog.used:
             size = int(np.prod(shape, dtype=int))

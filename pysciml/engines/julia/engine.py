@@ -41,6 +41,13 @@ class LossGrad:
     status: np.ndarray
 
 
+def _atol(atol, n_states: int):
+    """A float, or a float64 array with one value per state value (Julia accepts both)."""
+    if np.ndim(atol) == 0:
+        return float(atol)
+    return np.ascontiguousarray(np.broadcast_to(_f64(atol, argument="atol"), (n_states,)))
+
+
 def _f64(x, shape=None, *, argument: str):
     try:
         a = np.ascontiguousarray(x, dtype=np.float64)
@@ -133,8 +140,8 @@ class JuliaEngine(Engine):
         name, ls, stiff, rows, cols = mapping.solver_args(request.solver, model)
         t, U, status, stats, t_end, alg = self._bridge.call(
             "bridge_solve", h, u0, theta, float(request.t0), float(request.t1), saveat, name, ls, stiff,
-            float(request.rtol), float(request.atol), float(request.dt0 or 0.0), int(request.max_steps),
-            bool(request.adaptive), rows, cols)
+            float(request.rtol), _atol(request.atol, model.n_states), float(request.dt0 or 0.0),
+            int(request.max_steps), bool(request.adaptive), rows, cols)
         return RawSolution(t=to_numpy(t), u=to_numpy(U).reshape(saveat.size, model.n_states),
                            status=int(status), stats=self._stats(stats, str(alg), float(t_end)))
 
@@ -190,8 +197,8 @@ class JuliaEngine(Engine):
         U, status, stats, t_end = self._bridge.call(
             "bridge_solve_batch", h, np.ascontiguousarray(U0), np.ascontiguousarray(THETA),
             float(request.t0), float(request.t1), saveat, name, ls, stiff, float(request.rtol),
-            float(request.atol), float(request.dt0 or 0.0), int(request.max_steps), bool(request.adaptive),
-            rows, cols)
+            _atol(request.atol, model.n_states), float(request.dt0 or 0.0), int(request.max_steps),
+            bool(request.adaptive), rows, cols)
         stats = to_numpy(stats, np.int64).reshape(n_cells, len(mapping.STAT_NAMES))
         out_stats = {k: stats[:, i] for i, k in enumerate(mapping.STAT_NAMES)}
         out_stats["solver"] = name
@@ -282,8 +289,8 @@ class JuliaEngine(Engine):
         U, J, status = self._bridge.call(
             "bridge_sensitivity", h, _f64(request.u0, (model.n_states,), argument="u0"), theta, want_u0,
             np.asarray(index, dtype=np.int64), float(request.t0), float(request.t1), saveat, name, ls, stiff,
-            float(request.rtol), float(request.atol), float(request.dt0 or 0.0), int(request.max_steps),
-            bool(request.adaptive), rows, cols)
+            float(request.rtol), _atol(request.atol, model.n_states), float(request.dt0 or 0.0),
+            int(request.max_steps), bool(request.adaptive), rows, cols)
         n, n_save = model.n_states, saveat.size
         J = to_numpy(J).reshape(n_save, n, -1)
         out: dict[str, Any] = {"t": saveat.copy(), "u": to_numpy(U).reshape(n_save, n), "status": Status(int(status))}
