@@ -59,7 +59,7 @@ def _phases(strategy, optimizers):
     out = []
     if isinstance(strategy, GrowingHorizon):
         for k in range(1, strategy.stages + 1):
-            frac = k / (strategy.stages + 1)
+            frac = k / strategy.stages
             out.append(("single", {"horizon": frac}, Adam(strategy.learning_rate, steps=strategy.steps),
                         f"warm-up horizon {frac:.0%}"))
         return out + _phases(strategy.then, optimizers)
