@@ -146,7 +146,7 @@ def fit_problem(problem: FitProblem, hooks: FitHooks | None = None) -> FitResult
         params=values, network_params=nets, u0=u0, loss_history=np.asarray(trainer.history),
         phases=trainer.phases, events=trainer.events, status=status, message=message, final_loss=final,
         covariance=cov, sigma=None if sigma is None else np.asarray(sigma) * problem.scales,
-        seconds=time.perf_counter() - t_start, compile_seconds=trainer.compile_seconds,
+        seconds=time.perf_counter() - t_start, compile_seconds=trainer.compile_seconds, solver=solver,
     )
 
 

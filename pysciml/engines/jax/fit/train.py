@@ -6,8 +6,9 @@ user's callback, checks early stopping and writes checkpoints.
 
 Blow-ups are caught inside the compiled step: a non-finite loss or gradient (NaN
 from the network, a failed solve) rejects the step, restores the last parameters
-whose loss was finite (and their optimiser state), halves the learning rate and
-carries on; every rejection is recorded as an event.  The best parameters seen
+whose loss was finite (and their optimiser state), halves the learning rate (which
+then recovers by 1% per accepted step) and carries on; every rejection is recorded
+as an event and as NaN in the loss history.  The best parameters seen
 are kept and returned.
 """
 
@@ -86,7 +87,7 @@ def _adam_chunk(loss_fn):
                 _tree_where(finite, new_ostate, good_ostate),
                 _tree_where(finite, theta, good_theta),
                 _tree_where(finite, ostate, good_ostate),
-                jnp.where(finite, lr_scale, 0.5 * lr_scale),
+                jnp.where(finite, jnp.minimum(1.0, 1.01 * lr_scale), 0.5 * lr_scale),
                 _tree_where(improved, theta, best_theta),
                 jnp.where(improved, loss, best_loss),
             )
@@ -205,7 +206,7 @@ class Trainer:
                 self.compile_seconds += time.perf_counter() - t_start
                 self._compiled[tag] = True
             for i in np.nonzero(~finite)[0]:
-                what = "learning rate halved, last good parameters restored" if kind == "adam" else "L-BFGS stopped"
+                what = "learning rate halved (it recovers by 1% per good step), last good parameters restored" if kind == "adam" else "L-BFGS stopped"
                 self._event(start + done + i, "rejected-step", f"{name}: non-finite loss or gradient; {what}")
             valid = losses[np.isfinite(losses)]
             if kind == "lbfgs":
