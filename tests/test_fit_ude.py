@@ -49,11 +49,11 @@ def test_refit_forecast_beats_neural_ode(lv_fit):
         assert abs(refit.params_[name] - true) < 5 * refit.param_std_[name] + 1e-3
     node = ps.NeuralODE(["prey", "predator"])
     node.fit((t, y), seed=0, verbose=0)
-    ts = np.linspace(5.0, 10.0, 101)
-    exact = truth(np.concatenate([[0.0], ts]))[1:]
     mse = {}
     for name, m in (("refit", refit), ("node", node)):
-        fc = m.forecast(5.0, n=101)
-        np.testing.assert_allclose(fc["time"].values, ts)
+        fc = m.forecast(5.0, n=101)  # from the last observation (t ~ 5) to t ~ 10
+        ts = fc["time"].values
+        assert ts[0] == t[-1] and ts[-1] == pytest.approx(t[-1] + 5.0)
+        exact = truth(np.concatenate([[0.0], ts]))[1:]
         mse[name] = np.mean((np.stack([fc["prey"].values, fc["predator"].values], 1) - exact) ** 2)
     assert mse["node"] > 10 * mse["refit"], mse
