@@ -170,7 +170,7 @@ class EstimatorMixin:
         self.fit_seconds_ = seconds
         self.compile_seconds_ = result.compile_seconds
         self.engine_ = engine
-        self.fitted_solver_ = problem.solver
+        self.fitted_solver_ = result.solver if result.solver is not None else problem.solver
         self.fit_options_ = {"rtol": problem.rtol, "atol": problem.atol, "max_steps": problem.max_steps}
 
     # -- using a fitted model ------------------------------------------------------------

@@ -124,6 +124,7 @@ class FitResult:
             or empty when not computed.
         sigma: fitted noise levels (GaussianNLL with sigma="fit"), else None.
         seconds: wall time of the fit; ``compile_seconds``: of which compiling.
+        solver: the solver object used inside the loss (``auto`` resolved).
     """
 
     params: dict[str, np.ndarray]
@@ -139,6 +140,7 @@ class FitResult:
     sigma: np.ndarray | None = None
     seconds: float = 0.0
     compile_seconds: float = 0.0
+    solver: Any = None
 
 
 def _free_params(model, fit, fixed_names) -> tuple[list[str], list[str], list[str]]:

@@ -98,6 +98,9 @@ class Objectives:
             )
             return ys, status
 
+        if t0.shape[0] == 1:  # one trajectory: no batching (faster to compile and to run)
+            ys, status = one(t0[0], t1[0], u0[0], ts[0])
+            return ys[None], status[None]
         return jax.vmap(one)(t0, t1, u0, ts)
 
     def l2(self, nets):

@@ -59,7 +59,7 @@ def _phases(strategy, optimizers):
     out = []
     if isinstance(strategy, GrowingHorizon):
         for k in range(1, strategy.stages + 1):
-            frac = k / (strategy.stages + 1)
+            frac = k / strategy.stages
             out.append(("single", {"horizon": frac}, Adam(strategy.learning_rate, steps=strategy.steps),
                         f"warm-up horizon {frac:.0%}"))
         return out + _phases(strategy.then, optimizers)
@@ -146,7 +146,7 @@ def fit_problem(problem: FitProblem, hooks: FitHooks | None = None) -> FitResult
         params=values, network_params=nets, u0=u0, loss_history=np.asarray(trainer.history),
         phases=trainer.phases, events=trainer.events, status=status, message=message, final_loss=final,
         covariance=cov, sigma=None if sigma is None else np.asarray(sigma) * problem.scales,
-        seconds=time.perf_counter() - t_start, compile_seconds=trainer.compile_seconds,
+        seconds=time.perf_counter() - t_start, compile_seconds=trainer.compile_seconds, solver=solver,
     )
 
 

@@ -6,15 +6,15 @@ user's callback, checks early stopping and writes checkpoints.
 
 Blow-ups are caught inside the compiled step: a non-finite loss or gradient (NaN
 from the network, a failed solve) rejects the step, restores the last parameters
-whose loss was finite (and their optimiser state), halves the learning rate and
-carries on; every rejection is recorded as an event.  The best parameters seen
+whose loss was finite (and their optimiser state), halves the learning rate (which
+then recovers by 1% per accepted step) and carries on; every rejection is recorded
+as an event and as NaN in the loss history.  The best parameters seen
 are kept and returned.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -42,28 +42,32 @@ def _all_finite(tree) -> jax.Array:
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves])) if leaves else jnp.bool_(True)
 
 
-def _schedule(opt: Adam) -> Callable:
-    n = float(opt.steps)
-    f = opt.final_fraction
-    if opt.schedule == "constant":
-        return lambda k: 1.0
-    if opt.schedule == "cosine":
-        return lambda k: f + (1 - f) * 0.5 * (1 + jnp.cos(jnp.pi * jnp.minimum(k / n, 1.0)))
-    if opt.schedule == "exponential":
-        return lambda k: f ** jnp.minimum(k / n, 1.0)
-    warm = max(1.0, 0.05 * n)  # warmup_cosine
-    return lambda k: jnp.where(
-        k < warm, (k + 1) / warm, f + (1 - f) * 0.5 * (1 + jnp.cos(jnp.pi * jnp.minimum((k - warm) / (n - warm), 1.0)))
-    )
+_SCHEDULE_IDS = {"constant": 0, "cosine": 1, "exponential": 2, "warmup_cosine": 3}
 
 
-def _adam_chunk(loss_fn, opt: Adam):
-    clip = optax.clip_by_global_norm(opt.clip) if opt.clip else optax.identity()
-    tx = optax.chain(clip, optax.scale_by_adam())
-    sched = _schedule(opt)
+def _hyper(opt: Adam) -> jax.Array:
+    """Adam's settings as one dynamic vector, so every Adam phase shares one compiled chunk."""
+    return jnp.array([opt.learning_rate, float(opt.steps), opt.final_fraction,
+                      float(_SCHEDULE_IDS[opt.schedule]), opt.clip if opt.clip else jnp.inf], jnp.float64)
+
+
+def _schedule_factor(k, hyper):
+    """Learning-rate multiplier at step ``k`` for the schedule encoded in ``hyper``."""
+    n, f, sid = hyper[1], hyper[2], hyper[3]
+    x = jnp.minimum(k / n, 1.0)
+    cosine = f + (1 - f) * 0.5 * (1 + jnp.cos(jnp.pi * x))
+    expo = f**x
+    warm = jnp.maximum(1.0, 0.05 * n)
+    xw = jnp.clip((k - warm) / jnp.maximum(n - warm, 1.0), 0.0, 1.0)
+    warm_cos = jnp.where(k < warm, (k + 1) / warm, f + (1 - f) * 0.5 * (1 + jnp.cos(jnp.pi * xw)))
+    return jnp.select([sid == 0, sid == 1, sid == 2], [1.0, cosine, expo], warm_cos)
+
+
+def _adam_chunk(loss_fn):
+    tx = optax.scale_by_adam()
     vg = jax.value_and_grad(loss_fn)
 
-    def step(aux, carry, k_active):
+    def step(aux, hyper, carry, k_active):
         k, active = k_active
         theta, ostate, good_theta, good_ostate, lr_scale, best_theta, best_loss = carry
 
@@ -71,8 +75,11 @@ def _adam_chunk(loss_fn, opt: Adam):
             loss, grads = vg(theta, aux)
             finite = jnp.isfinite(loss) & _all_finite(grads)
             grads = jax.tree_util.tree_map(lambda g: jnp.where(finite, g, 0.0), grads)
+            gnorm = optax.tree.norm(grads)
+            clip = jnp.minimum(1.0, hyper[4] / jnp.maximum(gnorm, 1e-300))
+            grads = jax.tree_util.tree_map(lambda g: g * clip, grads)
             updates, new_ostate = tx.update(grads, ostate, theta)
-            lr = opt.learning_rate * sched(k) * lr_scale
+            lr = hyper[0] * _schedule_factor(k, hyper) * lr_scale
             new_theta = jax.tree_util.tree_map(lambda p, u: p - lr * u, theta, updates)
             improved = finite & (loss < best_loss)
             nxt = (
@@ -80,22 +87,22 @@ def _adam_chunk(loss_fn, opt: Adam):
                 _tree_where(finite, new_ostate, good_ostate),
                 _tree_where(finite, theta, good_theta),
                 _tree_where(finite, ostate, good_ostate),
-                jnp.where(finite, lr_scale, 0.5 * lr_scale),
+                jnp.where(finite, jnp.minimum(1.0, 1.01 * lr_scale), 0.5 * lr_scale),
                 _tree_where(improved, theta, best_theta),
                 jnp.where(improved, loss, best_loss),
             )
             return nxt, (loss, finite, lr)
 
         def skip(_):
-            return carry, (jnp.nan, jnp.bool_(True), 0.0)
+            return carry, (jnp.nan, jnp.bool_(True), jnp.float64(0.0))
 
         return jax.lax.cond(active, do, skip, None)
 
     @jax.jit
-    def chunk(carry, aux, start, n_active):
+    def chunk(carry, aux, start, n_active, hyper):
         ks = start + jnp.arange(CHUNK)
         active = jnp.arange(CHUNK) < n_active
-        return jax.lax.scan(lambda c, ka: step(aux, c, ka), carry, (ks, active))
+        return jax.lax.scan(lambda c, ka: step(aux, hyper, c, ka), carry, (ks, active))
 
     def init(theta):
         ostate = tx.init(theta)
@@ -136,7 +143,7 @@ def _lbfgs_chunk(loss_fn, opt: LBFGS):
         return jax.lax.cond(active & ~done, do, skip, None)
 
     @jax.jit
-    def chunk(carry, aux, start, n_active):
+    def chunk(carry, aux, start, n_active, hyper):
         active = jnp.arange(CHUNK) < n_active
         return jax.lax.scan(lambda c, a: step(aux, c, a), carry, active)
 
@@ -166,9 +173,9 @@ class Trainer:
         self._compiled: dict = {}
 
     def _runner(self, kind, loss_fn, opt):
-        key = (kind, loss_fn, opt)
+        key = (kind, loss_fn) if kind == "adam" else (kind, loss_fn, opt)
         if key not in self._compiled:
-            self._compiled[key] = _adam_chunk(loss_fn, opt) if kind == "adam" else _lbfgs_chunk(loss_fn, opt)
+            self._compiled[key] = _adam_chunk(loss_fn) if kind == "adam" else _lbfgs_chunk(loss_fn, opt)
         return self._compiled[key]
 
     def _event(self, step: int, kind: str, detail: str):
@@ -189,15 +196,17 @@ class Trainer:
         while done < opt.steps:
             n = min(CHUNK, opt.steps - done)
             t_start = time.perf_counter()
-            first = (kind, loss_fn, opt, "compiled") not in self._compiled
-            carry, (losses, finite, extra) = chunk(carry, aux, jnp.asarray(done), jnp.asarray(n))
+            tag = (kind, loss_fn, "compiled") if kind == "adam" else (kind, loss_fn, opt, "compiled")
+            first = tag not in self._compiled
+            hyper = _hyper(opt) if kind == "adam" else jnp.zeros(5)
+            carry, (losses, finite, extra) = chunk(carry, aux, jnp.asarray(done), jnp.asarray(n), hyper)
             losses = np.asarray(losses)[:n]
             finite = np.asarray(finite)[:n]
             if first:
                 self.compile_seconds += time.perf_counter() - t_start
-                self._compiled[(kind, loss_fn, opt, "compiled")] = True
+                self._compiled[tag] = True
             for i in np.nonzero(~finite)[0]:
-                what = "learning rate halved, last good parameters restored" if kind == "adam" else "L-BFGS stopped"
+                what = "learning rate halved (it recovers by 1% per good step), last good parameters restored" if kind == "adam" else "L-BFGS stopped"
                 self._event(start + done + i, "rejected-step", f"{name}: non-finite loss or gradient; {what}")
             valid = losses[np.isfinite(losses)]
             if kind == "lbfgs":
