@@ -225,6 +225,7 @@ def test_fit_sends_the_problem_and_builds_the_result(engine, fake):
     assert res.params["alpha"] == pytest.approx(0.65) and res.params["delta"] == pytest.approx(1.8)
     assert res.network_params["nn"].shape == (model.networks["nn"].n_params,)
     assert res.u0.shape == (1, 2) and res.final_loss == pytest.approx(1 / 21)
+    assert res.solver == problem.solver
 
 
 def test_fit_hooks_progress_callback_and_stop(engine):

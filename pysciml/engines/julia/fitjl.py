@@ -162,4 +162,5 @@ def run_fit(bridge, problem, hooks=None):
         loss_history=hist, phases=phases, events=events, status=status,
         message=str(msg) + "; fitted on the julia engine (no Laplace covariance)", final_loss=float(final),
         covariance={}, sigma=None, seconds=time.perf_counter() - t_start, compile_seconds=0.0,
+        solver=problem.solver,
     )
