@@ -376,3 +376,19 @@ def test_start_failure_names_the_environment_variables(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "MSG" in res.stdout and "PYTHON_JULIAPKG_EXE" in res.stdout and "PYTHON_JULIAPKG_OFFLINE" in res.stdout
     assert "installing and compiling Julia packages" in res.stderr
+
+
+def test_estimator_fit_through_the_julia_engine(fake, monkeypatch):
+    """model.fit(data, engine="julia") end to end (estimator -> FitProblem -> bridge -> FitResult)."""
+    from pysciml import engines
+
+    monkeypatch.setitem(engines._instances, "julia", JuliaEngine(bridge=JuliaBridge(backend=fake)))
+    model = ps.UDE(lv_ude, states=["prey", "predator"], params={"alpha": 1.3, "delta": 1.8},
+                   networks={"nn": ps.MLP(2, 2, width=4, depth=1)})
+    t = np.linspace(0.0, 2.0, 9)
+    y = np.column_stack([1.0 + 0.1 * t, 2.0 - 0.2 * t])
+    model.fit((t, y), engine="julia", verbose=0, optimizers=[ps.Adam(0.01, steps=4), ps.LBFGS(steps=3)])
+    assert model.status_ == ps.Status.SUCCESS and model.engine_ == "julia"
+    assert model.params_["alpha"] == pytest.approx(0.65)
+    assert len(model.loss_history_) == 4 * 500 + 4 + 3  # default growing-horizon warm-up, then ours
+    assert [c[0] for c in fake.calls].count("bridge_fit") == 1
