@@ -27,7 +27,7 @@ import numpy as np
 import sympy
 from sympy.printing.julia import JuliaCodePrinter
 
-from .symbolic import Expm1, Log1p, Maximum, Minimum, Node, Where
+from .symbolic import Log1p, Maximum, Minimum, Node, Where
 from .trace import Trace, trace_model
 
 __all__ = ["Program", "build_program", "julia_source", "julia_code", "program_for"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import EngineError, InputError
+from ...errors import InputError
 from ..base import Engine, RawSolution, SolveRequest
 from . import mapping
 from .bridge import JuliaBridge, availability, find_julia, julia_env_path, to_numpy
