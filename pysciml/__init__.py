@@ -43,7 +43,7 @@ _EXPORTS = {
     "Rodas5P": "solvers", "FBDF": "solvers", "QNDF": "solvers", "Auto": "solvers",
     "DenseLU": "linsolve", "SparseLU": "linsolve", "GMRES": "linsolve",
     # solving
-    "solve": "solve", "sensitivity": "solve", "Solution": "solution",
+    "solve": "solving", "sensitivity": "solving", "Solution": "solution",
     # engines
     "info": "info",
 }

@@ -22,6 +22,14 @@ def _cmd_info(args) -> int:
     return 0
 
 
+def _cmd_julia_sysimage(args) -> int:
+    from .engines.julia import build_sysimage
+
+    path = build_sysimage(args.path)
+    print(f"pysciml: built the Julia system image {path}; juliacall will use it from now on.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pysciml", description="Scientific machine learning from Python.")
     sub = parser.add_subparsers(dest="command")
@@ -35,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     inf = sub.add_parser("info", help="engines, versions, paths")
     inf.add_argument("--start", action="store_true", help="start each available engine for a full report")
     inf.set_defaults(func=_cmd_info)
+
+    jl = sub.add_parser("julia", help="Julia engine tools")
+    jsub = jl.add_subparsers(dest="julia_command")
+    img = jsub.add_parser("sysimage", help="build a custom Julia system image (PackageCompiler) for fast start-up")
+    img.add_argument("path", nargs="?", default=None, help="where to write it (default: pysciml's cache)")
+    img.set_defaults(func=_cmd_julia_sysimage)
     return parser
 
 

@@ -51,7 +51,7 @@ def run_demo(out_dir: str = "pysciml_demo", engine: str | None = None, quick: bo
     """Run the demo; returns a summary dict and writes NetCDF + PNG files into ``out_dir``."""
     from . import solvers
     from .io.files import write_netcdf
-    from .solve import solve
+    from .solving import solve
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

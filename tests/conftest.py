@@ -13,6 +13,9 @@ if os.path.join(ROOT, "benchmarks") not in sys.path:
     sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
 
+from conftest_julia import engine, pytest_runtest_setup  # noqa: E402,F401  (engine fixture, julia marker)
+
+
 @pytest.fixture(scope="session")
 def jax_engine():
     """Loads the jax engine (x64 on) and returns it."""

@@ -2,7 +2,7 @@
 
 Only numpy arrays (or, under ``jax.grad``, the jax engine's own arrays that
 the user passed in) and frozen dataclasses cross this line.  The public API
-(:mod:`pysciml.solve`, estimators, xarray) builds a request, an engine runs
+(:mod:`pysciml.solving`, estimators, xarray) builds a request, an engine runs
 it, and the public API wraps the raw result.
 """
 

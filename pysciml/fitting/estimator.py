@@ -220,7 +220,7 @@ class EstimatorMixin:
             trajectory: which fitted trajectory's initial state to use.
             params: parameter overrides.
         """
-        from ..solve import solve
+        from ..solving import solve
 
         self._check_fitted()
         obs = self.observations_
@@ -250,7 +250,7 @@ class EstimatorMixin:
         The forecast starts from the fitted model's own state at the last observed time
         (not the noisy observation). Returns an ``xarray.Dataset`` of ``n`` points.
         """
-        from ..solve import solve
+        from ..solving import solve
 
         self._check_fitted()
         if not (isinstance(horizon, (int, float)) and horizon > 0):

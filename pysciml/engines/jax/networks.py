@@ -26,14 +26,15 @@ def activation(name: str):
 
 
 def mlp_apply(net: MLP, theta, x):
-    """Forward pass of ``net`` with flat weights ``theta`` on input ``x`` of shape ``(n_in,)``.
+    """Forward pass of ``net`` with flat weights ``theta`` on ``x`` of shape ``(..., n_in)``.
 
-    Matches :meth:`pysciml.networks.MLP.apply_numpy` exactly.
+    Matches :meth:`pysciml.networks.MLP.apply_numpy` exactly (features on the last axis,
+    any leading batch axes).
     """
     act, fin = activation(net.activation), activation(net.final_activation)
     layers = net.unflatten(theta)
     for i, (w, b) in enumerate(layers):
-        x = w @ x + b
+        x = w @ x + b if x.ndim == 1 else x @ w.T + b
         x = fin(x) if i == len(layers) - 1 else act(x)
     return x
 
@@ -48,10 +49,10 @@ def network_callable(name: str, net: MLP, theta):
 
             raise ModelError(
                 f"network {name!r} takes {net.n_in} inputs but was called with shape "
-                f"{tuple(x.shape)}; pass a vector of {net.n_in} values (e.g. m.stack([...])).",
+                f"{tuple(x.shape)}; pass a vector of {net.n_in} values (e.g. m.stack([...])), or a "
+                f"batch with the {net.n_in} features on the last axis.",
                 argument=f"networks.{name}",
             )
-        x = jnp.reshape(x, (net.n_in,))
         return mlp_apply(net, theta, x)
 
     return call
