@@ -70,11 +70,9 @@ class MultifrontalPlan(eqx.Module):
     sources: tuple = eqx.field(static=True)  # per group: tuple of source groups of updates
     piv: tuple = eqx.field(static=True)  # per group (B, p) int32, pad n
     bnd: tuple = eqx.field(static=True)  # per group (B, q) int32, pad n
-    pad_diag: tuple = eqx.field(static=True)  # per group: flat front indices of padded pivots' unit diagonal
-    w_src: tuple = eqx.field(static=True)  # per group: indices into w
-    w_dst: tuple = eqx.field(static=True)  # per group: flat front indices
-    upd_src: tuple = eqx.field(static=True)  # per group: tuple (per source) of flat indices into that group's updates
-    upd_dst: tuple = eqx.field(static=True)  # per group: tuple (per source) of flat front indices
+    front_src: tuple = eqx.field(static=True)  # per group: indices into the pool [w, 1, 0, updates...]
+    front_dst: tuple = eqx.field(static=True)  # per group: flat front indices they are added to
+    bwd_map: tuple = eqx.field(static=True)  # per group (n,) index into the flat (B*p + 1) solution, pad B*p
     nnz: int = eqx.field(static=True)
     fill: int = eqx.field(static=True)  # stored factor entries (padded), a size report
     flops: int = eqx.field(static=True)  # approximate factorisation flops (padded)
@@ -175,12 +173,28 @@ class MultifrontalPlan(eqx.Module):
             s.append(src)
             d.append(dst)
 
-        sources, upd_src, upd_dst = [], [], []
-        for g in range(n_groups):
+        nnz = int(rows.size)
+        sources, front_map, bwd_map = [], [], []
+        usize = [B * q * q for B, p, q in sizes]
+        for g, (B, p, q) in enumerate(sizes):
             keys = tuple(sorted(upd[g]))
             sources.append(keys)
-            upd_src.append(tuple(Const(np.concatenate(upd[g][h][0]).astype(np.int32)) for h in keys))
-            upd_dst.append(tuple(Const(np.concatenate(upd[g][h][1]).astype(np.int32)) for h in keys))
+            m = p + q
+            src = [np.asarray(w_src[g], np.int64), np.full(pad_diag[g].size, nnz)]
+            dst = [np.asarray(w_dst[g], np.int64), pad_diag[g].astype(np.int64)]
+            off = nnz + 2
+            for h in keys:
+                src.append(off + np.concatenate(upd[g][h][0]))
+                dst.append(np.concatenate(upd[g][h][1]))
+                off += usize[h]
+            src, dst = np.concatenate(src), np.concatenate(dst)
+            order = np.argsort(dst, kind="stable")
+            front_map.append((src[order].astype(np.int32), dst[order].astype(np.int32)))
+            bp = piv[g].ravel()
+            bm = np.full(n, B * p, np.int32)
+            real = bp < n
+            bm[bp[real]] = np.flatnonzero(real)
+            bwd_map.append(bm)
 
         fill = sum(B * (p * p + 2 * p * q) for B, p, q in sizes)
         flops = sum(B * (2 * p**3 // 3 + 2 * p * p * q + 2 * p * q * q) for B, p, q in sizes)
@@ -190,66 +204,70 @@ class MultifrontalPlan(eqx.Module):
             sources=tuple(sources),
             piv=tuple(Const(a) for a in piv),
             bnd=tuple(Const(a) for a in bnds),
-            pad_diag=tuple(Const(a) for a in pad_diag),
-            w_src=tuple(Const(np.asarray(s, np.int32)) for s in w_src),
-            w_dst=tuple(Const(np.asarray(d, np.int32)) for d in w_dst),
-            upd_src=tuple(upd_src),
-            upd_dst=tuple(upd_dst),
+            front_src=tuple(Const(a) for a, _ in front_map),
+            front_dst=tuple(Const(b) for _, b in front_map),
+            bwd_map=tuple(Const(a) for a in bwd_map),
             nnz=int(rows.size),
             fill=int(fill),
             flops=int(flops),
         )
 
     def factor(self, w):
-        """Numeric factorisation from the entries ``w`` ``(nnz,)`` of ``W``; returns ``(factors, ok)``."""
+        """Numeric factorisation from the entries ``w`` ``(nnz,)`` of ``W``; returns ``(factors, ok)``.
+
+        Per front ``[[A, B], [C, D]]`` it keeps ``K = C A^-1`` and ``M = [A^-1, -A^-1 B]``
+        (so a solve is matrix-vector products only) and passes ``D - C A^-1 B`` up.
+        """
         tri = jax.lax.linalg.triangular_solve
         updates, factors = [], []
         ok = jnp.all(jnp.isfinite(w))
         for g, (B, p, q) in enumerate(self.sizes):
             m = p + q
-            front = jnp.zeros(B * m * m, w.dtype)
-            front = front.at[self.pad_diag[g].v].set(1.0)
-            front = front.at[self.w_dst[g].v].add(w[self.w_src[g].v])
-            for h, src, dst in zip(self.sources[g], self.upd_src[g], self.upd_dst[g]):
-                front = front.at[dst.v].add(updates[h].reshape(-1)[src.v])
-            front = front.reshape(B, m, m)
+            pool = jnp.concatenate([w, jnp.ones(1, w.dtype), jnp.zeros(1, w.dtype)]
+                                   + [updates[h].reshape(-1) for h in self.sources[g]])
+            front = jnp.zeros(B * m * m, w.dtype).at[self.front_dst[g].v].add(
+                pool[self.front_src[g].v], indices_are_sorted=True).reshape(B, m, m)
             a = front[:, :p, :p]
             lu, _, perm = jax.lax.linalg.lu(a)
             diag = jnp.abs(jnp.diagonal(lu, axis1=1, axis2=2))
             scale = jnp.max(jnp.abs(a), axis=(1, 2))
             ok = ok & jnp.all(diag > _TINY * scale[:, None])
+            # A^-1 = U^-1 L^-1 P, with the right-hand side [P, P B] solved at once
+            rhs = jnp.take_along_axis(front[:, :p, :], perm[:, :, None], axis=1)
+            rhs = jnp.concatenate([jax.nn.one_hot(perm, p, dtype=w.dtype), rhs[:, :, p:]], axis=2)
+            sol = tri(lu, tri(lu, rhs, left_side=True, lower=True, unit_diagonal=True), left_side=True, lower=False)
+            ainv, e = sol[:, :, :p], sol[:, :, p:]
             if q:
-                bpart = jnp.take_along_axis(front[:, :p, p:], perm[:, :, None], axis=1)
-                u12 = tri(lu, bpart, left_side=True, lower=True, unit_diagonal=True)
-                l21 = tri(lu, front[:, p:, :p], left_side=False, lower=False)
-                updates.append(front[:, p:, p:] - l21 @ u12)
+                c = front[:, p:, :p]
+                k = c @ ainv
+                updates.append(front[:, p:, p:] - c @ e)
             else:
-                u12 = l21 = None
+                k = jnp.zeros((B, 0, p), w.dtype)
                 updates.append(jnp.zeros((B, 0, 0), w.dtype))
-            factors.append((lu, perm, u12, l21))
-        ok = ok & jnp.all(jnp.asarray([jnp.all(jnp.isfinite(f[0])) for f in factors]))
+            mat = jnp.concatenate([ainv, -e], axis=2)
+            ok = ok & jnp.all(jnp.isfinite(mat))
+            factors.append((k, mat))
         return tuple(factors), ok
 
     def solve(self, factors, b):
         """Solve ``W x = b`` with the factors from :meth:`factor`; ``b`` is ``(n,)``."""
-        tri = jax.lax.linalg.triangular_solve
+        zero = jnp.zeros(1, b.dtype)
         z = b
-        ys = []
+        zps = []
         for g, (B, p, q) in enumerate(self.sizes):
-            lu, perm, u12, l21 = factors[g]
-            bp = z.at[self.piv[g].v].get(mode="fill", fill_value=0.0)
-            bp = jnp.take_along_axis(bp, perm, axis=1)
-            y = tri(lu, bp[:, :, None], left_side=True, lower=True, unit_diagonal=True)[:, :, 0]
-            ys.append(y)
+            k, _ = factors[g]
+            zp = jnp.concatenate([z, zero])[self.piv[g].v]
+            zps.append(zp)
             if q:
-                z = z.at[self.bnd[g].v].add(-jnp.einsum("bqp,bp->bq", l21, y), mode="drop")
+                z = z.at[self.bnd[g].v].add(-jnp.einsum("bqp,bp->bq", k, zp), mode="drop")
         for g in reversed(range(len(self.sizes))):
             B, p, q = self.sizes[g]
-            lu, perm, u12, l21 = factors[g]
-            y = ys[g]
+            _, mat = factors[g]
+            src = zps[g]
             if q:
-                xb = z.at[self.bnd[g].v].get(mode="fill", fill_value=0.0)
-                y = y - jnp.einsum("bpq,bq->bp", u12, xb)
-            x = tri(lu, y[:, :, None], left_side=True, lower=False)[:, :, 0]
-            z = z.at[self.piv[g].v].set(x, mode="drop")
+                src = jnp.concatenate([src, jnp.concatenate([z, zero])[self.bnd[g].v]], axis=1)
+            x = jnp.concatenate([jnp.einsum("bpm,bm->bp", mat, src).reshape(-1), zero])
+            idx = self.bwd_map[g].v
+            z = jnp.where(idx < B * p, x[idx], z)
         return z
+
