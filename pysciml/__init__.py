@@ -24,7 +24,19 @@ _EXPORTS = {
     "FileFormatError": "errors", "TraceError": "errors",
     "Status": "status",
     # model specification
-    "ODEModel": "model", "ParamView": "model", "Param": "params", "MLP": "networks",
+    "ODEModel": "model", "UDE": "model", "NeuralODE": "model", "ParamView": "model", "Param": "params",
+    "MLP": "networks",
+    # fitting
+    "Adam": "fitting.optimizers", "LBFGS": "fitting.optimizers",
+    "SingleShooting": "fitting.strategies", "MultipleShooting": "fitting.strategies",
+    "Collocation": "fitting.strategies", "GrowingHorizon": "fitting.strategies",
+    "MSE": "fitting.losses", "GaussianNLL": "fitting.losses",
+    "Direct": "adjoints", "Checkpointed": "adjoints", "Backsolve": "adjoints", "Gauss": "adjoints",
+    "Interpolating": "adjoints", "Quadrature": "adjoints", "ForwardDiffSensitivity": "adjoints",
+    "load": "fitting.persistence",
+    # data and discovery
+    "as_observations": "data", "discover": "discovery", "Equations": "discovery",
+    "Polynomial": "discovery", "Fourier": "discovery", "Custom": "discovery",
     # solvers and linear solvers
     "Tsit5": "solvers", "Dopri5": "solvers", "Dopri8": "solvers", "Vern7": "solvers",
     "Kvaerno5": "solvers", "KenCarp4": "solvers", "Rosenbrock23": "solvers", "Rodas4": "solvers",

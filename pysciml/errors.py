@@ -18,6 +18,7 @@ __all__ = [
     "SolverFailure",
     "FileFormatError",
     "TraceError",
+    "UndeclaredNameError",
 ]
 
 
@@ -43,6 +44,10 @@ class InputError(PySciMLError, ValueError):
 
 class ModelError(PySciMLError, ValueError):
     """The model definition (physics function, states, networks) is inconsistent."""
+
+
+class UndeclaredNameError(ModelError, AttributeError):
+    """The physics used ``p.name`` for a parameter or network the model does not declare."""
 
 
 class TraceError(ModelError):

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError
+from ._options import options
 
 __all__ = ["LinearSolver", "DenseLU", "SparseLU", "GMRES", "resolve_linsolve"]
 
@@ -36,6 +37,7 @@ class LinearSolver:
         return type(self).__name__
 
 
+@options
 @dataclasses.dataclass(frozen=True)
 class AutoLinsolve(LinearSolver):
     """Dense for systems up to ``dense_max`` states, sparse beyond."""
@@ -43,11 +45,13 @@ class AutoLinsolve(LinearSolver):
     dense_max: int = 256
 
 
+@options
 @dataclasses.dataclass(frozen=True)
 class DenseLU(LinearSolver):
     """Dense Jacobian (forward-mode AD) and LU with partial pivoting."""
 
 
+@options
 @dataclasses.dataclass(frozen=True, eq=False)
 class SparseLU(LinearSolver):
     """Sparse Jacobian from coloured forward-mode products and a sparse direct solve.
@@ -72,6 +76,7 @@ class SparseLU(LinearSolver):
                 )
 
 
+@options
 @dataclasses.dataclass(frozen=True, eq=False)
 class GMRES(LinearSolver):
     """Matrix-free restarted GMRES with a preconditioner.

@@ -21,12 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError, ModelError
+from .errors import InputError, ModelError, UndeclaredNameError
+from .fitting.estimator import EstimatorMixin
 from .networks import MLP
 from .params import ParamSpec, normalise_params
 from .states import StateLayout, normalise_states
 
-__all__ = ["ODEModel", "ParamView"]
+__all__ = ["ODEModel", "UDE", "NeuralODE", "ParamView"]
 
 
 class ParamView:
@@ -49,9 +50,12 @@ class ParamView:
         if name in nets:
             return nets[name]
         known = sorted(values) + sorted(nets)
-        raise AttributeError(
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise UndeclaredNameError(
             f"the physics asked for p.{name}, but the model declares no parameter or "
-            f"network {name!r}; declared: {known}. Add it to params= or networks=."
+            f"network {name!r}; declared: {known}. Add it to params= or networks=.",
+            argument="params",
         )
 
     def __getitem__(self, name):
@@ -81,7 +85,7 @@ class ParamView:
         return f"ParamView(params={sorted(self._values)}, networks={sorted(self._networks)})"
 
 
-class ODEModel:
+class ODEModel(EstimatorMixin):
     """An ODE model ``du/dt = f(u, p, t, m)`` with named states and parameters.
 
     Args:
@@ -250,3 +254,44 @@ class ODEModel:
             f"{type(self).__name__}({self.name!r}, states={list(self.state_names)}, "
             f"params={list(self.param_names)}{nets})"
         )
+
+
+class UDE(ODEModel):
+    """A universal differential equation: known physics plus neural-network terms.
+
+    Identical to :class:`ODEModel` (declare the networks with ``networks=`` and call
+    them in the physics as ``p.nn(x)``); the name says what it is for.
+    """
+
+
+def _neural_physics(name: str):
+    def neural_ode(u, p, t, m):
+        return getattr(p, name)(u)
+
+    return neural_ode
+
+
+class NeuralODE(ODEModel):
+    """A neural ODE ``du/dt = nn(u)``: no known physics, one network of the states.
+
+    Args:
+        states: state names (scalars).
+        networks: ``{"nn": ps.MLP(n, n, ...)}`` (one network; inputs and outputs the
+            number of states); default ``ps.MLP(n, n, width=32, depth=2)``.
+        (other arguments as in :class:`ODEModel`)
+    """
+
+    def __init__(self, states, networks=None, *, name: str = "neural_ode", **kwargs):
+        from .states import StateLayout, normalise_states
+
+        n = StateLayout(normalise_states(states)).size
+        if networks is None:
+            networks = {"nn": MLP(n, n, width=32, depth=2)}
+        if not isinstance(networks, Mapping) or len(networks) != 1:
+            raise ModelError("a NeuralODE has exactly one network, e.g. networks={'nn': ps.MLP(2, 2)}.",
+                             argument="networks")
+        (net_name, net), = networks.items()
+        if isinstance(net, MLP) and (net.n_in != n or net.n_out != n):
+            raise ModelError(f"network {net_name!r} maps {net.n_in} -> {net.n_out} values but the model has "
+                             f"{n} states; use ps.MLP({n}, {n}, ...).", argument=f"networks.{net_name}")
+        super().__init__(_neural_physics(net_name), states, kwargs.pop("params", None), networks, name=name, **kwargs)

@@ -57,14 +57,14 @@ class ParamSpec:
     def size(self) -> int:
         return int(self.default.size)
 
-    def check_value(self, value, *, argument: str) -> None:
+    def check_value(self, value, *, argument: str, error: type = InputError) -> None:
         """Raise :class:`InputError` if a concrete value is non-finite or out of bounds."""
         try:
             arr = np.asarray(value, dtype=float)
         except Exception:  # a tracer or something odd: nothing to check concretely
             return
         if not np.all(np.isfinite(arr)):
-            raise InputError(
+            raise error(
                 f"parameter {self.name!r} has a NaN or infinite value ({value!r}); "
                 "pass finite numbers.",
                 argument=argument,
@@ -72,7 +72,7 @@ class ParamSpec:
         if self.bounds is not None:
             lo, hi = self.bounds
             if lo is not None and np.any(arr < lo) or hi is not None and np.any(arr > hi):
-                raise InputError(
+                raise error(
                     f"parameter {self.name!r} = {value!r} is outside its declared bounds "
                     f"{self.bounds}; pass a value inside them or change the declaration.",
                     argument=argument,
@@ -132,6 +132,6 @@ def normalise_params(params: Mapping[str, Any] | None) -> dict[str, ParamSpec]:
                 f"default of parameter {name!r} has NaN or infinite entries; give a finite default.",
                 argument=f"params.{name}",
             )
-        spec.check_value(default, argument=f"params.{name}")
+        spec.check_value(default, argument=f"params.{name}", error=ModelError)
         out[name] = spec
     return out

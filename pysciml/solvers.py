@@ -15,6 +15,7 @@ import dataclasses
 from typing import Any, ClassVar
 
 from .errors import InputError
+from ._options import options
 from .linsolve import LinearSolver, resolve_linsolve
 
 __all__ = [
@@ -53,6 +54,7 @@ class Solver:
 
 
 # -- explicit Runge-Kutta (diffrax in the jax engine) ------------------------------------
+@options
 @dataclasses.dataclass(frozen=True)
 class Tsit5(Solver):
     """Tsitouras 5(4) explicit Runge-Kutta; the default for non-stiff problems."""
@@ -60,6 +62,7 @@ class Tsit5(Solver):
     order: ClassVar[int] = 5
 
 
+@options
 @dataclasses.dataclass(frozen=True)
 class Dopri5(Solver):
     """Dormand-Prince 5(4) explicit Runge-Kutta."""
@@ -67,6 +70,7 @@ class Dopri5(Solver):
     order: ClassVar[int] = 5
 
 
+@options
 @dataclasses.dataclass(frozen=True)
 class Dopri8(Solver):
     """Dormand-Prince 8(7) explicit Runge-Kutta, for tight tolerances."""
@@ -74,6 +78,7 @@ class Dopri8(Solver):
     order: ClassVar[int] = 8
 
 
+@options
 @dataclasses.dataclass(frozen=True)
 class Vern7(Solver):
     """Verner 7(6) explicit Runge-Kutta (Julia engine only)."""
@@ -83,6 +88,7 @@ class Vern7(Solver):
 
 
 # -- implicit Runge-Kutta (diffrax in the jax engine) -------------------------------------
+@options
 @dataclasses.dataclass(frozen=True)
 class Kvaerno5(Solver):
     """Kvaerno 5(4) ESDIRK, L-stable (diffrax in the jax engine; Julia: OrdinaryDiffEqSDIRK)."""
@@ -91,6 +97,7 @@ class Kvaerno5(Solver):
     stiff: ClassVar[bool] = True
 
 
+@options
 @dataclasses.dataclass(frozen=True)
 class KenCarp4(Solver):
     """Kennedy-Carpenter 4(3) ESDIRK.
@@ -104,6 +111,7 @@ class KenCarp4(Solver):
 
 
 # -- Rosenbrock-Wanner (our own machine in the jax engine) -------------------------------
+@options
 @dataclasses.dataclass(frozen=True)
 class _Rosenbrock(Solver):
     """Rosenbrock-Wanner methods: one Jacobian and one factorisation per step, no Newton.
@@ -122,6 +130,7 @@ class _Rosenbrock(Solver):
         object.__setattr__(self, "linsolve", resolve_linsolve(self.linsolve))
 
 
+@options
 @dataclasses.dataclass(frozen=True)
 class Rosenbrock23(_Rosenbrock):
     """Rosenbrock 2(3) of Shampine & Reichelt (ode23s); robust at loose tolerances."""
@@ -129,6 +138,7 @@ class Rosenbrock23(_Rosenbrock):
     order: ClassVar[int] = 2
 
 
+@options
 @dataclasses.dataclass(frozen=True)
 class Rodas4(_Rosenbrock):
     """Rodas4 of Hairer & Wanner, 4(3), stiffly accurate."""
@@ -136,6 +146,7 @@ class Rodas4(_Rosenbrock):
     order: ClassVar[int] = 4
 
 
+@options
 @dataclasses.dataclass(frozen=True)
 class Rodas5P(_Rosenbrock):
     """Rodas5P of Steinebach (2023), 5(4), stiffly accurate; the default stiff solver."""
@@ -144,6 +155,7 @@ class Rodas5P(_Rosenbrock):
 
 
 # -- BDF (Julia engine only) -------------------------------------------------------------
+@options
 @dataclasses.dataclass(frozen=True)
 class FBDF(Solver):
     """Fixed-leading-coefficient BDF (Julia engine only: OrdinaryDiffEqBDF)."""
@@ -153,6 +165,7 @@ class FBDF(Solver):
     engines: ClassVar[tuple[str, ...]] = ("julia",)
 
 
+@options
 @dataclasses.dataclass(frozen=True)
 class QNDF(Solver):
     """Quasi-constant-step NDF (Julia engine only: OrdinaryDiffEqBDF)."""
@@ -162,6 +175,7 @@ class QNDF(Solver):
     engines: ClassVar[tuple[str, ...]] = ("julia",)
 
 
+@options
 @dataclasses.dataclass(frozen=True)
 class Auto(Solver):
     """Let pysciml choose: stiff problems go to Rodas5P, others to Tsit5.

@@ -34,6 +34,9 @@ class SolveRequest:
         rtol, atol: tolerances (positive).
         dt0: first step size, or ``None`` to let the solver choose.
         max_steps: step budget.
+        adaptive: False for fixed steps of size ``dt0`` (convergence studies).
+        differentiation: ``"reverse"`` (``jax.grad``-friendly) or ``"forward"``
+            (``jax.jvp``/``jacfwd``-friendly) for engines where it matters.
     """
 
     model: ODEModel
@@ -48,6 +51,8 @@ class SolveRequest:
     atol: float = 1e-8
     dt0: float | None = None
     max_steps: int = 100_000
+    adaptive: bool = True
+    differentiation: str = "reverse"
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -83,6 +88,14 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def solve(self, request: SolveRequest) -> RawSolution:
         """Solve one initial-value problem."""
+
+    def sensitivity(self, request: SolveRequest, wrt: tuple[str, ...]) -> dict[str, Any]:
+        """Jacobians of the saved states with respect to ``u0`` and/or the parameters.
+
+        Returns ``{"u": (n_save, n), "u0": (n_save, n, n), "params": {name: (n_save, n, *shape)}}``
+        (only the requested keys) as numpy arrays, plus ``"status"``.
+        """
+        raise NotImplementedError(f"the {self.name} engine does not compute sensitivities yet")
 
     @abc.abstractmethod
     def info(self) -> dict[str, Any]:

@@ -1,0 +1,103 @@
+"""The embedded jax engine: compiled, differentiable, vmappable solves."""
+
+from __future__ import annotations
+
+import functools
+import weakref
+from typing import Any
+
+from ...solvers import Auto
+from ..base import Engine, RawSolution, SolveRequest
+from . import _setup
+
+__all__ = ["JaxEngine"]
+
+
+class JaxEngine(Engine):
+    """Runs models with jax: diffrax methods and pysciml's own Rosenbrock machine."""
+
+    name = "jax"
+
+    @classmethod
+    def availability(cls) -> tuple[bool, str]:
+        try:
+            import diffrax  # noqa: F401
+            import equinox  # noqa: F401
+            import jax  # noqa: F401
+        except ImportError as exc:  # pragma: no cover - core dependencies
+            return False, f"the jax engine needs jax, diffrax and equinox ({exc}); pip install pysciml"
+        return True, ""
+
+    def __init__(self):
+        _setup.configure()
+        # model -> {config key -> jitted function}; models are compared by identity
+        self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    # -- compiled functions ---------------------------------------------------------------
+    def compiled(self, model, key, build):
+        """Memoise ``build()`` (a jitted function) per model and configuration key."""
+        per_model = self._compiled.setdefault(model, {})
+        fn = per_model.get(key)
+        if fn is None:
+            fn = build()
+            per_model[key] = fn
+        return fn
+
+    def _solve_fn(self, request: SolveRequest, plan):
+        from .solve_core import make_solve
+
+        key = ("solve", plan.key, request.max_steps, request.differentiation, request.dt0 is None,
+               request.adaptive)
+        return self.compiled(
+            request.model,
+            key,
+            lambda: make_solve(request.model, plan, max_steps=request.max_steps,
+                               differentiation=request.differentiation, auto_dt0=request.dt0 is None,
+                               adaptive=request.adaptive),
+        )
+
+    # -- Engine protocol --------------------------------------------------------------------
+    def solve(self, request: SolveRequest) -> RawSolution:
+        from .auto import plan_solver
+        from .solve_core import call_args, finish_stats
+
+        plan = plan_solver(request)
+        fn = self._solve_fn(request, plan)
+        ys, status, stats = fn(*call_args(request))
+        return RawSolution(request.saveat, ys, status, finish_stats(plan, request, ys, status, stats))
+
+    def fit(self, problem, hooks=None):
+        """Fit a model (see :mod:`pysciml.engines.jax.fit.run`)."""
+        from .fit.run import fit_problem
+
+        return fit_problem(problem, hooks)
+
+    def sensitivity(self, request: SolveRequest, wrt: tuple[str, ...]) -> dict[str, Any]:
+        from .sensitivity import trajectory_jacobians
+
+        return trajectory_jacobians(self, request, wrt)
+
+    def info(self) -> dict[str, Any]:
+        import os
+
+        import diffrax
+        import equinox
+        import jax
+        import jaxlib
+
+        return {
+            "engine": "jax",
+            "jax": jax.__version__,
+            "jaxlib": jaxlib.__version__,
+            "diffrax": diffrax.__version__,
+            "equinox": equinox.__version__,
+            "devices": [str(d) for d in jax.devices()],
+            "x64": bool(jax.config.jax_enable_x64),
+            "XLA_FLAGS": os.environ.get("XLA_FLAGS", ""),
+            "compilation_cache": getattr(jax.config, "jax_compilation_cache_dir", None),
+        }
+
+
+@functools.lru_cache(maxsize=1)
+def _default_engine() -> JaxEngine:  # pragma: no cover - convenience for internal callers
+    return JaxEngine()

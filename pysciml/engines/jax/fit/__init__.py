@@ -1,0 +1,1 @@
+"""Fitting on the jax engine: objectives, optimiser loops, Laplace covariance."""

@@ -1,0 +1,57 @@
+"""Neural networks in the jax engine: pure functions of the documented flat layout."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from ...networks import MLP
+
+__all__ = ["activation", "mlp_apply", "network_callable"]
+
+
+def activation(name: str):
+    """The jax function for an activation name of :data:`pysciml.networks.ACTIVATIONS`."""
+    return {
+        "tanh": jnp.tanh,
+        "relu": jax.nn.relu,
+        "gelu": lambda x: jax.nn.gelu(x, approximate=True),
+        "softplus": jax.nn.softplus,
+        "sigmoid": jax.nn.sigmoid,
+        "swish": jax.nn.swish,
+        "elu": jax.nn.elu,
+        "identity": lambda x: x,
+        "rbf": lambda x: jnp.exp(-(x**2)),
+    }[name]
+
+
+def mlp_apply(net: MLP, theta, x):
+    """Forward pass of ``net`` with flat weights ``theta`` on input ``x`` of shape ``(n_in,)``.
+
+    Matches :meth:`pysciml.networks.MLP.apply_numpy` exactly.
+    """
+    act, fin = activation(net.activation), activation(net.final_activation)
+    layers = net.unflatten(theta)
+    for i, (w, b) in enumerate(layers):
+        x = w @ x + b
+        x = fin(x) if i == len(layers) - 1 else act(x)
+    return x
+
+
+def network_callable(name: str, net: MLP, theta):
+    """What the physics calls as ``p.<name>(x)``: checks the input size at trace time."""
+
+    def call(x):
+        x = jnp.asarray(x)
+        if x.ndim == 0 or x.shape[-1] != net.n_in:
+            from ...errors import ModelError
+
+            raise ModelError(
+                f"network {name!r} takes {net.n_in} inputs but was called with shape "
+                f"{tuple(x.shape)}; pass a vector of {net.n_in} values (e.g. m.stack([...])).",
+                argument=f"networks.{name}",
+            )
+        x = jnp.reshape(x, (net.n_in,))
+        return mlp_apply(net, theta, x)
+
+    return call

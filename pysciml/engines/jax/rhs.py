@@ -1,0 +1,39 @@
+"""Build the flat vector field ``fun(t, y, args)`` of a model for the jax engine."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from ...errors import TraceError
+from ...model import ODEModel, ParamView
+from .networks import network_callable
+from .numerics import jax_math
+
+__all__ = ["vector_field"]
+
+
+def vector_field(model: ODEModel):
+    """``fun(t, y, args) -> dy`` with ``args = (params: dict, network_params: dict)``.
+
+    ``y`` and ``dy`` are flat float64 vectors in the model's state layout.
+    """
+    layout = model.layout
+    nets = model.networks
+
+    def fun(t, y, args):
+        values, thetas = args
+        p = ParamView(values, {k: network_callable(k, net, thetas[k]) for k, net in nets.items()})
+        try:
+            out = model.physics(layout.view(y), p, t, jax_math)
+        except (jax.errors.TracerBoolConversionError, jax.errors.ConcretizationTypeError) as exc:
+            raise TraceError(
+                f"the physics of {model.name!r} branches on the value of a state or parameter "
+                "(an `if`, `while`, `and`/`or` or int()/float() on a traced value), which "
+                "cannot be compiled. Write the choice with m.where(cond, a, b), m.maximum, "
+                f"m.minimum or m.clip instead. (jax said: {str(exc).splitlines()[0]})",
+                argument="physics",
+            ) from None
+        return layout.pack(out, jnp).astype(y.dtype)
+
+    return fun

@@ -1,0 +1,36 @@
+"""Our Rosenbrock methods driven by diffrax's loop, for diffrax's adjoints.
+
+The default reverse mode of the Rosenbrock machine is its own discrete adjoint
+(:class:`pysciml.Direct`).  ``Checkpointed`` (bounded memory) and ``Backsolve``
+(continuous adjoint) run the same tableaus as diffrax solvers
+(:mod:`pysciml.engines.jax.rosenbrock.diffrax_adapter`) under diffrax's
+``RecursiveCheckpointAdjoint`` / ``BacksolveAdjoint``.
+"""
+
+from __future__ import annotations
+
+import diffrax as dfx
+import jax.numpy as jnp
+
+from .diffrax_solvers import diffrax_adjoint, status_from_result
+
+__all__ = ["rosenbrock_via_diffrax"]
+
+
+def rosenbrock_via_diffrax(fun, solver, tableau_name, t0, t1, y0, args, ts, *, rtol, atol, dt0, max_steps,
+                           adjoint, linsolve=None, differentiation="reverse"):
+    """Solve with a Rosenbrock tableau inside ``diffrax.diffeqsolve``; returns ``(ys, status, stats)``."""
+    from .rosenbrock import diffrax_adapter as da
+
+    cls = {"RODAS5P": da.Rodas5P, "RODAS4": da.Rodas4, "ROSENBROCK23": da.Rosenbrock23}[tableau_name]
+    method = cls() if linsolve is None else cls(linsolve=linsolve)
+    sol = dfx.diffeqsolve(
+        dfx.ODETerm(fun), method, t0, t1, dt0, y0, args=args, saveat=dfx.SaveAt(ts=ts),
+        stepsize_controller=dfx.PIDController(rtol=rtol, atol=atol), max_steps=max_steps,
+        adjoint=diffrax_adjoint(adjoint, differentiation, max_steps), throw=False,
+    )
+    status = status_from_result(sol.result)
+    ys = jnp.where(jnp.isfinite(sol.ys), sol.ys, jnp.nan)
+    steps = jnp.asarray(sol.stats["num_accepted_steps"], jnp.int32)
+    rejected = jnp.asarray(sol.stats["num_rejected_steps"], jnp.int32)
+    return ys, status, {"steps": steps, "rejected": rejected}

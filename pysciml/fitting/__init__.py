@@ -1,0 +1,1 @@
+"""Fitting models to observations: optimisers, strategies, losses, the estimator methods."""

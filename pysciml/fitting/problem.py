@@ -1,0 +1,250 @@
+"""The fit request that crosses the engine boundary, and the engine's answer.
+
+Everything here is numpy and frozen dataclasses.  ``build_problem`` turns a
+user's ``model.fit(...)`` arguments into a :class:`FitProblem`; an engine's
+``fit(problem, hooks)`` returns a :class:`FitResult`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..adjoints import Adjoint, resolve_adjoint
+from ..errors import InputError
+from ..solvers import Solver, resolve_solver
+from ..status import Status
+from .losses import Loss, resolve_loss, to_unconstrained
+from .optimizers import Optimizer, resolve_optimizers
+from .strategies import Strategy, resolve_strategy
+
+__all__ = ["FitProblem", "FitResult", "FitHooks", "build_problem", "FreeParam"]
+
+
+@dataclasses.dataclass(frozen=True)
+class FreeParam:
+    """A physics parameter the fit changes: its name, bounds and unconstrained start."""
+
+    name: str
+    bounds: tuple[float | None, float | None] | None
+    z0: np.ndarray  # unconstrained initial value, the parameter's shape
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class FitProblem:
+    """Everything an engine needs to fit a model to observations.
+
+    Attributes:
+        model: the model.
+        t, y, mask, valid, lengths: padded observations (see :class:`pysciml.data.Padded`).
+        scales: (n_states,) per-state scale of the data.
+        t0: (n_traj,) start time of each trajectory's integration.
+        u0_init: (n_traj, n_states) initial states to start from.
+        u0_free: (n_traj, n_states) bool, which initial-state entries are fitted.
+        free: physics parameters that are fitted.
+        fixed: values of the physics parameters that are not.
+        networks_init: initial flat weights per network.
+        free_networks: networks whose weights are fitted (the others stay at their initial weights).
+        loss: data term; ``l2``: weight of the L2 penalty on network weights.
+        strategy, optimizers: how to train.
+        solver, adjoint, rtol, atol, max_steps: how to solve and differentiate.
+        seed: integer seed (initial weights, any randomness in training).
+    """
+
+    model: Any
+    t: np.ndarray
+    y: np.ndarray
+    mask: np.ndarray
+    valid: np.ndarray
+    lengths: np.ndarray
+    scales: np.ndarray
+    t0: np.ndarray
+    u0_init: np.ndarray
+    u0_free: np.ndarray
+    free: tuple[FreeParam, ...]
+    fixed: Mapping[str, np.ndarray]
+    networks_init: Mapping[str, np.ndarray]
+    free_networks: tuple[str, ...]
+    loss: Loss
+    l2: float
+    strategy: Strategy
+    optimizers: tuple[Optimizer, ...]
+    solver: Solver
+    adjoint: Adjoint | None
+    rtol: float
+    atol: float
+    max_steps: int
+    seed: int
+
+    @property
+    def n_traj(self) -> int:
+        return self.t.shape[0]
+
+    @property
+    def n_obs(self) -> int:
+        return int(self.mask.sum())
+
+
+@dataclasses.dataclass
+class FitHooks:
+    """Host-side hooks a fit calls between chunks of steps.
+
+    Attributes:
+        progress: ``progress(step, total, loss, phase_name)``; None for silence.
+        callback: the user's ``callback(info) -> bool`` (True stops training).
+        checkpoint: a callable ``checkpoint(state_dict)`` or None.
+        resume_state: a state dict from a previous checkpoint, or None.
+    """
+
+    progress: Callable | None = None
+    callback: Callable | None = None
+    checkpoint: Callable | None = None
+    resume_state: Mapping[str, Any] | None = None
+
+
+@dataclasses.dataclass
+class FitResult:
+    """An engine's answer to a :class:`FitProblem` (numpy values).
+
+    Attributes:
+        params: fitted physics parameter values (all, fixed ones included).
+        network_params: fitted flat weights per network.
+        u0: (n_traj, n_states) fitted initial states.
+        loss_history: loss after every optimiser step, all phases concatenated.
+        phases: ``[{"name", "start", "stop", "optimizer", "strategy", "horizon"}]`` index ranges into the history.
+        events: ``[{"step", "kind", "detail"}]``: rejected steps (NaN loss, solver
+            failure), learning-rate cuts, early stops, interruptions.
+        status: overall status (SUCCESS, INTERRUPTED, FAILED...).
+        message: what happened.
+        final_loss: the loss at the returned parameters.
+        covariance: ``{name: covariance}`` of the physics parameters (Laplace/Gauss-Newton),
+            or empty when not computed.
+        sigma: fitted noise levels (GaussianNLL with sigma="fit"), else None.
+        seconds: wall time of the fit; ``compile_seconds``: of which compiling.
+        solver: the solver object used inside the loss (``auto`` resolved).
+    """
+
+    params: dict[str, np.ndarray]
+    network_params: dict[str, np.ndarray]
+    u0: np.ndarray
+    loss_history: np.ndarray
+    phases: list[dict]
+    events: list[dict]
+    status: Status
+    message: str
+    final_loss: float
+    covariance: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    sigma: np.ndarray | None = None
+    seconds: float = 0.0
+    compile_seconds: float = 0.0
+    solver: Any = None
+
+
+def _free_params(model, fit, fixed_names) -> tuple[list[str], list[str], list[str]]:
+    specs = model.param_specs
+    if fit is not None and fixed_names is not None:
+        raise InputError("pass either fit=[...] (parameters to fit) or fixed=[...], not both.", argument="fit")
+    if fit is not None:
+        fit = [fit] if isinstance(fit, str) else list(fit)
+        unknown = [n for n in fit if n not in specs and n not in model.networks]
+        if unknown:
+            raise InputError(f"unknown parameters {unknown}; the model has {list(specs)}.", argument="fit")
+        names = [n for n in specs if n in fit]
+        nets = [n for n in model.networks if n in fit]
+    else:
+        fixed_names = [] if fixed_names is None else ([fixed_names] if isinstance(fixed_names, str) else list(fixed_names))
+        unknown = [n for n in fixed_names if n not in specs and n not in model.networks]
+        if unknown:
+            raise InputError(f"unknown parameters {unknown}; the model has {list(specs)}.", argument="fixed")
+        names = [n for n in specs if n not in fixed_names and not specs[n].fixed]
+        nets = [n for n in model.networks if n not in fixed_names]
+    return names, [n for n in specs if n not in names], nets
+
+
+def _initial_states(model, obs, padded, u0, fit_u0) -> tuple[np.ndarray, np.ndarray]:
+    n_traj, n = padded.t.shape[0], model.n_states
+    first = np.asarray(obs.first_values(), dtype=float).reshape(n_traj, n) if hasattr(obs, "first_values") else None
+    if u0 is not None:
+        arr = np.asarray([model.layout.flatten_u0(u0, argument="u0")] * n_traj) if not (
+            isinstance(u0, np.ndarray) and u0.ndim == 2) else np.asarray(u0, dtype=float)
+        if arr.shape != (n_traj, n):
+            raise InputError(f"must have shape ({n_traj}, {n}) (one row per trajectory), got {arr.shape}.", argument="u0")
+        if not np.all(np.isfinite(arr)):
+            raise InputError("contains NaN or infinite values.", argument="u0")
+        init = arr
+    else:
+        init = np.where(np.isfinite(first), first, np.nan)
+        missing = ~np.isfinite(init)
+        if missing.any():
+            # states not observed at the first time: start from the trajectory's first observation
+            # of that state (or the state's data mean, or zero) and let the fit adjust it.
+            for b in range(n_traj):
+                for j in np.nonzero(missing[b])[0]:
+                    col = padded.y[b, : padded.lengths[b], j][padded.mask[b, : padded.lengths[b], j]]
+                    allcol = padded.y[:, :, j][padded.mask[:, :, j]]
+                    init[b, j] = col[0] if col.size else (allcol.mean() if allcol.size else 0.0)
+    if fit_u0 == "auto":
+        free = np.ones_like(init, dtype=bool) if u0 is None else np.zeros_like(init, dtype=bool)
+    elif fit_u0 is True:
+        free = np.ones_like(init, dtype=bool)
+    elif fit_u0 is False:
+        if u0 is None and not np.all(np.isfinite(first)):
+            raise InputError(
+                "fit_u0=False needs every state observed at each trajectory's first time, or u0=...; "
+                "some states are missing there.",
+                argument="fit_u0",
+            )
+        free = np.zeros_like(init, dtype=bool)
+    else:
+        raise InputError(f"must be True, False or 'auto', got {fit_u0!r}.", argument="fit_u0")
+    return init, free
+
+
+def build_problem(
+    model, obs, *, params: Mapping[str, Any] | None = None, fit: Sequence[str] | None = None,
+    fixed: Sequence[str] | None = None, u0=None, fit_u0: Any = "auto", loss=None, l2: float = 0.0,
+    strategy=None, optimizers=None, solver="auto", adjoint=None, rtol: float = 1e-6, atol: float = 1e-8,
+    max_steps: int = 10_000, seed: int = 0, network_params: Mapping[str, Any] | None = None,
+) -> FitProblem:
+    """Check the fit arguments and assemble the :class:`FitProblem`."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise InputError(f"must be an integer, got {seed!r}.", argument="seed")
+    if not (isinstance(l2, (int, float)) and np.isfinite(l2) and l2 >= 0):
+        raise InputError(f"must be a non-negative number, got {l2!r}.", argument="l2")
+    for name, v in (("rtol", rtol), ("atol", atol)):
+        if not (isinstance(v, (int, float)) and np.isfinite(v) and v > 0):
+            raise InputError(f"must be a positive number, got {v!r}.", argument=name)
+    if not isinstance(max_steps, (int, np.integer)) or max_steps <= 0:
+        raise InputError(f"must be a positive integer, got {max_steps!r}.", argument="max_steps")
+    padded = obs.to_padded()
+    start = model.resolve_params(params)
+    free_names, fixed_names, free_nets = _free_params(model, fit, fixed)
+    if not free_names and not free_nets and fit_u0 is False:
+        raise InputError("nothing to fit: every parameter is fixed and fit_u0=False.", argument="fit")
+    free = tuple(
+        FreeParam(n, model.param_specs[n].bounds, to_unconstrained(start[n], model.param_specs[n].bounds))
+        for n in free_names
+    )
+    nets = model.init_networks(int(seed))
+    for k, v in (network_params or {}).items():
+        if k not in nets:
+            raise InputError(f"unknown network {k!r}; the model has {list(nets)}.", argument="network_params")
+        v = np.asarray(v, dtype=float).reshape(-1)
+        if v.size != nets[k].size:
+            raise InputError(f"network {k!r} has {nets[k].size} weights, got {v.size}.", argument="network_params")
+        nets[k] = v
+    init, u0_free = _initial_states(model, obs, padded, u0, fit_u0)
+    t0 = padded.t[:, 0].copy()
+    return FitProblem(
+        model=model, t=padded.t, y=padded.y, mask=padded.mask, valid=padded.valid, lengths=padded.lengths,
+        scales=np.asarray(obs.scales, dtype=float), t0=t0, u0_init=init, u0_free=u0_free, free=free,
+        fixed={n: np.asarray(start[n], dtype=float) for n in fixed_names}, networks_init=nets,
+        free_networks=tuple(free_nets),
+        loss=resolve_loss(loss), l2=float(l2), strategy=resolve_strategy(strategy),
+        optimizers=resolve_optimizers(optimizers), solver=resolve_solver(solver),
+        adjoint=resolve_adjoint(adjoint), rtol=float(rtol), atol=float(atol), max_steps=int(max_steps),
+        seed=int(seed),
+    )

@@ -1,0 +1,69 @@
+"""Atomic writes: write to a temporary name beside the target, then rename.
+
+A crash or Ctrl-C mid-write leaves the previous file (or nothing) under the
+user's name, never a half-written one.  Temporary names are unique per
+process and call, so concurrent writers never clobber each other's partial
+files; the last rename wins.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success rename it onto ``target``.
+
+    Args:
+        target: final file (or directory, e.g. a Zarr store) name.
+        directory: the writer produces a directory (Zarr); the old one is
+            replaced after the new one is complete.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    if directory:
+        tmp_path.unlink()
+    try:
+        yield tmp_path
+        if directory:
+            if target.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+                old.rmdir()
+                os.replace(target, old)
+                os.replace(tmp_path, target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp_path, target)
+        else:
+            with open(tmp_path, "rb+") as fh:  # make the bytes durable before the rename
+                os.fsync(fh.fileno())
+            os.replace(tmp_path, target)
+    except BaseException:
+        if tmp_path.is_dir():
+            shutil.rmtree(tmp_path, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                tmp_path.unlink()
+        raise
+
+
+def atomic_write_bytes(target: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``target`` atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def atomic_write_text(target: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``target`` atomically."""
+    atomic_write_bytes(target, text.encode("utf-8"))

@@ -1,0 +1,106 @@
+"""The result of :func:`pysciml.solve`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .status import Status
+
+__all__ = ["Solution"]
+
+
+def _concrete(x) -> bool:
+    """True when ``x`` holds values (not an abstract tracer inside jax transformations)."""
+    try:
+        np.asarray(x)
+        return True
+    except Exception:
+        return False
+
+
+class Solution:
+    """Solution of an initial-value problem.
+
+    Attributes:
+        t: save times, shape ``(n_save,)``.
+        u: states at the save times, shape ``(n_save, n_states)`` (flat layout;
+            ``sol["name"]`` gives one state in its shape). numpy arrays, except
+            inside jax transformations (``jax.grad``...), where they stay jax arrays.
+        status: a :class:`pysciml.Status` (or a traced int inside jax transformations).
+        message: what happened, and what to try if it failed.
+        stats: ``steps`` (accepted), ``rejected``, ``nfev``, ``njev``, ``nlu``,
+            ``nsolve`` (when the method has them), ``solver`` (the method that ran),
+            ``engine``, ``t_end`` (the time reached) and, for ``solver="auto"``,
+            ``auto_reason``.
+        model: the model that was solved.
+    """
+
+    def __init__(self, model, t, u, status, stats: Mapping[str, Any], *, params=None, u0=None):
+        self.model = model
+        self.params = params
+        self.u0 = u0
+        concrete = _concrete(u) and _concrete(status)
+        self._concrete = concrete
+        if concrete:
+            self.t = np.asarray(t, dtype=float)
+            self.u = np.asarray(u, dtype=float)
+            self.status = Status(int(np.asarray(status)))
+            self.stats = {k: _plain(v) for k, v in stats.items()}
+        else:
+            self.t, self.u, self.status, self.stats = t, u, status, dict(stats)
+
+    @property
+    def ok(self) -> bool:
+        """True when the solve reached the end time."""
+        return self._concrete and self.status is Status.SUCCESS
+
+    @property
+    def message(self) -> str:
+        if not self._concrete:
+            return "traced solution (inside a jax transformation): status not known yet."
+        if self.status is Status.SUCCESS:
+            return f"solved with {self.stats.get('solver')} in {self.stats.get('steps')} steps."
+        where = self.stats.get("t_end")
+        at = f" at t = {where:.6g}" if isinstance(where, float) else ""
+        return f"{self.status.name}{at}: {self.status.advice}"
+
+    def __getitem__(self, name: str):
+        """One state over time, shape ``(n_save, *state_shape)``."""
+        layout = self.model.layout
+        try:
+            i = layout.index(name)
+        except KeyError:
+            raise KeyError(f"no state {name!r}; states are {list(layout.names)}") from None
+        spec = layout.specs[i]
+        return self.u[:, layout.slice_of(name)].reshape((self.u.shape[0],) + spec.shape)
+
+    def to_xarray(self, *, time_units: str | None = None, attrs: Mapping[str, Any] | None = None):
+        """An ``xarray.Dataset``: one variable per state over ``time`` (and its own dims), CF attrs."""
+        from .io.cf import solution_dataset
+
+        if not self._concrete:
+            raise TypeError("to_xarray() needs concrete values; call it outside jax transformations.")
+        return solution_dataset(self, time_units=time_units, attrs=attrs)
+
+    def __repr__(self):
+        if not self._concrete:
+            return f"Solution(traced, model={self.model.name!r})"
+        return (
+            f"Solution(model={self.model.name!r}, status={self.status.name}, "
+            f"t=[{self.t[0]:.4g} .. {self.t[-1]:.4g}] ({len(self.t)} points), "
+            f"states={list(self.model.state_names)}, solver={self.stats.get('solver')}, "
+            f"steps={self.stats.get('steps')})"
+        )
+
+
+def _plain(v):
+    """Convert engine scalars to Python numbers for ``stats``."""
+    if isinstance(v, (str, bool, int, float)) or v is None:
+        return v
+    arr = np.asarray(v)
+    if arr.ndim == 0:
+        return arr.item()
+    return arr

@@ -1,0 +1,55 @@
+"""Shared fixtures: models with exact solutions, engine selection."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if os.path.join(ROOT, "benchmarks") not in sys.path:
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+
+
+@pytest.fixture(scope="session")
+def jax_engine():
+    """Loads the jax engine (x64 on) and returns it."""
+    from pysciml.engines import get_engine
+
+    return get_engine("jax")
+
+
+@pytest.fixture(scope="session")
+def decay_model():
+    import pysciml as ps
+
+    def decay(u, p, t, m):
+        return -p.k * u
+
+    return ps.ODEModel(decay, states=["y"], params={"k": 0.7})
+
+
+@pytest.fixture(scope="session")
+def oscillator_model():
+    import pysciml as ps
+
+    def oscillator(u, p, t, m):
+        x, v = u
+        return [v, -p.omega**2 * x]
+
+    return ps.ODEModel(oscillator, states=["x", "v"], params={"omega": 2.0})
+
+
+@pytest.fixture(scope="session")
+def linear_model():
+    """du/dt = A u with A a 3x3 parameter (exact solution expm(A t) u0)."""
+    import pysciml as ps
+
+    A = np.array([[-1.0, 0.5, 0.0], [0.2, -2.0, 0.3], [0.0, 0.4, -0.5]])
+
+    def linear(u, p, t, m):
+        return p.A @ u
+
+    return ps.ODEModel(linear, states=["a", "b", "c"], params={"A": A})
