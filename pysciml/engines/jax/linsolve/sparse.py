@@ -41,10 +41,13 @@ class SparseLU(AbstractLinearSolver):
             None to detect it in :meth:`prepare`.
         leaf_size: largest piece of the nested-dissection tree factorised as one
             dense front (smaller: fewer flops, more operations).
+        min_pivots: tree nodes with fewer pivots are merged into their parent
+            (fewer, larger fronts: fewer sequential operations, more flops).
     """
 
     sparsity: Any = eqx.field(static=True, default=None)
     leaf_size: int = eqx.field(static=True, default=16)
+    min_pivots: int = eqx.field(static=True, default=0)
     jac: ColoredJacobian | None = None
     plan: MultifrontalPlan | None = None
     diag_: Const | None = eqx.field(static=True, default=None)  # (nnz,) 1.0 on the diagonal entries
@@ -55,9 +58,10 @@ class SparseLU(AbstractLinearSolver):
             return self
         pat = prepare_pattern(fun, t0, y0, args, self.sparsity)
         jac = ColoredJacobian.build(pat)
-        plan = MultifrontalPlan.build(pat, leaf_size=self.leaf_size)
+        plan = MultifrontalPlan.build(pat, leaf_size=self.leaf_size, min_pivots=self.min_pivots)
         diag = (jac.rows == jac.cols).astype(np.float64)
-        return SparseLU(sparsity=None, leaf_size=self.leaf_size, jac=jac, plan=plan, diag_=Const(diag))
+        return SparseLU(sparsity=None, leaf_size=self.leaf_size, min_pivots=self.min_pivots, jac=jac, plan=plan,
+                        diag_=Const(diag))
 
     def _check(self):
         if self.plan is None:
