@@ -25,7 +25,7 @@ import numpy as np
 from .errors import InputError
 from ._options import options
 
-__all__ = ["LinearSolver", "DenseLU", "SparseLU", "GMRES", "resolve_linsolve"]
+__all__ = ["LinearSolver", "AutoLinsolve", "DenseLU", "SparseLU", "GMRES", "resolve_linsolve"]
 
 
 @dataclasses.dataclass(frozen=True)
