@@ -1,10 +1,14 @@
-"""Dense linear-solve strategy: Jacobian by forward-mode AD, LU with partial pivoting.
+"""Dense linear-solve strategy: Jacobian by forward-mode AD, then a direct solve of ``W``.
 
-For small systems (``n <= small_max``) the factorisation is an unrolled Gaussian
-elimination written in plain ``jax.numpy`` operations: XLA fuses it into the step,
-where LAPACK custom calls (``jax.scipy.linalg.lu_factor``) cost several microseconds
-each on CPU and loop over the batch under ``vmap``.  Larger systems use
-``jax.scipy.linalg.lu_factor`` / ``lu_solve``.
+Small systems (``n <= small_max``) invert ``W`` explicitly by Gauss-Jordan
+elimination with partial pivoting, unrolled in plain ``jax.numpy`` operations:
+XLA fuses it into the step and each stage's solve is one matrix-vector
+product, where the LAPACK custom calls behind ``jax.scipy.linalg.lu_factor`` /
+``lu_solve`` cost several microseconds each on CPU (and loop over the batch
+under ``vmap``).  The inverse has a ``custom_jvp`` (``d(W^-1) = -W^-1 dW W^-1``),
+so reverse mode never differentiates the elimination itself.  Larger systems use
+LU with partial pivoting from ``jax.scipy.linalg``.  See
+``benchmarks/dev_rosenbrock.py`` for the measurements behind ``small_max``.
 """
 
 from __future__ import annotations
@@ -18,71 +22,54 @@ import jax.scipy.linalg as jsl
 
 from .base import AbstractLinearSolver
 
-__all__ = ["DenseLU", "small_lu_factor", "small_lu_solve"]
+__all__ = ["DenseLU", "small_inverse"]
 
 
-def small_lu_factor(w):
-    """LU with partial pivoting of a small ``(n, n)`` matrix, unrolled over columns.
+@jax.custom_jvp
+def small_inverse(w):
+    """Inverse of a small ``(n, n)`` matrix by Gauss-Jordan elimination with partial pivoting.
 
-    Returns ``(lu, perm, ok)``: unit-lower ``L`` below and ``U`` on and above the
-    diagonal of ``lu``; ``perm`` (n,) int32 with ``P w = L U`` meaning row ``i`` of
-    ``P w`` is row ``perm[i]`` of ``w``; ``ok`` False when a pivot is zero or not finite.
+    Returns ``(w_inv, ok)``; ``ok`` is False when a pivot is zero or not finite
+    (``w`` singular to working precision).  Unrolled over the ``n`` columns:
+    meant for ``n`` up to about 8.
     """
     n = w.shape[0]
     idx = jnp.arange(n)
-    perm = idx
+    aug = jnp.concatenate([w, jnp.eye(n, dtype=w.dtype)], axis=1)
     ok = jnp.array(True)
     for k in range(n):
-        if k < n - 1:
-            col = jnp.abs(w[k:, k])
-            p = k + jnp.argmax(col)
-            # swap rows k and p (p >= k) with selects, which fuse well and batch cheaply
-            is_p = (idx == p)[:, None]
-            row_k = w[k]
-            row_p = jnp.sum(jnp.where(is_p, w, 0.0), axis=0)
-            w = jnp.where(is_p, row_k[None, :], w)
-            w = w.at[k].set(row_p)
-            perm_k = perm[k]
-            perm_p = jnp.sum(jnp.where(idx == p, perm, 0))
-            perm = jnp.where(idx == p, perm_k, perm).at[k].set(perm_p)
-        piv = w[k, k]
+        col = jnp.where(idx >= k, jnp.abs(aug[:, k]), -1.0)
+        p = jnp.argmax(col)
+        is_p = (idx == p)[:, None]
+        is_k = (idx == k)[:, None]
+        row_k = aug[k]
+        row_p = jnp.sum(jnp.where(is_p, aug, 0.0), axis=0)
+        aug = jnp.where(is_p, row_k[None, :], aug)  # row p <- row k (row k is overwritten below)
+        piv = row_p[k]
         ok = ok & (piv != 0) & jnp.isfinite(piv)
-        if k < n - 1:
-            lcol = w[k + 1:, k] / piv
-            w = w.at[k + 1:, k].set(lcol)
-            w = w.at[k + 1:, k + 1:].add(-lcol[:, None] * w[k, k + 1:][None, :])
-    return w, perm, ok
+        rk = row_p / piv
+        fac = jnp.where(is_k[:, 0], 0.0, aug[:, k])
+        aug = jnp.where(is_k, rk[None, :], aug - fac[:, None] * rk[None, :])
+    return aug[:, n:], ok
 
 
-def small_lu_solve(lu, perm, b):
-    """Solve ``w x = b`` from :func:`small_lu_factor`'s ``(lu, perm)``; ``b`` is ``(n,)``."""
-    n = lu.shape[0]
-    x = b[perm]
-    # forward substitution with unit L, back substitution with U; unrolled
-    ys = []
-    for i in range(n):
-        v = x[i]
-        for j in range(i):
-            v = v - lu[i, j] * ys[j]
-        ys.append(v)
-    xs = [None] * n
-    for i in range(n - 1, -1, -1):
-        v = ys[i]
-        for j in range(i + 1, n):
-            v = v - lu[i, j] * xs[j]
-        xs[i] = v / lu[i, i]
-    return jnp.stack(xs)
+@small_inverse.defjvp
+def _small_inverse_jvp(primals, tangents):
+    (w,), (dw,) = primals, tangents
+    w_inv, ok = small_inverse(w)
+    return (w_inv, ok), (-(w_inv @ dw @ w_inv), jnp.zeros(jnp.shape(ok), dtype=jax.dtypes.float0))
 
 
 class DenseLU(AbstractLinearSolver):
-    """Dense ``J`` by ``jax.jacfwd``, ``W = I - c J`` factorised by LU with partial pivoting.
+    """Dense ``J`` by ``jax.jacfwd`` and a direct solve of ``W = I - c J``.
 
     Args:
-        small_max: systems with at most this many states use the unrolled
-            elimination (no LAPACK call); larger ones use ``jax.scipy.linalg.lu_factor``.
+        small_max: systems with at most this many states use the unrolled explicit
+            inverse (no LAPACK call; compile time grows with ``n``); larger ones use
+            LU with partial pivoting (``jax.scipy.linalg.lu_factor``).
     """
 
-    small_max: int = eqx.field(static=True, default=12)
+    small_max: int = eqx.field(static=True, default=4)
     counts: ClassVar[dict[str, int]] = {"njev": 1, "nlu": 1}
 
     def jacobian(self, fun, t, y, args):
@@ -94,17 +81,18 @@ class DenseLU(AbstractLinearSolver):
         jac = self.jacobian(fun, t, y, args)
         w = jnp.eye(n, dtype=y.dtype) - c * jac
         if n <= self.small_max:
-            lu, perm, ok = small_lu_factor(w)
-            return (lu, perm, ok)
+            w_inv, ok = small_inverse(w)
+            return (w_inv, ok)
         lu, piv = jsl.lu_factor(w)
         d = jnp.diagonal(lu)
         ok = jnp.all((d != 0) & jnp.isfinite(d))
         return (lu, piv, ok)
 
     def solve(self, state, b):
-        lu, p, ok = state
-        if lu.shape[0] <= self.small_max:
-            x = small_lu_solve(lu, p, b)
+        if len(state) == 2:
+            w_inv, ok = state
+            x = w_inv @ b
         else:
-            x = jsl.lu_solve((lu, p), b)
+            lu, piv, ok = state
+            x = jsl.lu_solve((lu, piv), b)
         return x, ok & jnp.all(jnp.isfinite(x))
