@@ -6,8 +6,9 @@ XLA fuses it into the step and each stage's solve is one matrix-vector
 product, where the LAPACK custom calls behind ``jax.scipy.linalg.lu_factor`` /
 ``lu_solve`` cost several microseconds each on CPU (and loop over the batch
 under ``vmap``).  The inverse has a ``custom_jvp`` (``d(W^-1) = -W^-1 dW W^-1``),
-so reverse mode never differentiates the elimination itself.  Larger systems use
-LU with partial pivoting from ``jax.scipy.linalg``.  See
+so reverse mode never differentiates the elimination itself.  Medium systems
+(``n <= inverse_max``) form ``W^-1`` from LAPACK's LU once per step (four custom
+calls, then matrix-vector products); larger ones keep the LU factors.  See
 ``benchmarks/dev_rosenbrock.py`` for the measurements behind ``small_max``.
 """
 
@@ -22,7 +23,7 @@ import jax.scipy.linalg as jsl
 
 from .base import AbstractLinearSolver
 
-__all__ = ["DenseLU", "small_inverse"]
+__all__ = ["DenseLU", "small_inverse", "lu_inverse"]
 
 
 @jax.custom_jvp
@@ -60,16 +61,44 @@ def _small_inverse_jvp(primals, tangents):
     return (w_inv, ok), (-(w_inv @ dw @ w_inv), jnp.zeros(jnp.shape(ok), dtype=jax.dtypes.float0))
 
 
+@jax.custom_jvp
+def lu_inverse(w):
+    """Inverse of ``w`` from LAPACK's LU with partial pivoting: ``W^-1 = U^-1 L^-1 P``.
+
+    Four custom calls per factorisation (LU, pivots to permutation, two triangular
+    solves with a matrix right-hand side); each stage's solve is then one fused
+    matrix-vector product instead of three custom calls.  Returns ``(w_inv, ok)``.
+    """
+    n = w.shape[0]
+    lu, _piv, perm = jax.lax.linalg.lu(w)
+    d = jnp.diagonal(lu)
+    ok = jnp.all((d != 0) & jnp.isfinite(d))
+    p_eye = jnp.eye(n, dtype=w.dtype)[perm]  # P: rows of I permuted, P w = L U
+    z = jax.lax.linalg.triangular_solve(lu, p_eye, left_side=True, lower=True, unit_diagonal=True)
+    w_inv = jax.lax.linalg.triangular_solve(lu, z, left_side=True, lower=False)
+    return w_inv, ok
+
+
+@lu_inverse.defjvp
+def _lu_inverse_jvp(primals, tangents):
+    (w,), (dw,) = primals, tangents
+    w_inv, ok = lu_inverse(w)
+    return (w_inv, ok), (-(w_inv @ dw @ w_inv), jnp.zeros(jnp.shape(ok), dtype=jax.dtypes.float0))
+
+
 class DenseLU(AbstractLinearSolver):
     """Dense ``J`` by ``jax.jacfwd`` and a direct solve of ``W = I - c J``.
 
     Args:
         small_max: systems with at most this many states use the unrolled explicit
-            inverse (no LAPACK call; compile time grows with ``n``); larger ones use
-            LU with partial pivoting (``jax.scipy.linalg.lu_factor``).
+            inverse (no LAPACK call; compile time grows with ``n``).
+        inverse_max: up to this many states, ``W^-1`` is formed from LAPACK's LU
+            (:func:`lu_inverse`) and stage solves are matrix-vector products; larger
+            systems keep the LU factors and call ``lu_solve`` per stage.
     """
 
     small_max: int = eqx.field(static=True, default=4)
+    inverse_max: int = eqx.field(static=True, default=64)
     counts: ClassVar[dict[str, int]] = {"njev": 1, "nlu": 1}
 
     def jacobian(self, fun, t, y, args):
@@ -82,6 +111,9 @@ class DenseLU(AbstractLinearSolver):
         w = jnp.eye(n, dtype=y.dtype) - c * jac
         if n <= self.small_max:
             w_inv, ok = small_inverse(w)
+            return (w_inv, ok)
+        if n <= self.inverse_max:
+            w_inv, ok = lu_inverse(w)
             return (w_inv, ok)
         lu, piv = jsl.lu_factor(w)
         d = jnp.diagonal(lu)
