@@ -178,3 +178,18 @@ def test_no_host_callbacks_in_solve_or_gradient():
 def test_fixed_step_mode_takes_exact_number_of_steps():
     res = jax.jit(lambda: solve("decay", ts=[3.0], adaptive=False, dt0=3.0 / 50))()
     assert int(res.stats["steps"]) == 50 and int(res.stats["rejected"]) == 0
+
+
+def test_misuse_raises_input_errors_naming_the_argument():
+    from pysciml.errors import InputError
+
+    f = P.for_jax(P.PROBLEMS["decay"])
+    args = (f, 0.0, 1.0, np.ones(2), np.array([0.7]), np.array([1.0]))
+    with pytest.raises(InputError, match="differentiation"):
+        rosenbrock_solve(*args, differentiation="backward")
+    with pytest.raises(InputError, match="dt0"):
+        rosenbrock_solve(*args, adaptive=False)
+    with pytest.raises(InputError, match="tableau"):
+        rosenbrock_solve(*args, tableau="rodas5p")
+    with pytest.raises(InputError, match="max_steps"):
+        rosenbrock_solve(*args, max_steps=0)

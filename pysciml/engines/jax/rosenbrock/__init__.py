@@ -16,6 +16,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from ....errors import InputError
 from .controller import PIController
 from .machine import RosenbrockResult, integrate
 from .rodas4 import RODAS4
@@ -87,7 +88,16 @@ def rosenbrock_solve(fun, t0, t1, y0, args, ts, *, tableau: RosenbrockTableau = 
 
         linsolve = DenseLU()
     if differentiation not in ("reverse", "forward"):
-        raise ValueError(f"differentiation must be 'reverse' or 'forward', got {differentiation!r}")
+        raise InputError(f"must be 'reverse' (jax.grad) or 'forward' (jax.jvp / jax.jacfwd), "
+                         f"got {differentiation!r}.", argument="differentiation")
+    if not isinstance(tableau, RosenbrockTableau):
+        raise InputError(f"must be a RosenbrockTableau such as RODAS5P, RODAS4 or ROSENBROCK23, "
+                         f"got {tableau!r}.", argument="tableau")
+    if int(max_steps) < 1:
+        raise InputError(f"must be a positive integer, got {max_steps!r}.", argument="max_steps")
+    if max_recorded_steps is not None and int(max_recorded_steps) < 1:
+        raise InputError(f"must be a positive integer or None, got {max_recorded_steps!r}.",
+                         argument="max_recorded_steps")
     dtype = jnp.float64
     y0 = jnp.asarray(y0, dtype)
     ts = jnp.asarray(ts, dtype)

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from ....errors import InputError
 from ....status import Status
 from .controller import PIController, error_norm, initial_step, underflow_limit
 from .step import dense_eval, rosenbrock_step, step_costs
@@ -82,7 +83,8 @@ def integrate(tableau: RosenbrockTableau, fun, linsolve, *, y0, args, ts, t0, t1
     nfev0 = 0
     if dt0 is None:
         if not adaptive:
-            raise ValueError("adaptive=False needs dt0")
+            raise InputError("is needed with adaptive=False: pass the fixed step size, e.g. "
+                             "dt0=(t1 - t0) / 100.", argument="dt0")
         f0 = fun(t0, y0, args)
         h0 = initial_step(fun, t0, y0, args, f0, tableau.order, rtol, atol, span)
         nfev0 = 2
