@@ -148,15 +148,16 @@ def test_vmap_equals_loop():
     y0s = np.array([[1.0, 0.0, 0.0]] * 5) * rng.uniform(0.5, 1.5, size=(5, 1))
     tss = np.sort(rng.uniform(1.0, 1e3, size=(5, 3)), axis=1)
     t1s = np.array([1e3, 2e3, 5e3, 1e4, 1e5])
+    t0s = np.array([0.0, 0.5, 0.0, 0.2, 0.9])
 
-    def one(y0, p, ts, t1):
-        r = rosenbrock_solve(f, 0.0, t1, y0, p, ts, rtol=1e-7, atol=1e-10)
+    def one(y0, p, ts, t0, t1):
+        r = rosenbrock_solve(f, t0, t1, y0, p, ts, rtol=1e-7, atol=1e-10)
         return r.ys, r.status, r.stats["steps"]
 
-    ys, st, steps = jax.jit(jax.vmap(one))(y0s, ps, tss, t1s)
+    ys, st, steps = jax.jit(jax.vmap(one))(y0s, ps, tss, t0s, t1s)
     one_j = jax.jit(one)
     for i in range(5):
-        y_i, s_i, n_i = one_j(y0s[i], ps[i], tss[i], t1s[i])
+        y_i, s_i, n_i = one_j(y0s[i], ps[i], tss[i], t0s[i], t1s[i])
         # same steps; only the floating-point association of batched kernels differs
         np.testing.assert_allclose(np.asarray(ys[i]), np.asarray(y_i), rtol=1e-9, atol=1e-15)
         assert int(st[i]) == int(s_i) == 0 and int(steps[i]) == int(n_i)
