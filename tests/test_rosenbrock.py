@@ -194,3 +194,24 @@ def test_misuse_raises_input_errors_naming_the_argument():
         rosenbrock_solve(*args, tableau="rodas5p")
     with pytest.raises(InputError, match="max_steps"):
         rosenbrock_solve(*args, max_steps=0)
+
+
+def test_many_save_times_vectorised_and_looped_paths_agree_under_vmap():
+    # more than VECTOR_SAVE_MAX save times go through the inner save loop
+    from pysciml.engines.jax.rosenbrock import machine
+
+    prob = P.PROBLEMS["rober"]
+    f = P.for_jax(prob)
+    ps = np.array(prob.p) * np.array([[1.0, 1.0, 1.0], [1.2, 0.8, 1.1]])
+    base = np.geomspace(1e-3, 1e3, machine.VECTOR_SAVE_MAX + 4)
+    tss = np.stack([base, base * 1.5])
+
+    def run(p, ts):
+        return rosenbrock_solve(f, 0.0, 2e3, jnp.array(prob.y0), p, ts, rtol=1e-8, atol=1e-11).ys
+
+    many = np.asarray(jax.jit(jax.vmap(run))(ps, tss))
+    for i in range(2):
+        # the same times in chunks small enough for the vectorised path
+        chunks = [np.asarray(jax.jit(run)(ps[i], tss[i][j:j + 10])) for j in range(0, tss.shape[1], 10)]
+        np.testing.assert_allclose(many[i], np.concatenate(chunks), rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(many[0], P.reference("rober", base), rtol=1e-5, atol=1e-10)

@@ -152,3 +152,19 @@ def test_vmapped_gradients_equal_loop():
     gj = jax.jit(jax.grad(loss))
     for i in range(3):
         np.testing.assert_allclose(np.asarray(g[i]), np.asarray(gj(ps[i])), rtol=1e-8)
+
+
+def test_gradient_with_many_save_times_forward_equals_reverse():
+    prob = P.PROBLEMS["rober"]
+    f = P.for_jax(prob)
+    ts = jnp.array(np.geomspace(1e-2, 1e3, 25))
+
+    def loss(p, mode):
+        ys = rosenbrock_solve(f, 0.0, 1e3, jnp.array(prob.y0), p, ts, rtol=1e-9, atol=1e-13,
+                              differentiation=mode).ys
+        return jnp.sum(ys[:, 1]) * 1e4 + jnp.sum(ys[:, 0] * ts) * 1e-3
+
+    p = jnp.array(prob.p)
+    g_rev = jax.jit(jax.grad(lambda q: loss(q, "reverse")))(p)
+    g_fwd = jax.jit(jax.jacfwd(lambda q: loss(q, "forward")))(p)
+    np.testing.assert_allclose(np.asarray(g_rev), np.asarray(g_fwd), rtol=1e-9)

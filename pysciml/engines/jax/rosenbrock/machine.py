@@ -24,6 +24,10 @@ from .tableau import RosenbrockTableau
 __all__ = ["RosenbrockResult", "integrate"]
 
 _I32 = jnp.int32
+#: up to this many save times, every step evaluates the dense output at all of them
+#: (vectorised, no inner loop); more save times are filled by an inner loop over the
+#: ones inside the step, which needs ``ts`` sorted
+VECTOR_SAVE_MAX = 16
 #: consecutive failed attempts (non-finite stage or failed linear solve) before giving up
 MAX_FAILED_ATTEMPTS = 40
 
@@ -97,6 +101,11 @@ def integrate(tableau: RosenbrockTableau, fun, linsolve, *, y0, args, ts, t0, t1
     carry = dict(t=t0, y=y0, h=h0, err_prev=jnp.ones((), dtype), prev_rej=jnp.array(False),
                  n_acc=zero, n_rej=zero, n_iter=zero, status=zero, fails=zero,
                  fail_kind=zero, ys=ys)
+    m = ts.shape[0]
+    pointer_saves = m > VECTOR_SAVE_MAX
+    if pointer_saves:
+        # ts sorted: the next save time to fill is the first one after t0
+        carry["save_idx"] = jnp.sum(ts <= t0).astype(_I32)
     if record:
         carry["rec"] = Recording(jnp.zeros(record, dtype), jnp.zeros(record, dtype),
                                  jnp.zeros(record, dtype), jnp.zeros((record, n), dtype), zero)
@@ -119,11 +128,25 @@ def integrate(tableau: RosenbrockTableau, fun, linsolve, *, y0, args, ts, t0, t1
         accept = ok & (err <= 1.0) if adaptive else ok
 
         # dense output at the save times inside (t, t_new]
-        theta = (ts - t) / h_try
-        ysave = dense_eval(y, dense, theta)
-        ysave = jnp.where((ts == t_new)[:, None], y_new[None, :], ysave)
-        hit = accept & (ts > t) & (ts <= t_new)
-        ys = jnp.where(hit[:, None], ysave, c["ys"])
+        if pointer_saves:
+            def save_cond(sc):
+                i, _ = sc
+                return accept & (i < m) & (ts[jnp.minimum(i, m - 1)] <= t_new)
+
+            def save_body(sc):
+                i, ys_ = sc
+                ti = ts[i]
+                yi = dense_eval(y, dense, (ti - t) / h_try)
+                yi = jnp.where(ti == t_new, y_new, yi)
+                return i + 1, jax.lax.dynamic_update_slice(ys_, yi[None, :], (i, jnp.zeros_like(i)))
+
+            save_idx, ys = jax.lax.while_loop(save_cond, save_body, (c["save_idx"], c["ys"]))
+        else:
+            theta = (ts - t) / h_try
+            ysave = dense_eval(y, dense, theta)
+            ysave = jnp.where((ts == t_new)[:, None], y_new[None, :], ysave)
+            hit = accept & (ts > t) & (ts <= t_new)
+            ys = jnp.where(hit[:, None], ysave, c["ys"])
 
         if adaptive:
             fac = controller.factor(err, c["err_prev"], k_err, accept, ok, c["prev_rej"])
@@ -160,6 +183,8 @@ def integrate(tableau: RosenbrockTableau, fun, linsolve, *, y0, args, ts, t0, t1
             fail_kind=fail_kind,
             ys=ys,
         )
+        if pointer_saves:
+            out["save_idx"] = save_idx
         if record:
             r = c["rec"]
             i = c["n_acc"]
