@@ -174,6 +174,9 @@ def test_no_host_callbacks_in_solve_or_gradient():
     for fn in (loss, jax.grad(loss)):
         text = str(jax.make_jaxpr(fn)(p))
         assert "callback" not in text and "debug" not in text
+        # jax.export accepts it (it refuses custom calls without compatibility guarantees)
+        exported = jax.export.export(jax.jit(fn))(p)
+        assert "cpu_callback" not in exported.mlir_module()
 
 
 def test_fixed_step_mode_takes_exact_number_of_steps():
