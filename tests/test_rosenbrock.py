@@ -218,3 +218,20 @@ def test_many_save_times_vectorised_and_looped_paths_agree_under_vmap():
         chunks = [np.asarray(jax.jit(run)(ps[i], tss[i][j:j + 10])) for j in range(0, tss.shape[1], 10)]
         np.testing.assert_allclose(many[i], np.concatenate(chunks), rtol=1e-9, atol=1e-15)
     np.testing.assert_allclose(many[0], P.reference("rober", base), rtol=1e-5, atol=1e-10)
+
+
+def test_status_linear_solve_failed():
+    # a strategy whose solves always report failure (finite values): the machine
+    # shrinks the step MAX_FAILED_ATTEMPTS times, then stops with LINEAR_SOLVE_FAILED
+    from pysciml.engines.jax.rosenbrock import machine
+
+    class AlwaysFails(DenseLU):
+        def solve(self, state, b):
+            x, _ = super().solve(state, b)
+            return x, jnp.array(False)
+
+    res = jax.jit(lambda: solve("decay", ts=[1.0, 3.0], linsolve=AlwaysFails()))()
+    assert int(res.status) == Status.LINEAR_SOLVE_FAILED
+    assert int(res.stats["steps"]) == 0
+    assert int(res.stats["rejected"]) == machine.MAX_FAILED_ATTEMPTS
+    assert np.all(np.isnan(np.asarray(res.ys)))
