@@ -62,17 +62,23 @@ def rosenbrock_solve(fun, t0, t1, y0, args, ts, *, tableau: RosenbrockTableau = 
         y0: ``(n,)`` initial state.
         args: pytree of arrays passed to ``fun`` (its inexact leaves are differentiable).
         ts: ``(m,)`` sorted save times within ``[t0, t1]``; times outside give NaN rows.
+            They are filled from each step's dense output (steps never land on them).
         tableau: ``RODAS5P`` (default), ``RODAS4`` or ``ROSENBROCK23``.
         rtol, atol: relative and absolute tolerances (scalars or ``(n,)``); the error
             norm is the RMS of ``err / (atol + rtol * max(|y_n|, |y_n+1|))``.
         max_steps: most step attempts (accepted + rejected) before status ``MAX_STEPS``.
+            Status ``STEP_SIZE_UNDERFLOW`` when ``h < 10 eps |t|`` (or ``t + h == t``);
+            ``NONFINITE`` / ``LINEAR_SOLVE_FAILED`` after 40 consecutive failed attempts
+            (each shrinks ``h`` fourfold) or when ``h`` underflows right after one.
         dt0: first step size; None chooses it (Hairer-Norsett-Wanner); with
             ``adaptive=False`` the fixed step size.
         linsolve: an ``AbstractLinearSolver`` (already ``prepare``-d); None gives
             :class:`pysciml.engines.jax.linsolve.dense.DenseLU`.
         differentiation: ``"reverse"`` (``jax.grad`` through a discrete adjoint) or
-            ``"forward"`` (``jax.jvp`` / ``jax.jacfwd``). Either way the derivative is
-            that of the computed solution with the step sizes held fixed.
+            ``"forward"`` (``jax.jvp`` / ``jax.jacfwd``; then ``jax.grad`` is
+            unsupported, a while loop has no reverse mode). Either way the derivative
+            is that of the computed solution with the step sizes held fixed.
+            ``"reverse"`` does not support ``jax.jvp`` (it is a ``jax.custom_vjp``).
         adaptive: False for fixed steps of ``dt0`` (convergence studies).
         max_recorded_steps: reverse mode only: rows of the step record kept for the
             adjoint (memory ``rows * (n + 3) * 8`` bytes per solve); it also caps the
