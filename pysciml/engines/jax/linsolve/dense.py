@@ -95,10 +95,14 @@ class DenseLU(AbstractLinearSolver):
         inverse_max: up to this many states, ``W^-1`` is formed from LAPACK's LU
             (:func:`lu_inverse`) and stage solves are matrix-vector products; larger
             systems keep the LU factors and call ``lu_solve`` per stage.
+        fuse_max: from ``small_max + 1`` up to this many states the matrix-vector
+            product with ``W^-1`` is a multiply-and-sum that XLA fuses into the stage
+            (HIRES, n = 8: 3.6 vs 3.9 µs/step; for n = 3 the dot is faster: 2.0 vs 2.1).
     """
 
     small_max: int = eqx.field(static=True, default=4)
     inverse_max: int = eqx.field(static=True, default=64)
+    fuse_max: int = eqx.field(static=True, default=16)
     counts: ClassVar[dict[str, int]] = {"njev": 1, "nlu": 1}
 
     def jacobian(self, fun, t, y, args):
@@ -123,7 +127,12 @@ class DenseLU(AbstractLinearSolver):
     def solve(self, state, b):
         if len(state) == 2:
             w_inv, ok = state
-            x = w_inv @ b
+            if self.small_max < w_inv.shape[0] <= self.fuse_max:
+                # multiply-and-reduce fuses with the neighbouring elementwise work; a dot
+                # would be a separate kernel per stage
+                x = jnp.sum(w_inv * b[None, :], axis=1)
+            else:
+                x = w_inv @ b
         else:
             lu, piv, ok = state
             x = jsl.lu_solve((lu, piv), b)
