@@ -15,7 +15,7 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
 import problems as P  # noqa: E402
-from pysciml.engines.jax.rosenbrock import RODAS4, RODAS5P, ROSENBROCK23, rosenbrock_solve  # noqa: E402
+from pysciml.engines.jax.rosenbrock import RODAS4, RODAS5P, rosenbrock_solve  # noqa: E402
 from pysciml.engines.jax.rosenbrock.diffrax_adapter import Rodas4, Rodas5P, Rosenbrock23  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
