@@ -30,7 +30,7 @@ def _normalise_stats(stats):
 
 
 def run_method(solver, fun, t0, t1, y0, args, ts, rtol, atol, dt0, *, max_steps, differentiation,
-               linsolve=None, adaptive=True, adjoint=None):
+               linsolve=None, adaptive=True, adjoint=None, max_recorded_steps=None):
     """Run one method (traceable); returns ``(ys, status, stats)`` with normalised stats.
 
     ``adjoint`` (a :mod:`pysciml.adjoints` object or None for the default) selects how
@@ -56,6 +56,7 @@ def run_method(solver, fun, t0, t1, y0, args, ts, rtol, atol, dt0, *, max_steps,
             fun, t0, t1, y0, args, ts, tableau=tableau, rtol=rtol, atol=atol, max_steps=max_steps,
             dt0=dt0, linsolve=linsolve, differentiation=differentiation,
             **({} if adaptive else {"adaptive": False}),
+            **({} if max_recorded_steps is None else {"max_recorded_steps": min(max_recorded_steps, max_steps)}),
         )
         ys, status, stats = res.ys, res.status, res.stats
     else:  # resolved earlier; kept as a guard

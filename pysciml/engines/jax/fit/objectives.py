@@ -94,7 +94,7 @@ class Objectives:
             ys, status, _ = run_method(
                 self.solver, self.fun, t0_, t1_, u0_, (values, nets), ts_, p.rtol, p.atol, None,
                 max_steps=p.max_steps, differentiation=self.differentiation, linsolve=self.linsolve,
-                adjoint=self.adjoint,
+                adjoint=self.adjoint, max_recorded_steps=4096,
             )
             return ys, status
 
