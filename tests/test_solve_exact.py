@@ -80,7 +80,7 @@ ORDER_CASES = {
     "kencarp4": (4, _forced_logistic, [0.3, 0.15, 0.075, 0.0375]),
     "rosenbrock23": (2, _forced_logistic, [0.1, 0.05, 0.025, 0.0125]),
     "rodas4": (4, _forced_logistic, [0.3, 0.15, 0.075, 0.0375]),
-    "rodas5p": (5, _forced_logistic, [0.3, 0.15, 0.075, 0.0375]),
+    "rodas5p": (5, _cos_growth, [0.3, 0.15, 0.075, 0.0375]),
 }
 
 
