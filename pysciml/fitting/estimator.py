@@ -52,6 +52,44 @@ def _planned_steps(strategy, optimizers) -> int:
     return n
 
 
+class _GracefulInterrupt:
+    """During a fit, the first Ctrl-C asks training to stop after the current chunk of steps
+    (best parameters kept, checkpoint written); a second Ctrl-C aborts at once."""
+
+    def __init__(self, verbose):
+        self.verbose = verbose
+        self.count = 0
+        self._old = None
+
+    def requested(self) -> bool:
+        return self.count > 0
+
+    def _handler(self, signum, frame):
+        self.count += 1
+        if self.count > 1:
+            raise KeyboardInterrupt
+        if self.verbose:
+            import sys
+
+            print("\npysciml: stopping after the current chunk of steps (Ctrl-C again to abort)...",
+                  file=sys.stderr, flush=True)
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+        return False
+
+
 class EstimatorMixin:
     """Fitting and prediction for :class:`pysciml.ODEModel` (and UDE / NeuralODE)."""
 
@@ -81,6 +119,10 @@ class EstimatorMixin:
         engine: str | None = None,
         verbose: int = 1,
         callback: Callable[[dict], bool] | None = None,
+        checkpoint: Any = None,
+        checkpoint_every: int | None = 500,
+        checkpoint_seconds: float | None = 60.0,
+        resume: bool = False,
     ):
         """Fit the model's parameters (physics, network weights, initial states) to data.
 
@@ -113,6 +155,11 @@ class EstimatorMixin:
             verbose: 0 silences the progress bar.
             callback: ``callback(info) -> bool`` called every few steps with
                 ``{"phase", "step", "loss", "params"}``; return True to stop.
+            checkpoint: a file path: the training state is written there atomically every
+                ``checkpoint_every`` steps or ``checkpoint_seconds`` seconds (whichever comes
+                first), when Ctrl-C stops the fit, and at the end.
+            resume: continue from the checkpoint (same model, data and options), giving the
+                same result as an uninterrupted fit; starts fresh if there is no checkpoint yet.
 
         Returns:
             ``self``, with ``params_``, ``network_params_``, ``u0_``, ``loss_history_``,
@@ -137,17 +184,40 @@ class EstimatorMixin:
         eng = get_engine(name)
         if not hasattr(eng, "fit"):
             raise InputError(f"the {name} engine cannot fit models yet; use engine='jax'.", argument="engine")
+        ckpt, resume_state = self._checkpointing(problem, name, checkpoint, checkpoint_every, checkpoint_seconds,
+                                                 resume)
         bar, update = _progress_bar(_planned_steps(problem.strategy, problem.optimizers), verbose)
         t0 = _time.perf_counter()
-        try:
-            result = eng.fit(problem, FitHooks(progress=update, callback=callback))
-        finally:
-            if bar is not None:
-                bar.close()
+        with _GracefulInterrupt(verbose) as interrupt:
+            try:
+                result = eng.fit(problem, FitHooks(progress=update, callback=callback, checkpoint=ckpt,
+                                                   resume_state=resume_state, should_stop=interrupt.requested))
+            finally:
+                if bar is not None:
+                    bar.close()
         self._store_fit(result, obs, problem, name, _time.perf_counter() - t0)
         if verbose and result.status is not Status.SUCCESS:
             print(f"pysciml fit: {result.status.name}: {result.message}")
         return self
+
+    @staticmethod
+    def _checkpointing(problem, engine, checkpoint, every, seconds, resume):
+        from .checkpoint import Checkpointer, fit_fingerprint, load_checkpoint
+
+        if not isinstance(resume, bool):
+            raise InputError(f"must be True or False, got {resume!r}.", argument="resume")
+        if checkpoint is None:
+            if resume:
+                raise InputError("resume=True needs checkpoint='path/to/file'.", argument="resume")
+            return None, None
+        if every is not None and (not isinstance(every, int) or every <= 0):
+            raise InputError(f"must be a positive integer or None, got {every!r}.", argument="checkpoint_every")
+        if seconds is not None and not (isinstance(seconds, (int, float)) and seconds > 0):
+            raise InputError(f"must be a positive number or None, got {seconds!r}.", argument="checkpoint_seconds")
+        fp = fit_fingerprint(problem, engine)
+        ckpt = Checkpointer(checkpoint, fp, every_steps=every, every_seconds=seconds)
+        state = load_checkpoint(checkpoint, fp) if resume else None
+        return ckpt, state
 
     def _store_fit(self, result, obs, problem, engine: str, seconds: float):
         self.params_ = {k: (float(v) if np.ndim(v) == 0 else np.asarray(v)) for k, v in result.params.items()}

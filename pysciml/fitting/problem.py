@@ -95,14 +95,16 @@ class FitHooks:
     Attributes:
         progress: ``progress(step, total, loss, phase_name)``; None for silence.
         callback: the user's ``callback(info) -> bool`` (True stops training).
-        checkpoint: a callable ``checkpoint(state_dict)`` or None.
-        resume_state: a state dict from a previous checkpoint, or None.
+        checkpoint: a :class:`pysciml.fitting.checkpoint.Checkpointer` or None.
+        resume_state: ``(meta, arrays)`` of a checkpoint to resume from, or None.
+        should_stop: polled between chunks of steps; True stops like Ctrl-C (checkpoint, best so far).
     """
 
     progress: Callable | None = None
     callback: Callable | None = None
-    checkpoint: Callable | None = None
-    resume_state: Mapping[str, Any] | None = None
+    checkpoint: Any = None
+    resume_state: Any = None
+    should_stop: Callable[[], bool] | None = None
 
 
 @dataclasses.dataclass

@@ -90,17 +90,46 @@ def fit_problem(problem: FitProblem, hooks: FitHooks | None = None) -> FitResult
         values, _, _ = packing.unpack(theta)
         return {"params": {k: np.asarray(v) for k, v in values.items() if k not in problem.fixed}}
 
-    trainer = Trainer(progress=hooks.progress, callback=hooks.callback, describe=describe)
+    phases = _phases(problem.strategy, problem.optimizers)
+    ckpt = hooks.checkpoint
+    resume_meta, resume_arrays = hooks.resume_state or (None, None)
+
+    def on_chunk(tr, carry, loop_state, final):
+        if ckpt is not None and (final or ckpt.due(len(tr.history))):
+            _save_checkpoint(ckpt, tr, carry, loop_state, len(tr.history))
+
+    trainer = Trainer(progress=hooks.progress, callback=hooks.callback, describe=describe, on_chunk=on_chunk,
+                      should_stop=hooks.should_stop)
     theta = packing.theta0()
-    single = jax.tree_util.Partial(lambda th, horizon: obj.single_shooting(th, horizon))
+    first_phase, resume = 0, None
+    if resume_meta is not None:
+        from ....fitting.checkpoint import arrays_list
+
+        trainer.history = list(np.asarray(resume_arrays["history"], dtype=float))
+        trainer.events = list(resume_meta["events"])
+        trainer.phases = list(resume_meta["phases"])
+        first_phase = int(resume_meta["phase_index"])
+        if first_phase >= len(phases):  # the fit had finished: restore its parameters
+            leaves = [jnp.asarray(x) for x in arrays_list(resume_arrays, "theta")]
+            theta = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(theta), leaves)
+        else:
+            resume = {"carry_leaves": arrays_list(resume_arrays, "carry"), **resume_meta["loop_state"]}
+        trainer.events.append({"step": len(trainer.history), "kind": "resumed",
+                               "detail": f"resumed from checkpoint in phase {first_phase}"})
+        if hooks.progress is not None and trainer.history:
+            hooks.progress(len(trainer.history), float(trainer.history[-1]))
     ms_cache: dict = {}
     status, message = Status.SUCCESS, ""
     try:
-        for kind, opts, opt, name in _phases(problem.strategy, problem.optimizers):
+        for index, (kind, opts, opt, name) in enumerate(phases):
+            if index < first_phase:
+                continue
+            trainer.phase_index = index
+            here, resume = resume, None
             if kind == "single":
                 theta.pop("seg", None)
                 theta = trainer.run(opt, _single_loss(obj), theta, jnp.float64(opts["horizon"]), name=name,
-                                    info={"strategy": "single", "horizon": opts["horizon"]})
+                                    info={"strategy": "single", "horizon": opts["horizon"]}, resume=here)
             elif kind == "multiple":
                 key = (opts["segments"], opts["continuity"])
                 if key not in ms_cache:
@@ -108,18 +137,28 @@ def fit_problem(problem: FitProblem, hooks: FitHooks | None = None) -> FitResult
                     ms_cache[key] = (jax.tree_util.Partial(lambda th, aux, _l=loss: _l(th)), starts)
                 loss, starts = ms_cache[key]
                 if "seg" not in theta:
-                    theta = dict(theta, seg=_segment_start(obj, theta, starts))
-                theta = trainer.run(opt, loss, theta, (), name=name, info={"strategy": "multiple"})
+                    seg = (jnp.zeros(starts.shape + (problem.model.n_states,)) if here is not None
+                           else _segment_start(obj, theta, starts))
+                    theta = dict(theta, seg=seg)
+                theta = trainer.run(opt, loss, theta, (), name=name, info={"strategy": "multiple"}, resume=here)
             else:  # collocation
                 times, states, derivs, weight, u0_smooth = smooth_derivatives(problem, problem.strategy.smoothing)
-                theta = dict(theta, u0=jnp.where(packing.u0_free, jnp.asarray(u0_smooth), theta["u0"]))
-                closs = obj.collocation(times, states, derivs, weight)
-                theta = trainer.run(opt, jax.tree_util.Partial(lambda th, aux, _l=closs: _l(th)), theta, (),
-                                    name=name, info={"strategy": "collocation"})
+                if here is None:
+                    theta = dict(theta, u0=jnp.where(packing.u0_free, jnp.asarray(u0_smooth), theta["u0"]))
+                closs = _collocation_loss(obj, times, states, derivs, weight)
+                theta = trainer.run(opt, closs, theta, (), name=name, info={"strategy": "collocation"}, resume=here)
+        if ckpt is not None:
+            trainer.phase_index = len(phases)
+            _save_final(ckpt, trainer, {k: v for k, v in theta.items() if k != "seg"})
     except StopTraining as stop:
         theta = dict(stop.args[0])
-        status, message = Status.INTERRUPTED, "stopped by the callback; the best parameters so far are kept."
-    except KeyboardInterrupt:
+        if stop.interrupted:
+            status, message = Status.INTERRUPTED, "interrupted (Ctrl-C); the best parameters so far are kept."
+            if ckpt is not None:
+                message += f" A checkpoint was saved: fit(..., checkpoint={str(ckpt.path)!r}, resume=True) continues."
+        else:
+            status, message = Status.INTERRUPTED, "stopped by the callback; the best parameters so far are kept."
+    except KeyboardInterrupt:  # outside a compiled chunk: keep what the last phase returned
         status, message = Status.INTERRUPTED, "interrupted (Ctrl-C); the best parameters so far are kept."
         trainer.events.append({"step": len(trainer.history), "kind": "interrupted", "detail": "KeyboardInterrupt"})
     theta.pop("seg", None)
@@ -151,6 +190,36 @@ def fit_problem(problem: FitProblem, hooks: FitHooks | None = None) -> FitResult
 
 
 _SINGLE = {}
+_COLLOCATION = {}
+
+
+def _collocation_loss(obj, times, states, derivs, weight):
+    """The collocation loss as one callable per objective (compiled once, also on resume)."""
+    key = id(obj)
+    if key not in _COLLOCATION or _COLLOCATION[key][0] is not obj:
+        _COLLOCATION.clear()
+        closs = obj.collocation(times, states, derivs, weight)
+        _COLLOCATION[key] = (obj, jax.tree_util.Partial(lambda th, aux: closs(th)))
+    return _COLLOCATION[key][1]
+
+
+def _save_checkpoint(ckpt, trainer, carry, loop_state, step):
+    from ....fitting.checkpoint import state_arrays
+
+    arrays = state_arrays("carry", jax.tree_util.tree_leaves(carry))
+    arrays["history"] = np.asarray(trainer.history, dtype=float)
+    meta = {"phase_index": trainer.phase_index, "loop_state": loop_state, "events": trainer.events,
+            "phases": trainer.phases}
+    ckpt.save(meta, arrays, step)
+
+
+def _save_final(ckpt, trainer, theta):
+    from ....fitting.checkpoint import state_arrays
+
+    arrays = state_arrays("theta", jax.tree_util.tree_leaves(theta))
+    arrays["history"] = np.asarray(trainer.history, dtype=float)
+    meta = {"phase_index": trainer.phase_index, "loop_state": {}, "events": trainer.events, "phases": trainer.phases}
+    ckpt.save(meta, arrays, len(trainer.history))
 
 
 def _single_loss(obj):

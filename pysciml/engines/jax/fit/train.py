@@ -30,7 +30,14 @@ CHUNK = 50
 
 
 class StopTraining(Exception):
-    """Raised by the host loop when the user's callback (or Ctrl-C) asks to stop."""
+    """Raised by the host loop when the user's callback (or Ctrl-C) asks to stop.
+
+    ``args[0]`` is the best parameters so far; ``interrupted`` is True for Ctrl-C.
+    """
+
+    def __init__(self, best_theta, interrupted: bool = False):
+        super().__init__(best_theta)
+        self.interrupted = interrupted
 
 
 def _tree_where(cond, a, b):
@@ -162,8 +169,13 @@ class Trainer:
         total_steps: planned number of steps (for the progress bar).
     """
 
-    def __init__(self, progress=None, callback=None, describe=None):
+    def __init__(self, progress=None, callback=None, describe=None, on_chunk=None, should_stop=None):
+        self.should_stop = should_stop
         self.progress = progress
+        #: ``on_chunk(trainer, carry, loop_state, final)`` after every chunk (checkpoints)
+        self.on_chunk = on_chunk
+        #: index of the phase being run (set by the caller; saved in checkpoints)
+        self.phase_index = 0
         self.callback = callback
         self.describe = describe or (lambda theta: {})
         self.history: list[float] = []
@@ -181,8 +193,13 @@ class Trainer:
     def _event(self, step: int, kind: str, detail: str):
         self.events.append({"step": int(step), "kind": kind, "detail": detail})
 
-    def run(self, opt, loss_fn, theta, aux: Any = (), *, name: str = "", info: dict | None = None):
-        """Run one optimiser phase from ``theta``; returns the best parameters seen."""
+    def run(self, opt, loss_fn, theta, aux: Any = (), *, name: str = "", info: dict | None = None,
+            resume: dict | None = None):
+        """Run one optimiser phase from ``theta``; returns the best parameters seen.
+
+        ``resume`` (from a checkpoint) holds ``carry_leaves``, ``done``, ``start``,
+        ``best_seen`` and ``since_best`` to continue a phase exactly where it stopped.
+        """
         kind = "adam" if isinstance(opt, Adam) else "lbfgs"
         if not isinstance(opt, (Adam, LBFGS)):  # pragma: no cover - resolved earlier
             raise TypeError(opt)
@@ -192,6 +209,15 @@ class Trainer:
         done = 0
         best_seen = np.inf
         since_best = 0
+        if resume is not None:
+            treedef = jax.tree_util.tree_structure(carry)
+            leaves = [jnp.asarray(x) for x in resume["carry_leaves"]]
+            old = jax.tree_util.tree_leaves(carry)
+            if len(leaves) != len(old) or any(a.shape != b.shape for a, b in zip(leaves, old)):
+                raise ValueError("checkpoint state does not match this fit's parameters")
+            carry = jax.tree_util.tree_unflatten(treedef, leaves)
+            done, start = int(resume["done"]), int(resume["start"])
+            best_seen, since_best = float(resume["best_seen"]), int(resume["since_best"])
         stopped = None
         while done < opt.steps:
             n = min(CHUNK, opt.steps - done)
@@ -199,7 +225,12 @@ class Trainer:
             tag = (kind, loss_fn, "compiled") if kind == "adam" else (kind, loss_fn, opt, "compiled")
             first = tag not in self._compiled
             hyper = _hyper(opt) if kind == "adam" else jnp.zeros(5)
-            carry, (losses, finite, extra) = chunk(carry, aux, jnp.asarray(done), jnp.asarray(n), hyper)
+            try:
+                new_carry, (losses, finite, extra) = chunk(carry, aux, jnp.asarray(done), jnp.asarray(n), hyper)
+                losses = np.asarray(losses)  # wait for the chunk here, so Ctrl-C lands between chunks
+            except KeyboardInterrupt:
+                self._interrupted(kind, carry, start, done, best_seen, since_best, name, opt, info)
+            carry = new_carry
             losses = np.asarray(losses)[:n]
             finite = np.asarray(finite)[:n]
             if first:
@@ -229,6 +260,11 @@ class Trainer:
                     if since_best >= opt.patience:
                         stopped = f"early stop: no improvement for {since_best} steps"
                         break
+            if self.should_stop is not None and self.should_stop():
+                self._interrupted(kind, carry, start, done, best_seen, since_best, name, opt, info, record=False)
+            loop_state = {"done": done, "start": start, "best_seen": best_seen, "since_best": since_best}
+            if self.on_chunk is not None:
+                self.on_chunk(self, carry, loop_state, False)
             if self.callback is not None:
                 best_theta = carry[5] if kind == "adam" else carry[2]
                 report = {"phase": name, "step": len(self.history), "loss": float(valid[-1]) if valid.size else float("nan"),
@@ -245,3 +281,15 @@ class Trainer:
             self._event(len(self.history), "phase-failed", f"{name}: no finite loss in this phase; parameters unchanged")
             return theta
         return best_theta
+
+    def _interrupted(self, kind, carry, start, done, best_seen, since_best, name, opt, info, record=True):
+        """Ctrl-C: save a checkpoint of the last finished chunk and stop with the best parameters."""
+        self._event(len(self.history), "interrupted", f"{name}: interrupted (Ctrl-C)")
+        if self.on_chunk is not None:
+            loop_state = {"done": done, "start": start, "best_seen": best_seen, "since_best": since_best}
+            self.on_chunk(self, carry, loop_state, True)
+        self.phases.append({"name": name, "optimizer": opt.name, "start": start, "stop": len(self.history),
+                            **(info or {})})
+        best = carry[5] if kind == "adam" else carry[2]
+        best_loss = carry[6] if kind == "adam" else carry[3]
+        raise StopTraining(best if np.isfinite(float(best_loss)) else carry[0], interrupted=True)
