@@ -85,7 +85,7 @@ def _ude_part(out: Path, engine, quick: bool) -> dict:
     import xarray as xr
 
     from .fitting.optimizers import LBFGS, Adam
-    from .fitting.strategies import GrowingHorizon, SingleShooting
+    from .fitting.strategies import SingleShooting
     from .io.files import write_netcdf
     from .model import NeuralODE
     from .solving import solve
@@ -96,7 +96,7 @@ def _ude_part(out: Path, engine, quick: bool) -> dict:
          "predator' = -1.8 predator + nn[1]")
     fit_kw = dict(verbose=0, engine=engine)
     if quick:
-        fit_kw.update(strategy=GrowingHorizon(stages=2, steps=150), optimizers=[Adam(1e-2, steps=150), LBFGS(steps=80)])
+        fit_kw.update(optimizers=[Adam(1e-2, steps=600, schedule="cosine", final_fraction=0.1), LBFGS(steps=300)])
     ude = lotka_volterra_ude()
     t0 = time.perf_counter()
     ude.fit((t, y), fixed=["alpha", "delta"], seed=0, **fit_kw)
@@ -107,7 +107,7 @@ def _ude_part(out: Path, engine, quick: bool) -> dict:
     for line in str(eqs).splitlines():
         _say(f"    {line}")
     refit = eqs.to_model()
-    refit.fit((t, y), strategy=SingleShooting(), optimizers=[LBFGS(steps=200)], **{**fit_kw, "verbose": 0})
+    refit.fit((t, y), **{**fit_kw, "strategy": SingleShooting(), "optimizers": [LBFGS(steps=200)]})
     coefs = {k: v for k, v in refit.params_.items()}
     _say("  refitted as pure physics (value +/- Laplace standard error):")
     for k, v in coefs.items():
