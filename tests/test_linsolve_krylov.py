@@ -110,16 +110,23 @@ def test_select_maps_public_objects():
     assert isinstance(g, GMRESSolver) and (g.rtol, g.restart, g.maxiter, g.preconditioner) == (1e-4, 7, 3, "none")
     with pytest.raises(InputError, match="linsolve"):
         to_jax_linsolve("cholesky")
+    from pysciml.engines.jax.linsolve.lagged import LaggedSparseLU
+
+    lag = to_jax_linsolve(pl.GMRES(restart=12, maxiter=3))  # preconditioner "auto": lagged sparse LU
+    assert isinstance(lag, LaggedSparseLU) and (lag.restart, lag.maxiter) == (12, 3)
 
 
 def test_auto_picks_sparse_for_a_large_stencil_and_dense_for_small():
     pytest.importorskip("pysciml.engines.jax.linsolve.dense")
     from pysciml.engines.jax.linsolve.auto import AutoSolver
     from pysciml.engines.jax.linsolve.dense import DenseLU
+    from pysciml.engines.jax.linsolve.lagged import LaggedSparseLU
 
     rhs, _ = heat2d(12)  # 288 states
     y = random_state(12)
-    assert isinstance(AutoSolver(dense_max=100).prepare(rhs, 0.0, y, None), SparseLU)
+    # above dense_max and sparse: the lagged sparse factorisation preconditioning GMRES
+    assert isinstance(AutoSolver(dense_max=100).prepare(rhs, 0.0, y, None), LaggedSparseLU)
+    assert isinstance(AutoSolver().prepare(rhs, 0.0, y, None), LaggedSparseLU)  # default crossover 128
     assert isinstance(AutoSolver(dense_max=1000).prepare(rhs, 0.0, y, None), DenseLU)
 
     def coupled(t, y, args=None):  # every state coupled to every other: stays dense

@@ -22,6 +22,27 @@ configuration or constant arrays, so it can be closed over under ``jit``):
   stepper rejects the step and shrinks ``h``).
 * ``counts`` (class attribute) says what one ``factor`` call costs, for
   ``sol.stats``: ``{"njev": 1, "nlu": 1}`` for a dense LU.
+* ``loop_stages`` (class attribute): True when the stepper should run its stages
+  in a ``lax.fori_loop`` (the solve is then compiled once, not once per stage;
+  right for sparse and iterative solves), None to decide by the state size.
+
+Optional, for strategies that keep state between steps (``carries = True``,
+e.g. :class:`.lagged.LaggedSparseLU`, a lagged factorisation used as the
+preconditioner of an exact matrix-free solve):
+
+* ``init(fun, t0, y0, args, c) -> carry``: the initial carried state (a pytree
+  of fixed shapes: it lives in the stepper's ``while_loop``).
+* ``begin(carry, fun, t, y, args, c, scale) -> (state, carry, fresh)``: the
+  step's solver state; ``scale`` is the ``(n,)`` error weights
+  ``atol + rtol |y|``; ``fresh`` is True when the carried factorisation was
+  rebuilt for this very step.
+* ``solve_info(state, b) -> (x, ok, iterations)``.
+* ``end(carry, ok, max_iterations, total_iterations) -> carry``.
+
+A step whose solves fail (``ok`` False) with a carried factorisation that was
+not fresh is retried at the same step size (``end`` marks it stale).  The
+stateless ``factor`` / ``solve`` must still be the exact direct path: the
+discrete adjoint and the diffrax adapter use them.
 
 Everything must be ``vmap``-able and differentiable (``jax.vjp`` through
 ``factor`` + ``solve``), and must not use host callbacks (so compiled solves
@@ -41,6 +62,8 @@ class AbstractLinearSolver(eqx.Module):
     """Base of the jax engine's linear-solve strategies (see module doc)."""
 
     counts: ClassVar[dict[str, int]] = {"njev": 1, "nlu": 1}
+    loop_stages: ClassVar[bool | None] = None
+    carries: ClassVar[bool] = False
 
     def prepare(self, fun, t0, y0, args) -> "AbstractLinearSolver":
         return self

@@ -33,7 +33,7 @@ from ._const import Const
 from .coloring import ColoredJacobian
 from .multifrontal import MultifrontalPlan
 
-__all__ = ["gmres", "GMRESSolver"]
+__all__ = ["gmres", "fgmres", "GMRESSolver"]
 
 
 def gmres(matvec, b, precond=None, *, rtol=1e-6, atol=0.0, restart=20, maxiter=10):
@@ -121,6 +121,93 @@ def gmres(matvec, b, precond=None, *, rtol=1e-6, atol=0.0, restart=20, maxiter=1
     return x, (converged, iters, res_true)
 
 
+def fgmres(matvec, b, precond, *, atol, restart=10, maxiter=2):
+    """Solve ``A x = b`` by right-preconditioned GMRES that keeps ``M^-1 v_j`` (flexible form).
+
+    Made for a good preconditioner (a factorisation of a nearby matrix), where one to
+    a few iterations suffice: it starts from ``x = 0`` without a product, keeps the
+    preconditioned vectors so the update ``x = Z y`` needs no further preconditioner
+    solve, and stops on the (exact in exact arithmetic) residual of the least-squares
+    problem.  Each iteration costs one ``precond`` and one ``matvec``.
+
+    Args:
+        matvec: ``v -> A v`` for ``(n,)`` vectors (linear).
+        b: ``(n,)`` right-hand side.
+        precond: ``v -> M^-1 v``.
+        atol: stop when ``|b - A x|_2 <= atol`` (scalar, may be traced).
+        restart: Krylov subspace dimension per cycle.
+        maxiter: most cycles (a restart recomputes the residual with one product).
+
+    Returns:
+        ``(x, converged, iterations)``; ``iterations`` counts preconditioner solves.
+    """
+    m = int(restart)
+    dtype = b.dtype
+    tiny = jnp.finfo(dtype).tiny
+
+    def cycle(carry):
+        x, _, k, total, r = carry
+        beta = jnp.linalg.norm(r)
+        V = jnp.zeros((m + 1, b.size), dtype).at[0].set(r / jnp.maximum(beta, tiny))
+        Z = jnp.zeros((m, b.size), dtype)
+        H = jnp.zeros((m + 1, m), dtype)
+        cs = jnp.zeros(m, dtype)
+        sn = jnp.zeros(m, dtype)
+        g = jnp.zeros(m + 1, dtype).at[0].set(beta)
+
+        def arnoldi(st):
+            V, Z, H, cs, sn, g, j = st
+            z = precond(V[j])
+            w = matvec(z)
+            # classical Gram-Schmidt twice (two matrix-vector products with V instead of a
+            # sequential loop; as stable as modified Gram-Schmidt for the few vectors here)
+            live = (jnp.arange(m + 1) <= j).astype(dtype)
+            h = (V @ w) * live
+            w = w - h @ V
+            h2 = (V @ w) * live
+            w = w - h2 @ V
+            h = h + h2
+            hn = jnp.linalg.norm(w)
+            h = h.at[j + 1].set(hn)
+            V = V.at[j + 1].set(w / jnp.maximum(hn, tiny))
+
+            def rot(i, h):
+                a, c = h[i], h[i + 1]
+                return h.at[i].set(cs[i] * a + sn[i] * c).at[i + 1].set(-sn[i] * a + cs[i] * c)
+
+            h = jax.lax.fori_loop(0, j, rot, h)  # the previous rotations only (usually 0-2)
+            den = jnp.hypot(h[j], h[j + 1])
+            c_j = jnp.where(den > 0, h[j] / jnp.maximum(den, tiny), 1.0)
+            s_j = jnp.where(den > 0, h[j + 1] / jnp.maximum(den, tiny), 0.0)
+            h = h.at[j].set(den).at[j + 1].set(0.0)
+            cs, sn = cs.at[j].set(c_j), sn.at[j].set(s_j)
+            g = g.at[j + 1].set(-s_j * g[j]).at[j].set(c_j * g[j])
+            H = H.at[:, j].set(h)
+            return V, Z.at[j].set(z), H, cs, sn, g, j + 1
+
+        def go(st):
+            *_, g, j = st
+            return (j < m) & (jnp.abs(g[j]) > atol)
+
+        V, Z, H, cs, sn, g, j = jax.lax.while_loop(go, arnoldi, (V, Z, H, cs, sn, g, jnp.int32(0)))
+        used = jnp.arange(m) < j
+        R = jnp.where(used[:, None] & used[None, :], H[:m], 0.0) + jnp.diag(jnp.where(used, 0.0, 1.0))
+        y = jax.scipy.linalg.solve_triangular(R, jnp.where(used, g[:m], 0.0), lower=False)
+        x = x + y @ Z
+        res = jnp.abs(g[j])
+        # a further cycle restarts from the true residual
+        r = jax.lax.cond((res > atol) & (k + 1 < maxiter), lambda: b - matvec(x), lambda: r)
+        return x, res, k + 1, total + j, r
+
+    def more(carry):
+        _, res, k, _, _ = carry
+        return (k < maxiter) & (res > atol) & jnp.isfinite(res)
+
+    init = (jnp.zeros_like(b), jnp.asarray(jnp.finfo(dtype).max, dtype), jnp.int32(0), jnp.int32(0), b)
+    x, res, _, iters, _ = jax.lax.while_loop(more, cycle, init)
+    return x, (res <= atol) & jnp.all(jnp.isfinite(x)), iters
+
+
 class GMRESSolver(AbstractLinearSolver):
     """Matrix-free GMRES on ``W = I - c J`` with a preconditioner (see module doc).
 
@@ -141,6 +228,7 @@ class GMRESSolver(AbstractLinearSolver):
     plan: MultifrontalPlan | None = None
     diag_: Const | None = eqx.field(static=True, default=None)
     counts: ClassVar[dict[str, int]] = {"njev": 1, "nlu": 0}
+    loop_stages: ClassVar[bool | None] = True
 
     def __check_init__(self):
         if self.preconditioner not in ("none", "jacobi", "sparse"):

@@ -132,29 +132,33 @@ class MultifrontalPlan(eqx.Module):
             bnds.append(Q)
             pad_diag.append(np.concatenate(pads).astype(np.int32))
 
-        # local position of every global index inside each node's front
-        def local(i):
-            nd = nodes[i]
+        # local position of every global index inside each node's front, as a sorted table
+        # of keys node * n + vertex (vectorised look-ups instead of per-entry dictionaries)
+        key_parts, loc_parts = [], []
+        for i, nd in enumerate(nodes):
             pv = nd.pivots[np.argsort(pos[nd.pivots])]
             p = sizes[height[i]][1]
-            return {**{int(v): k for k, v in enumerate(pv)}, **{int(v): p + k for k, v in enumerate(bnd[i])}}
+            key_parts += [i * n + pv.astype(np.int64), i * n + bnd[i].astype(np.int64)]
+            loc_parts += [np.arange(pv.size), p + np.arange(bnd[i].size)]
+        keys = np.concatenate(key_parts)
+        order = np.argsort(keys, kind="stable")
+        keys, locs = keys[order], np.concatenate(loc_parts)[order]
 
-        locs = [local(i) for i in range(len(nodes))]
+        def local(node_ids, verts):
+            return locs[np.searchsorted(keys, node_ids.astype(np.int64) * n + verts)]
+
+        msize = np.array([p + q for _, p, q in sizes], np.int64)
 
         # matrix entries: each goes to the front of the earlier-eliminated of its row and column
         coo = pat.tocoo()
         order = np.lexsort((coo.col, coo.row))
-        rows, cols = coo.row[order], coo.col[order]
+        rows, cols = coo.row[order].astype(np.int64), coo.col[order].astype(np.int64)
         first = np.where(pos[rows] <= pos[cols], owner[rows], owner[cols])
-        w_src = [[] for _ in range(n_groups)]
-        w_dst = [[] for _ in range(n_groups)]
-        for k in range(rows.size):
-            i = first[k]
-            g = height[i]
-            m = sizes[g][1] + sizes[g][2]
-            loc = locs[i]
-            w_src[g].append(k)
-            w_dst[g].append(slot[i] * m * m + loc[int(rows[k])] * m + loc[int(cols[k])])
+        g_of = height[first]
+        m_of = msize[g_of]
+        dst_all = slot[first] * m_of * m_of + local(first, rows) * m_of + local(first, cols)
+        w_src = [np.flatnonzero(g_of == g) for g in range(n_groups)]
+        w_dst = [dst_all[w_src[g]] for g in range(n_groups)]
 
         # children's update matrices (extend-add)
         upd = [dict() for _ in range(n_groups)]
@@ -165,7 +169,7 @@ class MultifrontalPlan(eqx.Module):
             gc, gp = height[ci], height[pi]
             qc = sizes[gc][2]
             mp = sizes[gp][1] + sizes[gp][2]
-            lp = np.array([locs[pi][int(v)] for v in bnd[ci]])
+            lp = local(np.full(bnd[ci].size, pi), bnd[ci].astype(np.int64))
             a, b = np.meshgrid(np.arange(bnd[ci].size), np.arange(bnd[ci].size), indexing="ij")
             src = slot[ci] * qc * qc + a.ravel() * qc + b.ravel()
             dst = slot[pi] * mp * mp + lp[a.ravel()] * mp + lp[b.ravel()]

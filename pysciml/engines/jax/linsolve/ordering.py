@@ -57,7 +57,8 @@ def _separator(sub, balance):
     """Split a connected graph ``sub`` (CSR, local numbering) into (sep, part_a, part_b) or None."""
     m = sub.shape[0]
     degree = np.diff(sub.indptr)
-    _, d = _pseudo_peripheral(sub, degree)
+    # csgraph routines want float64 CSR; convert once, not in every level-structure call
+    _, d = _pseudo_peripheral(sub.astype(np.float64), degree)
     d = d.astype(np.int64)
     depth = int(d.max())
     if depth < 2:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import weakref
 from typing import Any
+
+import numpy as np
 
 from ....errors import InputError
 from .base import AbstractLinearSolver
@@ -44,10 +48,63 @@ def to_jax_linsolve(value: Any) -> AbstractLinearSolver:
                 "a callable preconditioner is not supported by the jax engine yet; use 'jacobi', 'sparse' or 'none'.",
                 argument="GMRES.preconditioner",
             )
-        pre = {"auto": "jacobi"}.get(pre, pre)
+        if pre == "auto":
+            # a sparse LU of W kept over steps, preconditioning GMRES on the exact W
+            from .lagged import LaggedSparseLU
+
+            return LaggedSparseLU(restart=int(obj.restart), maxiter=int(obj.maxiter))
         return GMRESSolver(preconditioner=pre, rtol=float(obj.rtol), restart=int(obj.restart),
                            maxiter=int(obj.maxiter))
     raise InputError(f"no jax implementation of {obj!r}.", argument="linsolve")  # pragma: no cover
+
+
+#: model -> {(linsolve configuration, n): prepared strategy}; models compared by identity
+_PREPARED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _pattern_digest(pattern) -> str:
+    """A content hash of a sparsity pattern (numpy or scipy.sparse)."""
+    import scipy.sparse as sp
+
+    h = hashlib.sha1()
+    if sp.issparse(pattern):
+        csr = sp.csr_array(pattern, dtype=bool)
+        csr.sum_duplicates()
+        csr.sort_indices()
+        h.update(str(csr.shape).encode())
+        h.update(np.asarray(csr.indptr, np.int64).tobytes())
+        h.update(np.asarray(csr.indices, np.int64).tobytes())
+    else:
+        arr = np.asarray(pattern) != 0
+        h.update(str(arr.shape).encode())
+        h.update(np.packbits(arr).tobytes())
+    return h.hexdigest()
+
+
+def config_key(value: Any):
+    """A hashable key that is equal for equal linear-solve configurations.
+
+    The engine compiles one solve per prepared strategy, so two solves with equal
+    configurations (``ps.SparseLU()`` built twice, the same pattern passed twice)
+    must reuse the same prepared object. Returns None when no safe key exists.
+    """
+    from ....linsolve import GMRES, AutoLinsolve, DenseLU, SparseLU, resolve_linsolve
+
+    if isinstance(value, AbstractLinearSolver):
+        return ("jax", id(value))
+    try:
+        obj = resolve_linsolve(value)
+    except InputError:
+        return None
+    if isinstance(obj, (AutoLinsolve, DenseLU)):
+        return obj  # frozen dataclasses compared by value
+    if isinstance(obj, SparseLU):
+        return ("SparseLU", None if obj.sparsity is None else _pattern_digest(obj.sparsity))
+    if isinstance(obj, GMRES):
+        pre = obj.preconditioner
+        return ("GMRES", ("callable", id(pre)) if callable(pre) else pre, float(obj.rtol), int(obj.restart),
+                int(obj.maxiter))
+    return None
 
 
 def make_linsolve(value: Any, request) -> AbstractLinearSolver | None:
@@ -56,6 +113,8 @@ def make_linsolve(value: Any, request) -> AbstractLinearSolver | None:
     Runs outside ``jit`` (sparsity detection, colouring, symbolic analysis use the
     request's ``u0``, ``t0`` and parameters as example values).  Returns None when
     the dense strategy is wanted but not available (the stepper's default is dense).
+    Prepared strategies are kept per model and configuration, so repeated solves of
+    the same model reuse one compiled function (no new trace, no new analysis).
 
     Args:
         value: the ``linsolve`` of a Rosenbrock solver object (object or name).
@@ -64,10 +123,23 @@ def make_linsolve(value: Any, request) -> AbstractLinearSolver | None:
     from ..rhs import vector_field
     from ..solve_core import call_args
 
+    key = config_key(value)
+    n = int(request.model.n_states)
+    per_model = None
+    if key is not None:
+        try:
+            per_model = _PREPARED.setdefault(request.model, {})
+        except TypeError:  # model not weak-referenceable
+            per_model = None
+        if per_model is not None and (key, n) in per_model:
+            return per_model[(key, n)]
     strategy = to_jax_linsolve(value)
     fun = vector_field(request.model)
     t0, _t1, y0, args, *_ = call_args(request)
     try:
-        return strategy.prepare(fun, t0, y0, args)
+        prepared = strategy.prepare(fun, t0, y0, args)
     except ImportError:  # the dense strategy is not installed in this checkout
-        return None
+        prepared = None
+    if per_model is not None:
+        per_model[(key, n)] = prepared
+    return prepared

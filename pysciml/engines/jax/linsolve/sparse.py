@@ -52,6 +52,7 @@ class SparseLU(AbstractLinearSolver):
     plan: MultifrontalPlan | None = None
     diag_: Const | None = eqx.field(static=True, default=None)  # (nnz,) 1.0 on the diagonal entries
     counts: ClassVar[dict[str, int]] = {"njev": 1, "nlu": 1}
+    loop_stages: ClassVar[bool | None] = True
 
     def prepare(self, fun, t0, y0, args) -> "SparseLU":
         if self.plan is not None:

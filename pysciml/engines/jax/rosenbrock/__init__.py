@@ -48,7 +48,7 @@ def rosenbrock_solve(fun, t0, t1, y0, args, ts, *, tableau: RosenbrockTableau = 
                      rtol=1e-6, atol=1e-8, max_steps: int = 100_000, dt0=None, linsolve=None,
                      differentiation: str = "reverse", adaptive: bool = True,
                      max_recorded_steps: int | None = None,
-                     controller: PIController = _DEFAULT_CONTROLLER) -> RosenbrockResult:
+                     controller: PIController = _DEFAULT_CONTROLLER, tstops=None) -> RosenbrockResult:
     """Solve ``dy/dt = fun(t, y, args)`` from ``t0`` to ``t1`` with a Rosenbrock-Wanner method.
 
     Works under ``jax.jit`` (static: ``fun``, ``tableau``, ``linsolve``, ``max_steps``,
@@ -73,7 +73,9 @@ def rosenbrock_solve(fun, t0, t1, y0, args, ts, *, tableau: RosenbrockTableau = 
         dt0: first step size; None chooses it (Hairer-Norsett-Wanner); with
             ``adaptive=False`` the fixed step size.
         linsolve: an ``AbstractLinearSolver`` (already ``prepare``-d); None gives
-            :class:`pysciml.engines.jax.linsolve.dense.DenseLU`.
+            :class:`pysciml.engines.jax.linsolve.dense.DenseLU`.  A strategy that
+            carries state between steps (``LaggedSparseLU``) is used by the forward loop;
+            the discrete adjoint recomputes steps with its direct path.
         differentiation: ``"reverse"`` (``jax.grad`` through a discrete adjoint) or
             ``"forward"`` (``jax.jvp`` / ``jax.jacfwd``; then ``jax.grad`` is
             unsupported, a while loop has no reverse mode). Either way the derivative
@@ -84,6 +86,10 @@ def rosenbrock_solve(fun, t0, t1, y0, args, ts, *, tableau: RosenbrockTableau = 
             adjoint (memory ``rows * (n + 3) * 8`` bytes per solve); it also caps the
             number of step attempts. Default ``max_steps``.
         controller: step-size controller settings.
+        tstops: None or ``(k,)`` times the steps must land on exactly, e.g. where ``fun``
+            jumps in time (a forcing switched on at ``t = 1.1``); the step ending on one
+            evaluates ``fun`` just below it (the left limit), the next one starts there.
+            Not differentiated.
 
     Returns:
         :class:`RosenbrockResult` with ``ys`` ``(m, n)``, ``status`` (int32
@@ -124,8 +130,10 @@ def rosenbrock_solve(fun, t0, t1, y0, args, ts, *, tableau: RosenbrockTableau = 
         def fun_ext(t, y, a):
             return fun_c(t, y, a)
 
+    if tstops is not None:
+        tstops = jnp.sort(jnp.asarray(tstops, dtype).reshape(-1))
     kw = dict(y0=y0, args=args_ext, ts=ts, t0=t0, t1=t1, rtol=rtol, atol=atol, dt0=dt0,
-              max_steps=int(max_steps), adaptive=adaptive, controller=controller)
+              max_steps=int(max_steps), adaptive=adaptive, controller=controller, tstops=tstops)
     if differentiation == "forward":
         return integrate(tableau, fun_ext, linsolve, **kw)
     from .adjoint import solve_with_adjoint

@@ -29,9 +29,16 @@ def _zero_cotangent(x):
 
 
 def solve_with_adjoint(tableau, fun, linsolve, *, y0, args, ts, t0, t1, rtol, atol, dt0,
-                       max_steps, adaptive, controller, max_recorded_steps):
-    """:func:`.machine.integrate` with a ``jax.custom_vjp`` discrete adjoint (see module doc)."""
+                       max_steps, adaptive, controller, max_recorded_steps, tstops=None):
+    """:func:`.machine.integrate` with a ``jax.custom_vjp`` discrete adjoint (see module doc).
+
+    The backward pass recomputes each recorded step with the strategy's direct
+    ``factor`` / ``solve`` (also for strategies that carry a lagged factorisation in
+    the forward loop), so the gradient is that of steps with exact linear solves.
+    """
     has_dt0 = dt0 is not None
+    has_stops = tstops is not None
+    stops_arr = jnp.asarray(tstops if has_stops else jnp.zeros(0), jnp.float64).reshape(-1)
     dt0_arr = jnp.asarray(dt0 if has_dt0 else 0.0, jnp.float64)
     record = int(max_recorded_steps)
 
@@ -39,35 +46,42 @@ def solve_with_adjoint(tableau, fun, linsolve, *, y0, args, ts, t0, t1, rtol, at
     # only inexact leaves of args are differentiated; the rest ride along unchanged
     diff_args, nondiff_args = eqx.partition(args, eqx.is_inexact_array)
 
-    def run(y0, diff_args, ts, t0, t1, rtol, atol, dt0_arr, record_steps):
+    def run(y0, diff_args, ts, t0, t1, rtol, atol, dt0_arr, stops, record_steps):
         return integrate(tableau, fun, linsolve, y0=y0, args=eqx.combine(diff_args, nondiff_args),
                          ts=ts, t0=t0, t1=t1, rtol=rtol, atol=atol,
                          dt0=dt0_arr if has_dt0 else None, max_steps=steps, adaptive=adaptive,
-                         controller=controller, record=record_steps)
+                         controller=controller, record=record_steps,
+                         tstops=stops if has_stops else None)
 
     @jax.custom_vjp
-    def solve(y0, args, ts, t0, t1, rtol, atol, dt0_arr):
+    def solve(y0, args, ts, t0, t1, rtol, atol, dt0_arr, stops):
         # the primal records nothing (cheap under vmap); the same step limit as the recorded pass
-        return run(y0, args, ts, t0, t1, rtol, atol, dt0_arr, 0)
+        return run(y0, args, ts, t0, t1, rtol, atol, dt0_arr, stops, 0)
 
-    def fwd(y0, args, ts, t0, t1, rtol, atol, dt0_arr):
-        res, rec = run(y0, args, ts, t0, t1, rtol, atol, dt0_arr, record)
-        return res, (rec, args, ts, t0, t1, rtol, atol, dt0_arr, y0)
+    def fwd(y0, args, ts, t0, t1, rtol, atol, dt0_arr, stops):
+        res, rec = run(y0, args, ts, t0, t1, rtol, atol, dt0_arr, stops, record)
+        return res, (rec, args, ts, t0, t1, rtol, atol, dt0_arr, y0, stops)
 
     def bwd(saved, g):
-        rec, args, ts, t0, t1, rtol, atol, dt0_arr, y0 = saved
+        rec, args, ts, t0, t1, rtol, atol, dt0_arr, y0, stops = saved
         ys_bar = g.ys
         ys_bar = jnp.where(jnp.isfinite(ys_bar), ys_bar, 0.0)
 
-        def step_fn(tk, hk, y, a):
+        def step_fn(tk, hk, y, a, t_cap):
             full = eqx.combine(a, nondiff_args)
-            y_new, _err, dense, _ok = rosenbrock_step(tableau, fun, linsolve, tk, y, hk, full)
+            y_new, _err, dense, _ok = rosenbrock_step(tableau, fun, linsolve, tk, y, hk, full, t_cap=t_cap)
             return y_new, dense
 
         def body(c):
             k, lam, a_bar, ts_bar = c
             tk, hk, tk1, yk = rec.t[k], rec.h[k], rec.t_next[k], rec.y[k]
-            (_y_new, dense), vjp = jax.vjp(lambda y, a: step_fn(tk, hk, y, a), yk, args)
+            if has_stops:
+                # the forward step that ended on a tstop before t1 saw fun's left limit there
+                on_stop = jnp.any(stops == tk1) & (tk1 < t1)
+                t_cap = jnp.where(on_stop, jnp.nextafter(tk1, -jnp.inf), jnp.inf)
+            else:
+                t_cap = None
+            (_y_new, dense), vjp = jax.vjp(lambda y, a: step_fn(tk, hk, y, a, t_cap), yk, args)
             at_end = ts == tk1
             inside = (ts > tk) & (ts < tk1)
             theta = (ts - tk) / hk
@@ -87,8 +101,9 @@ def solve_with_adjoint(tableau, fun, linsolve, *, y0, args, ts, t0, t1, rtol, at
         _, lam, a_bar, ts_bar = jax.lax.while_loop(lambda c: c[0] >= 0, body, init)
         lam = lam + jnp.sum(jnp.where((ts == t0)[:, None], ys_bar, 0.0), axis=0)
         return (lam, a_bar, ts_bar, _zero_cotangent(t0), _zero_cotangent(t1),
-                _zero_cotangent(rtol), _zero_cotangent(atol), _zero_cotangent(dt0_arr))
+                _zero_cotangent(rtol), _zero_cotangent(atol), _zero_cotangent(dt0_arr),
+                _zero_cotangent(stops))
 
     solve.defvjp(fwd, bwd)
     return solve(y0, diff_args, ts, t0, t1, jnp.asarray(rtol, jnp.float64),
-                 jnp.asarray(atol, jnp.float64), dt0_arr)
+                 jnp.asarray(atol, jnp.float64), dt0_arr, stops_arr)

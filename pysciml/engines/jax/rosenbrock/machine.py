@@ -18,7 +18,7 @@ import jax.numpy as jnp
 from ....errors import InputError
 from ....status import Status
 from .controller import PIController, error_norm, initial_step, underflow_limit
-from .step import dense_eval, rosenbrock_step, step_costs
+from .step import dense_eval, rosenbrock_step, stages, step_costs
 from .tableau import RosenbrockTableau
 
 __all__ = ["RosenbrockResult", "integrate"]
@@ -57,9 +57,21 @@ class Recording(NamedTuple):
     count: Any   # int32 number of accepted steps recorded
 
 
+def _target(t, t1, tstops):
+    """The time the next step may not pass (``t1`` or the next tstop after ``t``) and, when
+    that is a tstop before ``t1``, the largest float below it (else None / +inf)."""
+    if tstops is None:
+        return t1, None
+    nxt = jnp.min(jnp.where(tstops > t, tstops, jnp.inf))
+    is_stop = nxt < t1
+    target = jnp.where(is_stop, nxt, t1)
+    cap = jnp.where(is_stop, jnp.nextafter(nxt, -jnp.inf), jnp.inf)
+    return target, cap
+
+
 def integrate(tableau: RosenbrockTableau, fun, linsolve, *, y0, args, ts, t0, t1, rtol, atol,
               dt0, max_steps: int, adaptive: bool, controller: PIController,
-              record: int = 0):
+              record: int = 0, tstops=None):
     """Run the adaptive (or fixed-step) loop from ``t0`` to ``t1`` (``t1 > t0``).
 
     Args:
@@ -73,6 +85,13 @@ def integrate(tableau: RosenbrockTableau, fun, linsolve, *, y0, args, ts, t0, t1
         adaptive: False for fixed steps of ``dt0`` (convergence studies).
         controller: the step-size controller.
         record: if positive, record up to this many accepted steps for the adjoint.
+        tstops: None or ``(k,)`` sorted times the steps land on exactly (known
+            discontinuities of ``fun`` in time); the step that ends on one evaluates
+            ``fun`` no later than the largest float below it (the left limit).
+
+    A linear solver with ``carries = True`` (e.g. a lagged factorisation) keeps its
+    state in the loop: ``init`` once, then ``begin`` / ``solve_info`` / ``end`` each
+    step; a failed solve with stale state is retried at the same step size.
 
     Returns:
         ``RosenbrockResult`` and, when ``record``, a :class:`Recording`.
@@ -109,6 +128,11 @@ def integrate(tableau: RosenbrockTableau, fun, linsolve, *, y0, args, ts, t0, t1
     if record:
         carry["rec"] = Recording(jnp.zeros(record, dtype), jnp.zeros(record, dtype),
                                  jnp.zeros(record, dtype), jnp.zeros((record, n), dtype), zero)
+    carries = bool(getattr(linsolve, "carries", False))
+    if carries:
+        carry["lin"] = linsolve.init(fun, t0, y0, args, h0 * tableau.gamma)
+    if tstops is not None:
+        tstops = jnp.asarray(tstops, dtype).reshape(-1)
 
     def cond(c):
         go = (c["t"] < t1) & (c["status"] == 0) & (c["n_iter"] < max_steps)
@@ -118,10 +142,25 @@ def integrate(tableau: RosenbrockTableau, fun, linsolve, *, y0, args, ts, t0, t1
 
     def body(c):
         t, y, h = c["t"], c["y"], c["h"]
-        last = t + 1.01 * h >= t1
-        h_try = jnp.where(last, t1 - t, h)
-        t_new = jnp.where(last, t1, t + h_try)
-        y_new, err_vec, dense, lin_ok = rosenbrock_step(tableau, fun, linsolve, t, y, h_try, args)
+        target, t_cap = _target(t, t1, tstops)
+        last = t + 1.01 * h >= target
+        h_try = jnp.where(last, target - t, h)
+        t_new = jnp.where(last, target, t + h_try)
+        if t_cap is not None:
+            t_cap = jnp.where(last, t_cap, jnp.inf)
+        if carries:
+            scale = jax.lax.stop_gradient(atol + rtol * jnp.abs(y))
+            lstate, lin, fresh = linsolve.begin(c["lin"], fun, t, y, args, h_try * tableau.gamma, scale)
+            y_new, err_vec, dense, lin_ok, its = stages(
+                tableau, fun, lambda b: linsolve.solve_info(lstate, b), t, y, h_try, args, t_cap=t_cap,
+                stage_loop=getattr(linsolve, "loop_stages", None))
+            lin = linsolve.end(lin, lin_ok, its[0], its[1])
+            # a solve that failed with an old factorisation is retried at the same step size
+            retry = ~lin_ok & ~fresh
+        else:
+            y_new, err_vec, dense, lin_ok = rosenbrock_step(tableau, fun, linsolve, t, y, h_try, args,
+                                                            t_cap=t_cap)
+            retry = jnp.array(False)
         finite = jnp.all(jnp.isfinite(y_new)) & jnp.all(jnp.isfinite(err_vec))
         err = jax.lax.stop_gradient(error_norm(err_vec, y, y_new, rtol, atol))
         ok = lin_ok & finite & jnp.isfinite(err)
@@ -154,27 +193,27 @@ def integrate(tableau: RosenbrockTableau, fun, linsolve, *, y0, args, ts, t0, t1
             fac = jnp.ones((), dtype)
         h_next = jax.lax.stop_gradient(h_try * fac)
         # do not let the final clipped step shrink the proposal for nothing
-        h_next = jnp.where(accept & last, h, h_next)
+        h_next = jnp.where((accept & last) | retry, h, h_next)
 
         t_cur = jnp.where(accept, t_new, t)
-        fails = jnp.where(ok, 0, c["fails"] + 1)
+        fails = jnp.where(ok, 0, jnp.where(retry, c["fails"], c["fails"] + 1))
         kind = jnp.where(~finite | ~jnp.isfinite(err), int(Status.NONFINITE),
                          int(Status.LINEAR_SOLVE_FAILED)).astype(_I32)
-        fail_kind = jnp.where(ok, 0, kind).astype(_I32)
+        fail_kind = jnp.where(ok | retry, 0, kind).astype(_I32)
         if adaptive:
             underflow = (t_cur < t1) & ((h_next < underflow_limit(t_cur)) | (t_cur + h_next == t_cur))
             give_up = underflow | (fails >= MAX_FAILED_ATTEMPTS)
             code = jnp.where(fail_kind != 0, fail_kind, int(Status.STEP_SIZE_UNDERFLOW)).astype(_I32)
             status = jnp.where(give_up, code, 0).astype(_I32)
         else:
-            status = jnp.where(ok, 0, kind).astype(_I32)
+            status = jnp.where(ok | retry, 0, kind).astype(_I32)
 
         out = dict(
             t=t_cur,
             y=jnp.where(accept, y_new, y),
             h=h_next,
             err_prev=jnp.where(accept, jnp.maximum(err, 1e-4), c["err_prev"]),
-            prev_rej=~accept,
+            prev_rej=jnp.where(retry, c["prev_rej"], ~accept),
             n_acc=c["n_acc"] + accept.astype(_I32),
             n_rej=c["n_rej"] + (~accept).astype(_I32),
             n_iter=c["n_iter"] + 1,
@@ -185,6 +224,8 @@ def integrate(tableau: RosenbrockTableau, fun, linsolve, *, y0, args, ts, t0, t1
         )
         if pointer_saves:
             out["save_idx"] = save_idx
+        if carries:
+            out["lin"] = lin
         if record:
             r = c["rec"]
             i = c["n_acc"]
@@ -204,6 +245,11 @@ def integrate(tableau: RosenbrockTableau, fun, linsolve, *, y0, args, ts, t0, t1
         "nsolve": (costs["nsolve"] * n_iter).astype(_I32),
         "t_end": c["t"],
     }
+    if carries:
+        # Jacobians are formed (coloured) only to build the preconditioner's factorisation
+        stats["njev"] = c["lin"].n_factor
+        stats["nlu"] = c["lin"].n_factor
+        stats["nkrylov"] = c["lin"].n_iter
     res = RosenbrockResult(c["ys"], status, stats)
     if record:
         return res, c["rec"]
