@@ -6,10 +6,11 @@
   imported yet, since XLA reads them at start-up); synchronous CPU dispatch;
 * JAX's persistent compilation cache in pysciml's cache directory, so a
   second Python process reuses compiled code (``PYSCIML_CACHE=0`` turns it off);
-* equinox's runtime checks return NaN instead of calling back into Python
-  (``EQX_ON_ERROR=nan``, unless the user set it, and only before equinox is
-  imported): host callbacks cannot be exported, and our solvers report
-  failures through status codes anyway.
+* equinox's runtime checks (inside diffrax, lineax, optimistix) return NaN
+  instead of calling back into Python, unless the user chose a mode with the
+  ``EQX_ON_ERROR`` environment variable: host callbacks cannot be exported
+  (so a compiled solve could not be cached), and our solvers report failures
+  through status codes, not exceptions, anyway.
 """
 
 from __future__ import annotations
@@ -39,6 +40,17 @@ def _backends_started() -> bool:
         return True
 
 
+def _equinox_errors_as_nan() -> None:
+    """``EQX_ON_ERROR=nan`` unless the user set the variable, also when equinox is already imported
+    (it reads the variable once, at import; its checks read the module global on every trace)."""
+    if "EQX_ON_ERROR" in os.environ:
+        return
+    os.environ["EQX_ON_ERROR"] = "nan"
+    errors = sys.modules.get("equinox._errors")
+    if errors is not None and getattr(errors, "EQX_ON_ERROR", None) == "raise":
+        errors.EQX_ON_ERROR = "nan"
+
+
 def configure() -> None:
     """Apply the settings (idempotent)."""
     global _done
@@ -48,8 +60,7 @@ def configure() -> None:
         # XLA's newer CPU fusion emitters roughly double compile time of our solver loops
         # with no run-time gain (measured, jax 0.10.2); compile time dominates short solves.
         os.environ["XLA_FLAGS"] = "--xla_cpu_use_fusion_emitters=false"
-    if "equinox" not in sys.modules:
-        os.environ.setdefault("EQX_ON_ERROR", "nan")
+    _equinox_errors_as_nan()
     for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         # small LUs on a few shared cores: BLAS threads cost far more than they save
         os.environ.setdefault(var, "1")
