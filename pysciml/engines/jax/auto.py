@@ -15,6 +15,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import weakref
+
 import numpy as np
 
 from ... import solvers as S
@@ -76,13 +79,37 @@ def _stiff_solver(linsolve) -> S.Solver:
     return S.Rodas5P(linsolve=linsolve)
 
 
+_PREPARED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _linsolve_key(config):
+    """A value key for a linsolve configuration (pattern arrays compared by identity)."""
+    fields = []
+    for f in dataclasses.fields(config):
+        v = getattr(config, f.name)
+        try:
+            hash(v)
+            fields.append((f.name, v))
+        except TypeError:
+            fields.append((f.name, id(v)))
+    return (type(config).__name__, tuple(fields))
+
+
 def _prepared_linsolve(request: SolveRequest, solver):
-    """The jax strategy for a Rosenbrock solver's ``linsolve`` setting (prepared outside jit)."""
+    """The jax strategy for a Rosenbrock solver's ``linsolve`` setting (prepared outside jit).
+
+    Prepared once per model and configuration (sparsity detection and symbolic analysis
+    are structural), so repeated solves reuse the compiled function.
+    """
     try:
         from .linsolve.select import make_linsolve
     except ImportError:
         return None
-    return make_linsolve(solver.linsolve, request)
+    per_model = _PREPARED.setdefault(request.model, {})
+    key = (_linsolve_key(solver.linsolve), request.model.n_states)
+    if key not in per_model:
+        per_model[key] = make_linsolve(solver.linsolve, request)
+    return per_model[key]
 
 
 def plan_solver(request: SolveRequest) -> SolverPlan:

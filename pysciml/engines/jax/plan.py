@@ -30,17 +30,4 @@ class SolverPlan:
 
     @property
     def key(self):
-        return (self.primary, self.fallback, self.budget, _content_token(self.linsolve))
-
-
-def _content_token(linsolve):
-    """A key for a prepared linear solver by content (an ``id`` would be reused by the next
-    object allocated at the same address once this one is freed, and never match across calls)."""
-    if linsolve is None:
-        return None
-    from ...cache.fingerprint import Unfingerprintable, fingerprint
-
-    try:
-        return fingerprint(linsolve)
-    except Unfingerprintable:
-        return ("object", id(linsolve))
+        return (self.primary, self.fallback, self.budget, id(self.linsolve) if self.linsolve is not None else None)

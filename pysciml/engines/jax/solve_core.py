@@ -35,6 +35,13 @@ def _diffrax_methods():
     return DIFFRAX_METHODS
 
 
+def _time_reached(ys, status, t0, t1, ts):
+    """Time reached by a diffrax solve: t1 on success, else the last save time with finite values."""
+    finite = jnp.all(jnp.isfinite(ys), axis=-1)
+    last = jnp.max(jnp.where(finite, ts, t0))
+    return jnp.where(status == 0, t1, last)
+
+
 def run_method(solver, fun, t0, t1, y0, args, ts, rtol, atol, dt0, *, max_steps, differentiation,
                linsolve=None, adaptive=True, adjoint=None, max_recorded_steps=None):
     """Run one method (traceable); returns ``(ys, status, stats)`` with normalised stats.
@@ -49,6 +56,7 @@ def run_method(solver, fun, t0, t1, y0, args, ts, rtol, atol, dt0, *, max_steps,
             fun, solver, t0, t1, y0, args, ts, rtol=rtol, atol=atol, dt0=dt0,
             max_steps=max_steps, differentiation=differentiation, adaptive=adaptive, adjoint=adjoint,
         )
+        stats["t_end"] = _time_reached(ys, status, t0, t1, ts)
     elif type(solver) in ROSENBROCK_TABLEAUS and adjoint is not None and not isinstance(adjoint, Direct):
         from .rosenbrock_diffrax import rosenbrock_via_diffrax
 
@@ -56,6 +64,7 @@ def run_method(solver, fun, t0, t1, y0, args, ts, rtol, atol, dt0, *, max_steps,
             fun, solver, ROSENBROCK_TABLEAUS[type(solver)], t0, t1, y0, args, ts, rtol=rtol, atol=atol,
             dt0=dt0, max_steps=max_steps, adjoint=adjoint, linsolve=linsolve,
         )
+        stats["t_end"] = _time_reached(ys, status, t0, t1, ts)
     elif type(solver) in ROSENBROCK_TABLEAUS:
         from . import rosenbrock
 
@@ -107,21 +116,28 @@ def make_solve(model, plan: SolverPlan, *, max_steps: int, differentiation: str,
     return jax.jit(solve)
 
 
+def _arg(x):
+    """A compiled-function argument: jax values (tracers under jax.grad) as they are, the rest as
+    float64 numpy (the jit fast path converts those far more cheaply than jnp.asarray)."""
+    if isinstance(x, jax.Array):
+        return x.astype(jnp.float64) if x.dtype != jnp.float64 else x
+    return np.asarray(x, dtype=np.float64)
+
+
 def call_args(request: SolveRequest):
     """The dynamic arguments of the compiled solve, from a request."""
-    f64 = jnp.float64
-    params = {k: jnp.asarray(v, f64) for k, v in request.params.items()}
-    nets = {k: jnp.asarray(v, f64) for k, v in request.network_params.items()}
+    params = {k: _arg(v) for k, v in request.params.items()}
+    nets = {k: _arg(v) for k, v in request.network_params.items()}
     dt0 = 0.0 if request.dt0 is None else request.dt0
     return (
-        jnp.asarray(request.t0, f64),
-        jnp.asarray(request.t1, f64),
-        jnp.asarray(request.u0, f64),
+        _arg(request.t0),
+        _arg(request.t1),
+        _arg(request.u0),
         (params, nets),
-        jnp.asarray(request.saveat, f64),
-        jnp.asarray(request.rtol, f64),
-        jnp.asarray(request.atol, f64),
-        jnp.asarray(dt0, f64),
+        _arg(request.saveat),
+        _arg(request.rtol),
+        _arg(request.atol),
+        _arg(dt0),
     )
 
 

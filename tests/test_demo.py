@@ -1,0 +1,25 @@
+"""`pysciml demo --quick` writes readable NetCDF files, a saved model and a PNG."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+
+def test_demo_quick(tmp_path):
+    xr = pytest.importorskip("xarray")
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "demo"
+    proc = subprocess.run([sys.executable, "-m", "pysciml", "demo", "--quick", "--out", str(out)],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "prey*predator" in proc.stdout
+    names = {p.name for p in out.iterdir()}
+    assert {"rober.nc", "lotka_volterra_ude.nc", "pysciml_demo.png", "lotka_volterra_discovered.json",
+            "lotka_volterra_discovered.npz"} <= names
+    assert not [n for n in names if n.endswith(".partial")]
+    rober = xr.open_dataset(out / "rober.nc")
+    np.testing.assert_allclose(rober["y3"].values[-1], 0.9821340, rtol=1e-6)
+    assert "history" in rober.attrs and rober.attrs["Conventions"].startswith("CF")
+    assert (out / "pysciml_demo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
