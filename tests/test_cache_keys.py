@@ -245,7 +245,7 @@ def test_source_hash_tracks_pysciml_files(tmp_path, monkeypatch):
 
 
 def test_prepared_linsolve_keyed_by_content(jax_engine):
-    """Two solves with equal plans share one compiled function (the old key used id())."""
+    """Repeated solves with one plan share one compiled function (and one cache entry)."""
     model = _model(_decay)
     for _ in range(3):
         ps.solve(model, [1.0, 2.0], (0.0, 1.0), solver=ps.Rodas5P())
