@@ -30,6 +30,39 @@ def _cmd_julia_sysimage(args) -> int:
     return 0
 
 
+def _cmd_cache_info(args) -> int:
+    import json
+
+    from .cache import entries, info
+
+    report = info()
+    if args.json:
+        report["entries_list"] = entries()
+        print(json.dumps(report, indent=2, default=str))
+        return 0
+    state = "on" if report["enabled"] else "off (PYSCIML_CACHE=0)"
+    print(f"pysciml compiled-model cache: {state}")
+    print(f"  directory: {report['directory']}")
+    print(f"  compiled functions: {report['entries']} ({report['bytes'] / 1e6:.1f} MB)")
+    print(f"  XLA executables:    {report['xla_files']} ({report['xla_bytes'] / 1e6:.1f} MB)")
+    print(f"  size bound: {report['max_bytes'] / 1e6:.0f} MB (PYSCIML_CACHE_SIZE); least recently used go first")
+    if args.list:
+        import datetime as dt
+
+        for e in entries():
+            when = dt.datetime.fromtimestamp(e["last_used"]).strftime("%Y-%m-%d %H:%M")
+            print(f"  {e['key'][:16]}  {e['kind']:<10} {e['label'][:24]:<24} {e['bytes'] / 1e3:8.1f} kB  used {when}")
+    return 0
+
+
+def _cmd_cache_clear(args) -> int:
+    from .cache import clear, directory
+
+    n = clear()
+    print(f"pysciml: removed {n} cached files from {directory()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pysciml", description="Scientific machine learning from Python.")
     sub = parser.add_subparsers(dest="command")
@@ -49,6 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
     img = jsub.add_parser("sysimage", help="build a custom Julia system image (PackageCompiler) for fast start-up")
     img.add_argument("path", nargs="?", default=None, help="where to write it (default: pysciml's cache)")
     img.set_defaults(func=_cmd_julia_sysimage)
+
+    cache = sub.add_parser("cache", help="the compiled-model cache (start-up speed)")
+    cache.set_defaults(func=lambda _args: cache.print_help() or 2)
+    csub = cache.add_subparsers(dest="cache_command")
+    cinfo = csub.add_parser("info", help="where the cache is, its size, and its entries")
+    cinfo.add_argument("--list", action="store_true", help="list every entry")
+    cinfo.add_argument("--json", action="store_true", help="machine-readable output")
+    cinfo.set_defaults(func=_cmd_cache_info)
+    cclear = csub.add_parser("clear", help="remove every cached compiled function and executable")
+    cclear.set_defaults(func=_cmd_cache_clear)
     return parser
 
 

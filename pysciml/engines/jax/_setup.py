@@ -5,7 +5,12 @@
   LUs (set only if the user has not set them, and only when jax has not been
   imported yet, since XLA reads them at start-up); synchronous CPU dispatch;
 * JAX's persistent compilation cache in pysciml's cache directory, so a
-  second Python process reuses compiled code (``PYSCIML_CACHE=0`` turns it off).
+  second Python process reuses compiled code (``PYSCIML_CACHE=0`` turns it off);
+* equinox's runtime checks (inside diffrax, lineax, optimistix) return NaN
+  instead of calling back into Python, unless the user chose a mode with the
+  ``EQX_ON_ERROR`` environment variable: host callbacks cannot be exported
+  (so a compiled solve could not be cached), and our solvers report failures
+  through status codes, not exceptions, anyway.
 """
 
 from __future__ import annotations
@@ -18,11 +23,32 @@ _done = False
 
 def cache_dir() -> str:
     """The user's pysciml cache directory (``PYSCIML_CACHE_DIR`` overrides)."""
-    env = os.environ.get("PYSCIML_CACHE_DIR")
-    if env:
-        return env
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "pysciml")
+    from ...cache.store import cache_root
+
+    return str(cache_root())
+
+
+def _backends_started() -> bool:
+    """Whether XLA has started (it reads XLA_FLAGS then); importing jax alone does not start it."""
+    if "jax" not in sys.modules:
+        return False
+    try:
+        from jax._src import xla_bridge
+
+        return bool(xla_bridge.backends_are_initialized())
+    except (ImportError, AttributeError):  # other jax versions: assume the worst
+        return True
+
+
+def _equinox_errors_as_nan() -> None:
+    """``EQX_ON_ERROR=nan`` unless the user set the variable, also when equinox is already imported
+    (it reads the variable once, at import; its checks read the module global on every trace)."""
+    if "EQX_ON_ERROR" in os.environ:
+        return
+    os.environ["EQX_ON_ERROR"] = "nan"
+    errors = sys.modules.get("equinox._errors")
+    if errors is not None and getattr(errors, "EQX_ON_ERROR", None) == "raise":
+        errors.EQX_ON_ERROR = "nan"
 
 
 def configure() -> None:
@@ -30,10 +56,11 @@ def configure() -> None:
     global _done
     if _done:
         return
-    if "jax" not in sys.modules and "XLA_FLAGS" not in os.environ:
+    if not _backends_started() and "XLA_FLAGS" not in os.environ:
         # XLA's newer CPU fusion emitters roughly double compile time of our solver loops
         # with no run-time gain (measured, jax 0.10.2); compile time dominates short solves.
         os.environ["XLA_FLAGS"] = "--xla_cpu_use_fusion_emitters=false"
+    _equinox_errors_as_nan()
     for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         # small LUs on a few shared cores: BLAS threads cost far more than they save
         os.environ.setdefault(var, "1")
@@ -45,12 +72,14 @@ def configure() -> None:
         jax.config.update("jax_cpu_enable_async_dispatch", False)
     except (AttributeError, ValueError):  # option absent in this jax
         pass
-    if os.environ.get("PYSCIML_CACHE", "1") != "0":
+    from ...cache.store import enabled
+
+    if enabled():
         path = os.path.join(cache_dir(), "xla")
         try:
             os.makedirs(path, exist_ok=True)
             jax.config.update("jax_compilation_cache_dir", path)
-            jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.05)
+            jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
             jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
         except (OSError, AttributeError):  # read-only home, old jax: run without the cache
             pass

@@ -20,12 +20,13 @@ class JaxEngine(Engine):
 
     @classmethod
     def availability(cls) -> tuple[bool, str]:
-        try:
-            import diffrax  # noqa: F401
-            import equinox  # noqa: F401
-            import jax  # noqa: F401
-        except ImportError as exc:  # pragma: no cover - core dependencies
-            return False, f"the jax engine needs jax, diffrax and equinox ({exc}); pip install pysciml"
+        # find, not import: importing jax here would happen before _setup.configure() sets
+        # XLA_FLAGS, and diffrax/equinox cost ~0.3 s that a cached solve does not need
+        import importlib.util
+
+        missing = [m for m in ("jax", "diffrax", "equinox") if importlib.util.find_spec(m) is None]
+        if missing:  # pragma: no cover - core dependencies
+            return False, f"the jax engine needs jax, diffrax and equinox ({', '.join(missing)} missing); pip install pysciml"
         return True, ""
 
     def __init__(self):
@@ -34,27 +35,43 @@ class JaxEngine(Engine):
         self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     # -- compiled functions ---------------------------------------------------------------
-    def compiled(self, model, key, build):
-        """Memoise ``build()`` (a jitted function) per model and configuration key."""
+    def compiled(self, model, key, build, *, persist=None):
+        """Memoise ``build()`` (a jitted function) per model and configuration key.
+
+        ``persist``: everything the built function computes with (the model, solver
+        plan, static options...; see :mod:`pysciml.cache.fingerprint`).  When given,
+        the function also lives in the compiled-model cache across processes and
+        ``build`` runs only when it must be traced (see :mod:`.export_cache`).
+        """
         per_model = self._compiled.setdefault(model, {})
         fn = per_model.get(key)
         if fn is None:
-            fn = build()
+            from ...cache import store
+
+            if persist is None or not store.enabled():
+                fn = build()
+            else:
+                from .export_cache import CachedFunction
+
+                fn = CachedFunction(build, persist, kind=str(key[0]), label=getattr(model, "name", ""))
             per_model[key] = fn
         return fn
 
     def _solve_fn(self, request: SolveRequest, plan):
-        from .solve_core import make_solve
-
         key = ("solve", plan.key, request.max_steps, request.differentiation, request.dt0 is None,
                request.adaptive)
-        return self.compiled(
-            request.model,
-            key,
-            lambda: make_solve(request.model, plan, max_steps=request.max_steps,
-                               differentiation=request.differentiation, auto_dt0=request.dt0 is None,
-                               adaptive=request.adaptive),
-        )
+
+        def build():
+            from .solve_core import make_solve
+
+            return make_solve(request.model, plan, max_steps=request.max_steps,
+                              differentiation=request.differentiation, auto_dt0=request.dt0 is None,
+                              adaptive=request.adaptive)
+
+        # what make_solve's function computes with (plan.reason is only reported)
+        persist = ("make_solve", request.model, plan.primary, plan.fallback, plan.budget, plan.linsolve,
+                   request.max_steps, request.differentiation, request.dt0 is None, request.adaptive)
+        return self.compiled(request.model, key, build, persist=persist)
 
     # -- Engine protocol --------------------------------------------------------------------
     def solve(self, request: SolveRequest) -> RawSolution:

@@ -10,7 +10,6 @@ from ... import solvers as S
 from ...adjoints import Direct
 from ...status import Status
 from ..base import SolveRequest
-from .diffrax_solvers import DIFFRAX_METHODS, diffrax_solve
 from .plan import SolverPlan
 from .rhs import vector_field
 
@@ -29,6 +28,13 @@ def _normalise_stats(stats):
     return out
 
 
+def _diffrax_methods():
+    # imported on first use: a solve served from the compiled-model cache never needs diffrax
+    from .diffrax_solvers import DIFFRAX_METHODS
+
+    return DIFFRAX_METHODS
+
+
 def _time_reached(ys, status, t0, t1, ts):
     """Time reached by a diffrax solve: t1 on success, else the last save time with finite values."""
     finite = jnp.all(jnp.isfinite(ys), axis=-1)
@@ -43,7 +49,9 @@ def run_method(solver, fun, t0, t1, y0, args, ts, rtol, atol, dt0, *, max_steps,
     ``adjoint`` (a :mod:`pysciml.adjoints` object or None for the default) selects how
     reverse-mode gradients go through the solve.
     """
-    if type(solver) in DIFFRAX_METHODS:
+    if type(solver) not in ROSENBROCK_TABLEAUS and type(solver) in _diffrax_methods():
+        from .diffrax_solvers import diffrax_solve
+
         ys, status, stats = diffrax_solve(
             fun, solver, t0, t1, y0, args, ts, rtol=rtol, atol=atol, dt0=dt0,
             max_steps=max_steps, differentiation=differentiation, adaptive=adaptive, adjoint=adjoint,

@@ -23,6 +23,7 @@ import numpy as np
 import optax
 
 from ....fitting.optimizers import LBFGS, Adam
+from .. import export_cache
 
 __all__ = ["Trainer", "CHUNK", "StopTraining"]
 
@@ -105,7 +106,7 @@ def _adam_chunk(loss_fn):
 
         return jax.lax.cond(active, do, skip, None)
 
-    @jax.jit
+    @export_cache.jit(kind="fit-adam")  # kept across processes (pysciml.cache)
     def chunk(carry, aux, start, n_active, hyper):
         ks = start + jnp.arange(CHUNK)
         active = jnp.arange(CHUNK) < n_active
@@ -149,7 +150,7 @@ def _lbfgs_chunk(loss_fn, opt: LBFGS):
 
         return jax.lax.cond(active & ~done, do, skip, None)
 
-    @jax.jit
+    @export_cache.jit(kind="fit-lbfgs")  # kept across processes (pysciml.cache)
     def chunk(carry, aux, start, n_active, hyper):
         active = jnp.arange(CHUNK) < n_active
         return jax.lax.scan(lambda c, a: step(aux, c, a), carry, active)
