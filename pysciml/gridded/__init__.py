@@ -14,7 +14,7 @@ xarray is imported).  No engine is imported here.
 from .accessor import SciMLAccessor, register
 from .fit import DEFAULT_CELL_OPTIMIZERS, DEFAULT_JOINT_OPTIMIZERS, fit_cells
 from .io import to_netcdf, to_zarr
-from .solve import forecast_cells, solve_cells
+from .simulate import forecast_cells, solve_cells
 
 register()
 

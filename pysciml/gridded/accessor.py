@@ -34,14 +34,14 @@ class SciMLAccessor:
 
     def solve(self, model, **options):
         """Solve ``model`` in every cell on this data's grid (see :func:`pysciml.gridded.solve_cells`)."""
-        from .solve import solve_cells
+        from .simulate import solve_cells
 
         return solve_cells(self._obj, model, **options)
 
     def forecast(self, model, horizon, **options):
         """Extrapolate ``horizon`` model-time units past the data's last time
         (see :func:`pysciml.gridded.forecast_cells`)."""
-        from .solve import forecast_cells
+        from .simulate import forecast_cells
 
         return forecast_cells(self._obj, model, horizon, **options)
 

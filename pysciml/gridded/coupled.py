@@ -169,10 +169,10 @@ def solve_coupled(data, model, *, params=None, t=None, u0=None, horizon=None, n=
 
     from ..data import append_history, time_coordinate
     from ..data.output import clean_var_attrs
-    from ..solve import solve
+    from ..solving import solve
     from .results import read_result
     from .roles import split_start_values
-    from .solve import _output_times, fitted_solver
+    from .simulate import _output_times, fitted_solver
 
     ref = units = None
     if isinstance(params, xr.Dataset):

@@ -33,7 +33,7 @@ DEFAULT_JOINT_OPTIMIZERS = (Adam(1e-2, steps=1000, schedule="cosine", final_frac
 
 
 def _check_model(model):
-    from ..solve import _check_model as check
+    from ..solving import _check_model as check
 
     return check(model)
 

@@ -223,7 +223,7 @@ def solve_cells(
         and attributes of the data kept, ``history`` appended. Cells not solved (masked, not
         fitted, NaN parameters) are NaN with ``Status.SKIPPED``.
     """
-    from ..solve import _check_model
+    from ..solving import _check_model
 
     model = _check_model(model)
     if any(s.shape != () for s in model.layout.specs):
@@ -257,7 +257,7 @@ def forecast_cells(
         u0: the state at the data's last time instead of the fitted trajectory.
         (other arguments as in :func:`solve_cells`)
     """
-    from ..solve import _check_model
+    from ..solving import _check_model
 
     model = _check_model(model)
     if isinstance(horizon, bool) or not isinstance(horizon, (int, float, np.integer, np.floating)) or not (
