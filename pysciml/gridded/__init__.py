@@ -14,9 +14,10 @@ xarray is imported).  No engine is imported here.
 from .accessor import SciMLAccessor, register
 from .fit import DEFAULT_CELL_OPTIMIZERS, DEFAULT_JOINT_OPTIMIZERS, fit_cells
 from .io import to_netcdf, to_zarr
+from .optimizers import LevenbergMarquardt
 from .simulate import forecast_cells, solve_cells
 
 register()
 
-__all__ = ["fit_cells", "solve_cells", "forecast_cells", "to_netcdf", "to_zarr", "SciMLAccessor",
+__all__ = ["fit_cells", "solve_cells", "forecast_cells", "to_netcdf", "to_zarr", "SciMLAccessor", "LevenbergMarquardt",
            "DEFAULT_CELL_OPTIMIZERS", "DEFAULT_JOINT_OPTIMIZERS"]

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import threading
 
-import xarray as xr
-
 __all__ = ["SciMLAccessor", "register"]
 
 _lock = threading.Lock()
@@ -61,6 +59,8 @@ class SciMLAccessor:
 def register() -> None:
     """Register ``.sciml`` on ``xr.DataArray`` and ``xr.Dataset`` (idempotent)."""
     global _registered
+    import xarray as xr  # may run the import hook, which calls register() first: fine
+
     with _lock:
         if _registered:
             return

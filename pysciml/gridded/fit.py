@@ -22,12 +22,15 @@ from ..fitting.optimizers import LBFGS, Adam, resolve_optimizers
 from ..fitting.problem import FreeParam
 from ..fitting.strategies import GrowingHorizon, SingleShooting, resolve_strategy
 from ..solvers import resolve_solver
+from .optimizers import LevenbergMarquardt
 from .spec import CellFitSpec, new_token, parse_memory
 
-__all__ = ["fit_cells", "DEFAULT_CELL_OPTIMIZERS", "DEFAULT_JOINT_OPTIMIZERS"]
+__all__ = ["fit_cells", "DEFAULT_CELL_OPTIMIZERS", "DEFAULT_CELL_OPTIMIZERS_NLL", "DEFAULT_JOINT_OPTIMIZERS"]
 
-#: per-cell fits: few parameters per cell, so a short Adam run with a decaying rate
-DEFAULT_CELL_OPTIMIZERS = (Adam(5e-2, steps=250, schedule="cosine", final_fraction=0.02),)
+#: per-cell fits (least squares, few parameters per cell): a short Adam warm-up, then Levenberg-Marquardt
+DEFAULT_CELL_OPTIMIZERS = (Adam(5e-2, steps=50, schedule="cosine"), LevenbergMarquardt(steps=25))
+#: per-cell fits with a loss that is not least squares (ps.GaussianNLL)
+DEFAULT_CELL_OPTIMIZERS_NLL = (Adam(5e-2, steps=200, schedule="cosine", final_fraction=0.02), LBFGS(steps=50))
 #: joint fits (shared networks): the estimator's schedule, shorter
 DEFAULT_JOINT_OPTIMIZERS = (Adam(1e-2, steps=1000, schedule="cosine", final_fraction=0.1), LBFGS(steps=200))
 
@@ -47,6 +50,25 @@ def _strategy(strategy, joint: bool):
         raise InputError(f"{s.name} is not available for per-cell fits yet; use ps.SingleShooting() or "
                          "ps.GrowingHorizon() (then=ps.SingleShooting()).", argument="strategy")
     return s
+
+
+def _optimizers(optimizers, joint: bool, loss):
+    from ..fitting.losses import MSE
+
+    least_squares = isinstance(resolve_loss(loss), MSE)
+    if optimizers is None:
+        if joint:
+            return DEFAULT_JOINT_OPTIMIZERS
+        return DEFAULT_CELL_OPTIMIZERS if least_squares else DEFAULT_CELL_OPTIMIZERS_NLL
+    opts = resolve_optimizers(optimizers)
+    if any(isinstance(o, LevenbergMarquardt) for o in opts):
+        if joint:
+            raise InputError("LevenbergMarquardt is for per-cell parameters only (a few per cell); with shared "
+                             "parameters use ps.Adam(...) and ps.LBFGS(...).", argument="optimizers")
+        if not least_squares:
+            raise InputError("LevenbergMarquardt needs a least-squares loss (ps.MSE()); with ps.GaussianNLL use "
+                             "ps.Adam(...) and ps.LBFGS(...).", argument="optimizers")
+    return opts
 
 
 def _workers(workers) -> int:
@@ -98,8 +120,9 @@ def fit_cells(
             state shapes).
         strategy: ``ps.SingleShooting()`` (default for per-cell fits) or ``ps.GrowingHorizon()``
             (default with shared parameters).
-        optimizers: default :data:`DEFAULT_CELL_OPTIMIZERS` (per-cell) or
-            :data:`DEFAULT_JOINT_OPTIMIZERS` (shared).
+        optimizers: ``ps.Adam``, ``ps.LBFGS`` and, per cell, :class:`LevenbergMarquardt`; default
+            :data:`DEFAULT_CELL_OPTIMIZERS` (per-cell, MSE), :data:`DEFAULT_CELL_OPTIMIZERS_NLL`
+            (per-cell, GaussianNLL) or :data:`DEFAULT_JOINT_OPTIMIZERS` (shared parameters).
         loss, l2, solver, adjoint, rtol, atol, max_steps, seed: as in ``model.fit``; ``solver="auto"``
             is decided once from the first cell.
         differentiation: ``"auto"`` (forward mode for a few parameters per cell), ``"forward"``
@@ -181,8 +204,7 @@ def fit_cells(
         fixed={n: np.asarray(start[n], float) for n in roles.fixed}, networks_init=nets,
         fit_u0=(u0 is None) if fit_u0 == "auto" else bool(fit_u0), loss=resolve_loss(loss), l2=float(l2),
         strategy=_strategy(strategy, joint),
-        optimizers=resolve_optimizers(optimizers) if optimizers is not None else (
-            DEFAULT_JOINT_OPTIMIZERS if joint else DEFAULT_CELL_OPTIMIZERS),
+        optimizers=_optimizers(optimizers, joint, loss),
         solver=solver, adjoint=adjoint, rtol=float(rtol), atol=float(atol), max_steps=int(max_steps),
         differentiation=differentiation, seed=int(seed),
     )

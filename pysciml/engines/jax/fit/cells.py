@@ -19,6 +19,7 @@ from ....status import Status
 from .cells_batch import Cache, choose_batch, compiled_bytes, pad_rows, run_batches
 from .cells_objective import CellObjective, cell_scales, choose_differentiation, forward_mode, resolve_cell_solver
 from .run import _phases
+from .cells_lm import lm_cells_chunk
 from .train import CHUNK, _adam_chunk, _hyper, _lbfgs_chunk
 
 __all__ = ["fit_cells", "prepare_cells", "CellBlockResult", "history_steps", "initial_states"]
@@ -77,19 +78,28 @@ class _Compiled:
         return self._fns[key]
 
     def runner(self, opt):
-        """``(init, chunk)`` compiled for this optimiser kind (Adam shares one; L-BFGS per settings)."""
-        kind = "adam" if isinstance(opt, Adam) else "lbfgs"
-        key = kind if kind == "adam" else ("lbfgs", opt)
+        """The compiled phase runner for this optimiser (Adam shares one; L-BFGS and LM per settings)."""
+        from ....gridded.optimizers import LevenbergMarquardt
+
+        kind = "adam" if isinstance(opt, Adam) else "lm" if isinstance(opt, LevenbergMarquardt) else "lbfgs"
+        key = kind if kind == "adam" else (kind, opt)
         if key in self._fns:
             return self._fns[key]
-        init, chunk = _adam_chunk(self.loss_fn) if kind == "adam" else _lbfgs_chunk(self.loss_fn, opt)
         theta, aux = self.example
-        vinit = jax.jit(jax.vmap(init)).lower(theta).compile()
-        carry = jax.eval_shape(jax.vmap(init), theta)
-        args = (carry, (aux, jnp.float64(1.0)), jnp.int32(0), jnp.int32(CHUNK), jnp.zeros(5, jnp.float64))
+        aux_h = (aux, jnp.float64(1.0))
+        if kind == "lm":
+            obj, shared = self.obj, self.shared
+            init, chunk = lm_cells_chunk(lambda th, a: obj.residuals(th, shared, a[0], a[1]), opt)
+            vinit = jax.jit(jax.vmap(init, in_axes=(0, _aux_axes()))).lower(theta, aux_h).compile()
+            carry = jax.eval_shape(jax.vmap(init, in_axes=(0, _aux_axes())), theta, aux_h)
+        else:
+            init, chunk = _adam_chunk(self.loss_fn) if kind == "adam" else _lbfgs_chunk(self.loss_fn, opt)
+            vinit = jax.jit(jax.vmap(init)).lower(theta).compile()
+            carry = jax.eval_shape(jax.vmap(init), theta)
+        args = (carry, aux_h, jnp.int32(0), jnp.int32(CHUNK), jnp.zeros(5, jnp.float64))
         vchunk = self._compile(("chunk",) + (key if isinstance(key, tuple) else (key,)),
                                jax.vmap(chunk, in_axes=(0, _aux_axes(), None, None, None)), *args)
-        self._fns[key] = (vinit, vchunk)
+        self._fns[key] = _Phase(kind, vinit, vchunk)
         return self._fns[key]
 
     def evaluator(self):
@@ -102,6 +112,24 @@ class _Compiled:
 
         theta, aux = self.example
         return self._compile("eval", jax.vmap(ev), theta, aux)
+
+
+class _Phase:
+    """A compiled optimiser phase: ``start(theta, aux_h)``, ``chunk(...)``, and where its carry keeps things."""
+
+    def __init__(self, kind, vinit, vchunk):
+        self.kind, self.vinit, self.chunk = kind, vinit, vchunk
+
+    def start(self, theta, aux_h):
+        return self.vinit(theta, aux_h) if self.kind == "lm" else self.vinit(theta)
+
+    def best(self, carry):
+        if self.kind == "adam":
+            return carry[5], carry[6]
+        return (carry[2], carry[3]) if self.kind == "lbfgs" else (carry[4], carry[5])
+
+    def done(self, carry):
+        return None if self.kind == "adam" else carry[4] if self.kind == "lbfgs" else carry[6]
 
 
 def _warmup(spec) -> bool:
@@ -133,28 +161,28 @@ def _run_batch(comp: _Compiled, theta, aux):
     history = []
     rejected = np.zeros(B, np.int64)
     for _kind, opts, opt, _name in _phases(spec.strategy, spec.optimizers):
-        vinit, vchunk = comp.runner(opt)
-        horizon = jnp.float64(opts["horizon"])
-        carry = vinit(theta)
-        adam = isinstance(opt, Adam)
+        phase = comp.runner(opt)
+        aux_h = (aux, jnp.float64(opts["horizon"]))
+        carry = phase.start(theta, aux_h)
+        adam = phase.kind == "adam"
         hyper = _hyper(opt) if adam else jnp.zeros(5, jnp.float64)
         done = 0
         while done < opt.steps:
             n = min(CHUNK, opt.steps - done)
-            if not adam and bool(np.all(np.asarray(carry[4]))):  # every cell converged: repeat the last record
+            if not adam and bool(np.all(np.asarray(phase.done(carry)))):  # every cell converged
                 history.append(history[-1] if history else np.full(B, np.nan))
                 done += n
                 continue
-            carry, (losses, finite, _extra) = vchunk(carry, (aux, horizon), jnp.int32(done), jnp.int32(n), hyper)
+            carry, (losses, finite, _extra) = phase.chunk(carry, aux_h, jnp.int32(done), jnp.int32(n), hyper)
             losses = np.asarray(losses)[:, :n]
             finite = np.asarray(finite)[:, :n]
-            rejected += (~finite).sum(axis=1) if adam else (~finite).any(axis=1)
+            rejected += (~finite).sum(axis=1) if phase.kind != "lbfgs" else (~finite).any(axis=1)
             done += n
             last = _last_finite(losses)
             if not adam and history:  # converged cells record nothing new: keep their last value
                 last = np.where(np.isnan(last), history[-1], last)
             history.append(last)
-        best_theta, best_loss = (carry[5], carry[6]) if adam else (carry[2], carry[3])
+        best_theta, best_loss = phase.best(carry)
         theta = _where_cells(jnp.isfinite(best_loss), best_theta, theta)
     return theta, history, rejected
 

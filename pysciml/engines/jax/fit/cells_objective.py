@@ -136,6 +136,14 @@ class CellObjective:
         value = _data_term(ys, y, m, scales, self.sigma(cell, scales))
         return jnp.where(status == 0, value, jnp.nan)
 
+    def residuals(self, cell, shared, aux, horizon):
+        """Scaled residuals, flat (n_t * n_states,), with ``sum(r**2)`` = the MSE data term (NaN on failure)."""
+        y, mask, scales, _ = aux
+        ys, status, within = self.predict(cell, shared, aux, horizon, differentiation="forward")
+        m = mask & within[:, None]
+        r = jnp.where(m, (ys - y) / scales, 0.0) / jnp.sqrt(jnp.maximum(m.sum(), 1).astype(jnp.float64))
+        return jnp.where(status == 0, r.reshape(-1), jnp.nan)
+
     def evaluate(self, cell, shared, aux):
         """Full-span ``(loss, status, ys)`` of one cell (no gradients)."""
         y, mask, scales, _ = aux
