@@ -57,7 +57,8 @@ def _z0_inputs(model, stack, cell_starts):
         finite = values[np.isfinite(values)]
         if finite.size:
             spec.check_value(finite, argument=f"params.{name}")
-        z = to_unconstrained(np.where(np.isfinite(values), values, spec.default), spec.bounds)
+        with np.errstate(over="ignore"):  # softplus inverse of large values: exact branch chosen anyway
+            z = to_unconstrained(np.where(np.isfinite(values), values, spec.default), spec.bounds)
         out[name] = xr.DataArray(z, dims=stack.grid_dims + tuple(f"{name}_dim{i}" for i in range(len(own))),
                                  coords=da.coords).drop_vars([c for c in da.coords if c not in template.coords])
     return out

@@ -16,7 +16,7 @@ import numpy as np
 
 from ....fitting.optimizers import Adam
 from ....status import Status
-from .cells_batch import Cache, choose_batch, compiled_bytes, pad_rows, run_batches
+from .cells_batch import Cache, choose_batch, compiled_bytes, fingerprint, pad_rows, run_batches
 from .cells_objective import CellObjective, cell_scales, choose_differentiation, forward_mode, resolve_cell_solver
 from .run import _phases
 from .cells_lm import lm_cells_chunk
@@ -218,7 +218,7 @@ def fit_cells(spec, y: np.ndarray, *, z0: dict | None = None, u0: np.ndarray | N
             aux = (jnp.zeros((B, n_t, n_s)), jnp.zeros((B, n_t, n_s), bool), jnp.ones((B, n_s)), jnp.zeros((B, n_s)))
             return _Compiled(obj, B, (theta, aux))
 
-        return _CACHE.get(key, make)
+        return _CACHE.get([key, (fingerprint(spec), B)], make)
 
     B, comp = choose_batch(n, build, max_memory=max_memory, cells_per_batch=cells_per_batch,
                            extra_per_cell=8 * n_t * n_s * 4)

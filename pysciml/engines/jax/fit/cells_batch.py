@@ -17,7 +17,7 @@ import numpy as np
 
 from ....gridded.spec import DEFAULT_BATCH
 
-__all__ = ["MemoryBudgetWarning", "compiled_bytes", "choose_batch", "pad_rows", "Cache", "run_batches"]
+__all__ = ["MemoryBudgetWarning", "compiled_bytes", "choose_batch", "pad_rows", "bucket", "Cache", "run_batches", "fingerprint"]
 
 
 class MemoryBudgetWarning(ResourceWarning):
@@ -47,7 +47,7 @@ def choose_batch(n_cells: int, build, *, max_memory: int | None, cells_per_batch
         cells_per_batch: the user's batch size (then the budget only warns).
         extra_per_cell: host bytes per cell held besides the compiled computation.
     """
-    B = int(cells_per_batch) if cells_per_batch else max(1, min(n_cells, DEFAULT_BATCH))
+    B = int(cells_per_batch) if cells_per_batch else bucket(n_cells)
     bundle = build(B)
     need = bundle.bytes + extra_per_cell * B
     if max_memory and need > max_memory and not cells_per_batch and B > 1:
@@ -65,6 +65,15 @@ def choose_batch(n_cells: int, build, *, max_memory: int | None, cells_per_batch
     return B, bundle
 
 
+def bucket(n_cells: int) -> int:
+    """Default batch size: the next power of two >= n (at least 8), at most DEFAULT_BATCH, so blocks of
+    nearby sizes (dask edge chunks, small grids) share one compiled batch."""
+    b = 8
+    while b < n_cells and b < DEFAULT_BATCH:
+        b *= 2
+    return min(b, DEFAULT_BATCH)
+
+
 def pad_rows(a: np.ndarray, B: int) -> np.ndarray:
     """``a`` (n <= B rows) padded to ``B`` rows by repeating its first row (results discarded)."""
     n = a.shape[0]
@@ -74,22 +83,30 @@ def pad_rows(a: np.ndarray, B: int) -> np.ndarray:
 
 
 class Cache:
-    """A small thread-safe LRU of compiled bundles keyed by (spec token, kind, batch size)."""
+    """A small thread-safe LRU of compiled bundles.
+
+    ``get(keys, build)`` finds a bundle under any of ``keys`` (e.g. the spec's token, kept
+    through pickling, and a fingerprint of its configuration, shared by equal specs in
+    one process) or builds it and stores it under all of them.
+    """
 
     def __init__(self, size: int = 8):
         self._d: collections.OrderedDict = collections.OrderedDict()
         self._lock = threading.Lock()
         self.size = size
 
-    def get(self, key, build):
+    def get(self, keys, build):
+        keys = keys if isinstance(keys, list) else [keys]
         with self._lock:
-            if key in self._d:
-                self._d.move_to_end(key)
-                return self._d[key]
+            for key in keys:
+                if key in self._d:
+                    self._d.move_to_end(key)
+                    return self._d[key]
         value = build()
         with self._lock:
-            self._d[key] = value
-            while len(self._d) > self.size:
+            for key in keys:
+                self._d[key] = value
+            while len(self._d) > self.size * 2:
                 self._d.popitem(last=False)
         return value
 
@@ -108,3 +125,23 @@ def run_batches(fn, n_batches: int, workers: int = 1) -> None:
     with ThreadPoolExecutor(max_workers=min(workers, n_batches)) as pool:
         for f in [pool.submit(fn, i) for i in range(n_batches)]:
             f.result()
+
+
+def _arrays_key(d) -> tuple:
+    return tuple((k, np.asarray(v).shape, np.asarray(v, np.float64).tobytes()) for k, v in sorted(d.items()))
+
+
+def fingerprint(spec) -> tuple:
+    """What a compiled computation depends on in a spec (equal specs in a process share compiled code)."""
+    from ....gridded.spec import CellFitSpec
+
+    if isinstance(spec, CellFitSpec):
+        frozen = {k: v for k, v in spec.networks_init.items() if k not in spec.shared_networks}
+        return ("fit", spec.model, np.asarray(spec.t, np.float64).tobytes(),
+                tuple((f.name, f.bounds, np.shape(f.z0)) for f in spec.per_cell),
+                tuple((f.name, f.bounds, np.shape(f.z0)) for f in spec.shared), spec.shared_networks,
+                _arrays_key(spec.fixed), _arrays_key(frozen), spec.fit_u0, spec.loss, spec.l2, spec.strategy,
+                spec.optimizers, spec.solver, spec.adjoint, spec.rtol, spec.atol, spec.max_steps,
+                spec.differentiation)
+    return ("solve", spec.model, float(spec.t0), np.asarray(spec.ts, np.float64).tobytes(), spec.per_cell,
+            _arrays_key(spec.values), _arrays_key(spec.networks), spec.solver, spec.rtol, spec.atol, spec.max_steps)

@@ -19,7 +19,7 @@ from ....fitting.losses import from_unconstrained
 from ....fitting.optimizers import Adam
 from ....status import Status
 from .cells import CellBlockResult, _rmse, initial_states, prepare_cells
-from .cells_batch import Cache, choose_batch, compiled_bytes, pad_rows
+from .cells_batch import Cache, choose_batch, compiled_bytes, fingerprint, pad_rows
 from .cells_objective import cell_scales, nan_safe
 from .run import _phases
 from .train import CHUNK, _adam_chunk, _hyper, _lbfgs_chunk
@@ -63,7 +63,7 @@ def _joint_loss(obj, K: int, B: int):
             g_ce = jax.tree_util.tree_map(sel, g_ce)
             return (tot + jnp.where(ok, v, 0.0).sum(), cnt + ok.sum(), gsh), g_ce
 
-        init = (jnp.float64(0.0), jnp.int32(0), zero_sh)
+        init = (jnp.float64(0.0), jnp.zeros((), jnp.int64), zero_sh)
         (tot, cnt, gsh), g_cells = jax.lax.scan(body, init, (cells, (ys, masks, scales, u0s), active))
         c = jnp.maximum(cnt, 1).astype(jnp.float64)
         value = jnp.where(cnt > 0, tot / c, jnp.nan)
@@ -158,7 +158,7 @@ def fit_cells_joint(spec, y: np.ndarray, *, z0: dict | None = None, u0: np.ndarr
                    jnp.zeros((K, B, n_s)), jnp.zeros((K, B), bool))
             return _Joint(obj, K, B, (theta, aux))
 
-        return _CACHE.get((spec.token, "joint", n, B), make)
+        return _CACHE.get([(spec.token, "joint", n, B), (fingerprint(spec), n, B)], make)
 
     B, comp = choose_batch(n, build, max_memory=max_memory, cells_per_batch=cells_per_batch,
                            extra_per_cell=8 * n_t * n_s * 4)
@@ -235,7 +235,7 @@ def _run_phase(comp, opt, theta, aux, name, history, events, progress, callback)
 def _evaluate(comp, theta, aux, y, scales, n):
     spec = comp.obj.spec
     ev = comp.evaluator()
-    (ys_all, masks, sc, u0s, _active), _ = aux
+    ys_all, masks, sc, u0s, _active = aux
     K, B = comp.K, comp.B
     n_s = y.shape[2]
     out = {"loss": np.empty(n), "status": np.empty(n, np.int8), "rejected": np.zeros(n, np.int64),

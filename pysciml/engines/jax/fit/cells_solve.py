@@ -8,7 +8,7 @@ import numpy as np
 
 from ..rhs import vector_field
 from ..solve_core import run_method
-from .cells_batch import Cache, choose_batch, compiled_bytes, pad_rows
+from .cells_batch import Cache, choose_batch, compiled_bytes, fingerprint, pad_rows
 from .cells_objective import resolve_cell_solver
 
 __all__ = ["solve_cells"]
@@ -49,7 +49,7 @@ def solve_cells(spec, u0: np.ndarray, params: dict, *, cells_per_batch=None, max
     first = {k: np.asarray(v[0], float) for k, v in params.items()}
 
     def build(B):
-        return _CACHE.get((spec.token, B), lambda: _Solve(spec, B, u0[0], first))
+        return _CACHE.get([(spec.token, B), (fingerprint(spec), B)], lambda: _Solve(spec, B, u0[0], first))
 
     nt, ns = spec.ts.size, spec.model.n_states
     B, comp = choose_batch(n, build, max_memory=max_memory, cells_per_batch=cells_per_batch,
