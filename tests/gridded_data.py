@@ -28,6 +28,16 @@ def relax_model(**kw):
                                         "forcing": ps.Param(0.0, units="K/day")}, time_units="days", **kw)
 
 
+_SHARED = {}
+
+
+def shared_model():
+    """One relax model object per process, so every test module reuses its compiled fits."""
+    if "relax" not in _SHARED:
+        _SHARED["relax"] = relax_model()
+    return _SHARED["relax"]
+
+
 def exact(lam, forcing, T0, t):
     """(n_t, ...) exact solution of :func:`relax` for fields lam, forcing, T0 (any shape)."""
     eq = forcing / lam

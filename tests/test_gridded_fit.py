@@ -5,13 +5,13 @@ import pytest
 import xarray as xr
 
 import pysciml as ps
-from gridded_data import exact, gridded, relax_cubic, relax_model, relax_nn
+from gridded_data import exact, gridded, relax_cubic, relax_nn, shared_model
 from pysciml.gridded import fit_cells
 
 
 @pytest.fixture(scope="module")
 def model():
-    return relax_model()
+    return shared_model()
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,15 @@ def fitted_solver(params):
         return "auto"
 
 
+def _first_valid(a: np.ndarray) -> np.ndarray:
+    """First non-NaN value along the last axis (NaN where there is none)."""
+    a = np.asarray(a, dtype=float)
+    ok = ~np.isnan(a)
+    idx = np.argmax(ok, axis=-1)
+    out = np.take_along_axis(a, idx[..., None], axis=-1)[..., 0]
+    return np.where(ok.any(axis=-1), out, np.nan)
+
+
 def _is_calendar(values) -> bool:
     arr = np.asarray(values)
     return arr.dtype.kind in "MmOUS"
@@ -127,7 +136,8 @@ def _run(data, model, *, params, u0, t_model, t0_mode, mask, time_units, time_di
         for s in model.state_names:
             if s in src.data_vars:
                 v = src[s]
-                first.append(v.bfill(stack.time.name).isel({stack.time.name: 0}, drop=True).astype(float))
+                first.append(xr.apply_ufunc(_first_valid, v, input_core_dims=[[stack.time.name]],
+                                            dask="parallelized", output_dtypes=[np.float64]))
             else:
                 first.append(xr.full_like(template, np.nan))
         u0_das = [_on_grid(f, stack, "data") for f in first]

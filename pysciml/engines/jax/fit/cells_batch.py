@@ -2,7 +2,7 @@
 
 The batch size is chosen from the memory budget with XLA's own account of a
 compiled batch (``memory_analysis``: temporaries, arguments, outputs): the first
-batch size tried is ``min(n_cells, DEFAULT_BATCH)`` (or ``cells_per_batch``);
+batch size tried is ``DEFAULT_BATCH`` (or ``cells_per_batch``);
 if its compiled memory exceeds the budget the size is scaled down and compiled
 again; a warning is given if even that is predicted to exceed it.
 """
@@ -37,7 +37,7 @@ def compiled_bytes(compiled) -> int:
 
 
 def choose_batch(n_cells: int, build, *, max_memory: int | None, cells_per_batch: int | None,
-                 extra_per_cell: int = 0):
+                 extra_per_cell: int = 0, first: int | None = None):
     """``(B, bundle)``: the batch size and ``build(B)``'s result (``bundle.bytes`` = predicted bytes).
 
     Args:
@@ -46,8 +46,9 @@ def choose_batch(n_cells: int, build, *, max_memory: int | None, cells_per_batch
         max_memory: budget in bytes (None: no limit).
         cells_per_batch: the user's batch size (then the budget only warns).
         extra_per_cell: host bytes per cell held besides the compiled computation.
+        first: the batch size to try first (default :func:`bucket`).
     """
-    B = int(cells_per_batch) if cells_per_batch else bucket(n_cells)
+    B = int(cells_per_batch) if cells_per_batch else (first or bucket(n_cells))
     bundle = build(B)
     need = bundle.bytes + extra_per_cell * B
     if max_memory and need > max_memory and not cells_per_batch and B > 1:
@@ -66,12 +67,10 @@ def choose_batch(n_cells: int, build, *, max_memory: int | None, cells_per_batch
 
 
 def bucket(n_cells: int) -> int:
-    """Default batch size: the next power of two >= n (at least 8), at most DEFAULT_BATCH, so blocks of
-    nearby sizes (dask edge chunks, small grids) share one compiled batch."""
-    b = 8
-    while b < n_cells and b < DEFAULT_BATCH:
-        b *= 2
-    return min(b, DEFAULT_BATCH)
+    """Default batch size: :data:`DEFAULT_BATCH` whatever ``n_cells`` (short blocks are padded), so every
+    block, chunk and worker runs the same compiled batch and gives bitwise the same per-cell results."""
+    del n_cells
+    return DEFAULT_BATCH
 
 
 def pad_rows(a: np.ndarray, B: int) -> np.ndarray:

@@ -17,6 +17,7 @@ from jax.flatten_util import ravel_pytree
 
 from ....fitting.losses import from_unconstrained
 from ....fitting.optimizers import Adam
+from ....gridded.spec import DEFAULT_BATCH
 from ....status import Status
 from .cells import CellBlockResult, _rmse, initial_states, prepare_cells
 from .cells_batch import Cache, choose_batch, compiled_bytes, fingerprint, pad_rows
@@ -161,7 +162,7 @@ def fit_cells_joint(spec, y: np.ndarray, *, z0: dict | None = None, u0: np.ndarr
         return _CACHE.get([(spec.token, "joint", n, B), (fingerprint(spec), n, B)], make)
 
     B, comp = choose_batch(n, build, max_memory=max_memory, cells_per_batch=cells_per_batch,
-                           extra_per_cell=8 * n_t * n_s * 4)
+                           extra_per_cell=8 * n_t * n_s * 4, first=min(n, DEFAULT_BATCH))
     K, N = comp.K, comp.K * B
     shape = lambda a: jnp.asarray(pad_rows(a, N).reshape((K, B) + a.shape[1:]))  # noqa: E731
     aux = (shape(yf), shape(mask), shape(scales), shape(u0), jnp.asarray((np.arange(N) < n).reshape(K, B)))
