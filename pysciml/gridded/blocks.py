@@ -17,8 +17,10 @@ __all__ = ["FitBlock", "SolveBlock", "cells_with_data"]
 
 def cells_with_data(y: np.ndarray, cell_mask: np.ndarray) -> np.ndarray:
     """(n,) True for cells to fit: not masked and at least two times with an observation."""
-    observed_times = (~np.isnan(y)).any(axis=2).sum(axis=1)
-    return cell_mask & (observed_times >= 2)
+    observed = np.zeros(y.shape[:2], bool)
+    for j in range(y.shape[2]):  # one state at a time: no temporary of y's size
+        observed |= ~np.isnan(y[:, :, j])
+    return cell_mask & (observed.sum(axis=1) >= 2)
 
 
 class FitBlock:
@@ -35,6 +37,7 @@ class FitBlock:
         self.spec, self.present, self.z0_names, self.has_u0 = spec, tuple(present), tuple(z0_names), has_u0
         self.n_hist, self.engine, self.options = n_hist, engine, dict(options)
         self.fit_sigma = getattr(spec.loss, "sigma", None) == "fit"
+        self.info = {}  # batch size, predicted bytes and solver of the last block run in this process
 
     def output_names(self) -> list[str]:
         names = [f.name for f in self.spec.per_cell] + ["u0", "loss", "status", "rejected_steps", "rmse",
@@ -69,7 +72,10 @@ class FitBlock:
             u0 = None
             if self.has_u0:
                 u0 = np.stack([np.broadcast_to(np.asarray(a, float), loop).reshape(n) for a in u0_arrays], axis=1)[active]
-            res = get_engine(self.engine).fit_cells(spec, y[active], z0=z0, u0=u0, **self.options)
+            res = get_engine(self.engine).fit_cells(spec, y, cells=np.flatnonzero(active), z0=z0, u0=u0,
+                                                    **self.options)
+            self.info = {"cells_per_batch": int(res["batch"]), "predicted_batch_bytes": int(res["predicted_bytes"]),
+                         "solver": res["solver"]}
             for f in spec.per_cell:
                 out[f.name][active] = res["params"][f.name]
             out["u0"][active] = res["u0"]

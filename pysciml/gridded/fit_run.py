@@ -170,6 +170,7 @@ def run_independent(spec, stack, roles, cell_starts, u0_arrays, eng, engine, opt
     extra = {"pysciml_fit": "per-cell"}
     if not lazy:
         extra.update(_status_counts(np.asarray(ds["status"].values)))
+        extra.update(block.info)
     return _finish(ds, spec, stack, roles, options, "per-cell fit", extra)
 
 
@@ -210,8 +211,8 @@ def run_joint(spec, stack, roles, cell_starts, u0_arrays, eng, engine, options, 
             bar.update(k)
             bar.set_postfix_str(f"loss {loss:.4g}")
     try:
-        res = eng.fit_cells(spec, y[active], z0=z0, u0=u0, cells_per_batch=cells_per_batch, max_memory=budget,
-                            progress=progress, callback=callback)
+        res = eng.fit_cells(spec, y, cells=np.flatnonzero(active), z0=z0, u0=u0, cells_per_batch=cells_per_batch,
+                            max_memory=budget, progress=progress, callback=callback)
     finally:
         if bar is not None:
             bar.close()
@@ -241,4 +242,5 @@ def run_joint(spec, stack, roles, cell_starts, u0_arrays, eng, engine, options, 
     extra = {"pysciml_fit": "joint", "fit_status": res["fit_status"].name.lower(),
              "pysciml_events": json.dumps(res["events"][:200])}
     extra.update(_status_counts(full["status"]))
+    extra.update(cells_per_batch=int(res["batch"]), predicted_batch_bytes=int(res["predicted_bytes"]))
     return _finish(ds, spec, stack, roles, options, "per-cell fit with shared parameters", extra)

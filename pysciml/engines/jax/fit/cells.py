@@ -67,8 +67,9 @@ class _Compiled:
         self.shared = shared
         self._fns: dict = {}
         self.bytes = 0
-        first = obj.spec.optimizers[0] if not _warmup(obj.spec) else Adam()
-        self.runner(first)  # compile the first phase's chunk now: its memory decides the batch size
+        for _kind, _opts, opt, _name in _phases(obj.spec.strategy, obj.spec.optimizers):
+            self.runner(opt)  # compile every phase now: their memory decides the batch size
+        self.evaluator()
 
     def _compile(self, key, fn, *args):
         if key not in self._fns:
@@ -132,12 +133,6 @@ class _Phase:
         return None if self.kind == "adam" else carry[4] if self.kind == "lbfgs" else carry[6]
 
 
-def _warmup(spec) -> bool:
-    from ....fitting.strategies import GrowingHorizon
-
-    return isinstance(spec.strategy, GrowingHorizon)
-
-
 def _last_finite(losses: np.ndarray) -> np.ndarray:
     fin = np.isfinite(losses)
     idx = losses.shape[1] - 1 - np.argmax(fin[:, ::-1], axis=1)
@@ -187,33 +182,46 @@ def _run_batch(comp: _Compiled, theta, aux):
     return theta, history, rejected
 
 
-def fit_cells(spec, y: np.ndarray, *, z0: dict | None = None, u0: np.ndarray | None = None,
-              cells_per_batch: int | None = None, max_memory: int | None = None, progress=None,
-              workers: int = 1) -> CellBlockResult:
-    """Fit every cell of ``y`` independently (one compiled, vmapped training per batch).
+def fit_cells(spec, y: np.ndarray, *, cells: np.ndarray | None = None, z0: dict | None = None,
+              u0: np.ndarray | None = None, cells_per_batch: int | None = None, max_memory: int | None = None,
+              progress=None, workers: int = 1) -> CellBlockResult:
+    """Fit cells of ``y`` independently (one compiled, vmapped training per batch).
+
+    Only one batch of cells is copied at a time (the batch's filled values, mask and
+    scales), so host memory stays at ``y`` plus one batch per worker.
 
     Args:
         spec: a :class:`pysciml.gridded.spec.CellFitSpec` without shared parameters.
-        y: (n, n_t, n_states) observations, NaN = missing; every cell has >= 2 observed times.
-        z0: per-cell unconstrained starts {name: (n, *shape)} (default: the spec's).
-        u0: (n, n_states) initial states (NaN entries: first observation of the cell).
+        y: (n, n_t, n_states) observations, NaN = missing.
+        cells: indices of the cells to fit (each with >= 2 observed times); default all.
+        z0: per-cell unconstrained starts {name: (n_fit, *shape)} (default: the spec's).
+        u0: (n_fit, n_states) initial states (NaN entries: first observation of the cell).
         cells_per_batch, max_memory: batch size, or the memory budget it is chosen from.
         progress: ``progress(n_cells_done)`` called after each batch.
         workers: batches run at once in threads (XLA runs each on one core).
+
+    Returns:
+        per-cell arrays for the cells fitted, in the order of ``cells``.
     """
-    n, n_t, n_s = y.shape
+    _, n_t, n_s = y.shape
+    cells = np.arange(y.shape[0]) if cells is None else np.asarray(cells, dtype=np.int64)
+    n = cells.size
     z0 = {f.name: np.broadcast_to(np.asarray((z0 or {}).get(f.name, f.z0), float), (n,) + np.shape(f.z0))
           for f in spec.per_cell}
-    u0 = initial_states(y, u0, spec.model)
-    mask = ~np.isnan(y)
-    yf = np.where(mask, y, 0.0)
-    scales = cell_scales(y)
+    u0 = None if u0 is None else np.broadcast_to(np.asarray(u0, float), (n, n_s))
+
+    def batch_data(rows):
+        yb = y[cells[rows]]
+        mask = ~np.isnan(yb)
+        return yb, mask, np.where(mask, yb, 0.0), cell_scales(yb), initial_states(yb, None if u0 is None else u0[rows],
+                                                                                 spec.model)
 
     def build(B):
         key = (spec.token, "cells", B)
 
         def make():
-            obj = prepare_cells(spec, y[0], u0[0], {k: v[0] for k, v in z0.items()})
+            first = batch_data(slice(0, 1))
+            obj = prepare_cells(spec, first[0][0], first[4][0], {k: v[0] for k, v in z0.items()})
             theta = obj.cell_theta0({k: np.zeros((B,) + v.shape[1:]) for k, v in z0.items()}, np.zeros((B, n_s)))
             aux = (jnp.zeros((B, n_t, n_s)), jnp.zeros((B, n_t, n_s), bool), jnp.ones((B, n_s)), jnp.zeros((B, n_s)))
             return _Compiled(obj, B, (theta, aux))
@@ -226,13 +234,16 @@ def fit_cells(spec, y: np.ndarray, *, z0: dict | None = None, u0: np.ndarray | N
     out = {"loss": np.empty(n), "status": np.empty(n, np.int8), "rejected": np.empty(n, np.int64),
            "u0": np.empty((n, n_s)), "rmse": np.empty((n, n_s)),
            "params": {f.name: np.empty((n,) + np.shape(f.z0)) for f in spec.per_cell}}
+    if comp.obj.fit_sigma:
+        out["sigma"] = np.empty((n, n_s))
     starts = list(range(0, n, B))
     hist_rows: list = [None] * len(starts)
 
     def one_batch(i):
         sl = slice(starts[i], min(n, starts[i] + B))
         k = sl.stop - sl.start
-        aux = tuple(jnp.asarray(pad_rows(a[sl], B)) for a in (yf, mask, scales, u0))
+        yb, mask, yf, scales, u0b = batch_data(sl)
+        aux = tuple(jnp.asarray(pad_rows(a, B)) for a in (yf, mask, scales, u0b))
         theta = comp.obj.cell_theta0({name: pad_rows(v[sl], B) for name, v in z0.items()}, aux[3])
         theta, history, rejected = _run_batch(comp, theta, aux)
         loss, status, ys, nat, u0_fit = evaluate(theta, aux)
@@ -246,17 +257,15 @@ def fit_cells(spec, y: np.ndarray, *, z0: dict | None = None, u0: np.ndarray | N
         for name in out["params"]:
             out["params"][name][sl] = np.asarray(nat[name])[:k]
         if "__sigma__" in nat:
-            out["sigma"][sl] = np.asarray(nat["__sigma__"])[:k] * scales[sl]
-        out["rmse"][sl] = _rmse(np.asarray(ys)[:k], y[sl])
+            out["sigma"][sl] = np.asarray(nat["__sigma__"])[:k] * scales
+        out["rmse"][sl] = _rmse(np.asarray(ys)[:k], yb)
         hist_rows[i] = np.stack(history, axis=1)[:k].astype(np.float32) if history else np.zeros((k, 0), np.float32)
         if progress is not None:
             progress(k)
 
-    if comp.obj.fit_sigma:
-        out["sigma"] = np.empty((n, n_s))
     run_batches(one_batch, len(starts), workers)
     res = CellBlockResult(out)
-    res["history"] = np.concatenate(hist_rows, axis=0)
+    res["history"] = np.concatenate(hist_rows, axis=0) if hist_rows else np.zeros((0, 0), np.float32)
     res["history_steps"] = np.asarray(history_steps(spec), np.int64)
     res["solver"] = comp.obj.solver.name
     res["batch"] = B

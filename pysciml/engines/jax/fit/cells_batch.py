@@ -51,11 +51,18 @@ def choose_batch(n_cells: int, build, *, max_memory: int | None, cells_per_batch
     B = int(cells_per_batch) if cells_per_batch else (first or bucket(n_cells))
     bundle = build(B)
     need = bundle.bytes + extra_per_cell * B
-    if max_memory and need > max_memory and not cells_per_batch and B > 1:
-        per_cell = need / B
-        B = max(1, int(0.9 * max_memory / per_cell))
+    tried = [(B, need)]
+    while max_memory and need > max_memory and not cells_per_batch and B > 1 and len(tried) < 4:
+        if len(tried) == 1:  # proportional guess
+            B_new = int(0.9 * max_memory * B / need)
+        else:  # a line through the last two (fixed part + per cell) sizes the batch
+            (b1, n1), (b2, n2) = tried[-2:]
+            slope = (n1 - n2) / (b1 - b2) if b1 != b2 else n1 / b1
+            B_new = int((0.95 * max_memory - (n2 - slope * b2)) / slope) if slope > 0 else B // 2
+        B = max(1, min(B - 1, B_new))
         bundle = build(B)
         need = bundle.bytes + extra_per_cell * B
+        tried.append((B, need))
     if max_memory and need > max_memory:
         warnings.warn(
             f"a batch of {B} cells is predicted to need {need / 2**20:.0f} MiB, more than max_memory="

@@ -96,7 +96,8 @@ class _Joint:
         self.loss_fn = _joint_loss(obj, K, B)
         self._fns: dict = {}
         self.bytes = 0
-        self.runner(obj.spec.optimizers[0] if not _warm(obj.spec) else Adam())
+        for _kind, _opts, opt, _name in _phases(obj.spec.strategy, obj.spec.optimizers):
+            self.runner(opt)  # compile every phase now: their memory decides the batch size
 
     def runner(self, opt):
         adam = isinstance(opt, Adam)
@@ -124,20 +125,19 @@ class _Joint:
         return self._fns["eval"]
 
 
-def _warm(spec) -> bool:
-    from ....fitting.strategies import GrowingHorizon
-
-    return isinstance(spec.strategy, GrowingHorizon)
-
-
-def fit_cells_joint(spec, y: np.ndarray, *, z0: dict | None = None, u0: np.ndarray | None = None,
-                    cells_per_batch: int | None = None, max_memory: int | None = None, progress=None,
-                    callback=None) -> CellBlockResult:
-    """Fit per-cell and shared parameters jointly over all cells of ``y`` (n, n_t, n_states).
+def fit_cells_joint(spec, y: np.ndarray, *, cells: np.ndarray | None = None, z0: dict | None = None,
+                    u0: np.ndarray | None = None, cells_per_batch: int | None = None, max_memory: int | None = None,
+                    progress=None, callback=None, workers: int = 1) -> CellBlockResult:
+    """Fit per-cell and shared parameters jointly over the cells of ``y`` (n, n_t, n_states).
 
     Args: as :func:`pysciml.engines.jax.fit.cells.fit_cells`; ``progress(n_steps, loss)`` is
-        called after each chunk of steps, ``callback(info) -> bool`` may stop the fit.
+        called after each chunk of steps, ``callback(info) -> bool`` may stop the fit.  Every
+        step touches every cell, so all of them are held on the device (chunks of ``B`` cells
+        are visited in turn inside the loss).
     """
+    del workers  # one joint optimisation: no independent batches to spread
+    if cells is not None:
+        y = y[np.asarray(cells, dtype=np.int64)]
     n, n_t, n_s = y.shape
     z0 = {f.name: np.broadcast_to(np.asarray((z0 or {}).get(f.name, f.z0), float), (n,) + np.shape(f.z0))
           for f in spec.per_cell}
