@@ -16,8 +16,9 @@ from .fit import DEFAULT_CELL_OPTIMIZERS, DEFAULT_JOINT_OPTIMIZERS, fit_cells
 from .io import to_netcdf, to_zarr
 from .optimizers import LevenbergMarquardt
 from .simulate import forecast_cells, solve_cells
+from .strategies import OneStepAhead
 
 register()
 
-__all__ = ["fit_cells", "solve_cells", "forecast_cells", "to_netcdf", "to_zarr", "SciMLAccessor", "LevenbergMarquardt",
+__all__ = ["fit_cells", "solve_cells", "forecast_cells", "to_netcdf", "to_zarr", "SciMLAccessor", "LevenbergMarquardt", "OneStepAhead",
            "DEFAULT_CELL_OPTIMIZERS", "DEFAULT_JOINT_OPTIMIZERS"]

@@ -42,13 +42,17 @@ def _check_model(model):
 
 
 def _strategy(strategy, joint: bool):
+    from .strategies import OneStepAhead
+
     if strategy is None:
         return GrowingHorizon(stages=3, steps=300) if joint else SingleShooting()
+    if isinstance(strategy, OneStepAhead):
+        return strategy
     s = resolve_strategy(strategy)
     inner = s.then if isinstance(s, GrowingHorizon) else s
     if not isinstance(inner, SingleShooting):
-        raise InputError(f"{s.name} is not available for per-cell fits yet; use ps.SingleShooting() or "
-                         "ps.GrowingHorizon() (then=ps.SingleShooting()).", argument="strategy")
+        raise InputError(f"{s.name} is not available for per-cell fits yet; use ps.SingleShooting(), "
+                         "ps.GrowingHorizon() (then=ps.SingleShooting()) or OneStepAhead().", argument="strategy")
     return s
 
 
@@ -69,6 +73,17 @@ def _optimizers(optimizers, joint: bool, loss):
             raise InputError("LevenbergMarquardt needs a least-squares loss (ps.MSE()); with ps.GaussianNLL use "
                              "ps.Adam(...) and ps.LBFGS(...).", argument="optimizers")
     return opts
+
+
+def _fit_u0(fit_u0, u0, strategy) -> bool:
+    from .strategies import OneStepAhead
+
+    if isinstance(strategy, OneStepAhead):
+        if fit_u0 is True:
+            raise InputError("OneStepAhead solves every step from an observation: there is no initial state to "
+                             "fit; leave fit_u0='auto'.", argument="fit_u0")
+        return False
+    return (u0 is None) if fit_u0 == "auto" else bool(fit_u0)
 
 
 def _workers(workers) -> int:
@@ -118,8 +133,9 @@ def fit_cells(
         reference_time: the time of model time 0 (default: the first time).
         coupled: True for a spatially coupled model (default: detected from the model's
             state shapes).
-        strategy: ``ps.SingleShooting()`` (default for per-cell fits) or ``ps.GrowingHorizon()``
-            (default with shared parameters).
+        strategy: ``ps.SingleShooting()`` (default for per-cell fits), ``ps.GrowingHorizon()``
+            (default with shared parameters) or :class:`OneStepAhead` (each step from the observed
+            state: the estimator for noisy, autoregressive-like series).
         optimizers: ``ps.Adam``, ``ps.LBFGS`` and, per cell, :class:`LevenbergMarquardt`; default
             :data:`DEFAULT_CELL_OPTIMIZERS` (per-cell, MSE), :data:`DEFAULT_CELL_OPTIMIZERS_NLL`
             (per-cell, GaussianNLL) or :data:`DEFAULT_JOINT_OPTIMIZERS` (shared parameters).
@@ -202,7 +218,7 @@ def fit_cells(
         model=model, t=np.asarray(stack.t, float), per_cell=tuple(free(n) for n in roles.per_cell),
         shared=tuple(free(n) for n in roles.shared), shared_networks=roles.shared_networks,
         fixed={n: np.asarray(start[n], float) for n in roles.fixed}, networks_init=nets,
-        fit_u0=(u0 is None) if fit_u0 == "auto" else bool(fit_u0), loss=resolve_loss(loss), l2=float(l2),
+        fit_u0=_fit_u0(fit_u0, u0, strategy), loss=resolve_loss(loss), l2=float(l2),
         strategy=_strategy(strategy, joint),
         optimizers=_optimizers(optimizers, joint, loss),
         solver=solver, adjoint=adjoint, rtol=float(rtol), atol=float(atol), max_steps=int(max_steps),

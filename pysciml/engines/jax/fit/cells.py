@@ -18,7 +18,7 @@ from ....fitting.optimizers import Adam
 from ....status import Status
 from .cells_batch import Cache, choose_batch, compiled_bytes, fingerprint, pad_rows, run_batches
 from .cells_objective import CellObjective, cell_scales, choose_differentiation, forward_mode, resolve_cell_solver
-from .run import _phases
+from .cells_objective import cell_phases as _phases
 from .cells_lm import lm_cells_chunk
 from .train import CHUNK, _adam_chunk, _hyper, _lbfgs_chunk
 

@@ -22,7 +22,7 @@ from ....status import Status
 from .cells import CellBlockResult, _rmse, initial_states, prepare_cells
 from .cells_batch import Cache, choose_batch, compiled_bytes, fingerprint, pad_rows
 from .cells_objective import cell_scales, nan_safe
-from .run import _phases
+from .cells_objective import cell_phases as _phases
 from .train import CHUNK, _adam_chunk, _hyper, _lbfgs_chunk
 
 __all__ = ["fit_cells_joint"]

@@ -23,7 +23,7 @@ from ..rhs import vector_field
 from ..solve_core import run_method
 from .objectives import _data_term
 
-__all__ = ["CellObjective", "resolve_cell_solver", "forward_mode", "nan_safe", "cell_scales"]
+__all__ = ["CellObjective", "resolve_cell_solver", "forward_mode", "nan_safe", "cell_scales", "cell_phases"]
 
 #: forward-mode gradients when a cell sees at most this many parameters (else reverse mode)
 FORWARD_MAX_PARAMS = 8
@@ -75,6 +75,9 @@ class CellObjective:
         self.frozen_nets = {k: jnp.asarray(v, jnp.float64) for k, v in spec.networks_init.items()
                             if k not in spec.shared_networks}
         self.fit_sigma = isinstance(spec.loss, GaussianNLL) and isinstance(spec.loss.sigma, str)
+        from ....gridded.strategies import OneStepAhead
+
+        self.one_step = isinstance(spec.strategy, OneStepAhead)
 
     # -- parameters ----------------------------------------------------------------------
     def cell_theta0(self, z0: dict, u0_init):
@@ -128,9 +131,36 @@ class CellObjective:
         within = t <= t1 + 1e-12 * jnp.abs(t1)
         return ys, status, within
 
+    def predict_steps(self, cell, shared, aux, *, differentiation=None):
+        """One-step-ahead predictions ``(ys (n_t, n), status, m (n_t, n))``: row ``k+1`` solved from the
+        observation at ``t_k``; ``m`` marks the entries that count (row 0 never does)."""
+        y, mask, scales, u0_init = aux
+        values, nets, _ = self.unpack(cell, shared, u0_init)
+        t = self.t
+        spec = self.spec
+
+        def step(t0, t1, y0):
+            ys, status, _ = run_method(
+                self.solver, self.fun, t0, t1, y0, (values, nets), t1[None], spec.rtol, spec.atol, None,
+                max_steps=spec.max_steps, differentiation=differentiation or self.differentiation,
+                linsolve=self.linsolve, adjoint=spec.adjoint,
+            )
+            return ys[0], status
+
+        full = jnp.all(mask[:-1], axis=1)  # every state observed where the step starts
+        pred, status = jax.vmap(step)(t[:-1], t[1:], y[:-1])
+        ys = jnp.concatenate([y[:1], pred], axis=0)
+        m = jnp.concatenate([jnp.zeros_like(mask[:1]), mask[1:] & full[:, None]], axis=0)
+        bad = jnp.any(jnp.where(full, status, 0) != 0)
+        return ys, jnp.where(bad, jnp.max(jnp.where(full, status, 0)), 0).astype(jnp.int32), m
+
     def loss(self, cell, shared, aux, horizon, *, differentiation=None):
         """The cell's data term (NaN when its solve fails)."""
         y, mask, scales, _ = aux
+        if self.one_step:
+            ys, status, m = self.predict_steps(cell, shared, aux, differentiation=differentiation)
+            value = _data_term(ys, y, m, scales, self.sigma(cell, scales))
+            return jnp.where(status == 0, value, jnp.nan)
         ys, status, within = self.predict(cell, shared, aux, horizon, differentiation=differentiation)
         m = mask & within[:, None]
         value = _data_term(ys, y, m, scales, self.sigma(cell, scales))
@@ -139,14 +169,21 @@ class CellObjective:
     def residuals(self, cell, shared, aux, horizon):
         """Scaled residuals, flat (n_t * n_states,), with ``sum(r**2)`` = the MSE data term (NaN on failure)."""
         y, mask, scales, _ = aux
-        ys, status, within = self.predict(cell, shared, aux, horizon, differentiation="forward")
-        m = mask & within[:, None]
+        if self.one_step:
+            ys, status, m = self.predict_steps(cell, shared, aux, differentiation="forward")
+        else:
+            ys, status, within = self.predict(cell, shared, aux, horizon, differentiation="forward")
+            m = mask & within[:, None]
         r = jnp.where(m, (ys - y) / scales, 0.0) / jnp.sqrt(jnp.maximum(m.sum(), 1).astype(jnp.float64))
         return jnp.where(status == 0, r.reshape(-1), jnp.nan)
 
     def evaluate(self, cell, shared, aux):
         """Full-span ``(loss, status, ys)`` of one cell (no gradients)."""
         y, mask, scales, _ = aux
+        if self.one_step:
+            ys, status, m = self.predict_steps(cell, shared, aux, differentiation="forward")
+            value = _data_term(ys, y, m, scales, self.sigma(cell, scales))
+            return jnp.where(status == 0, value, jnp.nan), status, ys
         ys, status, _ = self.predict(cell, shared, aux, 1.0, differentiation="forward")
         value = _data_term(ys, y, mask, scales, self.sigma(cell, scales))
         return jnp.where(status == 0, value, jnp.nan), status, ys
@@ -200,3 +237,13 @@ def choose_differentiation(spec, n_cell_params: int) -> str:
     if spec.differentiation in ("forward", "reverse"):
         return spec.differentiation
     return "forward" if n_cell_params <= FORWARD_MAX_PARAMS else "reverse"
+
+
+def cell_phases(strategy, optimizers):
+    """Optimiser phases of a per-cell fit: as the estimator's, plus :class:`OneStepAhead`."""
+    from ....gridded.strategies import OneStepAhead
+    from .run import _phases
+
+    if isinstance(strategy, OneStepAhead):
+        return [("single", {"horizon": 1.0}, opt, f"one-step-ahead {opt.name}") for opt in optimizers]
+    return _phases(strategy, optimizers)
