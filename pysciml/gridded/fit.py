@@ -23,7 +23,7 @@ from ..fitting.problem import FreeParam
 from ..fitting.strategies import GrowingHorizon, SingleShooting, resolve_strategy
 from ..solvers import resolve_solver
 from .optimizers import LevenbergMarquardt
-from .spec import CellFitSpec, new_token, parse_memory
+from .spec import CellFitSpec, parse_memory, with_content_token
 
 __all__ = ["fit_cells", "DEFAULT_CELL_OPTIMIZERS", "DEFAULT_CELL_OPTIMIZERS_NLL", "DEFAULT_JOINT_OPTIMIZERS"]
 
@@ -224,7 +224,7 @@ def fit_cells(
         solver=solver, adjoint=adjoint, rtol=float(rtol), atol=float(atol), max_steps=int(max_steps),
         differentiation=differentiation, seed=int(seed),
     )
-    spec = _static_solver(spec, eng, stack, start, nets)
+    spec = with_content_token(_static_solver(spec, eng, stack, start, nets))
     options = {"per_cell": list(roles.per_cell), "shared": list(roles.shared + roles.shared_networks),
                "fixed": list(roles.fixed + roles.fixed_networks), "strategy": spec.strategy,
                "optimizers": list(spec.optimizers), "loss": spec.loss, "l2": spec.l2, "solver": spec.solver.name,
@@ -259,22 +259,16 @@ def _u0_arrays(u0, model, stack):
     unknown = [k for k in u0 if k not in names]
     if unknown:
         raise InputError(f"names unknown states {unknown}; the states are {list(names)}.", argument="u0")
-    template = xr.DataArray(np.zeros(stack.grid_shape), dims=stack.grid_dims).assign_coords(stack.grid_coords.coords)
+    from .align import grid_template, on_grid
+
+    template = None
     out = []
     for s in names:
         v = u0.get(s, np.nan)
         if isinstance(v, xr.DataArray):
-            extra = [d for d in v.dims if d not in stack.grid_dims]
-            if extra:
-                raise InputError(f"u0[{s!r}] has dimensions {extra} that the grid {list(stack.grid_dims)} lacks.",
-                                 argument="u0")
-            try:
-                _, v = xr.align(template, v, join="exact")
-            except ValueError:
-                raise InputError(f"u0[{s!r}] has coordinates that differ from the data's grid; reindex it onto "
-                                 "the data's grid first.", argument="u0") from None
-            out.append(v.broadcast_like(template).transpose(*stack.grid_dims).astype(float))
+            out.append(on_grid(v, stack, "u0").astype(float))
         else:
+            template = grid_template(stack) if template is None else template
             out.append(xr.full_like(template, float(v)))
     return out
 
@@ -295,4 +289,4 @@ def _static_solver(spec, eng, stack, start, nets):
     u0 = np.where(obs.any(axis=0), y[np.argmax(obs, axis=0), np.arange(y.shape[1])], 0.0)
     values = {k: np.asarray(v, float) for k, v in start.items()}
     solver = eng.resolve_cell_solver(spec.model, spec.solver, spec.t, u0, values, nets)
-    return dataclasses.replace(spec, solver=solver, token=new_token())
+    return dataclasses.replace(spec, solver=solver)

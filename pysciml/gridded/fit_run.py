@@ -10,6 +10,7 @@ import numpy as np
 from ..errors import InputError
 from ..fitting.losses import to_unconstrained
 from ..status import Status
+from .align import on_grid
 from .blocks import FitBlock, cells_with_data
 from .results import common_attrs, param_attrs, status_attrs, time_attrs
 
@@ -38,7 +39,6 @@ def _z0_inputs(model, stack, cell_starts):
     """Per-cell starting values as unconstrained DataArrays (grid dims + ``<name>_dim<i>``)."""
     import xarray as xr
 
-    template = _template(stack)
     out = {}
     for name, da in cell_starts.items():
         spec = model.param_specs[name]
@@ -47,20 +47,15 @@ def _z0_inputs(model, stack, cell_starts):
             raise InputError(f"has dimensions {list(da.dims)}; give the grid dimensions {list(stack.grid_dims)}"
                              + (f" plus {len(spec.shape)} for the parameter's shape {spec.shape}." if spec.shape else "."),
                              argument=f"params.{name}")
-        try:
-            _, da = xr.align(template, da, join="exact")
-        except ValueError:
-            raise InputError("its coordinates differ from the data's grid; reindex it onto the data's grid first "
-                             "(e.g. .reindex_like(data, method='nearest')).", argument=f"params.{name}") from None
-        da = da.broadcast_like(template).transpose(*stack.grid_dims, *own)
+        da = on_grid(da, stack, f"params.{name}", extra_dims=own)
         values = np.asarray(da.values, dtype=float)
         finite = values[np.isfinite(values)]
         if finite.size:
             spec.check_value(finite, argument=f"params.{name}")
         with np.errstate(over="ignore"):  # softplus inverse of large values: exact branch chosen anyway
             z = to_unconstrained(np.where(np.isfinite(values), values, spec.default), spec.bounds)
-        out[name] = xr.DataArray(z, dims=stack.grid_dims + tuple(f"{name}_dim{i}" for i in range(len(own))),
-                                 coords=da.coords).drop_vars([c for c in da.coords if c not in template.coords])
+        out[name] = xr.DataArray(z, dims=stack.grid_dims + tuple(f"{name}_dim{i}" for i in range(len(own)))
+                                 ).assign_coords(stack.grid_coords.coords)
     return out
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..solvers import resolve_solver
-from .spec import CellSolveSpec, parse_memory
+from .spec import CellSolveSpec, parse_memory, with_content_token
 
 __all__ = ["solve_cells", "forecast_cells"]
 
@@ -80,22 +80,10 @@ def _params(model, params, stack):
 
 
 def _on_grid(da, stack, argument, extra_dims=()):
-    import xarray as xr
+    from .align import on_grid
 
-    template = xr.DataArray(np.zeros(stack.grid_shape), dims=stack.grid_dims).assign_coords(stack.grid_coords.coords)
-    missing = [d for d in stack.grid_dims if d not in da.dims]
-    other = [d for d in da.dims if d not in stack.grid_dims and d not in extra_dims]
-    if other:
-        raise InputError(f"has dimensions {other} that the data's grid {list(stack.grid_dims)} lacks.",
-                         argument=argument)
-    try:
-        _, da = xr.align(template, da, join="exact")
-    except ValueError:
-        raise InputError(f"its coordinates differ from the data's grid along {list(da.dims)}; the fit result must "
-                         "come from data on the same grid (or reindex it onto this grid).",
-                         argument=argument) from None
-    del missing
-    return da.broadcast_like(template).transpose(*stack.grid_dims, *[d for d in da.dims if d in extra_dims])
+    return on_grid(da, stack, argument, extra_dims, what="the data's grid (the fit result must come from data on the "
+                   "same grid)")
 
 
 def _run(data, model, *, params, u0, t_model, t0_mode, mask, time_units, time_dim, solver, rtol, atol,
@@ -168,6 +156,7 @@ def _run(data, model, *, params, u0, t_model, t0_mode, mask, time_units, time_di
     spec = CellSolveSpec(model=model, t0=t0, ts=np.asarray(ts, float), per_cell=tuple(per_cell),
                          values={k: np.asarray(v, float) for k, v in values.items() if k not in per_cell},
                          networks=nets, solver=solver, rtol=float(rtol), atol=float(atol), max_steps=int(max_steps))
+    spec = with_content_token(spec)
     inputs = [ok] + u0_das + list(per_cell.values())
     if stack.is_lazy:
         chunks = {d: stack.source.chunksizes[d] for d in stack.grid_dims if d in stack.source.chunksizes}

@@ -19,7 +19,8 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["CellFitSpec", "CellSolveSpec", "parse_memory", "new_token", "DEFAULT_BATCH"]
+__all__ = ["CellFitSpec", "CellSolveSpec", "parse_memory", "new_token", "content_token", "with_content_token",
+           "DEFAULT_BATCH"]
 
 #: default cells per compiled batch, whatever the block size: per-cell results depend (in the last
 #: bits) on the batch size only, so a fixed default makes in-memory, dask and cluster runs agree
@@ -33,6 +34,28 @@ _UNITS = {"": 1, "b": 1, "k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb
 def new_token() -> str:
     """A fresh identifier for a spec (kept through pickling)."""
     return uuid.uuid4().hex
+
+
+def content_token(spec) -> str:
+    """A token from the spec's content: equal specs (the same fit run again, in any process) share
+    compiled code.  A SHA-256 of the cloudpickled fields (functions of importable modules by
+    reference, closures by value); a fresh token if they cannot be pickled."""
+    import hashlib
+
+    try:
+        import cloudpickle
+    except ImportError:  # pragma: no cover - cloudpickle comes with dask
+        return new_token()
+    fields = tuple(getattr(spec, f.name) for f in dataclasses.fields(spec) if f.name != "token")
+    try:
+        return hashlib.sha256(cloudpickle.dumps(fields, protocol=5)).hexdigest()
+    except Exception:  # noqa: BLE001 - an unpicklable closure: no sharing across calls
+        return new_token()
+
+
+def with_content_token(spec):
+    """``spec`` with its :func:`content_token`."""
+    return dataclasses.replace(spec, token=content_token(spec))
 
 
 def parse_memory(value: Any, *, argument: str = "max_memory") -> int | None:

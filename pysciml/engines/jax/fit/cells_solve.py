@@ -14,6 +14,9 @@ from .cells_objective import resolve_cell_solver
 __all__ = ["solve_cells"]
 
 _CACHE = Cache()
+#: default cells per solve batch (a solve keeps no optimiser state: larger batches pay longer); fixed so that
+#: every chunking gives bitwise the same values
+SOLVE_BATCH = 1024
 
 
 class _Solve:
@@ -53,7 +56,7 @@ def solve_cells(spec, u0: np.ndarray, params: dict, *, cells_per_batch=None, max
 
     nt, ns = spec.ts.size, spec.model.n_states
     B, comp = choose_batch(n, build, max_memory=max_memory, cells_per_batch=cells_per_batch,
-                           extra_per_cell=8 * nt * ns)
+                           extra_per_cell=8 * nt * ns, first=SOLVE_BATCH)
     ys = np.empty((n, nt, ns))
     status = np.empty(n, np.int8)
     for start in range(0, n, B):
