@@ -51,6 +51,12 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 
+# `obj.sciml` on xarray objects as soon as xarray is imported (no xarray import here)
+from . import _xarray_hook  # noqa: E402
+
+_xarray_hook.install()
+
+
 def __getattr__(name):
     try:
         module = _EXPORTS[name]

@@ -89,6 +89,40 @@ class JaxEngine(Engine):
 
         return fit_problem(problem, hooks)
 
+    def fit_cells(self, spec, y, **options):
+        """Fit every cell of a block ``y`` (n_cells, n_t, n_states) of gridded data.
+
+        Independent cells train in one vmapped computation per batch
+        (:mod:`.fit.cells`); with shared parameters, one joint optimisation over the
+        cells (:mod:`.fit.cells_joint`).  Returns per-cell numpy arrays.
+        """
+        if spec.joint:
+            from .fit.cells_joint import fit_cells_joint
+
+            return fit_cells_joint(spec, y, **options)
+        from .fit.cells import fit_cells
+
+        options.pop("callback", None)
+        return fit_cells(spec, y, **options)
+
+    def cell_history_steps(self, spec) -> list[int]:
+        """Steps at which a per-cell fit records each cell's loss (sizes outputs before running)."""
+        from .fit.cells import history_steps
+
+        return history_steps(spec)
+
+    def solve_cells(self, spec, u0, params, **options):
+        """Solve every cell (see :func:`pysciml.engines.jax.fit.cells_solve.solve_cells`)."""
+        from .fit.cells_solve import solve_cells
+
+        return solve_cells(spec, u0, params, **options)
+
+    def resolve_cell_solver(self, model, solver, t, u0, values, networks):
+        """The one method every cell uses (``auto`` decided once from a representative cell)."""
+        from .fit.cells_objective import resolve_cell_solver
+
+        return resolve_cell_solver(model, solver, t, u0, values, networks)[0]
+
     def sensitivity(self, request: SolveRequest, wrt: tuple[str, ...]) -> dict[str, Any]:
         from .sensitivity import trajectory_jacobians
 
