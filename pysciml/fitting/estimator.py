@@ -352,7 +352,7 @@ class EstimatorMixin:
             pred = np.stack([ds[s].values for s in self.state_names], axis=1)
             m = np.isfinite(tr.y)
             res += np.where(m, (pred - np.where(m, tr.y, 0)) ** 2, 0).sum(0)
-            mean = np.nanmean(tr.y, axis=0)
+            mean = np.where(m, tr.y, 0).sum(0) / np.maximum(m.sum(0), 1)  # (a state never observed: 0)
             tot += np.where(m, (np.where(m, tr.y, 0) - mean) ** 2, 0).sum(0)
         for j in range(len(res)):
             if tot[j] > 0:

@@ -26,13 +26,15 @@ def activation(name: str):
 
 
 def mlp_apply(net: MLP, theta, x):
-    """Forward pass of ``net`` with flat weights ``theta`` on ``x`` of shape ``(..., n_in)``.
+    """Forward pass of ``net`` with weights ``theta`` on ``x`` of shape ``(..., n_in)``.
 
-    Matches :meth:`pysciml.networks.MLP.apply_numpy` exactly (features on the last axis,
-    any leading batch axes).
+    ``theta`` is the flat weight vector, or the layers ``[(W, b), ...]`` already split
+    from it (:func:`pysciml.engines.jax.rhs.split_network_weights`; faster inside a
+    solver loop).  Matches :meth:`pysciml.networks.MLP.apply_numpy` exactly (features on
+    the last axis, any leading batch axes).
     """
     act, fin = activation(net.activation), activation(net.final_activation)
-    layers = net.unflatten(theta)
+    layers = theta if isinstance(theta, (list, tuple)) else net.unflatten(theta)
     for i, (w, b) in enumerate(layers):
         x = w @ x + b if x.ndim == 1 else x @ w.T + b
         x = fin(x) if i == len(layers) - 1 else act(x)

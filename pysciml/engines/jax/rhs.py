@@ -10,13 +10,15 @@ from ...model import ODEModel, ParamView
 from .networks import network_callable
 from .numerics import jax_math
 
-__all__ = ["vector_field"]
+__all__ = ["vector_field", "split_network_weights"]
 
 
 def vector_field(model: ODEModel):
     """``fun(t, y, args) -> dy`` with ``args = (params: dict, network_params: dict)``.
 
-    ``y`` and ``dy`` are flat float64 vectors in the model's state layout.
+    ``y`` and ``dy`` are flat float64 vectors in the model's state layout.  Network
+    weights may be flat vectors or already split into layers by
+    :func:`split_network_weights` (do that once per solve, outside the solver loop).
     """
     layout = model.layout
     nets = model.networks
@@ -37,3 +39,19 @@ def vector_field(model: ODEModel):
         return layout.pack(out, jnp).astype(y.dtype)
 
     return fun
+
+
+def split_network_weights(model: ODEModel, args):
+    """``args`` with each network's flat weights split into layers ``((W, b), ...)``.
+
+    Called once per solve, outside the solver loop: slicing the flat vector inside the
+    right-hand side costs a slice per layer at every evaluation and, in reverse mode, a
+    scatter of every layer's gradient back into a flat vector at every step (measured
+    ~1.7x the time of a value-and-gradient on the Lotka-Volterra UDE, 1,218 weights).
+    Here the gradient is assembled into the flat vector once per solve.
+    """
+    values, thetas = args
+    nets = model.networks
+    split = {k: (tuple(nets[k].unflatten(w)) if k in nets and not isinstance(w, (list, tuple)) else w)
+             for k, w in thetas.items()}
+    return values, split

@@ -11,7 +11,7 @@ from ...adjoints import Direct
 from ...status import Status
 from ..base import SolveRequest
 from .plan import SolverPlan
-from .rhs import vector_field
+from .rhs import split_network_weights, vector_field
 
 __all__ = ["make_solve", "run_method", "call_args", "finish_stats", "ROSENBROCK_TABLEAUS"]
 
@@ -94,6 +94,7 @@ def make_solve(model, plan: SolverPlan, *, max_steps: int, differentiation: str,
         )
 
     def solve(t0, t1, y0, args, ts, rtol, atol, dt0):
+        args = split_network_weights(model, args)
         if plan.fallback is None:
             ys, status, stats = run(plan.primary, max_steps, t0, t1, y0, args, ts, rtol, atol, dt0)
             stats["method"] = jnp.int32(0)

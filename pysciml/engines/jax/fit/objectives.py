@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ....fitting.problem import FitProblem
-from ..rhs import vector_field
+from ..rhs import split_network_weights, vector_field
 from ..solve_core import run_method
 from .packing import Packing
 
@@ -89,6 +89,7 @@ class Objectives:
     def solve_batch(self, values, nets, t0, t1, u0, ts):
         """Solve trajectories in parallel: ``t0, t1`` (B,), ``u0`` (B, n), ``ts`` (B, M)."""
         p = self.problem
+        values, nets = split_network_weights(p.model, (values, nets))
 
         def one(t0_, t1_, u0_, ts_):
             ys, status, _ = run_method(
