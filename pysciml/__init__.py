@@ -44,6 +44,9 @@ _EXPORTS = {
     "DenseLU": "linsolve", "SparseLU": "linsolve", "GMRES": "linsolve",
     # solving
     "solve": "solving", "sensitivity": "solving", "Solution": "solution",
+    # gridded data (xarray): also the ``.sciml`` accessor
+    "fit_cells": "gridded", "solve_cells": "gridded", "forecast_cells": "gridded",
+    "LevenbergMarquardt": "gridded", "OneStepAhead": "gridded",
     # engines
     "info": "info",
 }
@@ -62,7 +65,8 @@ def __getattr__(name):
         module = _EXPORTS[name]
     except KeyError:
         if name in {"errors", "status", "model", "params", "networks", "solvers", "linsolve",
-                    "solution", "engines", "states", "numerics", "grid", "data", "discovery"}:
+                    "solution", "engines", "states", "numerics", "grid", "data", "discovery",
+                    "gridded", "cache", "io", "fitting"}:
             return importlib.import_module(f"{__name__}.{name}")
         raise AttributeError(f"module 'pysciml' has no attribute {name!r}") from None
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
