@@ -1,0 +1,74 @@
+"""Every script in ``examples/`` runs end to end (``--quick``) and its results make sense."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+def _run(name, *args, timeout=900):
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, str(EXAMPLES / name), *args], capture_output=True, text=True, env=env,
+                          timeout=timeout, cwd=str(ROOT))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def test_every_example_is_tested():
+    tested = {"lotka_volterra_discovery.py", "stiff_ude_chemistry.py", "real_series.py", "sst_damping.py",
+              "latent_ode_oscillators.py"}
+    assert {p.name for p in EXAMPLES.glob("*.py")} <= tested
+
+
+@pytest.mark.slow
+def test_lotka_volterra_discovery(tmp_path):
+    pytest.importorskip("matplotlib")
+    _run("lotka_volterra_discovery.py", "--quick", "--out", str(tmp_path))
+    res = json.loads((tmp_path / "results.json").read_text())
+    assert res["ude"]["status"] == "SUCCESS" and res["refit"]["status"] == "SUCCESS"
+    assert res["reload_identical"] is True
+    # even the short training gets within 10x of the noise floor and finds the interaction terms
+    assert res["ude"]["loss"] < 10 * res["ude"]["noise_floor"]
+    assert all("prey*predator" in terms for terms in res["discovered"]["terms"])
+    assert (tmp_path / "lv_discovery.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_stiff_ude_chemistry(tmp_path):
+    pytest.importorskip("matplotlib")
+    _run("stiff_ude_chemistry.py", "--quick", "--out", str(tmp_path))
+    res = json.loads((tmp_path / "results.json").read_text())
+    assert res["status"] == "SUCCESS" and np.isfinite(res["loss"])
+    assert res["solver"] == "Rodas5P"
+    assert res["rate_rel_rms_error"] < 0.25  # the learned rate law follows the true one along the data
+
+
+@pytest.mark.slow
+def test_real_series_sunspots(tmp_path):
+    pytest.importorskip("statsmodels")
+    pytest.importorskip("matplotlib")
+    _run("real_series.py", "--quick", "--out", str(tmp_path))
+    res = json.loads((tmp_path / "results.json").read_text())
+    assert res["status"] == "SUCCESS"
+    assert 9.0 < res["period_years"] < 13.0  # the solar cycle: about 11 years
+    assert res["train_r2_z"] > res["baseline_train_r2_z"]
+
+
+def test_sst_damping(tmp_path):
+    pytest.importorskip("eofs")
+    xr = pytest.importorskip("xarray")
+    out = tmp_path / "fit.nc"
+    _run("sst_damping.py", "--out", str(out))
+    res = xr.open_dataset(out)
+    damping = res["damping"].values
+    ocean = np.isfinite(damping)
+    assert ocean.sum() > 400 and np.all(damping[ocean] > 0)
