@@ -67,6 +67,9 @@ def _series_dim(obj, time_dim: str, series_dim: str | None, state_dim: str | Non
 def _xarray_names(data, time_dim, series_dim, states):
     import xarray as xr
 
+    if series_dim is not None and series_dim not in data.dims:
+        raise InputError(f"{series_dim!r} is not a dimension of the data; its dimensions are {list(data.dims)}.",
+                         argument="series_dim")
     tdim = find_time_dim(data, time_dim, exclude=(series_dim,) if series_dim else (), argument="data")
     if isinstance(data, xr.Dataset):
         names = tuple(str(v) for v in data.data_vars) if states is None else tuple(states)
