@@ -92,7 +92,7 @@ CASES = [
     ("predict_y_transposed", lambda p: _fitted().predict(_T, _Y.T, _T), InputError, "y"),
     ("predict_t_unsorted", lambda p: _fitted().predict(_T[::-1], _Y, _T), InputError, "t"),
     ("predict_all_nan", lambda p: _fitted().predict(_T, np.full_like(_Y, np.nan), _T), InputError, "y"),
-    ("predict_before_first_observation", lambda p: _fitted().predict(_T[2:], _Y[2:], _T), InputError, "t_new"),
+    ("predict_t_new_nan", lambda p: _fitted().predict(_T, _Y, [0.5, np.nan]), InputError, "t_new"),
     ("predict_std_without_samples", lambda p: _fitted().predict(_T, _Y, _T, return_std=True), InputError,
      "n_samples"),
     ("forecast_negative_horizon", lambda p: _fitted().forecast(_T, _Y, -1.0), InputError, "horizon"),

@@ -66,6 +66,21 @@ def test_forecast_matches_predict_on_its_grid(model, data):
     np.testing.assert_allclose(y_new, model.predict(d["t"][k], d["y"][k], t_new), rtol=1e-12, atol=1e-12)
 
 
+def test_predict_before_the_first_observation_solves_backwards(model, data):
+    _, test = data
+    later = [d["t"] > 2.0 for d in test]
+    early = [d["t"][~k] for d, k in zip(test, later)]
+    pred = model.predict([d["t"][k] for d, k in zip(test, later)], [d["y"][k] for d, k in zip(test, later)],
+                         [np.concatenate([e, d["t"][k][:1]]) for e, d, k in zip(early, test, later)])
+    at_first = model.predict([d["t"][k] for d, k in zip(test, later)], [d["y"][k] for d, k in zip(test, later)],
+                             [d["t"][k][:1] for d, k in zip(test, later)])
+    for p, a in zip(pred, at_first):  # the backward branch joins the forward one at the first observation
+        np.testing.assert_allclose(p[-1], a[0], rtol=1e-12, atol=1e-12)
+    mse = np.mean([_mse(p[:-1], d["truth"][~k]) for p, d, k in zip(pred, test, later) if (~k).any()])
+    mse_zero = np.mean([_mse(0.0, d["truth"][~k]) for d, k in zip(test, later) if (~k).any()])
+    assert mse < 0.5 * mse_zero, (mse, mse_zero)
+
+
 def test_kl_term_is_the_closed_form_gaussian_kl(model, data):
     test = data[1]
     terms = model.elbo_terms([(d["t"], d["y"]) for d in test], seed=3)

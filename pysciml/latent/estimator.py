@@ -255,8 +255,9 @@ class LatentODE:
 
         Args:
             t, y: the observed series ((n,), (n, D); NaN = missing), or lists of series.
-            t_new: (m,) output model times, each >= the series' first observed time (one array,
-                or a list with one per series).
+            t_new: (m,) output model times (one array, or a list with one per series); times
+                before the series' first observation are reached by solving the latent ODE
+                backwards from there (extrapolation into the past: less reliable).
             n_samples: 0: decode the posterior mean of z0; > 0: average that many posterior samples.
             seed: seed of the posterior samples.
             return_std: also return the spread over posterior samples (needs n_samples >= 2).
@@ -276,11 +277,6 @@ class LatentODE:
             if len(t_new) != len(series):
                 raise InputError(f"has {len(t_new)} time arrays for {len(series)} series.", argument="t_new")
             queries = [query_times(q, "t_new") for q in t_new]
-        for (ts, ys), q in zip(series, queries):
-            first = ts[np.flatnonzero(~np.isnan(ys).all(axis=1))[0]]
-            if q[0] < first:
-                raise InputError(f"starts at {q[0]:.6g}, before the series' first observation ({first:.6g}); the "
-                                 "latent state is anchored there: predict at later times only.", argument="t_new")
         infer, _ = _engine()
         mean, std, t0 = infer.encode(self.config_, self.weights_, *self._padded(series))
         L = bucket(max(q.size for q in queries))

@@ -47,16 +47,35 @@ def _solve_one(nets: LatentNets, z0, t0, t1, ts, cfg):
     return sol.ys
 
 
-def decode(nets: LatentNets, z0, t0, ts, cfg, t1=None):
+def _solve_back(nets: LatentNets, z0, t0, ts, cfg):
+    """Latent path from z0 at t0 backwards, saved at ts (L,) clipped to <= t0: (L, K)."""
+    tb = jnp.minimum(ts[0], t0 - 1e-9)
+    back = jnp.clip(ts, tb, t0)[::-1]  # non-increasing, as a backward solve saves
+    sol = dfx.diffeqsolve(
+        dfx.ODETerm(nets.field), diffrax_solver(cfg.solver), t0, tb, None, z0,
+        saveat=dfx.SaveAt(ts=back), stepsize_controller=dfx.PIDController(rtol=cfg.rtol, atol=cfg.atol),
+        max_steps=cfg.max_steps, throw=False,
+    )
+    return sol.ys[::-1]
+
+
+def decode(nets: LatentNets, z0, t0, ts, cfg, t1=None, backward: bool = False):
     """Decoded means at ts: z0 (..., B, K), t0 (B,), ts (B, L) -> (..., B, L, D) in scaled units.
 
     t1: (B,) end of each solve (default: the last of its ts); later save times get the value at t1.
+    backward: also solve backwards from t0 for save times before it (else they get the value at t0).
     """
     lead = z0.shape[:-2]
     zf = z0.reshape((-1,) + z0.shape[-2:])
     t1 = ts[:, -1] if t1 is None else t1
-    one = jax.vmap(lambda z, a, b, s: _solve_one(nets, z, a, b, s, cfg))
-    paths = jax.vmap(lambda z: one(z, t0, t1, ts))(zf)  # (S, B, L, K)
+
+    def one(z, a, b, s):
+        path = _solve_one(nets, z, a, b, s, cfg)
+        if backward:
+            path = jnp.where((s < a)[:, None], _solve_back(nets, z, a, s, cfg), path)
+        return path
+
+    paths = jax.vmap(lambda z: jax.vmap(one)(z, t0, t1, ts))(zf)  # (S, B, L, K)
     out = jax.vmap(jax.vmap(jax.vmap(nets.decoder)))(paths)
     return out.reshape(lead + out.shape[-3:])
 

@@ -19,8 +19,8 @@ def _encode(nets, T, Y, M):
 
 
 @eqx.filter_jit
-def _decode(nets, z0, t0, ts, cfg):
-    return decode(nets, z0, t0, ts, cfg)
+def _decode(nets, z0, t0, ts, cfg, backward=False):
+    return decode(nets, z0, t0, ts, cfg, backward=backward)
 
 
 def encode(cfg, weights, T, Y, M):
@@ -31,9 +31,13 @@ def encode(cfg, weights, T, Y, M):
 
 
 def reconstruct(cfg, weights, n_obs: int, z0, t0, ts) -> np.ndarray:
-    """Decoded means (S, B, Lq, D) from z0 (S, B, K) at t0 (B,), saved at ts (B, Lq) (scaled units)."""
+    """Decoded means (S, B, Lq, D) from z0 (S, B, K) at t0 (B,), saved at ts (B, Lq) (scaled units).
+
+    Save times before t0 are reached by solving backwards from t0.
+    """
     nets = nets_from_weights(cfg, n_obs, weights)
-    return np.asarray(_decode(nets, jnp.asarray(z0), jnp.asarray(t0), jnp.asarray(ts), cfg))
+    backward = bool(np.any(np.asarray(ts) < np.asarray(t0)[:, None]))
+    return np.asarray(_decode(nets, jnp.asarray(z0), jnp.asarray(t0), jnp.asarray(ts), cfg, backward))
 
 
 def sample_prior(cfg, weights, n_obs: int, t, n: int, seed: int, noise: bool) -> np.ndarray:
