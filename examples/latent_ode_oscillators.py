@@ -65,7 +65,7 @@ def main(quick: bool = False, out: str | os.PathLike = "latent_oscillators_outpu
     out.mkdir(parents=True, exist_ok=True)
     train, test = make_series(64, seed=0), make_series(32, seed=1)
     model = LatentODE(n_latent=4, encoder_hidden=16, ode_hidden=16, decoder_hidden=16, seed=0, verbose=verbose)
-    model.fit([(d["t"], d["y"]) for d in train], steps=60 if quick else 500, batch_size=32)
+    model.fit([(d["t"], d["y"]) for d in train], steps=60 if quick else 1000, batch_size=32)
     baseline = per_time_mean(train)
 
     def mse(a, b):

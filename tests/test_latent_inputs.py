@@ -29,3 +29,14 @@ def test_import_loads_no_engine():
     code = "import sys, pysciml.latent; print(sorted(m for m in ('jax', 'equinox', 'diffrax') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_valid_options_are_normalised(tmp_path):
+    from pysciml.latent import LatentODE
+    from pysciml.solvers import Dopri5
+
+    m = LatentODE(2, solver=Dopri5(), noise_std=[0.1, 0.2], time_scale=2.0, states=["x", "v"], encoder="gru")
+    assert m.solver == "dopri5" and m.noise_std == [0.1, 0.2] and m.states == ("x", "v")
+    m.save(tmp_path / "unfitted")
+    back = LatentODE.load(tmp_path / "unfitted")
+    assert back.get_params() == m.get_params() and not hasattr(back, "weights_")
