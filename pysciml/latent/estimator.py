@@ -26,7 +26,6 @@ def _engine():
     from ..engines import get_engine
 
     get_engine("jax")  # x64 and the engine's process settings
-    from ..engines.jax import latent as _pkg  # noqa: F401
     from ..engines.jax.latent import infer, train
 
     return infer, train
