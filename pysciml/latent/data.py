@@ -143,9 +143,9 @@ def padded_arrays(obs: Observations, scaling: Scaling, length: int | None = None
     return scaling.times(pad.t), Y, pad.mask
 
 
-def bucket(n: int) -> int:
-    """The padded size for n (a power of two, at least 8): few distinct shapes, hence few compilations."""
-    return 1 << max(3, (int(n) - 1).bit_length())
+def bucket(n: int, minimum: int = 8) -> int:
+    """The padded size for n: a power of two, at least ``minimum`` (few distinct shapes, few compilations)."""
+    return max(int(minimum), 1 << (int(n) - 1).bit_length())
 
 
 def pad_rows(*arrays, rows: int):

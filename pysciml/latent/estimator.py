@@ -229,8 +229,8 @@ class LatentODE:
         units = (None,) * self.n_states_
         trajs = [Trajectory(t, y, self.state_names_, units, str(i), meta) for i, (t, y) in enumerate(series)]
         obs = Observations.from_trajectories(trajs, scales=self.scaling_.scale)
-        T, Y, M = padded_arrays(obs, self.scaling_, bucket(max(tr.n_times for tr in trajs)))
-        return pad_rows(T, Y, M, rows=bucket(len(trajs)))
+        T, Y, M = padded_arrays(obs, self.scaling_, bucket(max(tr.n_times for tr in trajs), 32))
+        return pad_rows(T, Y, M, rows=bucket(len(trajs), 16))
 
     def encode(self, t, y) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and std of z0 (the latent state at the first observed time).
@@ -278,7 +278,7 @@ class LatentODE:
             queries = [query_times(q, "t_new") for q in t_new]
         infer, _ = _engine()
         mean, std, t0 = infer.encode(self.config_, self.weights_, *self._padded(series))
-        L = bucket(max(q.size for q in queries))
+        L = bucket(max(q.size for q in queries), 32)
         Q = np.stack([np.concatenate([q, np.full(L - q.size, q[-1])]) for q in queries])
         (Q,) = pad_rows(Q, rows=mean.shape[0])
         if n_samples == 0:
@@ -329,9 +329,11 @@ class LatentODE:
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
             raise InputError(f"must be an integer, got {seed!r}.", argument="seed")
         infer, _ = _engine()
-        x = infer.sample_prior(self.config_, self.weights_, self.n_states_, self.scaling_.times(t), n,
+        m = bucket(t.size, 32)  # padded shapes: fewer compilations
+        tp = np.concatenate([t, np.full(m - t.size, t[-1])])
+        x = infer.sample_prior(self.config_, self.weights_, self.n_states_, self.scaling_.times(tp), bucket(n, 8),
                                int(seed), bool(noise))
-        return self.scaling_.unvalues(x)
+        return self.scaling_.unvalues(x[:n, :t.size])
 
     def elbo_terms(self, data: Any, *, seed: int = 0, n_samples: int = 8, **read) -> dict[str, np.ndarray]:
         """Per-series ELBO terms on ``data`` (KL at full weight), in data units.
@@ -346,8 +348,8 @@ class LatentODE:
             raise InputError(f"the data has states {list(obs.state_names)}, the model {list(self.state_names_)}.",
                              argument="data")
         n = obs.n_trajectories
-        T, Y, M = padded_arrays(obs, self.scaling_, bucket(max(tr.n_times for tr in obs)))
-        T, Y, M = pad_rows(T, Y, M, rows=bucket(n))
+        T, Y, M = padded_arrays(obs, self.scaling_, bucket(max(tr.n_times for tr in obs), 32))
+        T, Y, M = pad_rows(T, Y, M, rows=bucket(n, 16))
         _, train = _engine()
         out = train.evaluate(self.config_, self.weights_, T, Y, M, seed=seed,
                              n_samples=check_positive_int(n_samples, "n_samples"))
