@@ -1,0 +1,126 @@
+"""The latent ODE's networks: a backwards ODE-RNN / GRU encoder, the latent vector field, the decoder.
+
+The encoder follows Rubanova, Chen & Duvenaud (2019), "Latent ODEs for
+irregularly-sampled time series": a GRU updated at each observation, read
+from the last observation back to the first; in the ODE-RNN variant the
+hidden state also evolves under a learned ODE between observations (in the
+GRU variant the time gap is an input instead).  Rows with no observed value
+(missing points and padding) leave the state untouched, so ragged series share
+one compiled function.
+"""
+
+from __future__ import annotations
+
+import diffrax as dfx
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["LatentNets", "build_nets", "weights_of", "nets_from_weights", "diffrax_solver"]
+
+
+def diffrax_solver(name: str):
+    """The diffrax solver for a configured name (explicit methods only)."""
+    return {"tsit5": dfx.Tsit5, "dopri5": dfx.Dopri5, "dopri8": dfx.Dopri8}[name]()
+
+
+class _Field(eqx.Module):
+    """Vector field ``dh/ds = dt * mlp(h)`` on s in [0, 1] (dt: the real time gap, any sign)."""
+
+    mlp: eqx.nn.MLP
+
+    def __call__(self, s, h, dt):
+        return dt * self.mlp(h)
+
+
+class Encoder(eqx.Module):
+    """Backwards ODE-RNN (or GRU) from a series to the posterior mean and std of z0 at its first observation."""
+
+    cell: eqx.nn.GRUCell
+    field: _Field | None
+    head: eqx.nn.Linear
+    kind: str = eqx.field(static=True)
+    steps: int = eqx.field(static=True)
+
+    def _evolve(self, h, dt):
+        """h after a time gap dt: ``steps`` fixed Tsit5 steps of diffrax's stepper (unrolled: no solve loop)."""
+        if self.field is None:
+            return h
+        term, solver, ds = dfx.ODETerm(self.field), dfx.Tsit5(), 1.0 / self.steps
+        state = solver.init(term, 0.0, ds, h, dt)
+        for i in range(self.steps):
+            h, _, _, state, _ = solver.step(term, i * ds, (i + 1) * ds, h, dt, state, made_jump=False)
+        return h
+
+    def __call__(self, t, y, m):
+        """Args: t (L,) scaled times; y (L, D) scaled values (0 where missing); m (L, D) bool mask.
+
+        Returns: (mean (K,), std (K,)) of q(z0).
+        """
+        obs = m.any(axis=-1)
+        mf = m.astype(y.dtype)
+
+        def step(carry, row):
+            h, t_last, started = carry
+            ti, yi, mi, oi = row
+            dt = jnp.where(started, ti - t_last, 0.0)
+            h_ev = self._evolve(h, dt)
+            x = jnp.concatenate([yi * mi, mi] + ([jnp.abs(dt)[None]] if self.kind == "gru" else []))
+            h_new = self.cell(x, h_ev)
+            h = jnp.where(oi, h_new, h)
+            return (h, jnp.where(oi, ti, t_last), started | oi), None
+
+        h0 = jnp.zeros(self.cell.hidden_size, y.dtype)
+        (h, _, _), _ = jax.lax.scan(step, (h0, t[-1], jnp.asarray(False)), (t, y, mf, obs), reverse=True)
+        out = self.head(h)
+        k = out.shape[0] // 2
+        return out[:k], jax.nn.softplus(out[k:]) + 1e-6
+
+
+class LatentNets(eqx.Module):
+    """All trainable parts: encoder, latent vector field, decoder, and log noise std per state."""
+
+    encoder: Encoder
+    ode: eqx.nn.MLP
+    decoder: eqx.Module
+    log_sigma: jax.Array
+
+    def field(self, t, z, args):
+        return self.ode(z)
+
+
+def build_nets(cfg, n_obs: int, key) -> LatentNets:
+    """Fresh networks for a :class:`~pysciml.latent.config.LatentConfig` and ``n_obs`` observed states."""
+    k1, k2, k3, k4, k5 = jax.random.split(key, 5)
+    H, K = cfg.encoder_hidden, cfg.n_latent
+    n_in = 2 * n_obs + (1 if cfg.encoder == "gru" else 0)
+    field = None
+    if cfg.encoder == "ode-rnn":
+        field = _Field(eqx.nn.MLP(H, H, H, 1, activation=jnp.tanh, key=k1))
+    enc = Encoder(eqx.nn.GRUCell(n_in, H, key=k2), field, eqx.nn.Linear(H, 2 * K, key=k3), cfg.encoder,
+                  cfg.encoder_steps)
+    ode = eqx.nn.MLP(K, K, cfg.ode_hidden, 2, activation=jnp.tanh, key=k4)
+    # a small last layer: the untrained latent flow is gentle, so early solves are cheap
+    ode = eqx.tree_at(lambda m: m.layers[-1].weight, ode, ode.layers[-1].weight * 0.1)
+    if cfg.decoder_hidden > 0:
+        dec = eqx.nn.MLP(K, n_obs, cfg.decoder_hidden, 1, activation=jnp.tanh, key=k5)
+    else:
+        dec = eqx.nn.Linear(K, n_obs, key=k5)
+    return LatentNets(enc, ode, dec, jnp.full((n_obs,), np.log(0.1)))
+
+
+def weights_of(nets: LatentNets) -> list[np.ndarray]:
+    """The array leaves in tree order, as float64 numpy arrays."""
+    return [np.asarray(x, dtype=np.float64) for x in jax.tree_util.tree_leaves(eqx.filter(nets, eqx.is_array))]
+
+
+def nets_from_weights(cfg, n_obs: int, weights) -> LatentNets:
+    """Networks of ``cfg`` holding ``weights`` (as returned by :func:`weights_of`)."""
+    skeleton = build_nets(cfg, n_obs, jax.random.PRNGKey(0))
+    params, static = eqx.partition(skeleton, eqx.is_array)
+    leaves, treedef = jax.tree_util.tree_flatten(params)
+    if len(leaves) != len(weights) or any(a.shape != np.shape(w) for a, w in zip(leaves, weights)):
+        raise ValueError("weights do not match the network layout")
+    params = jax.tree_util.tree_unflatten(treedef, [jnp.asarray(w) for w in weights])
+    return eqx.combine(params, static)
