@@ -44,6 +44,8 @@ _EXPORTS = {
     "DenseLU": "linsolve", "SparseLU": "linsolve", "GMRES": "linsolve",
     # solving
     "solve": "solving", "sensitivity": "solving", "Solution": "solution",
+    # latent ODEs (continuous-time VAEs)
+    "LatentODE": "latent", "load_latent": "latent",
     # gridded data (xarray): also the ``.sciml`` accessor
     "fit_cells": "gridded", "solve_cells": "gridded", "forecast_cells": "gridded",
     "LevenbergMarquardt": "gridded", "OneStepAhead": "gridded",
@@ -66,7 +68,7 @@ def __getattr__(name):
     except KeyError:
         if name in {"errors", "status", "model", "params", "networks", "solvers", "linsolve",
                     "solution", "engines", "states", "numerics", "grid", "data", "discovery",
-                    "gridded", "cache", "io", "fitting"}:
+                    "gridded", "cache", "io", "fitting", "latent"}:
             return importlib.import_module(f"{__name__}.{name}")
         raise AttributeError(f"module 'pysciml' has no attribute {name!r}") from None
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)

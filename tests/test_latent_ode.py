@@ -139,6 +139,11 @@ def test_save_load_round_trip_is_exact(model, data, tmp_path):
     assert back.elbo_ == model.elbo_ and back.status_ is model.status_
     np.testing.assert_array_equal(back.noise_std_, model.noise_std_)
     assert [tr.t.tolist() for tr in back.observations_] == [tr.t.tolist() for tr in model.observations_]
+    import pysciml as ps
+
+    again = ps.load(tmp_path / "lat")  # ps.load reads latent ODE files too
+    assert isinstance(again, L.LatentODE)
+    np.testing.assert_array_equal(again.predict(d["t"], d["y"], d["t"]), model.predict(d["t"], d["y"], d["t"]))
 
 
 def test_sample_shapes_and_seeds(model):

@@ -151,6 +151,10 @@ def load(path, *, physics=None):
         doc = json.loads(jpath.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise FileFormatError(f"{jpath} is not a pysciml model file ({exc}).", argument="path") from None
+    if isinstance(doc, dict) and doc.get("format") == "pysciml-latent-ode":
+        from ..latent.persistence import load_latent
+
+        return load_latent(path)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise FileFormatError(f"{jpath} is not a pysciml model file.", argument="path")
     if doc.get("version") != VERSION:
