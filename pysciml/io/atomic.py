@@ -15,7 +15,39 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "check_target"]
+
+
+def check_target(target, *, argument: str = "path", directory: bool = False) -> Path:
+    """Check that ``target`` can be written (before any work is done) and return it as a Path.
+
+    Args:
+        target: the file (or directory store) a writer will create or replace.
+        argument: the caller's name for it, used in the error message.
+        directory: the writer produces a directory (a Zarr store).
+
+    Raises:
+        InputError: not a path, an existing entry of the other kind, or a parent that is a file.
+    """
+    from ..errors import InputError
+
+    if isinstance(target, bool) or not isinstance(target, (str, os.PathLike)) or os.fspath(target) in ("", b""):
+        raise InputError(f"must be a file path (a str or pathlib.Path), got {target!r}.", argument=argument)
+    path = Path(os.fsdecode(os.fspath(target)))
+    if path.exists():
+        if directory and not path.is_dir():
+            raise InputError(f"{path} exists and is a file, not a directory store; remove it or choose another path.",
+                             argument=argument)
+        if not directory and path.is_dir():
+            raise InputError(f"{path} is a directory; give a file name inside it (e.g. {path / 'result'}).",
+                             argument=argument)
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(f"{parent} is a file, so {path} cannot be created inside it; choose another path.",
+                                 argument=argument)
+            break
+    return path
 
 
 @contextlib.contextmanager
@@ -26,6 +58,8 @@ def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterat
         target: final file (or directory, e.g. a Zarr store) name.
         directory: the writer produces a directory (Zarr); the old one is
             replaced after the new one is complete.
+
+    User-facing writers check ``target`` first with :func:`check_target`.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
