@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import FileFormatError, InputError
-from ..io.atomic import atomic_path, check_target
+from ..io.atomic import atomic_path, check_target, file_lock
 from ..status import Status
 
 __all__ = ["save_model", "load", "FORMAT", "VERSION"]
@@ -86,6 +86,8 @@ def save_model(model, path) -> None:
     Both files are written completely under temporary names before either is renamed,
     and the JSON records the npz's SHA-256, so an interrupted save leaves the previous
     pair intact or (if it stops between the two renames) a pair that ``load`` refuses.
+    A lock file beside them (``.NAME.json.lock``) keeps concurrent saves to the same name
+    from mixing their pairs.
     """
     jpath, npath = _paths(path)
     check_target(jpath, argument="path")
@@ -123,6 +125,7 @@ def save_model(model, path) -> None:
     data = buf.getvalue()
     doc["arrays_sha256"] = hashlib.sha256(data).hexdigest()
     with contextlib.ExitStack() as stack:  # exits in reverse: the npz is renamed first, then the JSON
+        stack.enter_context(file_lock(jpath))  # another process saving to the same name waits
         jtmp = stack.enter_context(atomic_path(jpath))
         ntmp = stack.enter_context(atomic_path(npath))
         ntmp.write_bytes(data)
@@ -160,7 +163,9 @@ def load(path, *, physics=None):
     if not jpath.exists() or not npath.exists():
         raise InputError(f"no saved model at {path} (expected {jpath.name} and {npath.name}).", argument="path")
     try:
-        doc = json.loads(jpath.read_text())
+        with file_lock(jpath, shared=True):  # never between the two renames of a concurrent save
+            text, raw = jpath.read_text(), npath.read_bytes()
+        doc = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise FileFormatError(f"{jpath} is not a pysciml model file ({exc}).", argument="path") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
@@ -171,7 +176,6 @@ def load(path, *, physics=None):
             "Upgrade pysciml (or re-save the model with the version that wrote it).",
             argument="path",
         )
-    raw = npath.read_bytes()
     expected = doc.get("arrays_sha256")
     if expected is not None and hashlib.sha256(raw).hexdigest() != expected:
         raise FileFormatError(
@@ -184,7 +188,7 @@ def load(path, *, physics=None):
     except ValueError as exc:
         if "allow_pickle" in str(exc):
             raise FileFormatError(
-                f"{npath} holds an object array, which pysciml never loads: unpickling can run arbitrary "
+                f"{npath} holds an object array (a pickle), which pysciml never loads: unpickling can run arbitrary "
                 "code. Saved models contain only numeric arrays; this file was not written by pysciml.",
                 argument="path") from None
         raise FileFormatError(f"{npath} is corrupt or not an npz file ({exc}).", argument="path") from None

@@ -15,7 +15,42 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "check_target"]
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "check_target", "file_lock"]
+
+
+@contextlib.contextmanager
+def file_lock(target: str | os.PathLike, *, shared: bool = False) -> Iterator[None]:
+    """Hold an advisory lock tied to ``target`` (a hidden ``.NAME.lock`` file beside it).
+
+    Used where one logical file is several files (a saved model's JSON + npz): writers
+    hold it exclusively while they rename, readers shared while they read, so two
+    processes saving to the same name never leave a mixed pair.  A no-op where
+    ``fcntl`` is missing (Windows).
+
+    Args:
+        target: the file the lock protects.
+        shared: a reader's (shared) lock instead of a writer's (exclusive) one.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    target = Path(target)
+    if not shared:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(target.parent / f".{target.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        if not shared:
+            raise
+        yield  # a read-only directory: nobody can be writing there through pysciml
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def check_target(target, *, argument: str = "path", directory: bool = False) -> Path:
