@@ -139,8 +139,40 @@ def test_killing_a_process_mid_write_leaves_a_complete_netcdf(tmp_path):
             values = np.unique(ds["loss"].values)
             assert values.size == 1 and values[0] == ds.attrs["writer_value"] and ds.sizes["cell"] == 400_000
         assert _user_files(tmp_path) == ["result.nc"]
-        for partial in tmp_path.glob(".*.partial"):  # a killed process cannot clean up its temporary file
-            partial.unlink()
+    # a killed process cannot remove its temporary file; the next write to the name removes it
+    xr.Dataset({"loss": ("cell", np.zeros(3))}).sciml.to_netcdf(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result.nc"]
+
+
+def test_temporary_files_of_dead_writers_are_removed_by_the_next_write(tmp_path):
+    xr = pytest.importorskip("xarray")
+    from pysciml.io.atomic import _tag
+
+    host = _tag().rsplit("-", 1)[0]
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".out.nc.{host}-{dead.pid}.x1y2.partial"
+    live = tmp_path / f".out.nc.{host}-{os.getppid()}.a1b2.partial"  # a live writer's file stays
+    other_host = tmp_path / f".out.nc.otherhost-{dead.pid}.c3d4.partial"  # can't tell: stays
+    for p in (stale, live, other_host):
+        p.write_bytes(b"half")
+    xr.Dataset({"x": ("i", np.arange(3.0))}).sciml.to_netcdf(tmp_path / "out.nc")
+    assert not stale.exists() and live.exists() and other_host.exists()
+
+
+def test_a_zarr_store_is_swapped_in_whole(tmp_path, monkeypatch):
+    xr = pytest.importorskip("xarray")
+    pytest.importorskip("zarr")
+    from pysciml.io import atomic
+
+    target = tmp_path / "res.zarr"
+    for value, exchange in ((1.0, None), (2.0, None), (3.0, lambda a, b: False)):  # atomic swap, then the fallback
+        if exchange is not None:
+            monkeypatch.setattr(atomic, "_exchange", exchange)
+        xr.Dataset({"x": ("i", np.full(4, value))}).sciml.to_zarr(target)
+        with xr.open_zarr(target, consolidated=False) as ds:
+            assert np.all(ds["x"].values == value)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["res.zarr"]
 
 
 # -- two processes, one directory -------------------------------------------------------------------------
@@ -198,3 +230,23 @@ def test_a_save_waits_for_another_writer_of_the_same_name(tmp_path):
         assert not (tmp_path / "model.json").exists()
     worker.join(timeout=30)
     assert done.is_set() and ps.load(tmp_path / "model", physics=_decay).param_specs["k"].default == 0.25
+
+
+def test_checkpoints_fall_due_every_n_steps_or_seconds(tmp_path, monkeypatch):
+    from pysciml.fitting import checkpoint as ck
+
+    now = [100.0]
+    monkeypatch.setattr(ck.time, "monotonic", lambda: now[0])
+    both = Checkpointer(tmp_path / "a", "f", every_steps=50, every_seconds=60.0)
+    assert not both.due(49) and both.due(50)  # steps, whichever comes first
+    now[0] += 61.0
+    assert both.due(1)  # ... or seconds
+    both.save({}, {"x": np.ones(1)}, 10)  # a write restarts both clocks
+    assert not both.due(59) and both.due(60)
+    steps_only = Checkpointer(tmp_path / "b", "f", every_steps=50, every_seconds=None)
+    now[0] += 1e6
+    assert not steps_only.due(49)
+    seconds_only = Checkpointer(tmp_path / "c", "f", every_steps=None, every_seconds=5.0)
+    assert not seconds_only.due(10**6)
+    now[0] += 5.0
+    assert seconds_only.due(0)

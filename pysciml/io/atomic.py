@@ -2,15 +2,23 @@
 
 A crash or Ctrl-C mid-write leaves the previous file (or nothing) under the
 user's name, never a half-written one.  Temporary names are unique per
-process and call, so concurrent writers never clobber each other's partial
-files; the last rename wins.
+process and call (``.NAME.HOST-PID.RANDOM.partial``), so concurrent writers
+never clobber each other's partial files; the last rename wins.  A process
+killed mid-write cannot remove its temporary file: the next write to the same
+name removes those left by dead processes of the same host.  Directory stores
+(Zarr) are swapped in with one atomic exchange where Linux offers it
+(``renameat2(RENAME_EXCHANGE)``), else with two renames.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
+import re
 import shutil
+import socket
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,6 +93,62 @@ def check_target(target, *, argument: str = "path", directory: bool = False) -> 
     return path
 
 
+def _tag() -> str:
+    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:24] or "host"
+    return f"{host}-{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process
+        return True
+    return True
+
+
+def _remove_stale(target: Path) -> None:
+    """Remove temporary files of earlier writes to ``target`` by dead processes of this host
+    (an old directory store left between two renames is put back if ``target`` is missing)."""
+    if os.name != "posix":  # os.kill(pid, 0) is not a liveness probe elsewhere
+        return
+    host = _tag().rsplit("-", 1)[0]
+    prefix = f".{target.name}."
+    try:
+        entries = list(target.parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        if not name.startswith(prefix) or not name.endswith((".partial", ".old")):
+            continue
+        tag = name[len(prefix):].split(".", 1)[0]
+        h, _, pid = tag.rpartition("-")
+        if h != host or not pid.isdigit() or _alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            if name.endswith(".old") and not target.exists():
+                os.replace(entry, target)
+            elif entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink()
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths atomically (Linux ``renameat2``); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    return fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success rename it onto ``target``.
@@ -98,7 +162,8 @@ def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterat
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    _remove_stale(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{_tag()}.", suffix=".partial", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     if directory:
@@ -106,8 +171,10 @@ def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterat
     try:
         yield tmp_path
         if directory:
-            if target.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+            if target.exists() and _exchange(tmp_path, target):
+                shutil.rmtree(tmp_path, ignore_errors=True)  # it now holds the old store
+            elif target.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.{_tag()}.", suffix=".old", dir=target.parent))
                 old.rmdir()
                 os.replace(target, old)
                 os.replace(tmp_path, target)
