@@ -66,15 +66,16 @@ def test_autonomous_solution_is_invariant_to_time_shift(solver, shift, x0, v0, s
 
 @pytest.mark.parametrize("solver", list(SOLVERS))
 @SETTINGS
-@given(u0=arrays(np.float64, 3, elements=st.floats(-5.0, 5.0)), k=st.integers(-30, 30),
-       c=st.floats(1e-3, 1e3))
+@given(u0=arrays(np.float64, 3, elements=st.just(0.0) | st.floats(1e-3, 5.0) | st.floats(-5.0, -1e-3)),
+       k=st.integers(-30, 30), c=st.floats(1e-3, 1e3))
 def test_linear_solution_scales_with_the_state(solver, u0, k, c, jax_engine):
     if not np.any(np.abs(u0) > 1e-3):
         u0 = u0 + 1.0
     tau = np.linspace(0.0, 3.0, N_SAVE)
     kw = dict(saveat=tau, solver=SOLVERS[solver], rtol=RTOL)
     ref = ps.solve(LIN, u0, (0.0, 3.0), atol=ATOL, **kw)
-    # a power of two: every operation scales exactly, so does the whole solve
+    # a power of two: every operation scales exactly, so does the whole solve (values stay far
+    # from the subnormal range, which XLA flushes to zero)
     two = 2.0**k
     exact = ps.solve(LIN, two * u0, (0.0, 3.0), atol=two * ATOL, **kw)
     np.testing.assert_array_equal(exact.u, two * ref.u)
