@@ -9,7 +9,14 @@ __all__ = ["main"]
 
 
 def _cmd_demo(args) -> int:
+    from pathlib import Path
+
     from .demo import run_demo
+    from .errors import InputError
+
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise InputError(f"{args.out} is a file; give a directory for the demo's results (it is created).",
+                         argument="--out")
 
     run_demo(out_dir=args.out, engine=args.engine, quick=args.quick)
     return 0
@@ -69,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the flagship demo and write NetCDF + PNG results")
     demo.add_argument("--out", default="pysciml_demo", help="output directory (default: ./pysciml_demo)")
-    demo.add_argument("--engine", default=None, help="engine to run on (default: jax)")
+    demo.add_argument("--engine", default=None, choices=["jax", "julia"], help="engine to run on (default: jax)")
     demo.add_argument("--quick", action="store_true", help="shorter training (for tests)")
     demo.set_defaults(func=_cmd_demo)
 

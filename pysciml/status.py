@@ -39,7 +39,9 @@ _ADVICE = {
     Status.MAX_STEPS: (
         "the solver hit max_steps before reaching the end time. If the problem is stiff "
         "(fast and slow time scales), use a stiff solver such as ps.Rodas5P(); otherwise "
-        "raise max_steps or loosen rtol/atol."
+        "raise max_steps or loosen rtol/atol. If the failure time stays the same, the solution may "
+        "blow up there or the right-hand side may turn NaN there (check the physics, parameters "
+        "and networks near that time)."
     ),
     Status.STEP_SIZE_UNDERFLOW: (
         "the step size shrank below what float64 can resolve. The solution may blow up "

@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import FileFormatError, InputError
 from ..io.atomic import atomic_write_bytes
 
-__all__ = ["Checkpointer", "load_checkpoint", "fit_fingerprint", "CHECKPOINT_VERSION"]
+__all__ = ["Checkpointer", "load_checkpoint", "fit_fingerprint", "checkpoint_path", "CHECKPOINT_VERSION"]
 
 CHECKPOINT_VERSION = 1
 _FORMAT = "pysciml-checkpoint"
@@ -94,9 +94,13 @@ def _plain(v):
     return str(v)
 
 
-def _npz(path) -> Path:
+def checkpoint_path(path) -> Path:
+    """The file a ``checkpoint=`` argument names (``.npz`` appended if missing)."""
     p = Path(os.fspath(path))
     return p if p.suffix == ".npz" else p.with_name(p.name + ".npz")
+
+
+_npz = checkpoint_path
 
 
 def load_checkpoint(path, fingerprint: str) -> tuple[dict, dict[str, np.ndarray]] | None:

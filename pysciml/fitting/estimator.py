@@ -214,6 +214,10 @@ class EstimatorMixin:
             raise InputError(f"must be a positive integer or None, got {every!r}.", argument="checkpoint_every")
         if seconds is not None and not (isinstance(seconds, (int, float)) and seconds > 0):
             raise InputError(f"must be a positive number or None, got {seconds!r}.", argument="checkpoint_seconds")
+        from ..io.atomic import check_target
+        from .checkpoint import checkpoint_path
+
+        check_target(checkpoint_path(check_target(checkpoint, argument="checkpoint")), argument="checkpoint")
         fp = fit_fingerprint(problem, engine)
         ckpt = Checkpointer(checkpoint, fp, every_steps=every, every_seconds=seconds)
         state = load_checkpoint(checkpoint, fp) if resume else None

@@ -10,10 +10,12 @@ imports or executes anything named in the file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import FileFormatError, InputError
-from ..io.atomic import atomic_write_bytes
+from ..io.atomic import atomic_path, check_target, file_lock
 from ..status import Status
 
 __all__ = ["save_model", "load", "FORMAT", "VERSION"]
@@ -31,7 +33,9 @@ VERSION = 1
 
 
 def _paths(path) -> tuple[Path, Path]:
-    p = Path(path)
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)) or os.fspath(path) in ("", b""):
+        raise InputError(f"must be a file path (a str or pathlib.Path), got {path!r}.", argument="path")
+    p = Path(os.fsdecode(os.fspath(path)))
     if p.suffix in (".json", ".npz"):
         p = p.with_suffix("")
     return p.with_name(p.name + ".json"), p.with_name(p.name + ".npz")
@@ -77,8 +81,17 @@ def _jsonable(v):
 
 
 def save_model(model, path) -> None:
-    """Write ``path.json`` and ``path.npz`` for ``model`` (declaration + fitted state)."""
+    """Write ``path.json`` and ``path.npz`` for ``model`` (declaration + fitted state).
+
+    Both files are written completely under temporary names before either is renamed,
+    and the JSON records the npz's SHA-256, so an interrupted save leaves the previous
+    pair intact or (if it stops between the two renames) a pair that ``load`` refuses.
+    A lock file beside them (``.NAME.json.lock``) keeps concurrent saves to the same name
+    from mixing their pairs.
+    """
     jpath, npath = _paths(path)
+    check_target(jpath, argument="path")
+    check_target(npath, argument="path")
     arrays: dict[str, np.ndarray] = {}
     for k, s in model.param_specs.items():
         arrays[f"default/{k}"] = s.default
@@ -109,8 +122,14 @@ def save_model(model, path) -> None:
         }
     buf = io.BytesIO()
     np.savez(buf, **arrays)
-    atomic_write_bytes(npath, buf.getvalue())
-    atomic_write_bytes(jpath, json.dumps(doc, indent=1, default=_jsonable).encode())
+    data = buf.getvalue()
+    doc["arrays_sha256"] = hashlib.sha256(data).hexdigest()
+    with contextlib.ExitStack() as stack:  # exits in reverse: the npz is renamed first, then the JSON
+        stack.enter_context(file_lock(jpath))  # another process saving to the same name waits
+        jtmp = stack.enter_context(atomic_path(jpath))
+        ntmp = stack.enter_context(atomic_path(npath))
+        ntmp.write_bytes(data)
+        jtmp.write_bytes(json.dumps(doc, indent=1, default=_jsonable).encode())
 
 
 def _resolve_physics(decl: dict, physics):
@@ -140,15 +159,13 @@ def load(path, *, physics=None):
     Returns:
         The model, with its fitted attributes restored.
     """
-    from ..model import UDE, NeuralODE, ODEModel
-    from ..networks import MLP
-    from ..params import Param
-
     jpath, npath = _paths(path)
     if not jpath.exists() or not npath.exists():
         raise InputError(f"no saved model at {path} (expected {jpath.name} and {npath.name}).", argument="path")
     try:
-        doc = json.loads(jpath.read_text())
+        with file_lock(jpath, shared=True):  # never between the two renames of a concurrent save
+            text, raw = jpath.read_text(), npath.read_bytes()
+        doc = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise FileFormatError(f"{jpath} is not a pysciml model file ({exc}).", argument="path") from None
     if isinstance(doc, dict) and doc.get("format") == "pysciml-latent-ode":
@@ -163,11 +180,37 @@ def load(path, *, physics=None):
             "Upgrade pysciml (or re-save the model with the version that wrote it).",
             argument="path",
         )
+    expected = doc.get("arrays_sha256")
+    if expected is not None and hashlib.sha256(raw).hexdigest() != expected:
+        raise FileFormatError(
+            f"{npath.name} does not belong with {jpath.name} (its checksum differs): the files come from "
+            "different saves, e.g. a save that was interrupted, or one was replaced. Save the model again.",
+            argument="path")
     try:
-        with np.load(npath, allow_pickle=False) as z:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
-    except (ValueError, OSError) as exc:
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise FileFormatError(
+                f"{npath} holds an object array (a pickle), which pysciml never loads: unpickling can run arbitrary "
+                "code. Saved models contain only numeric arrays; this file was not written by pysciml.",
+                argument="path") from None
         raise FileFormatError(f"{npath} is corrupt or not an npz file ({exc}).", argument="path") from None
+    except OSError as exc:
+        raise FileFormatError(f"{npath} is corrupt or not an npz file ({exc}).", argument="path") from None
+    try:
+        return _build(doc, arrays, physics)
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise FileFormatError(f"{jpath} / {npath.name} is incomplete or damaged (missing or malformed {exc}); "
+                              "save the model again.", argument="path") from None
+
+
+def _build(doc: dict, arrays: dict, physics):
+    """The model described by a loaded JSON document and its arrays."""
+    from ..model import UDE, ODEModel
+    from ..networks import MLP
+    from ..params import Param
+
     decl = doc["model"]
     fn = _resolve_physics(decl, physics)
     states = {s["name"]: {"shape": tuple(s["shape"]) or None, "units": s["units"], "description": s["description"]}
@@ -177,7 +220,6 @@ def load(path, *, physics=None):
               for p in decl["params"]}
     nets = {k: MLP(**{**v, "inputs": tuple(v["inputs"]) if v["inputs"] else None}) for k, v in decl["networks"].items()}
     cls = {"UDE": UDE, "NeuralODE": ODEModel, "ODEModel": ODEModel}.get(decl["class"], ODEModel)
-    del NeuralODE
     model = cls(fn, states, params, nets, name=decl["name"], time_units=decl["time_units"],
                 u0=arrays.get("model_u0"))
     fitted = doc.get("fitted")

@@ -25,6 +25,14 @@ __all__ = ["Strategy", "SingleShooting", "MultipleShooting", "Collocation", "Gro
            "resolve_strategy", "default_strategy"]
 
 
+def _check_steps_and_rate(owner: str, steps, learning_rate) -> None:
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise InputError(f"must be a positive integer, got {steps!r}.", argument=f"{owner}.steps")
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or not learning_rate > 0 \
+            or learning_rate == float("inf"):
+        raise InputError(f"must be a positive number, got {learning_rate!r}.", argument=f"{owner}.learning_rate")
+
+
 @dataclasses.dataclass(frozen=True)
 class Strategy:
     """Base of the strategy objects (abstract)."""
@@ -87,6 +95,7 @@ class Collocation(Strategy):
         if not (self.smoothing == "auto" or (isinstance(self.smoothing, (int, float)) and self.smoothing >= 0)):
             raise InputError(f"must be 'auto' or a non-negative number, got {self.smoothing!r}.",
                              argument="Collocation.smoothing")
+        _check_steps_and_rate("Collocation", self.steps, self.learning_rate)
         if not isinstance(self.then, Strategy) or isinstance(self.then, Collocation):
             raise InputError("must be a shooting strategy (ps.SingleShooting() or ps.MultipleShooting()).",
                              argument="Collocation.then")
@@ -113,8 +122,7 @@ class GrowingHorizon(Strategy):
     def __post_init__(self):
         if not isinstance(self.stages, int) or self.stages < 1:
             raise InputError(f"must be a positive integer, got {self.stages!r}.", argument="GrowingHorizon.stages")
-        if not isinstance(self.steps, int) or self.steps < 1:
-            raise InputError(f"must be a positive integer, got {self.steps!r}.", argument="GrowingHorizon.steps")
+        _check_steps_and_rate("GrowingHorizon", self.steps, self.learning_rate)
         if not isinstance(self.then, Strategy) or isinstance(self.then, GrowingHorizon):
             raise InputError("must be a non-warm-up strategy.", argument="GrowingHorizon.then")
 

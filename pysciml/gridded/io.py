@@ -29,6 +29,10 @@ def cf_clean(obj):
     """A Dataset whose attributes NetCDF and Zarr can store (booleans -> "yes"/"no", mappings -> JSON)."""
     import xarray as xr
 
+    from ..errors import InputError
+
+    if not isinstance(obj, (xr.Dataset, xr.DataArray)):
+        raise InputError(f"must be an xarray Dataset or DataArray, got {type(obj).__name__}.", argument="obj")
     ds = obj.to_dataset(name=obj.name or "data") if isinstance(obj, xr.DataArray) else obj.copy(deep=False)
     ds.attrs = _clean_attrs(ds.attrs)
     for name in list(ds.variables):

@@ -6,9 +6,19 @@ import os
 from pathlib import Path
 
 from ..errors import InputError
-from .atomic import atomic_path
+from .atomic import atomic_path, check_target
 
 __all__ = ["write_netcdf", "write_zarr"]
+
+
+_NETCDF_ENGINES = ("netcdf4", "h5netcdf", "scipy")
+
+
+def _check_dataset(ds) -> None:
+    import xarray as xr
+
+    if not isinstance(ds, xr.Dataset):
+        raise InputError(f"must be an xarray.Dataset, got {type(ds).__name__}.", argument="ds")
 
 
 def _netcdf_engine() -> str:
@@ -35,7 +45,14 @@ def write_netcdf(ds, path: str | os.PathLike, *, engine: str | None = None, **kw
         engine: xarray NetCDF engine (``"netcdf4"`` or ``"h5netcdf"``; default: whichever is installed).
         **kwargs: passed to ``xarray.Dataset.to_netcdf`` (``encoding=``...).
     """
-    path = Path(path)
+    _check_dataset(ds)
+    path = check_target(path, argument="path")
+    if "mode" in kwargs:
+        raise InputError("atomic writes always write a complete new file (mode='w'); to add variables, "
+                         "merge them into the dataset and write it again.", argument="mode")
+    if engine is not None and engine not in _NETCDF_ENGINES:
+        raise InputError(f"unknown NetCDF engine {engine!r}; use one of {list(_NETCDF_ENGINES)} (or None).",
+                         argument="engine")
     engine = engine or _netcdf_engine()
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, engine=engine, **kwargs)
@@ -54,7 +71,15 @@ def write_zarr(ds, path: str | os.PathLike, **kwargs) -> Path:
         import zarr  # noqa: F401
     except ImportError:
         raise InputError('writing Zarr needs the zarr package; pip install "pysciml[dask]".', argument="path") from None
-    path = Path(path)
+    _check_dataset(ds)
+    path = check_target(path, argument="path", directory=True)
+    if "mode" in kwargs or "append_dim" in kwargs:
+        raise InputError("atomic writes always write a complete new store; merge the new data into the "
+                         "dataset and write it again.", argument="mode" if "mode" in kwargs else "append_dim")
+    if path.is_dir() and any(path.iterdir()) and not any(
+            (path / marker).exists() for marker in ("zarr.json", ".zgroup", ".zarray")):
+        raise InputError(f"{path} is a directory that is not a Zarr store; writing would replace everything in it. "
+                         "Choose a new name (e.g. results.zarr) or remove the directory yourself.", argument="path")
     kwargs.setdefault("zarr_format", 3)
     kwargs.setdefault("consolidated", False)
     with atomic_path(path, directory=True) as tmp:

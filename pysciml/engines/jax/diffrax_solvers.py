@@ -101,6 +101,11 @@ def diffrax_solve(fun, solver, t0, t1, y0, args, ts, *, rtol, atol, dt0, max_ste
         throw=False,
     )
     status = status_from_result(sol.result)
+    # diffrax rejects steps whose error estimate is NaN and ends with max_steps; when the
+    # vector field is already non-finite at the start (NaN weights, log of a negative
+    # parameter...), say so instead
+    f0 = fun(t0, y0, args)
+    status = jnp.where((status != 0) & ~jnp.all(jnp.isfinite(f0)), jnp.int32(int(Status.NONFINITE)), status)
     ys = jnp.where((status == 0) | jnp.isfinite(sol.ys), sol.ys, jnp.nan)
     steps = jnp.asarray(sol.stats["num_accepted_steps"], jnp.int32)
     rejected = jnp.asarray(sol.stats["num_rejected_steps"], jnp.int32)

@@ -1,0 +1,410 @@
+"""The bad-input table: misuse across solve, fit, gridded fit, latent ODE, I/O and the CLI.
+
+Every case is ``(case_id, call, exception, argument)``: ``call(tmp_path)`` must raise
+``exception`` whose message names ``argument`` (and, for a :class:`PySciMLError`, whose
+``exc.argument`` contains it and starts the message: ``"data[1]"`` names ``"data"``).  Cases already written next to their feature are imported,
+not copied: ``test_solve_inputs.CASES``, ``test_gridded_errors.CASES``, the parametrised
+``test_fit_features.test_fit_bad_input`` and, when present, ``bad_input_latent.CASES``.
+
+``python tools/render_bad_input_table.py`` renders :data:`TABLE` into ``docs/reliability.md``;
+``test_reliability_doc_is_up_to_date`` fails when the doc and the table differ.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import pysciml as ps
+import test_fit_features as _fit_features
+import test_gridded_errors as _gridded_errors
+import test_solve_inputs as _solve_inputs
+from pysciml.errors import DataError, FileFormatError, InputError, ModelError, PySciMLError
+from pysciml.fitting.estimator import NotFittedError
+
+try:
+    import bad_input_latent as _latent
+except ImportError:  # written by the latent-ODE work; the table grows when it lands
+    _latent = None
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class CLIExit(Exception):
+    """``pysciml ...`` stopped with exit status 2 and a one-line error (no traceback) on stderr."""
+
+    doc_name = "exit status 2"
+
+
+# -- shared pieces -----------------------------------------------------------------------------------
+def _decay(u, p, t, m):
+    return -p.k * u
+
+
+T = np.linspace(0.0, 2.0, 10)
+Y = np.exp(-0.5 * T)
+QUICK = dict(verbose=0, strategy=ps.SingleShooting(), optimizers=[ps.Adam(1e-2, steps=1)])
+
+
+def _model():
+    return ps.ODEModel(_decay, ["y"], {"k": 0.3})
+
+
+def _fit(**kw):
+    return _model().fit((T, Y), **{**QUICK, **kw})
+
+
+@functools.lru_cache(maxsize=1)
+def _fitted():
+    """A model with the fitted attributes a fit leaves (set by hand: these checks run before any solve)."""
+    from pysciml.data import as_observations
+
+    model = _model()
+    model.params_, model.network_params_ = {"k": 0.5}, {}
+    model.observations_ = as_observations((T, Y), states=model)
+    model.u0_all_ = np.array([[1.0]])
+    model.fit_options_ = {"rtol": 1e-6, "atol": 1e-8, "max_steps": 10_000}
+    model.fitted_solver_ = ps.Tsit5()
+    return model
+
+
+def _xr_data(**kw):
+    import xarray as xr
+
+    return xr.Dataset({"y": ("time", Y)}, coords={"time": T})
+
+
+# -- solve: test_solve_inputs.CASES -------------------------------------------------------------------
+def _solve_case(model, overrides):
+    return lambda tmp: ps.solve(model, **{**_solve_inputs.GOOD, "solver": ps.Tsit5(), **overrides})
+
+
+SOLVE = [(cid, _solve_case(model, overrides), exc, arg) for cid, model, overrides, exc, arg in _solve_inputs.CASES]
+
+# -- fit: test_fit_features.test_fit_bad_input, then the cases below ----------------------------------
+_FIT_FEATURE_IDS = ["data-without-time-axis", "data-unsorted-times", "data-duplicate-times",
+                    "data-trajectory-all-nan", "optimizers-not-an-optimizer", "strategy-unknown",
+                    "fit-unknown-parameter", "l2-negative", "seed-not-integer", "callback-not-callable",
+                    "fit-u0-maybe", "u0-wrong-length"]
+
+
+def _fit_feature_cases():
+    mark = next(m for m in _fit_features.test_fit_bad_input.pytestmark if m.name == "parametrize")
+    out = []
+    for i, (data, kwargs, exc, arg) in enumerate(mark.args[1]):
+        cid = _FIT_FEATURE_IDS[i] if i < len(_FIT_FEATURE_IDS) else f"fit-features-{i}"
+        out.append((cid, lambda tmp, d=data, k=kwargs: _fit_features._lv_net_model().fit(d, verbose=0, **k), exc, arg))
+    return out
+
+
+FIT = _fit_feature_cases() + [
+    ("collocation-negative-steps", lambda tmp: ps.Collocation(steps=-1), InputError, "Collocation.steps"),
+    ("collocation-zero-learning-rate", lambda tmp: ps.Collocation(learning_rate=0.0), InputError,
+     "Collocation.learning_rate"),
+    ("growing-horizon-nan-learning-rate", lambda tmp: ps.GrowingHorizon(learning_rate=float("nan")), InputError,
+     "GrowingHorizon.learning_rate"),
+    ("multiple-shooting-zero-segments", lambda tmp: _fit(strategy=ps.MultipleShooting(segments=0)), InputError,
+     "MultipleShooting.segments"),
+    ("multiple-shooting-negative-continuity", lambda tmp: ps.MultipleShooting(continuity=-1.0), InputError,
+     "MultipleShooting.continuity"),
+    ("adam-negative-learning-rate", lambda tmp: _fit(optimizers=[ps.Adam(-1e-3)]), InputError, "Adam.learning_rate"),
+    ("lbfgs-steps-text", lambda tmp: ps.LBFGS(steps="many"), InputError, "LBFGS.steps"),
+    ("gaussian-nll-negative-sigma", lambda tmp: _fit(loss=ps.GaussianNLL(sigma=-1.0)), InputError,
+     "GaussianNLL.sigma"),
+    ("loss-unknown", lambda tmp: _fit(loss="huber"), InputError, "loss"),
+    ("checkpoint-every-zero", lambda tmp: _fit(checkpoint=tmp / "c", checkpoint_every=0), InputError,
+     "checkpoint_every"),
+    ("checkpoint-seconds-negative", lambda tmp: _fit(checkpoint=tmp / "c", checkpoint_seconds=-1), InputError,
+     "checkpoint_seconds"),
+    ("resume-without-checkpoint", lambda tmp: _fit(resume=True), InputError, "resume"),
+    ("resume-not-boolean", lambda tmp: _fit(checkpoint=tmp / "c", resume="yes"), InputError, "resume"),
+    ("verbose-text", lambda tmp: _fit(verbose="loud"), InputError, "verbose"),
+    ("rtol-zero", lambda tmp: _fit(rtol=0.0), InputError, "rtol"),
+    ("atol-negative", lambda tmp: _fit(atol=-1e-9), InputError, "atol"),
+    ("max-steps-zero", lambda tmp: _fit(max_steps=0), InputError, "max_steps"),
+    ("fit-and-fixed-both", lambda tmp: _fit(fit=["k"], fixed=["k"]), InputError, "fit"),
+    ("fixed-unknown", lambda tmp: _fit(fixed=["zeta"]), InputError, "fixed"),
+    ("params-unknown", lambda tmp: _fit(params={"zeta": 1.0}), InputError, "params"),
+    ("params-nan", lambda tmp: _fit(params={"k": np.nan}), InputError, "params.k"),
+    ("engine-unknown", lambda tmp: _fit(engine="fortran"), InputError, "engine"),
+    ("solver-unknown", lambda tmp: _fit(solver="rk99"), InputError, "solver"),
+    ("adjoint-unknown", lambda tmp: _fit(adjoint="magic"), InputError, "adjoint"),
+    ("data-none", lambda tmp: _model().fit(None, **QUICK), DataError, "data"),
+    ("data-a-file-name", lambda tmp: _model().fit("obs.nc", **QUICK), DataError, "data"),
+    ("data-too-many-states", lambda tmp: _model().fit((T, np.ones((T.size, 3))), **QUICK), DataError, "data"),
+    ("data-infinite-values", lambda tmp: _model().fit((T, np.full(T.size, np.inf)), **QUICK), DataError, "data"),
+    ("data-nan-time", lambda tmp: _model().fit((np.r_[T[:-1], np.nan], Y), **QUICK), DataError, "data"),
+    ("xarray-state-missing", lambda tmp: _model().fit(_xr_data().rename(y="z"), **QUICK), DataError, "states"),
+    ("time-dim-missing", lambda tmp: _model().fit(_xr_data(), time_dim="when", **QUICK), DataError, "time_dim"),
+    ("trajectory-dim-missing", lambda tmp: _model().fit(_xr_data(), trajectory_dim="run", **QUICK), DataError,
+     "trajectory_dim"),
+    ("u0-nan", lambda tmp: _fit(u0=[np.nan]), InputError, "u0"),
+    ("predict-before-fit", lambda tmp: _model().predict(), NotFittedError, "model"),
+    ("forecast-negative-horizon", lambda tmp: _fitted().forecast(-1.0), InputError, "horizon"),
+    ("predict-trajectory-out-of-range", lambda tmp: _fitted().predict(trajectory=3), InputError, "trajectory"),
+    ("discover-without-network", lambda tmp: _fitted().discover(), InputError, "network"),
+]
+
+
+# -- gridded: test_gridded_errors.CASES, then the .sciml accessor -------------------------------------
+def _grid_case(call):
+    return lambda tmp: call(_gridded_errors.shared_model(), *_gridded_errors._data())
+
+
+def _grid_data():
+    return _gridded_errors._data()[0]
+
+
+GRIDDED = [(cid, _grid_case(call), exc, arg) for cid, call, exc, arg in _gridded_errors.CASES] + [
+    ("accessor-fit-unknown-per-cell", lambda tmp: _grid_data().sciml.fit(_gridded_errors.shared_model(),
+                                                                          per_cell=["nope"], verbose=0),
+     InputError, "per_cell"),
+    ("accessor-fit-bad-memory", lambda tmp: _grid_data().sciml.fit(_gridded_errors.shared_model(), max_memory="1 lot",
+                                                                    verbose=0), InputError, "max_memory"),
+    ("accessor-solve-bad-params", lambda tmp: _grid_data().sciml.solve(_gridded_errors.shared_model(), params=[1]),
+     InputError, "params"),
+    ("accessor-forecast-zero-horizon", lambda tmp: _grid_data().sciml.forecast(_gridded_errors.shared_model(), 0.0),
+     InputError, "horizon"),
+]
+
+# -- latent ODE: bad_input_latent.CASES ---------------------------------------------------------------
+LATENT = list(_latent.CASES) if _latent is not None else []
+
+
+# -- I/O: saved models, checkpoints, NetCDF / Zarr writers --------------------------------------------
+def _saved(tmp: Path, name="m") -> Path:
+    _model().save(tmp / name)
+    return tmp / name
+
+
+def _edit_json(path: Path, **changes) -> Path:
+    doc = json.loads(path.with_suffix(".json").read_text())
+    for k, v in changes.items():
+        if v is None:
+            doc.pop(k, None)
+        else:
+            doc[k] = v
+    path.with_suffix(".json").write_text(json.dumps(doc))
+    return path
+
+
+def _load_with_npz(tmp: Path, arrays: dict) -> object:
+    p = _edit_json(_saved(tmp), arrays_sha256=None)
+    np.savez(p.with_suffix(".npz"), **arrays)
+    return ps.load(p, physics=_decay)
+
+
+def _load_other_pair(tmp: Path):
+    a = _saved(tmp, "a")
+    ps.ODEModel(_decay, ["y"], {"k": 0.9}).save(tmp / "b")
+    a.with_suffix(".npz").write_bytes((tmp / "b.npz").read_bytes())
+    return ps.load(a, physics=_decay)
+
+
+def _load_unloaded_physics(tmp: Path):
+    p = _saved(tmp)
+    doc = json.loads(p.with_suffix(".json").read_text())
+    doc["model"]["physics"]["module"] = "my_lab_models_not_imported"
+    p.with_suffix(".json").write_text(json.dumps(doc))
+    return ps.load(p)
+
+
+def _write(tmp: Path, name: str, text: str) -> Path:
+    (tmp / name).write_text(text)
+    return tmp / name
+
+
+def _checkpoint_file(tmp: Path, meta: dict | None, **arrays) -> Path:
+    payload = dict(arrays)
+    if meta is not None:
+        payload["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(tmp / "ck.npz", **payload)
+    return tmp / "ck"
+
+
+def _resume(path):
+    return _fit(checkpoint=path, resume=True)
+
+
+def _ds():
+    import xarray as xr
+
+    return xr.Dataset({"loss": ("cell", np.arange(3.0))})
+
+
+def _netcdf(obj, path, **kw):
+    from pysciml.gridded import to_netcdf
+
+    return to_netcdf(obj, path, **kw)
+
+
+def _zarr(obj, path, **kw):
+    from pysciml.gridded import to_zarr
+
+    return to_zarr(obj, path, **kw)
+
+
+def _non_store_dir(tmp: Path) -> Path:
+    d = tmp / "results"
+    d.mkdir()
+    (d / "notes.txt").write_text("a week of work")
+    return d
+
+
+IO = [
+    ("load-no-such-file", lambda tmp: ps.load(tmp / "nope"), InputError, "path"),
+    ("load-path-none", lambda tmp: ps.load(None), InputError, "path"),
+    ("load-not-json", lambda tmp: ps.load(_write(tmp, "x.json", "{oops") and _write(tmp, "x.npz", "") and tmp / "x"),
+     FileFormatError, "path"),
+    ("load-json-not-an-object", lambda tmp: ps.load(_edit_json(_saved(tmp)) and
+                                                    _write(tmp, "m.json", "[1, 2]") and tmp / "m"),
+     FileFormatError, "path"),
+    ("load-foreign-format", lambda tmp: ps.load(_edit_json(_saved(tmp), format="other-tool")), FileFormatError,
+     "path"),
+    ("load-unknown-version", lambda tmp: ps.load(_edit_json(_saved(tmp), version=99)), FileFormatError, "path"),
+    ("load-object-array", lambda tmp: _load_with_npz(tmp, {"default/k": np.array([{"x": 1}], dtype=object)}),
+     FileFormatError, "path"),
+    ("load-npz-corrupt", lambda tmp: ps.load(_edit_json(_saved(tmp), arrays_sha256=None) and
+                                             _write(tmp, "m.npz", "garbage") and tmp / "m", physics=_decay),
+     FileFormatError, "path"),
+    ("load-npz-of-another-save", _load_other_pair, FileFormatError, "path"),
+    ("load-npz-missing-arrays", lambda tmp: _load_with_npz(tmp, {"other": np.ones(2)}), FileFormatError, "path"),
+    ("load-physics-not-loaded", _load_unloaded_physics, InputError, "physics"),
+    ("load-physics-not-callable", lambda tmp: ps.load(_saved(tmp), physics=3), ModelError, "physics"),
+    ("save-path-none", lambda tmp: _model().save(None), InputError, "path"),
+    ("save-inside-a-file", lambda tmp: _model().save(_write(tmp, "f", "x") / "m"), InputError, "path"),
+    ("save-over-a-directory", lambda tmp: (tmp / "m.json").mkdir() or _model().save(tmp / "m"), InputError, "path"),
+    ("checkpoint-corrupt", lambda tmp: _resume(_write(tmp, "ck.npz", "x") and tmp / "ck"), FileFormatError,
+     "checkpoint"),
+    ("checkpoint-foreign-npz", lambda tmp: _resume(_checkpoint_file(tmp, None, a=np.ones(2))), FileFormatError,
+     "checkpoint"),
+    ("checkpoint-unknown-version", lambda tmp: _resume(_checkpoint_file(
+        tmp, {"format": "pysciml-checkpoint", "version": 99})), FileFormatError, "checkpoint"),
+    ("checkpoint-of-another-fit", lambda tmp: _resume(_checkpoint_file(
+        tmp, {"format": "pysciml-checkpoint", "version": 1, "fingerprint": "0" * 64})), InputError, "resume"),
+    ("checkpoint-object-array", lambda tmp: _resume(_checkpoint_file(
+        tmp, {"format": "pysciml-checkpoint", "version": 1}, x=np.array([None], dtype=object))), FileFormatError,
+     "checkpoint"),
+    ("checkpoint-path-is-a-directory", lambda tmp: (tmp / "ck.npz").mkdir() or _fit(checkpoint=tmp / "ck"),
+     InputError, "checkpoint"),
+    ("checkpoint-path-a-number", lambda tmp: _fit(checkpoint=3), InputError, "checkpoint"),
+    ("checkpoint-inside-a-file", lambda tmp: _fit(checkpoint=_write(tmp, "f", "x") / "ck"), InputError, "checkpoint"),
+    ("netcdf-not-a-dataset", lambda tmp: _netcdf(np.ones(3), tmp / "a.nc"), InputError, "obj"),
+    ("netcdf-path-none", lambda tmp: _ds().sciml.to_netcdf(None), InputError, "path"),
+    ("netcdf-path-is-a-directory", lambda tmp: _netcdf(_ds(), tmp), InputError, "path"),
+    ("netcdf-inside-a-file", lambda tmp: _netcdf(_ds(), _write(tmp, "f", "x") / "a.nc"), InputError, "path"),
+    ("netcdf-unknown-engine", lambda tmp: _netcdf(_ds(), tmp / "a.nc", engine="hdf9"), InputError, "engine"),
+    ("netcdf-append-mode", lambda tmp: _netcdf(_ds(), tmp / "a.nc", mode="a"), InputError, "mode"),
+    ("write-netcdf-dataarray", lambda tmp: __import__("pysciml.io.files").io.files.write_netcdf(
+        _ds()["loss"], tmp / "a.nc"), InputError, "ds"),
+    ("zarr-not-a-dataset", lambda tmp: _zarr([1, 2], tmp / "a.zarr"), InputError, "obj"),
+    ("zarr-path-is-a-file", lambda tmp: _zarr(_ds(), _write(tmp, "a.zarr", "x")), InputError, "path"),
+    ("zarr-over-a-non-store-directory", lambda tmp: _zarr(_ds(), _non_store_dir(tmp)), InputError, "path"),
+    ("zarr-append", lambda tmp: _zarr(_ds(), tmp / "a.zarr", append_dim="cell"), InputError, "append_dim"),
+]
+
+
+# -- CLI -----------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _env(**values):
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _cli(*argv, **env):
+    """Run ``pysciml ARGV`` in this process; raise :class:`CLIExit` on exit status 2."""
+    from pysciml.cli import main
+
+    err = io.StringIO()
+    with _env(**env), contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:  # argparse
+            code = exc.code
+    text = err.getvalue()
+    assert "Traceback" not in text, text
+    if code == 2:
+        raise CLIExit(text)
+    return code
+
+
+def _cli_subprocess(*argv):
+    """Run ``python -m pysciml ARGV`` as a user would."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT)] + sys.path))
+    out = subprocess.run([sys.executable, "-m", "pysciml", *argv], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert "Traceback" not in out.stderr, out.stderr
+    if out.returncode == 2:
+        raise CLIExit(out.stderr)
+    return out.returncode
+
+
+CLI = [
+    ("unknown-command", lambda tmp: _cli("fitt"), CLIExit, "command"),
+    ("unknown-command-as-a-process", lambda tmp: _cli_subprocess("fitt"), CLIExit, "command"),
+    ("demo-unknown-engine", lambda tmp: _cli("demo", "--engine", "fortran", "--out", str(tmp / "d")), CLIExit,
+     "--engine"),
+    ("demo-out-without-value", lambda tmp: _cli("demo", "--out"), CLIExit, "--out"),
+    ("demo-out-is-a-file", lambda tmp: _cli("demo", "--quick", "--out", str(_write(tmp, "f", "x"))), CLIExit,
+     "--out"),
+    ("info-unknown-option", lambda tmp: _cli("info", "--bogus"), CLIExit, "--bogus"),
+    ("cache-clear-unknown-option", lambda tmp: _cli("cache", "clear", "--force"), CLIExit, "--force"),
+    ("cache-info-bad-size", lambda tmp: _cli("cache", "info", PYSCIML_CACHE_SIZE="lots"), CLIExit,
+     "PYSCIML_CACHE_SIZE"),
+]
+
+#: (area, cases) in the order of the rendered table
+AREAS = [("solve", SOLVE), ("fit", FIT), ("gridded fit", GRIDDED), ("latent ODE", LATENT), ("I/O", IO), ("CLI", CLI)]
+#: every case, with its area: ``(area, case_id, call, exception, argument)``
+TABLE = [(area, *case) for area, cases in AREAS for case in cases]
+
+
+@pytest.mark.parametrize("area, case_id, call, exc, argument", TABLE,
+                         ids=[f"{a.replace(' ', '_')}/{c[0]}" for a, cases in AREAS for c in cases])
+def test_bad_input(area, case_id, call, exc, argument, tmp_path, jax_engine):
+    with pytest.raises(exc) as info:
+        call(tmp_path)
+    err = info.value
+    assert argument in str(err), str(err)  # the message names the argument ...
+    if isinstance(err, PySciMLError) and err.argument is not None:
+        assert argument in err.argument, (err.argument, str(err))  # ... and so does .argument ("data[1]": "data")
+        assert str(err).startswith(err.argument), str(err)
+
+
+def test_every_area_has_cases_and_ids_are_unique():
+    assert len(TABLE) >= 60
+    for area, cases in AREAS:
+        if area != "latent ODE" or _latent is not None:
+            assert cases, area
+        ids = [c[0] for c in cases]
+        assert len(ids) == len(set(ids)), area
+    for _area, case_id, call, exc, argument in TABLE:
+        assert isinstance(case_id, str) and callable(call) and issubclass(exc, Exception) and argument
+
+
+def test_reliability_doc_is_up_to_date():
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        from render_bad_input_table import render_doc
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    doc = ROOT / "docs" / "reliability.md"
+    assert doc.read_text() == render_doc(doc.read_text(), TABLE), (
+        "docs/reliability.md is out of date: run python tools/render_bad_input_table.py")
