@@ -83,7 +83,7 @@ CASES = [
     ("fit_all_nan_series", lambda p: LatentODE().fit(_with_y(np.full_like(_Y, np.nan))), DataError, "data"),
     ("fit_mixed_state_counts", lambda p: LatentODE().fit(_with_y(_Y[:, :1])), DataError, "data"),
     ("fit_not_series", lambda p: LatentODE().fit("series.csv"), DataError, "data"),
-    ("fit_no_time_axis", _no_time_axis, DataError, "time_dim"),
+    ("fit_no_time_axis", _no_time_axis, DataError, "data"),
     ("fit_unknown_series_dim", _unknown_series_dim, InputError, "series_dim"),
     ("fit_noise_std_per_state_count", lambda p: LatentODE(noise_std=[0.1, 0.1, 0.1]).fit(_series()), InputError,
      "noise_std"),
