@@ -36,6 +36,17 @@ from .multifrontal import MultifrontalPlan
 __all__ = ["gmres", "fgmres", "GMRESSolver"]
 
 
+def _new_rotation(h, cs, sn, g, j, tiny):
+    """Givens rotation zeroing ``h[j + 1]`` (column ``j`` of the Hessenberg matrix, the previous
+    rotations already applied): returns ``h``, the rotations ``cs, sn`` and the residual vector ``g``."""
+    den = jnp.hypot(h[j], h[j + 1])
+    c_j = jnp.where(den > 0, h[j] / jnp.maximum(den, tiny), 1.0)
+    s_j = jnp.where(den > 0, h[j + 1] / jnp.maximum(den, tiny), 0.0)
+    h = h.at[j].set(den).at[j + 1].set(0.0)
+    g = g.at[j + 1].set(-s_j * g[j]).at[j].set(c_j * g[j])
+    return h, cs.at[j].set(c_j), sn.at[j].set(s_j), g
+
+
 def gmres(matvec, b, precond=None, *, rtol=1e-6, atol=0.0, restart=20, maxiter=10):
     """Solve ``A x = b`` by restarted, right-preconditioned GMRES.
 
@@ -88,12 +99,7 @@ def gmres(matvec, b, precond=None, *, rtol=1e-6, atol=0.0, restart=20, maxiter=1
                 return h.at[i].set(new_a).at[i + 1].set(new_c)
 
             h = jax.lax.fori_loop(0, m, rot, h)
-            den = jnp.hypot(h[j], h[j + 1])
-            c_j = jnp.where(den > 0, h[j] / jnp.maximum(den, tiny), 1.0)
-            s_j = jnp.where(den > 0, h[j + 1] / jnp.maximum(den, tiny), 0.0)
-            h = h.at[j].set(den).at[j + 1].set(0.0)
-            cs, sn = cs.at[j].set(c_j), sn.at[j].set(s_j)
-            g = g.at[j + 1].set(-s_j * g[j]).at[j].set(c_j * g[j])
+            h, cs, sn, g = _new_rotation(h, cs, sn, g, j, tiny)
             H = H.at[:, j].set(h)
             return V, H, cs, sn, g, j + 1
 
@@ -176,12 +182,7 @@ def fgmres(matvec, b, precond, *, atol, restart=10, maxiter=2):
                 return h.at[i].set(cs[i] * a + sn[i] * c).at[i + 1].set(-sn[i] * a + cs[i] * c)
 
             h = jax.lax.fori_loop(0, j, rot, h)  # the previous rotations only (usually 0-2)
-            den = jnp.hypot(h[j], h[j + 1])
-            c_j = jnp.where(den > 0, h[j] / jnp.maximum(den, tiny), 1.0)
-            s_j = jnp.where(den > 0, h[j + 1] / jnp.maximum(den, tiny), 0.0)
-            h = h.at[j].set(den).at[j + 1].set(0.0)
-            cs, sn = cs.at[j].set(c_j), sn.at[j].set(s_j)
-            g = g.at[j + 1].set(-s_j * g[j]).at[j].set(c_j * g[j])
+            h, cs, sn, g = _new_rotation(h, cs, sn, g, j, tiny)
             H = H.at[:, j].set(h)
             return V, Z.at[j].set(z), H, cs, sn, g, j + 1
 
