@@ -88,6 +88,15 @@ def child_pysciml_solve(solver: str, t1: float) -> None:
             y_end=[float(v) for v in sol.u[-1]], hits=info["hits"], misses=info["misses"])
 
 
+def _configure_jax(jax, xla_cache: str | None) -> None:
+    """float64, and JAX's persistent compilation cache in ``xla_cache`` (every entry kept) if given."""
+    jax.config.update("jax_enable_x64", True)
+    if xla_cache:
+        jax.config.update("jax_compilation_cache_dir", xla_cache)
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
 def child_diffrax_solve(t1: float, xla_cache: str | None) -> None:
     t0 = time.perf_counter()
     import diffrax as dfx
@@ -95,11 +104,7 @@ def child_diffrax_solve(t1: float, xla_cache: str | None) -> None:
     import jax.numpy as jnp
     import optimistix as optx
 
-    jax.config.update("jax_enable_x64", True)
-    if xla_cache:
-        jax.config.update("jax_compilation_cache_dir", xla_cache)
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    _configure_jax(jax, xla_cache)
     t_import = time.perf_counter()
 
     def rober(t, y, k):
@@ -170,11 +175,7 @@ def child_diffrax_fit(data: str, width: int, xla_cache: str | None) -> None:
     import numpy as np
     import optax
 
-    jax.config.update("jax_enable_x64", True)
-    if xla_cache:
-        jax.config.update("jax_compilation_cache_dir", xla_cache)
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    _configure_jax(jax, xla_cache)
     t_import = time.perf_counter()
     t, y = _fit_data(data)
     t, y = jnp.asarray(t), jnp.asarray(y)

@@ -61,11 +61,11 @@ def matched(tools: dict, levels, ours: str):
             row = cheapest(res["rows"], level)
             entry[name] = None if row is None else {"time_s": row["time_s"], "rtol": row["rtol"], "err": row["err"]}
         mine = entry.get(ours)
-        scipy = [entry[k] for k in tools if k.startswith("scipy") and entry[k]]
+        scipy = {k: entry[k] for k in tools if k.startswith("scipy") and entry[k]}
         if mine and scipy:
-            best = min(scipy, key=lambda e: e["time_s"])
-            entry["best_scipy"] = next(k for k in tools if k.startswith("scipy") and entry[k] is best)
-            entry["ratio_vs_best_scipy"] = best["time_s"] / mine["time_s"]
+            best = min(scipy, key=lambda k: scipy[k]["time_s"])
+            entry["best_scipy"] = best
+            entry["ratio_vs_best_scipy"] = scipy[best]["time_s"] / mine["time_s"]
         if mine and entry.get("diffrax_kvaerno5"):
             entry["ratio_vs_diffrax"] = entry["diffrax_kvaerno5"]["time_s"] / mine["time_s"]
         out.append(entry)
