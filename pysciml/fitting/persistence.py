@@ -168,9 +168,9 @@ def load(path, *, physics=None):
         doc = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise FileFormatError(f"{jpath} is not a pysciml model file ({exc}).", argument="path") from None
-    if isinstance(doc, dict) and doc.get("format") == "pysciml-latent-ode":
-        from ..latent.persistence import load_latent
+    from ..latent.persistence import FORMAT as LATENT_FORMAT, load_latent
 
+    if isinstance(doc, dict) and doc.get("format") == LATENT_FORMAT:
         return load_latent(path)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise FileFormatError(f"{jpath} is not a pysciml model file.", argument="path")
