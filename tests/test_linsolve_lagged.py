@@ -12,13 +12,8 @@ from pysciml.engines.jax.linsolve.lagged import LaggedSparseLU  # noqa: E402
 from pysciml.engines.jax.linsolve.sparse import SparseLU  # noqa: E402
 from pysciml.engines.jax.rosenbrock import RODAS4, RODAS5P, rosenbrock_solve  # noqa: E402
 
+from test_linsolve_krylov import _system  # noqa: E402
 from test_linsolve_sparse import heat2d, random_state  # noqa: E402
-
-
-def _system(n=60, seed=0, spread=1.0):
-    rng = np.random.default_rng(seed)
-    A = np.eye(n) * (1 + spread * rng.uniform(0, 1, n)) + 0.3 * rng.normal(size=(n, n)) / np.sqrt(n)
-    return jnp.asarray(A), jnp.asarray(rng.normal(size=n))
 
 
 def test_fgmres_with_exact_preconditioner_takes_one_iteration():
