@@ -73,7 +73,8 @@ def run_jax(n, ref, tols, repeats, strategy):
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
-    from pysciml.engines.jax.rosenbrock import RODAS5P, rosenbrock_solve
+    from pysciml.solvers.rosenbrock.rodas5p import RODAS5P
+    from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve
 
     f = bz.make_rhs(n, jnp)
     y0 = jnp.asarray(bz.initial_state(n))

@@ -74,7 +74,7 @@ def jax_sweep(prob, ref, rtols, atol_ratio, tableaus, repeats=50, linsolve=None)
     import jax.numpy as jnp
 
     import problems as P
-    from pysciml.engines.jax.rosenbrock import rosenbrock_solve
+    from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve
 
     f = P.for_jax(prob)
     out, compile_times = {}, {}
@@ -118,7 +118,11 @@ def batch_rober(n_batch, n_scipy, rtol, atol, tab_name="Rodas5P", repeats=5):
     from scipy.integrate import solve_ivp
 
     import problems as P
-    from pysciml.engines.jax.rosenbrock import TABLEAUS, rosenbrock_solve
+    from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve
+    from pysciml.solvers.rosenbrock.rodas4 import RODAS4 as _R4
+    from pysciml.solvers.rosenbrock.rodas5p import RODAS5P as _R5P
+    from pysciml.solvers.rosenbrock.rosenbrock23 import ROSENBROCK23 as _R23
+    TABLEAUS = {'rodas5p': _R5P, 'rodas4': _R4, 'rosenbrock23': _R23}
 
     prob = P.PROBLEMS["rober"]
     rng = np.random.default_rng(0)
@@ -179,7 +183,9 @@ def main(argv=None):
         jax.config.update("jax_cpu_enable_async_dispatch", False)
     import problems as P
     from pysciml.engines.jax.linsolve.dense import DenseLU
-    from pysciml.engines.jax.rosenbrock import RODAS4, RODAS5P, ROSENBROCK23
+    from pysciml.solvers.rosenbrock.rodas4 import RODAS4
+    from pysciml.solvers.rosenbrock.rodas5p import RODAS5P
+    from pysciml.solvers.rosenbrock.rosenbrock23 import ROSENBROCK23
 
     linsolve = DenseLU() if a.small_max is None else DenseLU(small_max=a.small_max)
     rtols = [1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10]

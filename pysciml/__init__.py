@@ -31,17 +31,19 @@ _EXPORTS = {
     "SingleShooting": "fitting.strategies", "MultipleShooting": "fitting.strategies",
     "Collocation": "fitting.strategies", "GrowingHorizon": "fitting.strategies",
     "MSE": "fitting.losses", "GaussianNLL": "fitting.losses",
-    "Direct": "adjoints", "Checkpointed": "adjoints", "Backsolve": "adjoints", "Gauss": "adjoints",
-    "Interpolating": "adjoints", "Quadrature": "adjoints", "ForwardDiffSensitivity": "adjoints",
+    "Direct": "solvers.adjoints", "Checkpointed": "solvers.adjoints", "Backsolve": "solvers.adjoints",
+    "Gauss": "solvers.adjoints", "Interpolating": "solvers.adjoints", "Quadrature": "solvers.adjoints",
+    "ForwardDiffSensitivity": "solvers.adjoints",
     "load": "fitting.persistence",
     # data and discovery
     "as_observations": "data", "discover": "discovery", "Equations": "discovery",
     "Polynomial": "discovery", "Fourier": "discovery", "Custom": "discovery",
     # solvers and linear solvers
-    "Tsit5": "solvers", "Dopri5": "solvers", "Dopri8": "solvers", "Vern7": "solvers",
-    "Kvaerno5": "solvers", "KenCarp4": "solvers", "Rosenbrock23": "solvers", "Rodas4": "solvers",
-    "Rodas5P": "solvers", "FBDF": "solvers", "QNDF": "solvers", "Auto": "solvers",
-    "DenseLU": "linsolve", "SparseLU": "linsolve", "GMRES": "linsolve",
+    "Tsit5": "solvers.runge_kutta", "Dopri5": "solvers.runge_kutta", "Dopri8": "solvers.runge_kutta",
+    "Vern7": "solvers.runge_kutta", "Kvaerno5": "solvers.runge_kutta", "KenCarp4": "solvers.runge_kutta",
+    "Rosenbrock23": "solvers.rosenbrock.rosenbrock23", "Rodas4": "solvers.rosenbrock.rodas4",
+    "Rodas5P": "solvers.rosenbrock.rodas5p", "FBDF": "solvers.bdf", "QNDF": "solvers.bdf", "Auto": "solvers.auto",
+    "DenseLU": "solvers.linear", "SparseLU": "solvers.linear", "GMRES": "solvers.linear",
     # solving
     "solve": "solving", "sensitivity": "solving", "Solution": "solution",
     # latent ODEs (continuous-time VAEs)

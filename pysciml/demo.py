@@ -140,14 +140,14 @@ def _ude_part(out: Path, engine, quick: bool) -> dict:
 
 
 def _stiff_part(out: Path, engine) -> dict:
-    from . import solvers
+    from .solvers.rosenbrock.rodas5p import Rodas5P
     from .io.files import write_netcdf
     from .solving import sensitivity, solve
 
     _say("pysciml demo - 2/2: stiff chemistry (ROBER) with Rodas5P, our Rosenbrock solver in JAX")
     rober = rober_model()
     saveat = np.concatenate([[0.0], np.logspace(-5, 5, 60)])
-    kw = dict(saveat=saveat, solver=solvers.Rodas5P(), rtol=1e-8, atol=1e-10, engine=engine)
+    kw = dict(saveat=saveat, solver=Rodas5P(), rtol=1e-8, atol=1e-10, engine=engine)
     t0 = time.perf_counter()
     sol = solve(rober, [1.0, 0.0, 0.0], (0.0, 1e5), **kw)
     first = time.perf_counter() - t0
@@ -157,7 +157,7 @@ def _stiff_part(out: Path, engine) -> dict:
     _say(f"  {sol.message} First call {first:.2f} s (compiling), then {again * 1e3:.2f} ms.")
     _say(f"  y(1e5) = {np.array2string(sol.u[-1], precision=6)}; {sol.stats['nlu']} LU factorisations")
     sens = sensitivity(rober, [1.0, 0.0, 0.0], (0.0, 1e5), saveat=saveat, wrt=("k1", "k2", "k3"),
-                       solver=solvers.Rodas5P(), engine=engine)
+                       solver=Rodas5P(), engine=engine)
     d = {k: sens["params"][k][-1, 2] for k in ("k1", "k2", "k3")}
     _say("  d y3(1e5) / d k = " + ", ".join(f"{k}: {v:.4g}" for k, v in d.items()))
     ds = sol.to_xarray()

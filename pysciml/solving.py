@@ -13,7 +13,7 @@ from .engines.base import SolveRequest
 from .errors import InputError, SolverFailure
 from .model import ODEModel
 from .solution import Solution, _concrete
-from .solvers import resolve_solver
+from .solvers.catalog import resolve_solver
 
 __all__ = ["solve", "sensitivity", "build_request"]
 

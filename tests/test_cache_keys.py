@@ -166,7 +166,7 @@ def test_cycles_terminate():
 @pytest.fixture(scope="module")
 def solve_key(jax_engine):
     from pysciml.engines.jax import export_cache
-    from pysciml.engines.jax.auto import plan_solver
+    from pysciml.engines.jax.plan import plan_solver
     from pysciml.engines.jax.solve_core import call_args
     from pysciml.solving import build_request
     import jax

@@ -7,7 +7,7 @@ jax = pytest.importorskip("jax")
 jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 
-import pysciml.linsolve as pl  # noqa: E402
+import pysciml.solvers.linear as pl  # noqa: E402
 from pysciml.errors import InputError  # noqa: E402
 from pysciml.engines.jax.linsolve.krylov import GMRESSolver, gmres  # noqa: E402
 from pysciml.engines.jax.linsolve.select import to_jax_linsolve  # noqa: E402

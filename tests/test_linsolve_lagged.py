@@ -10,7 +10,9 @@ import jax.numpy as jnp  # noqa: E402
 from pysciml.engines.jax.linsolve.krylov import fgmres  # noqa: E402
 from pysciml.engines.jax.linsolve.lagged import LaggedSparseLU  # noqa: E402
 from pysciml.engines.jax.linsolve.sparse import SparseLU  # noqa: E402
-from pysciml.engines.jax.rosenbrock import RODAS4, RODAS5P, rosenbrock_solve  # noqa: E402
+from pysciml.solvers.rosenbrock.rodas4 import RODAS4
+from pysciml.solvers.rosenbrock.rodas5p import RODAS5P
+from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve  # noqa: E402
 
 from test_linsolve_krylov import _system  # noqa: E402
 from test_linsolve_sparse import heat2d, random_state  # noqa: E402

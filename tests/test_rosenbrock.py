@@ -15,8 +15,10 @@ import jax.numpy as jnp  # noqa: E402
 
 import problems as P  # noqa: E402
 from pysciml.engines.jax.linsolve.dense import DenseLU  # noqa: E402
-from pysciml.engines.jax.rosenbrock import (  # noqa: E402
-    RODAS4, RODAS5P, ROSENBROCK23, rosenbrock_solve)
+from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve  # noqa: E402
+from pysciml.solvers.rosenbrock.rodas4 import RODAS4  # noqa: E402
+from pysciml.solvers.rosenbrock.rodas5p import RODAS5P  # noqa: E402
+from pysciml.solvers.rosenbrock.rosenbrock23 import ROSENBROCK23  # noqa: E402
 from pysciml.status import Status  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)

@@ -15,8 +15,23 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
 import problems as P  # noqa: E402
-from pysciml.engines.jax.rosenbrock import RODAS4, RODAS5P, rosenbrock_solve  # noqa: E402
-from pysciml.engines.jax.rosenbrock.diffrax_adapter import Rodas4, Rodas5P, Rosenbrock23  # noqa: E402
+from pysciml.solvers.rosenbrock.rodas4 import RODAS4
+from pysciml.solvers.rosenbrock.rodas5p import RODAS5P
+from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve  # noqa: E402
+from pysciml.engines.jax.rosenbrock.diffrax_adapter import DiffraxRosenbrock  # noqa: E402
+from pysciml.solvers.rosenbrock.rosenbrock23 import ROSENBROCK23  # noqa: E402
+
+
+def Rodas5P(**kw):
+    return DiffraxRosenbrock(RODAS5P, **kw)
+
+
+def Rodas4(**kw):
+    return DiffraxRosenbrock(RODAS4, **kw)
+
+
+def Rosenbrock23(**kw):
+    return DiffraxRosenbrock(ROSENBROCK23, **kw)
 
 jax.config.update("jax_enable_x64", True)
 

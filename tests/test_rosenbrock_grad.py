@@ -15,7 +15,10 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
 import problems as P  # noqa: E402
-from pysciml.engines.jax.rosenbrock import RODAS4, RODAS5P, ROSENBROCK23, rosenbrock_solve  # noqa: E402
+from pysciml.solvers.rosenbrock.rodas4 import RODAS4
+from pysciml.solvers.rosenbrock.rodas5p import RODAS5P
+from pysciml.solvers.rosenbrock.rosenbrock23 import ROSENBROCK23
+from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 

@@ -12,8 +12,10 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
 
 import problems as P  # noqa: E402
-from pysciml.engines.jax.rosenbrock import RODAS4, RODAS5P, ROSENBROCK23  # noqa: E402
-from pysciml.engines.jax.rosenbrock.tableau import (  # noqa: E402
+from pysciml.solvers.rosenbrock.rodas4 import RODAS4
+from pysciml.solvers.rosenbrock.rodas5p import RODAS5P
+from pysciml.solvers.rosenbrock.rosenbrock23 import ROSENBROCK23  # noqa: E402
+from pysciml.solvers.rosenbrock.tableau import (  # noqa: E402
     achieved_order, order_residuals, rooted_trees)
 
 TABLEAUS = [RODAS5P, RODAS4, ROSENBROCK23]
@@ -86,7 +88,7 @@ def _fixed_step_errors(tab, ns, save_mid=False):
     import jax
     import jax.numpy as jnp
 
-    from pysciml.engines.jax.rosenbrock import rosenbrock_solve
+    from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve
 
     jax.config.update("jax_enable_x64", True)
     prob = P.PROBLEMS["smooth"]

@@ -9,7 +9,10 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 
 from pysciml.engines.jax.linsolve.dense import DenseLU  # noqa: E402
-from pysciml.engines.jax.rosenbrock import RODAS4, RODAS5P, ROSENBROCK23, rosenbrock_solve  # noqa: E402
+from pysciml.solvers.rosenbrock.rodas4 import RODAS4
+from pysciml.solvers.rosenbrock.rodas5p import RODAS5P
+from pysciml.solvers.rosenbrock.rosenbrock23 import ROSENBROCK23
+from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve  # noqa: E402
 from pysciml.engines.jax.rosenbrock.step import stages  # noqa: E402
 
 T_JUMP = 0.5

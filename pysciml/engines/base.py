@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..model import ODEModel
-from ..solvers import Solver
+from ..solvers.base import Solver
 
 __all__ = ["SolveRequest", "RawSolution", "Engine"]
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._options import options
+from ..options import options
 from ..errors import InputError
 
 __all__ = ["Loss", "MSE", "GaussianNLL", "resolve_loss", "to_unconstrained", "from_unconstrained"]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import InputError
-from .._options import options
+from ..options import options
 
 __all__ = ["Optimizer", "Adam", "LBFGS", "resolve_optimizers", "DEFAULT_OPTIMIZERS"]
 

@@ -230,7 +230,7 @@ def _build(doc: dict, arrays: dict, physics):
 
 def _restore_fit(model, fitted: dict, arrays: dict, decl: dict):
     from ..data.serialize import observations_from_arrays
-    from ..solvers import resolve_solver
+    from ..solvers.catalog import resolve_solver
 
     model.params_ = {p["name"]: (float(arrays[f"params/{p['name']}"]) if arrays[f"params/{p['name']}"].ndim == 0
                                  else arrays[f"params/{p['name']}"]) for p in decl["params"]}

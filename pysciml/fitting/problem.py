@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from ..adjoints import Adjoint, resolve_adjoint
+from ..solvers.adjoints import Adjoint, resolve_adjoint
 from ..errors import InputError
-from ..solvers import Solver, resolve_solver
+from ..solvers.base import Solver
+from ..solvers.catalog import resolve_solver
 from ..status import Status
 from .losses import Loss, resolve_loss, to_unconstrained
 from .optimizers import Optimizer, resolve_optimizers

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from .._options import options
+from ..options import options
 from ..errors import InputError
 
 __all__ = ["Strategy", "SingleShooting", "MultipleShooting", "Collocation", "GrowingHorizon",

@@ -21,7 +21,7 @@ from ..fitting.losses import resolve_loss, to_unconstrained
 from ..fitting.optimizers import LBFGS, Adam, resolve_optimizers
 from ..fitting.problem import FreeParam
 from ..fitting.strategies import GrowingHorizon, SingleShooting, resolve_strategy
-from ..solvers import resolve_solver
+from ..solvers.catalog import resolve_solver
 from .optimizers import LevenbergMarquardt
 from .spec import CellFitSpec, parse_memory, with_content_token
 
@@ -277,7 +277,7 @@ def _static_solver(spec, eng, stack, start, nets):
     """Decide ``solver="auto"`` once, on the client, from a representative cell."""
     import dataclasses
 
-    from ..solvers import Auto
+    from ..solvers.auto import Auto
 
     if not isinstance(spec.solver, Auto):
         return spec

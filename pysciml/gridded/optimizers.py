@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .._options import options
+from ..options import options
 from ..errors import InputError
 from ..fitting.optimizers import Optimizer
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..solvers import resolve_solver
+from ..solvers.catalog import resolve_solver
 from .spec import CellSolveSpec, parse_memory, with_content_token
 
 __all__ = ["solve_cells", "forecast_cells"]
@@ -145,7 +145,7 @@ def _run(data, model, *, params, u0, t_model, t0_mode, mask, time_units, time_di
     name = engine_name(engine)
     eng = get_engine(name)
     solver = resolve_solver(fitted_solver(params) if isinstance(solver, str) and solver == "auto" else solver)
-    from ..solvers import Auto
+    from ..solvers.auto import Auto
 
     if isinstance(solver, Auto):
         u0_first = np.array([float(np.asarray(d.values).reshape(-1)[0]) for d in u0_das])

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .._options import options
+from ..options import options
 from ..fitting.strategies import Strategy
 
 __all__ = ["OneStepAhead"]

@@ -64,7 +64,7 @@ def check_positive_float(value: Any, argument: str, *, allow_zero: bool = False)
 
 def solver_name(solver: Any) -> str:
     """The configured latent-flow solver: a name or a pysciml explicit solver object."""
-    from ..solvers import Solver
+    from ..solvers.base import Solver
 
     if isinstance(solver, Solver) or (isinstance(solver, type) and issubclass(solver, Solver)):
         solver = solver.__name__ if isinstance(solver, type) else type(solver).__name__

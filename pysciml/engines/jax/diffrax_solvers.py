@@ -6,19 +6,23 @@ import diffrax as dfx
 import jax.numpy as jnp
 import optimistix as optx
 
-from ... import solvers as S
+from ...solvers.adjoints import Checkpointed, Direct, ForwardDiffSensitivity
+from ...solvers.runge_kutta import RungeKutta
 from ...status import Status
 
-__all__ = ["DIFFRAX_METHODS", "diffrax_solve", "status_from_result"]
+__all__ = ["diffrax_method", "diffrax_solve", "status_from_result", "diffrax_adjoint"]
 
-#: our solver class -> (diffrax constructor, vector-field evaluations per step, is implicit)
-DIFFRAX_METHODS = {
-    S.Tsit5: (dfx.Tsit5, 6, False),
-    S.Dopri5: (dfx.Dopri5, 6, False),
-    S.Dopri8: (dfx.Dopri8, 12, False),
-    S.Kvaerno5: (dfx.Kvaerno5, None, True),
-    S.KenCarp4: (dfx.KenCarp4, None, True),
-}
+
+def diffrax_method(solver: RungeKutta, rtol, atol):
+    """The diffrax solver a Runge-Kutta solver object names (implicit ones with a full Newton)."""
+    ctor = getattr(dfx, solver.diffrax_method)
+    if solver.implicit:
+        # Full Newton instead of diffrax's default VeryChord: with VeryChord, KenCarp4 stalls
+        # (max_steps, every other step rejected) even on exponential decay and on ROBER, and
+        # Kvaerno5 rejects half its steps on ROBER; with Newton both solve ROBER in ~1/6 of
+        # the time (measured with diffrax 0.7.2). Tolerances follow the step controller's.
+        return ctor(root_finder=optx.Newton(rtol=rtol, atol=atol, norm=optx.rms_norm))
+    return ctor()
 
 
 def status_from_result(result):
@@ -41,8 +45,8 @@ def status_from_result(result):
     return code
 
 
-def _terms(solver, fun):
-    if isinstance(solver, S.KenCarp4):
+def _terms(solver: RungeKutta, fun):
+    if solver.imex:
         # IMEX method: no explicit part, the whole right-hand side implicit.
         return dfx.MultiTerm(dfx.ODETerm(lambda t, y, args: jnp.zeros_like(y)), dfx.ODETerm(fun))
     return dfx.ODETerm(fun)
@@ -50,14 +54,12 @@ def _terms(solver, fun):
 
 def diffrax_adjoint(adjoint, differentiation: str, max_steps: int):
     """The diffrax adjoint for a :mod:`pysciml.adjoints` object (None: the default)."""
-    from ... import adjoints as A
-
-    if differentiation == "forward" or isinstance(adjoint, A.ForwardDiffSensitivity):
+    if differentiation == "forward" or isinstance(adjoint, ForwardDiffSensitivity):
         return dfx.ForwardMode()
-    if adjoint is None or isinstance(adjoint, A.Checkpointed):
+    if adjoint is None or isinstance(adjoint, Checkpointed):
         n = getattr(adjoint, "checkpoints", None)
         return dfx.RecursiveCheckpointAdjoint(checkpoints=n)
-    if isinstance(adjoint, A.Direct):
+    if isinstance(adjoint, Direct):
         return dfx.RecursiveCheckpointAdjoint(checkpoints=max_steps)  # every step stored
     if adjoint.continuous:
         return dfx.BacksolveAdjoint()
@@ -70,21 +72,13 @@ def diffrax_solve(fun, solver, t0, t1, y0, args, ts, *, rtol, atol, dt0, max_ste
 
     Args:
         fun: vector field ``fun(t, y, args)``.
-        solver: one of the keys of :data:`DIFFRAX_METHODS` (an instance).
+        solver: a :class:`pysciml.solvers.runge_kutta.RungeKutta` object with a diffrax method.
         differentiation: ``"reverse"`` (checkpointed reverse mode) or ``"forward"``
             (forward mode, for ``jax.jacfwd``).
         adaptive: False for fixed steps of size ``dt0``.
         adjoint: a :mod:`pysciml.adjoints` object (None: recursive checkpointing).
     """
-    ctor, evals_per_step, implicit = DIFFRAX_METHODS[type(solver)]
-    if implicit:
-        # Full Newton instead of diffrax's default VeryChord: with VeryChord, KenCarp4 stalls
-        # (max_steps, every other step rejected) even on exponential decay and on ROBER, and
-        # Kvaerno5 rejects half its steps on ROBER; with Newton both solve ROBER in ~1/6 of
-        # the time (measured with diffrax 0.7.2). Tolerances follow the step controller's.
-        method = ctor(root_finder=optx.Newton(rtol=rtol, atol=atol, norm=optx.rms_norm))
-    else:
-        method = ctor()
+    method = diffrax_method(solver, rtol, atol)
     dadjoint = diffrax_adjoint(adjoint, differentiation, max_steps)
     sol = dfx.diffeqsolve(
         _terms(solver, fun),
@@ -110,7 +104,7 @@ def diffrax_solve(fun, solver, t0, t1, y0, args, ts, *, rtol, atol, dt0, max_ste
     steps = jnp.asarray(sol.stats["num_accepted_steps"], jnp.int32)
     rejected = jnp.asarray(sol.stats["num_rejected_steps"], jnp.int32)
     stats = {"steps": steps, "rejected": rejected}
-    if evals_per_step is not None:
+    if solver.evals_per_step is not None:
         # FSAL explicit methods: one new evaluation per stage after the first step
-        stats["nfev"] = (steps + rejected) * evals_per_step + 1
+        stats["nfev"] = (steps + rejected) * solver.evals_per_step + 1
     return ys, status, stats

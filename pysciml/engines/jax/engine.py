@@ -6,7 +6,7 @@ import functools
 import weakref
 from typing import Any
 
-from ...solvers import Auto
+
 from ..base import Engine, RawSolution, SolveRequest
 from . import _setup
 
@@ -75,7 +75,7 @@ class JaxEngine(Engine):
 
     # -- Engine protocol --------------------------------------------------------------------
     def solve(self, request: SolveRequest) -> RawSolution:
-        from .auto import plan_solver
+        from .plan import plan_solver
         from .solve_core import call_args, finish_stats
 
         plan = plan_solver(request)

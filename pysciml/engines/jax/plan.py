@@ -1,12 +1,19 @@
-"""A solver plan: which method(s) the compiled solve runs (resolved from the user's solver)."""
+"""A solver plan: which method(s) the compiled solve runs, resolved from the user's solver.
+
+The choice itself (``solver="auto"``) is :func:`pysciml.solvers.auto.choose_solver`;
+here it is paired with the prepared linear solver of a Rosenbrock method.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 
-from ...solvers import Solver
+from ...solvers.auto import choose_solver
+from ...solvers.base import Solver
+from ...solvers.rosenbrock.method import Rosenbrock
+from .linsolve.select import make_linsolve
 
-__all__ = ["SolverPlan"]
+__all__ = ["SolverPlan", "plan_solver", "prepared_linsolve"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,3 +38,17 @@ class SolverPlan:
     @property
     def key(self):
         return (self.primary, self.fallback, self.budget, id(self.linsolve) if self.linsolve is not None else None)
+
+
+def prepared_linsolve(request, solver):
+    """The prepared jax linear solver of a Rosenbrock ``solver`` for ``request`` (None for other methods)."""
+    return make_linsolve(solver.linsolve, request) if isinstance(solver, Rosenbrock) else None
+
+
+def plan_solver(request, *, runtime_fallback: bool = True) -> SolverPlan:
+    """Turn ``request.solver`` into a plan (``runtime_fallback=False``: one static method, for fits)."""
+    choice = choose_solver(request.solver, request.model, request.u0, request.t0, request.t1, request.params,
+                           request.network_params, max_steps=request.max_steps, runtime_fallback=runtime_fallback)
+    stiff = choice.fallback if choice.fallback is not None else choice.primary
+    return SolverPlan(choice.primary, choice.fallback, choice.budget, choice.reason,
+                      linsolve=prepared_linsolve(request, stiff))

@@ -3,7 +3,7 @@
 The default reverse mode of the Rosenbrock machine is its own discrete adjoint
 (:class:`pysciml.Direct`).  ``Checkpointed`` (bounded memory) and ``Backsolve``
 (continuous adjoint) run the same tableaus as diffrax solvers
-(:mod:`pysciml.engines.jax.rosenbrock.diffrax_adapter`) under diffrax's
+(:class:`.rosenbrock.diffrax_adapter.DiffraxRosenbrock`) under diffrax's
 ``RecursiveCheckpointAdjoint`` / ``BacksolveAdjoint``.
 """
 
@@ -13,17 +13,16 @@ import diffrax as dfx
 import jax.numpy as jnp
 
 from .diffrax_solvers import diffrax_adjoint, status_from_result
+from .rosenbrock.diffrax_adapter import DiffraxRosenbrock
 
 __all__ = ["rosenbrock_via_diffrax"]
 
 
-def rosenbrock_via_diffrax(fun, solver, tableau_name, t0, t1, y0, args, ts, *, rtol, atol, dt0, max_steps,
+def rosenbrock_via_diffrax(fun, solver, t0, t1, y0, args, ts, *, rtol, atol, dt0, max_steps,
                            adjoint, linsolve=None, differentiation="reverse"):
-    """Solve with a Rosenbrock tableau inside ``diffrax.diffeqsolve``; returns ``(ys, status, stats)``."""
-    from .rosenbrock import diffrax_adapter as da
-
-    cls = {"RODAS5P": da.Rodas5P, "RODAS4": da.Rodas4, "ROSENBROCK23": da.Rosenbrock23}[tableau_name]
-    method = cls() if linsolve is None else cls(linsolve=linsolve)
+    """Solve with a Rosenbrock solver's tableau inside ``diffrax.diffeqsolve``; returns ``(ys, status, stats)``."""
+    method = (DiffraxRosenbrock(solver.tableau) if linsolve is None
+              else DiffraxRosenbrock(solver.tableau, linsolve=linsolve))
     sol = dfx.diffeqsolve(
         dfx.ODETerm(fun), method, t0, t1, dt0, y0, args=args, saveat=dfx.SaveAt(ts=ts),
         stepsize_controller=dfx.PIDController(rtol=rtol, atol=atol), max_steps=max_steps,

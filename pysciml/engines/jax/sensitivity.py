@@ -17,7 +17,7 @@ __all__ = ["trajectory_jacobians"]
 
 def trajectory_jacobians(engine, request: SolveRequest, wrt: tuple[str, ...]) -> dict[str, Any]:
     """d u(t_i) / d (u0, params) by ``jax.jacfwd`` through the compiled solve."""
-    from .auto import plan_solver
+    from .plan import plan_solver
 
     plan = plan_solver(request)
     fn = engine._solve_fn(request, plan)

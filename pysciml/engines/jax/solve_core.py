@@ -6,17 +6,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ... import solvers as S
-from ...adjoints import Direct
+from ...solvers.adjoints import Direct
+from ...solvers.rosenbrock.method import Rosenbrock
+from ...solvers.runge_kutta import RungeKutta
 from ...status import Status
 from ..base import SolveRequest
 from .plan import SolverPlan
+from .rosenbrock.solve import rosenbrock_solve
 from .rhs import split_network_weights, vector_field
 
-__all__ = ["make_solve", "run_method", "call_args", "finish_stats", "ROSENBROCK_TABLEAUS"]
-
-#: our Rosenbrock solver classes -> tableau names in pysciml.engines.jax.rosenbrock
-ROSENBROCK_TABLEAUS = {S.Rosenbrock23: "ROSENBROCK23", S.Rodas4: "RODAS4", S.Rodas5P: "RODAS5P"}
+__all__ = ["make_solve", "run_method", "call_args", "finish_stats"]
 
 _STAT_KEYS = ("steps", "rejected", "nfev", "njev", "nlu", "nsolve")
 
@@ -26,13 +25,6 @@ def _normalise_stats(stats):
     if "t_end" in stats:
         out["t_end"] = jnp.asarray(stats["t_end"], jnp.float64)
     return out
-
-
-def _diffrax_methods():
-    # imported on first use: a solve served from the compiled-model cache never needs diffrax
-    from .diffrax_solvers import DIFFRAX_METHODS
-
-    return DIFFRAX_METHODS
 
 
 def _time_reached(ys, status, t0, t1, ts):
@@ -49,7 +41,8 @@ def run_method(solver, fun, t0, t1, y0, args, ts, rtol, atol, dt0, *, max_steps,
     ``adjoint`` (a :mod:`pysciml.adjoints` object or None for the default) selects how
     reverse-mode gradients go through the solve.
     """
-    if type(solver) not in ROSENBROCK_TABLEAUS and type(solver) in _diffrax_methods():
+    if isinstance(solver, RungeKutta) and solver.diffrax_method:
+        # imported on first use: a solve served from the compiled-model cache never needs diffrax
         from .diffrax_solvers import diffrax_solve
 
         ys, status, stats = diffrax_solve(
@@ -57,20 +50,17 @@ def run_method(solver, fun, t0, t1, y0, args, ts, rtol, atol, dt0, *, max_steps,
             max_steps=max_steps, differentiation=differentiation, adaptive=adaptive, adjoint=adjoint,
         )
         stats["t_end"] = _time_reached(ys, status, t0, t1, ts)
-    elif type(solver) in ROSENBROCK_TABLEAUS and adjoint is not None and not isinstance(adjoint, Direct):
+    elif isinstance(solver, Rosenbrock) and adjoint is not None and not isinstance(adjoint, Direct):
         from .rosenbrock_diffrax import rosenbrock_via_diffrax
 
         ys, status, stats = rosenbrock_via_diffrax(
-            fun, solver, ROSENBROCK_TABLEAUS[type(solver)], t0, t1, y0, args, ts, rtol=rtol, atol=atol,
+            fun, solver, t0, t1, y0, args, ts, rtol=rtol, atol=atol,
             dt0=dt0, max_steps=max_steps, adjoint=adjoint, linsolve=linsolve,
         )
         stats["t_end"] = _time_reached(ys, status, t0, t1, ts)
-    elif type(solver) in ROSENBROCK_TABLEAUS:
-        from . import rosenbrock
-
-        tableau = getattr(rosenbrock, ROSENBROCK_TABLEAUS[type(solver)])
-        res = rosenbrock.rosenbrock_solve(
-            fun, t0, t1, y0, args, ts, tableau=tableau, rtol=rtol, atol=atol, max_steps=max_steps,
+    elif isinstance(solver, Rosenbrock):
+        res = rosenbrock_solve(
+            fun, t0, t1, y0, args, ts, tableau=solver.tableau, rtol=rtol, atol=atol, max_steps=max_steps,
             dt0=dt0, linsolve=linsolve, differentiation=differentiation,
             **({} if adaptive else {"adaptive": False}),
             **({} if max_recorded_steps is None else {"max_recorded_steps": min(max_recorded_steps, max_steps)}),

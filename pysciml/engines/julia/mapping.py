@@ -1,7 +1,9 @@
-"""Tables and conversions between pysciml objects and the Julia bridge's plain arguments.
+"""Conversions between pysciml objects and the Julia bridge's plain arguments.
 
-Everything here is numpy-only (no juliacall): solver, linear-solver and adjoint
-names; the status and counter tables that ``julia_env/src/retcodes.jl`` mirrors;
+Everything here is numpy-only (no juliacall).  Solvers, linear solvers and adjoints
+name their Julia counterparts themselves (``Solver.julia_method``,
+``LinearSolver.julia_kind``, ``Adjoint.julia_sensealg``); here are the status and
+counter tables that ``julia_env/src/retcodes.jl`` mirrors;
 the flat parameter layout and its Lux permutation; the bound transforms of
 fitting (the same formulas as ``julia_env/src/sensitivity.jl``).
 """
@@ -14,31 +16,17 @@ from typing import Any
 import numpy as np
 
 from ...errors import EngineError, InputError
-from ...linsolve import DenseLU, GMRES, SparseLU
-from ...solvers import Auto, resolve_solver
+from ...solvers.adjoints import resolve_adjoint
+from ...solvers.auto import Auto
+from ...solvers.catalog import resolve_solver
+from ...solvers.linear import DENSE_MAX, AutoLinsolve, SparseLU
 from ...status import Status
 
 __all__ = [
-    "SOLVER_NAMES", "STAT_NAMES", "RETCODE_STATUS", "VJPS", "ADJOINTS", "solver_args",
+    "STAT_NAMES", "RETCODE_STATUS", "VJPS", "solver_args",
     "adjoint_args", "optimizer_stages", "flat_theta", "split_theta", "lux_permutation",
     "bound_arrays", "to_natural", "to_unconstrained", "scalar_sparsity",
 ]
-
-#: pysciml solver class -> name understood by PySciMLBridge.make_alg (OrdinaryDiffEq algorithm)
-SOLVER_NAMES = {
-    "Tsit5": "tsit5",            # OrdinaryDiffEqTsit5.Tsit5
-    "Dopri5": "dopri5",          # OrdinaryDiffEqLowOrderRK.DP5
-    "Dopri8": "dopri8",          # OrdinaryDiffEqHighOrderRK.DP8
-    "Vern7": "vern7",            # OrdinaryDiffEqVerner.Vern7
-    "Rosenbrock23": "rosenbrock23",  # OrdinaryDiffEqRosenbrock
-    "Rodas4": "rodas4",
-    "Rodas5P": "rodas5p",
-    "KenCarp4": "kencarp4",      # OrdinaryDiffEqSDIRK
-    "Kvaerno5": "kvaerno5",
-    "FBDF": "fbdf",              # OrdinaryDiffEqBDF
-    "QNDF": "qndf",
-    "Auto": "auto",              # OrdinaryDiffEqDefault.DefaultODEAlgorithm
-}
 
 #: solver counters returned by the bridge, in order (retcodes.jl STAT_NAMES)
 STAT_NAMES = ("steps", "rejected", "nfev", "njev", "nlu", "nsolve", "nnewton", "nnewton_fail")
@@ -59,17 +47,6 @@ RETCODE_STATUS = {
 #: vector-Jacobian product choices (SciMLSensitivity autojacvec)
 VJPS = ("auto", "zygote", "enzyme", "reversediff", "forwarddiff")
 
-#: adjoint object class name (lower case) -> PySciMLBridge.make_sensealg kind
-ADJOINTS = {
-    "auto": "auto", "gauss": "gauss", "gaussadjoint": "gauss",
-    "interpolating": "interpolating", "interpolatingadjoint": "interpolating",
-    "checkpointed": "checkpointed", "quadrature": "quadrature", "quadratureadjoint": "quadrature",
-    "backsolve": "backsolve", "backsolveadjoint": "backsolve",
-    "direct": "forward", "forward": "forward", "forwarddiff": "forward",
-    "forwarddiffsensitivity": "forward",
-}
-
-
 def _key(x: str) -> str:
     return "".join(ch for ch in x.lower() if ch.isalnum())
 
@@ -82,28 +59,22 @@ def solver_args(solver: Any, model, *, argument: str = "solver") -> tuple[str, s
     scalar-state model, and GMRES for array-state models (no pattern known).
     """
     s = resolve_solver(solver, argument=argument)
-    name = SOLVER_NAMES.get(type(s).__name__)
-    if name is None or "julia" not in type(s).engines:
+    if "julia" not in s.engines or not s.julia_method:
         raise EngineError(
-            f"solver {type(s).__name__} is not available on the julia engine; use one of "
-            f"{', '.join(SOLVER_NAMES)}.", argument=argument)
+            f"solver {s.name} is not available on the julia engine; use one of Tsit5, Dopri5, Dopri8, Vern7, "
+            "Rosenbrock23, Rodas4, Rodas5P, KenCarp4, Kvaerno5, FBDF, QNDF or Auto.", argument=argument)
+    name = s.julia_method
     stiff = -1
     if isinstance(s, Auto) and s.stiff_hint is not None:
         stiff = 1 if s.stiff_hint else 0
     ls = getattr(s, "linsolve", None)
     empty = np.zeros(0, dtype=np.int64)
     rows, cols = empty, empty
-    if ls is None or type(ls).__name__ == "AutoLinsolve":
-        dense_max = getattr(ls, "dense_max", 256)
+    if ls is None or isinstance(ls, AutoLinsolve):
+        dense_max = getattr(ls, "dense_max", DENSE_MAX)
         kind = "auto" if model.n_states <= dense_max else "sparse"
-    elif isinstance(ls, DenseLU):
-        kind = "dense"
-    elif isinstance(ls, GMRES):
-        kind = "gmres"
-    elif isinstance(ls, SparseLU):
-        kind = "sparse"
-    else:  # pragma: no cover - future strategies
-        kind = "auto"
+    else:
+        kind = getattr(ls, "julia_kind", "auto")
     if kind == "sparse":
         pattern = getattr(ls, "sparsity", None) if isinstance(ls, SparseLU) else None
         if pattern is not None:
@@ -176,8 +147,14 @@ def adjoint_args(adjoint: Any) -> tuple[str, str]:
     if isinstance(adjoint, str):
         name, _, vjp = adjoint.partition(":")
     else:
-        name, vjp = type(adjoint).__name__, getattr(adjoint, "vjp", None) or ""
-    kind = ADJOINTS.get(_key(name))
+        name, vjp = adjoint, getattr(adjoint, "vjp", None) or ""
+    try:
+        obj = resolve_adjoint(name)
+    except InputError:
+        obj = None
+        kind = {"forward": "forward", "forwarddiff": "forward"}.get(_key(name))  # aliases of ForwardDiffSensitivity
+    else:
+        kind = "auto" if obj is None else obj.julia_sensealg
     if kind is None:
         raise InputError(
             f"adjoint {adjoint!r} is not available on the julia engine; use one of "

@@ -16,9 +16,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from .... import solvers as S
 from ....fitting.losses import GaussianNLL, from_unconstrained
 from ...base import SolveRequest
+from ..plan import plan_solver
 from ..rhs import vector_field
 from ..solve_core import run_method
 from .objectives import _data_term
@@ -42,17 +42,10 @@ def cell_scales(y: np.ndarray) -> np.ndarray:
 
 def resolve_cell_solver(model, solver, t, u0, values, networks):
     """The one method used in every cell (``auto`` decided once, statically) and its prepared linsolve."""
-    from ..auto import _EXPLICIT_STABILITY, STIFF_STEPS, _prepared_linsolve, stiffness_estimate
-
     request = SolveRequest(model=model, u0=np.asarray(u0, float), params=dict(values), network_params=dict(networks),
                            t0=float(t[0]), t1=float(t[-1]), saveat=np.asarray(t, float), solver=solver)
-    if isinstance(solver, S.Auto):
-        est = stiffness_estimate(request)
-        stiff = solver.stiff_hint if solver.stiff_hint is not None else (
-            est is not None and est / _EXPLICIT_STABILITY > STIFF_STEPS)
-        solver = S.Rodas5P(linsolve=solver.linsolve) if stiff else S.Tsit5()
-    lin = _prepared_linsolve(request, solver) if isinstance(solver, S._Rosenbrock) else None
-    return solver, lin
+    plan = plan_solver(request, runtime_fallback=False)
+    return plan.primary, plan.linsolve
 
 
 class CellObjective:

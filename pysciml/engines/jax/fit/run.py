@@ -8,11 +8,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .... import solvers as S
 from ....fitting.optimizers import Adam
 from ....fitting.problem import FitHooks, FitProblem, FitResult
 from ....fitting.strategies import Collocation, GrowingHorizon, MultipleShooting, SingleShooting
 from ....status import Status
+from ...base import SolveRequest
+from ..plan import plan_solver
 from .laplace import laplace_covariance
 from .objectives import Objectives
 from .packing import Packing
@@ -24,28 +25,17 @@ __all__ = ["fit_problem", "fit_solver"]
 
 def fit_solver(problem: FitProblem):
     """The one method used inside the loss (``auto`` resolved statically: no runtime switch
-    inside a vmapped, differentiated loss) and its prepared linear solver."""
-    from ....engines.base import SolveRequest
-    from ..auto import STIFF_STEPS, _EXPLICIT_STABILITY, _prepared_linsolve, stiffness_estimate
-
-    solver = problem.solver
+    inside a vmapped, differentiated loss), its prepared linear solver and why it was chosen."""
     b = 0
     request = SolveRequest(
         model=problem.model, u0=problem.u0_init[b], params={**problem.fixed, **{
             f.name: _natural(f) for f in problem.free}},
         network_params=dict(problem.networks_init), t0=float(problem.t0[b]),
         t1=float(problem.t[b, problem.lengths[b] - 1]), saveat=problem.t[b, : problem.lengths[b]],
-        solver=solver, rtol=problem.rtol, atol=problem.atol,
+        solver=problem.solver, rtol=problem.rtol, atol=problem.atol,
     )
-    reason = ""
-    if isinstance(solver, S.Auto):
-        est = stiffness_estimate(request)
-        stiff = solver.stiff_hint if solver.stiff_hint is not None else (
-            est is not None and est / _EXPLICIT_STABILITY > STIFF_STEPS)
-        solver = S.Rodas5P(linsolve=solver.linsolve) if stiff else S.Tsit5()
-        reason = f"auto: {'stiff' if stiff else 'not stiff'} at the initial parameters -> {solver.name}"
-    lin = _prepared_linsolve(request, solver) if isinstance(solver, S._Rosenbrock) else None
-    return solver, lin, reason
+    plan = plan_solver(request, runtime_fallback=False)
+    return plan.primary, plan.linsolve, plan.reason
 
 
 def _natural(free):

@@ -30,12 +30,10 @@ from typing import Any
 import equinox as eqx
 import numpy as np
 
+from ....solvers.linear import DENSE_MAX
 from .base import AbstractLinearSolver
 
-__all__ = ["AutoSolver", "DENSE_MAX"]
-
-#: default size up to which dense LU is used (the measured crossover, see the module doc)
-DENSE_MAX = 128
+__all__ = ["AutoSolver"]
 
 
 class AutoSolver(AbstractLinearSolver):

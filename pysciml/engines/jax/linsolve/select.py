@@ -1,4 +1,4 @@
-"""Map the engine-free strategy objects of :mod:`pysciml.linsolve` to jax implementations."""
+"""Map the engine-free strategy objects of :mod:`pysciml.solvers.linear` to prepared jax implementations."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ def to_jax_linsolve(value: Any) -> AbstractLinearSolver:
     """The jax strategy (not yet prepared) for ``ps.DenseLU() / SparseLU() / GMRES() / "auto"`` or a name.
 
     Args:
-        value: a :class:`pysciml.linsolve.LinearSolver`, a name accepted by
-            :func:`pysciml.linsolve.resolve_linsolve`, or a jax
+        value: a :class:`pysciml.solvers.linear.LinearSolver`, a name accepted by
+            :func:`pysciml.solvers.linear.resolve_linsolve`, or a jax
             ``AbstractLinearSolver`` (returned as is).
     """
-    from ....linsolve import GMRES, AutoLinsolve, DenseLU, SparseLU, resolve_linsolve
+    from ....solvers.linear import GMRES, AutoLinsolve, DenseLU, SparseLU, resolve_linsolve
 
     if isinstance(value, AbstractLinearSolver):
         return value
@@ -58,8 +58,9 @@ def to_jax_linsolve(value: Any) -> AbstractLinearSolver:
     raise InputError(f"no jax implementation of {obj!r}.", argument="linsolve")  # pragma: no cover
 
 
-#: model -> {(linsolve configuration, n): prepared strategy}; models compared by identity
-_PREPARED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+#: The one registry of prepared linear solvers: model -> {(configuration key, n): prepared strategy}
+#: (models compared by identity; sparsity detection and symbolic analysis are done once per entry)
+PREPARED_LINSOLVES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _pattern_digest(pattern) -> str:
@@ -88,7 +89,7 @@ def config_key(value: Any):
     configurations (``ps.SparseLU()`` built twice, the same pattern passed twice)
     must reuse the same prepared object. Returns None when no safe key exists.
     """
-    from ....linsolve import GMRES, AutoLinsolve, DenseLU, SparseLU, resolve_linsolve
+    from ....solvers.linear import GMRES, AutoLinsolve, DenseLU, SparseLU, resolve_linsolve
 
     if isinstance(value, AbstractLinearSolver):
         return ("jax", id(value))
@@ -128,7 +129,7 @@ def make_linsolve(value: Any, request) -> AbstractLinearSolver | None:
     per_model = None
     if key is not None:
         try:
-            per_model = _PREPARED.setdefault(request.model, {})
+            per_model = PREPARED_LINSOLVES.setdefault(request.model, {})
         except TypeError:  # model not weak-referenceable
             per_model = None
         if per_model is not None and (key, n) in per_model:

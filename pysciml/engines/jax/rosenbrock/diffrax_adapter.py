@@ -1,11 +1,11 @@
-"""The Rosenbrock methods as diffrax solvers, sharing the machine's stage code.
+"""Any Rosenbrock tableau as a diffrax solver, sharing the machine's stage code.
 
     import diffrax
-    from pysciml.engines.jax.rosenbrock.diffrax_adapter import Rodas5P
-    sol = diffrax.diffeqsolve(diffrax.ODETerm(f), Rodas5P(), t0, t1, dt0, y0, args,
-                              stepsize_controller=diffrax.PIDController(rtol=1e-6, atol=1e-8),
-                              saveat=diffrax.SaveAt(ts=ts),
-                              adjoint=diffrax.RecursiveCheckpointAdjoint())
+    import pysciml as ps
+    from pysciml.engines.jax.rosenbrock.diffrax_adapter import DiffraxRosenbrock
+    sol = diffrax.diffeqsolve(diffrax.ODETerm(f), DiffraxRosenbrock(ps.Rodas5P().tableau), t0, t1, dt0, y0,
+                              args, stepsize_controller=diffrax.PIDController(rtol=1e-6, atol=1e-8),
+                              saveat=diffrax.SaveAt(ts=ts), adjoint=diffrax.RecursiveCheckpointAdjoint())
 
 ``y`` may be any pytree of arrays (it is flattened for the linear algebra, so
 ``diffrax.BacksolveAdjoint`` works too).  Dense output uses each method's own
@@ -18,19 +18,17 @@ from __future__ import annotations
 from typing import ClassVar
 
 import diffrax
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
+from ....solvers.rosenbrock.tableau import RosenbrockTableau
 from ..linsolve.base import AbstractLinearSolver
 from ..linsolve.dense import DenseLU
-from .rodas4 import RODAS4
-from .rodas5p import RODAS5P
-from .rosenbrock23 import ROSENBROCK23
 from .step import rosenbrock_step
-from .tableau import RosenbrockTableau
 
-__all__ = ["RosenbrockInterpolation", "AbstractRosenbrock", "Rodas5P", "Rodas4", "Rosenbrock23"]
+__all__ = ["RosenbrockInterpolation", "DiffraxRosenbrock"]
 
 
 class RosenbrockInterpolation(diffrax.AbstractLocalInterpolation):
@@ -56,16 +54,17 @@ class RosenbrockInterpolation(diffrax.AbstractLocalInterpolation):
         return jax.tree_util.tree_map(lambda a, b: b - a, self._at(t0), self._at(t1))
 
 
-class AbstractRosenbrock(diffrax.AbstractAdaptiveSolver):
-    """A Rosenbrock-Wanner method for ODE terms (``diffrax.ODETerm`` and the terms diffrax's
-    adjoints wrap around it; the control must be linear in the step, as ``dt`` is).
+class DiffraxRosenbrock(diffrax.AbstractAdaptiveSolver):
+    """A Rosenbrock-Wanner tableau as a diffrax solver for ODE terms (``diffrax.ODETerm`` and the
+    terms diffrax's adjoints wrap around it; the control must be linear in the step, as ``dt`` is).
 
     Args:
+        tableau: the method's coefficients (``ps.Rodas5P().tableau``...).
         linsolve: how ``W = I - h gamma J`` is built and solved (default dense).
     """
 
+    tableau: RosenbrockTableau = eqx.field(static=True)
     linsolve: AbstractLinearSolver = DenseLU()
-    tableau: ClassVar[RosenbrockTableau]
     term_structure: ClassVar = diffrax.AbstractTerm
     interpolation_cls: ClassVar = RosenbrockInterpolation
 
@@ -98,21 +97,3 @@ class AbstractRosenbrock(diffrax.AbstractAdaptiveSolver):
 
     def func(self, terms, t0, y0, args):
         return terms.vf(t0, y0, args)
-
-
-class Rodas5P(AbstractRosenbrock):
-    """Rodas5P (Steinebach 2023): order 5, embedded 4, stiffly accurate, L-stable."""
-
-    tableau: ClassVar[RosenbrockTableau] = RODAS5P
-
-
-class Rodas4(AbstractRosenbrock):
-    """Rodas4 (Hairer & Wanner): order 4, embedded 3, stiffly accurate, L-stable."""
-
-    tableau: ClassVar[RosenbrockTableau] = RODAS4
-
-
-class Rosenbrock23(AbstractRosenbrock):
-    """Rosenbrock23 (Shampine & Reichelt 1997, ode23s): order 2, embedded 3."""
-
-    tableau: ClassVar[RosenbrockTableau] = ROSENBROCK23

@@ -19,7 +19,7 @@ from ....errors import InputError
 from ....status import Status
 from .controller import PIController, error_norm, initial_step, underflow_limit
 from .step import dense_eval, rosenbrock_step, stages, step_costs
-from .tableau import RosenbrockTableau
+from ....solvers.rosenbrock.tableau import RosenbrockTableau
 
 __all__ = ["RosenbrockResult", "integrate"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .tableau import RosenbrockTableau
+from ....solvers.rosenbrock.tableau import RosenbrockTableau
 
 __all__ = ["rosenbrock_step", "stages", "dense_eval", "dense_eval_derivative", "step_costs", "STAGE_LOOP_MIN"]
 

@@ -8,11 +8,16 @@ II*, 2nd ed., Springer 1996, Section VI.4 (the RODAS code), in the transformed f
 
 from __future__ import annotations
 
+import dataclasses
+from typing import ClassVar
+
 import numpy as np
 
+from ...options import options
+from .method import Rosenbrock
 from .tableau import RosenbrockTableau
 
-__all__ = ["RODAS4"]
+__all__ = ["RODAS4", "Rodas4"]
 
 _A = np.zeros((6, 6))
 _A[1, :1] = [1.544]
@@ -48,3 +53,13 @@ RODAS4 = RosenbrockTableau.build(
     name="Rodas4", order=4, error_order=3, dense_order=3, gamma=0.25,
     a=_A, C=_C, c=_c, d=_d, m=_m, e=_e, P=_P,
 )
+
+
+@options
+@dataclasses.dataclass(frozen=True)
+class Rodas4(Rosenbrock):
+    """Rodas4 of Hairer & Wanner, 4(3), stiffly accurate."""
+
+    order: ClassVar[int] = 4
+    tableau: ClassVar[RosenbrockTableau] = RODAS4
+    julia_method: ClassVar[str] = "rodas4"  # OrdinaryDiffEqRosenbrock.Rodas4

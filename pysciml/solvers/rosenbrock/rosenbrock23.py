@@ -17,13 +17,18 @@ error estimate is advanced with the second-order solution, as in ode23s.
 
 from __future__ import annotations
 
+import dataclasses
+from typing import ClassVar
+
 import math
 
 import numpy as np
 
+from ...options import options
+from .method import Rosenbrock
 from .tableau import RosenbrockTableau
 
-__all__ = ["ROSENBROCK23"]
+__all__ = ["ROSENBROCK23", "Rosenbrock23"]
 
 _D = 1.0 / (2.0 + math.sqrt(2.0))
 _E32 = 6.0 + math.sqrt(2.0)
@@ -47,3 +52,13 @@ ROSENBROCK23 = RosenbrockTableau.build(
     name="Rosenbrock23", order=2, error_order=3, dense_order=2, gamma=_D,
     a=_A, C=_C, c=_c, d=_d, m=_m, e=_e, P=_P,
 )
+
+
+@options
+@dataclasses.dataclass(frozen=True)
+class Rosenbrock23(Rosenbrock):
+    """Rosenbrock 2(3) of Shampine & Reichelt (ode23s); robust at loose tolerances."""
+
+    order: ClassVar[int] = 2
+    tableau: ClassVar[RosenbrockTableau] = ROSENBROCK23
+    julia_method: ClassVar[str] = "rosenbrock23"  # OrdinaryDiffEqRosenbrock.Rosenbrock23

@@ -18,19 +18,27 @@ large ones; each engine maps these to its native solvers.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from .errors import InputError
-from ._options import options
+from ..errors import InputError
+from ..options import options
 
-__all__ = ["LinearSolver", "AutoLinsolve", "DenseLU", "SparseLU", "GMRES", "resolve_linsolve"]
+__all__ = ["LinearSolver", "AutoLinsolve", "DenseLU", "SparseLU", "GMRES", "resolve_linsolve", "DENSE_MAX"]
+
+#: Largest state count solved with dense LU by ``linsolve="auto"`` (beyond it, the Jacobian's
+#: sparsity decides).  The one dense/sparse crossover of every engine; set from the measurement
+#: that ``benchmarks/linsolve_crossover.py`` reproduces (see docs/linsolve.md).
+DENSE_MAX = 256
 
 
 @dataclasses.dataclass(frozen=True)
 class LinearSolver:
     """Base of the linear-solve strategies (abstract)."""
+
+    #: the linear-solver kind ``PySciMLBridge`` builds for the Julia engine
+    julia_kind: ClassVar[str] = "auto"
 
     @property
     def name(self) -> str:
@@ -40,15 +48,17 @@ class LinearSolver:
 @options
 @dataclasses.dataclass(frozen=True)
 class AutoLinsolve(LinearSolver):
-    """Dense for systems up to ``dense_max`` states, sparse beyond."""
+    """Dense for systems up to ``dense_max`` states, sparse beyond (where the Jacobian is sparse)."""
 
-    dense_max: int = 256
+    dense_max: int = DENSE_MAX
 
 
 @options
 @dataclasses.dataclass(frozen=True)
 class DenseLU(LinearSolver):
     """Dense Jacobian (forward-mode AD) and LU with partial pivoting."""
+
+    julia_kind: ClassVar[str] = "dense"
 
 
 @options
@@ -60,6 +70,8 @@ class SparseLU(LinearSolver):
         sparsity: ``(n, n)`` boolean pattern of the Jacobian (numpy or
             scipy.sparse); ``None`` detects it from the model.
     """
+
+    julia_kind: ClassVar[str] = "sparse"
 
     sparsity: Any = None
 
@@ -88,6 +100,8 @@ class GMRES(LinearSolver):
         restart: Krylov subspace size before a restart.
         maxiter: maximum number of restarts.
     """
+
+    julia_kind: ClassVar[str] = "gmres"
 
     preconditioner: Any = "auto"
     rtol: float = 1e-6

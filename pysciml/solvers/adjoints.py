@@ -22,8 +22,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar
 
-from .errors import InputError
-from ._options import options
+from ..errors import InputError
+from ..options import options
 
 __all__ = [
     "Adjoint", "Direct", "Checkpointed", "Backsolve", "Gauss", "Interpolating", "Quadrature",
@@ -38,6 +38,8 @@ class Adjoint:
     """Base of the adjoint objects (abstract)."""
 
     continuous: ClassVar[bool] = False
+    #: the sensitivity algorithm ``PySciMLBridge.make_sensealg`` builds for the Julia engine
+    julia_sensealg: ClassVar[str] = "auto"
 
     @property
     def name(self) -> str:
@@ -49,6 +51,8 @@ class Adjoint:
 class Direct(Adjoint):
     """Reverse mode through every stored step (fastest; memory grows with the steps)."""
 
+    julia_sensealg: ClassVar[str] = "forward"
+
 
 @options
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +63,8 @@ class Checkpointed(Adjoint):
         checkpoints: number of checkpoints (``None``: chosen from the step budget).
     """
 
+    julia_sensealg: ClassVar[str] = "checkpointed"
+
     checkpoints: int | None = None
 
 
@@ -66,6 +72,8 @@ class Checkpointed(Adjoint):
 @dataclasses.dataclass(frozen=True)
 class Backsolve(Adjoint):
     """Continuous adjoint solved backwards in time (O(1) memory)."""
+
+    julia_sensealg: ClassVar[str] = "backsolve"
 
     continuous: ClassVar[bool] = True
 
@@ -86,11 +94,15 @@ class _SciMLAdjoint(Adjoint):
 class Gauss(_SciMLAdjoint):
     """SciMLSensitivity ``GaussAdjoint`` (Julia); ``Backsolve`` on the jax engine."""
 
+    julia_sensealg: ClassVar[str] = "gauss"
+
 
 @options
 @dataclasses.dataclass(frozen=True)
 class Interpolating(_SciMLAdjoint):
     """SciMLSensitivity ``InterpolatingAdjoint`` (Julia); ``Backsolve`` on the jax engine."""
+
+    julia_sensealg: ClassVar[str] = "interpolating"
 
 
 @options
@@ -98,11 +110,15 @@ class Interpolating(_SciMLAdjoint):
 class Quadrature(_SciMLAdjoint):
     """SciMLSensitivity ``QuadratureAdjoint`` (Julia); ``Backsolve`` on the jax engine."""
 
+    julia_sensealg: ClassVar[str] = "quadrature"
+
 
 @options
 @dataclasses.dataclass(frozen=True)
 class ForwardDiffSensitivity(Adjoint):
     """Forward-mode sensitivities (few parameters); jax: forward mode through the solve."""
+
+    julia_sensealg: ClassVar[str] = "forward"
 
 
 _NAMES = {c.__name__.lower(): c for c in (Direct, Checkpointed, Backsolve, Gauss, Interpolating,

@@ -9,11 +9,16 @@ form and checks every order condition, the stage times and the dense output.
 
 from __future__ import annotations
 
+import dataclasses
+from typing import ClassVar
+
 import numpy as np
 
+from ...options import options
+from .method import Rosenbrock
 from .tableau import RosenbrockTableau
 
-__all__ = ["RODAS5P"]
+__all__ = ["RODAS5P", "Rodas5P"]
 
 _GAMMA = 0.21193756319429014
 
@@ -65,3 +70,13 @@ RODAS5P = RosenbrockTableau.build(
     name="Rodas5P", order=5, error_order=4, dense_order=4, gamma=_GAMMA,
     a=_A, C=_C, c=_c, d=_d, m=_m, e=_e, P=_P,
 )
+
+
+@options
+@dataclasses.dataclass(frozen=True)
+class Rodas5P(Rosenbrock):
+    """Rodas5P of Steinebach (2023), 5(4), stiffly accurate; the default stiff solver."""
+
+    order: ClassVar[int] = 5
+    tableau: ClassVar[RosenbrockTableau] = RODAS5P
+    julia_method: ClassVar[str] = "rodas5p"  # OrdinaryDiffEqRosenbrock.Rodas5P

@@ -1,0 +1,41 @@
+"""Every solver class, and reading a solver from what the user wrote (object, class or name)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import InputError
+from .auto import Auto
+from .base import Solver
+from .bdf import FBDF, QNDF
+from .rosenbrock.rodas4 import Rodas4
+from .rosenbrock.rodas5p import Rodas5P
+from .rosenbrock.rosenbrock23 import Rosenbrock23
+from .runge_kutta import Dopri5, Dopri8, KenCarp4, Kvaerno5, Tsit5, Vern7
+
+__all__ = ["SOLVER_CLASSES", "resolve_solver"]
+
+#: every solver a user can pick (leaf classes)
+SOLVER_CLASSES: tuple[type[Solver], ...] = (
+    Tsit5, Dopri5, Dopri8, Vern7, Kvaerno5, KenCarp4, Rosenbrock23, Rodas4, Rodas5P, FBDF, QNDF, Auto)
+
+
+def _key(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def resolve_solver(solver: Any, *, argument: str = "solver") -> Solver:
+    """A solver object from an object, a leaf class or a name (case and punctuation ignored)."""
+    if isinstance(solver, Solver):
+        return solver
+    if isinstance(solver, type) and solver in SOLVER_CLASSES:
+        return solver()
+    if isinstance(solver, str):
+        for cls in SOLVER_CLASSES:
+            if _key(cls.__name__) == _key(solver):
+                return cls()
+    raise InputError(
+        f"unknown solver {solver!r}; use one of {', '.join(c.__name__ for c in SOLVER_CLASSES)} "
+        "(as objects, e.g. ps.Rodas5P(), or names) or 'auto'.",
+        argument=argument,
+    )
