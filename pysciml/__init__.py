@@ -24,7 +24,7 @@ _EXPORTS = {
     "FileFormatError": "errors", "TraceError": "errors",
     "Status": "status",
     # model specification
-    "ODEModel": "model", "UDE": "model", "NeuralODE": "model", "ParamView": "model", "Param": "params",
+    "ODEModel": "model", "UDE": "model", "NeuralODE": "model", "ParamView": "model_spec", "Param": "params",
     "MLP": "networks",
     # fitting
     "Adam": "fitting.optimizers", "LBFGS": "fitting.optimizers",

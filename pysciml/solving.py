@@ -11,7 +11,7 @@ import numpy as np
 from .engines import engine_name, get_engine
 from .engines.base import SolveRequest
 from .errors import InputError, SolverFailure
-from .model import ODEModel
+from .model_spec import ModelSpec
 from .solution import Solution, _concrete
 from .solvers.catalog import resolve_solver
 
@@ -20,8 +20,8 @@ __all__ = ["solve", "sensitivity", "build_request"]
 DEFAULT_N_SAVE = 101
 
 
-def _check_model(model) -> ODEModel:
-    if not isinstance(model, ODEModel):
+def _check_model(model) -> ModelSpec:
+    if not isinstance(model, ModelSpec):
         raise InputError(
             f"must be a ps.ODEModel (or ps.UDE), got {type(model).__name__}; build one with "
             "ps.ODEModel(physics, states=[...], params={...}).",
@@ -30,7 +30,7 @@ def _check_model(model) -> ODEModel:
     return model
 
 
-def _check_u0(model: ODEModel, u0):
+def _check_u0(model: ModelSpec, u0):
     if u0 is None:
         if model.u0 is None:
             raise InputError(
@@ -161,7 +161,7 @@ def _check_tolerance(value, name: str, n: int):
     return float(arr) if arr.ndim == 0 else arr
 
 
-def _split_params(model: ODEModel, params):
+def _split_params(model: ModelSpec, params):
     physics = {}
     nets = model.init_networks()
     if params is not None and isinstance(params, Mapping):
@@ -219,7 +219,7 @@ def build_request(
 
 
 def solve(
-    model: ODEModel,
+    model: ModelSpec,
     u0: Any = None,
     t: Any = None,
     saveat: Any = None,
@@ -276,7 +276,7 @@ def solve(
 
 
 def sensitivity(
-    model: ODEModel,
+    model: ModelSpec,
     u0: Any = None,
     t: Any = None,
     saveat: Any = None,

@@ -7,7 +7,7 @@ from scipy.integrate import solve_ivp
 import pysciml as ps
 from pysciml.discovery import Custom, Equations, Fourier, Polynomial, discover
 from pysciml.errors import InputError, ModelError
-from pysciml.model import ParamView
+from pysciml.model_spec import ParamView
 from pysciml.numerics import numpy_math
 
 NAMES = ["prey", "predator"]

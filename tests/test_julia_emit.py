@@ -22,7 +22,7 @@ from pysciml.engines.julia.evaluate import evaluate_program
 from pysciml.engines.julia.symbolic import Maximum, Where
 from pysciml.engines.julia.trace import trace_model
 from pysciml.errors import ModelError, TraceError
-from pysciml.model import ParamView
+from pysciml.model_spec import ParamView
 
 from julia_models import example_models
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 
 from ..errors import InputError, ModelError
+from ..model_spec import ModelSpec
+from ..params import Param
 from .libraries import split_inputs
 
 __all__ = ["coefficient_names", "equations_to_model", "feature_slug"]
@@ -79,9 +81,6 @@ def _replacement(eqs, terms, names, m, p):
 
 def equations_to_model(eqs, model=None, network=None, *, name=None, model_class=None):
     """See :meth:`pysciml.discovery.Equations.to_model`."""
-    from ..model import ODEModel
-    from ..params import Param
-
     model = model if model is not None else eqs.model
     if model is None:
         raise InputError(
@@ -89,7 +88,7 @@ def equations_to_model(eqs, model=None, network=None, *, name=None, model_class=
             "eqs.to_model(model), or discover through a fitted estimator which attaches it.",
             argument="model",
         )
-    if not isinstance(model, ODEModel):
+    if not isinstance(model, ModelSpec):
         raise InputError(f"must be a pysciml ODEModel, got {type(model).__name__}.", argument="model")
     network = network or eqs.network or eqs.output_name
     if network not in model.networks:
@@ -122,8 +121,8 @@ def equations_to_model(eqs, model=None, network=None, *, name=None, model_class=
     physics.__name__ = f"{getattr(original, '__name__', 'physics')}_discovered"
     physics.__doc__ = f"{model.name} with network {network!r} replaced by:\n{eqs.format(6)}"
     others = {k: v for k, v in model.networks.items() if k != network}
-    cls = model_class or ODEModel
-    return cls(
-        physics, model.layout.specs, params, others or None,
-        name=name or f"{model.name}_discovered", time_units=model.time_units, u0=model.u0,
-    )
+    name = name or f"{model.name}_discovered"
+    if model_class is None:
+        return model.with_physics(physics, params, others or None, name=name)
+    return model_class(physics, model.layout.specs, params, others or None, name=name,
+                       time_units=model.time_units, u0=model.u0)

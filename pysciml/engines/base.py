@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from ..model import ODEModel
+from ..model_spec import ModelSpec
 from ..solvers.base import Solver
 
 __all__ = ["SolveRequest", "RawSolution", "Engine"]
@@ -39,7 +39,7 @@ class SolveRequest:
             (``jax.jvp``/``jacfwd``-friendly) for engines where it matters.
     """
 
-    model: ODEModel
+    model: ModelSpec
     u0: Any
     params: Mapping[str, Any]
     network_params: Mapping[str, Any]

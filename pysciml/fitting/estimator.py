@@ -392,7 +392,7 @@ class EstimatorMixin:
 
     def network_samples(self, network: str, *, n_points: int = 200) -> tuple[np.ndarray, np.ndarray]:
         """Inputs and outputs of a fitted network along the fitted trajectories: ``(X, Y)``."""
-        from ..model import ParamView
+        from ..model_spec import ParamView
         from ..numerics import numpy_math
 
         self._check_fitted()

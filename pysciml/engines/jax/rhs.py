@@ -6,14 +6,14 @@ import jax
 import jax.numpy as jnp
 
 from ...errors import TraceError
-from ...model import ODEModel, ParamView
+from ...model_spec import ModelSpec, ParamView
 from .networks import network_callable
 from .numerics import jax_math
 
 __all__ = ["vector_field", "split_network_weights"]
 
 
-def vector_field(model: ODEModel):
+def vector_field(model: ModelSpec):
     """``fun(t, y, args) -> dy`` with ``args = (params: dict, network_params: dict)``.
 
     ``y`` and ``dy`` are flat float64 vectors in the model's state layout.  Network
@@ -41,7 +41,7 @@ def vector_field(model: ODEModel):
     return fun
 
 
-def split_network_weights(model: ODEModel, args):
+def split_network_weights(model: ModelSpec, args):
     """``args`` with each network's flat weights split into layers ``((W, b), ...)``.
 
     Called once per solve, outside the solver loop: slicing the flat vector inside the

@@ -29,7 +29,7 @@ import numpy as np
 import sympy
 
 from ...errors import ModelError, PySciMLError, TraceError
-from ...model import ParamView
+from ...model_spec import ParamView
 from ...states import StateView
 from .namespace import SymbolicMath, network_tracer
 from .symbolic import Recorder, SymArray, as_sym
