@@ -92,13 +92,13 @@ def run_pysciml(case, solver, rtols, ref, *, engine_times: bool = False, max_ste
 def _engine_time(case, solver, rtol, max_steps, jax, **mkw):
     """Median time of the engine's compiled solve for the same request (no public-API overhead)."""
     from pysciml.engines import get_engine
-    from pysciml.engines.jax.auto import plan_solver
+    from pysciml.engines.jax.plan import plan_solver
     from pysciml.engines.jax.solve_core import call_args
     from pysciml.solving import build_request
 
     req, _ = build_request(case.model, case.u0, (case.t0, case.t1), [case.t1], solver=solver, rtol=rtol,
                            atol=rtol * case.atol_ratio, max_steps=max_steps)
-    fn = get_engine("jax")._solve_fn(req, plan_solver(req))
+    fn = get_engine("jax").solve_function(req, plan_solver(req))
     args = call_args(req)
     jax.block_until_ready(fn(*args))
     return measure(lambda: jax.block_until_ready(fn(*args)), **mkw)["time_s"]

@@ -116,12 +116,12 @@ def pysciml_objective(t, y, solver, adjoint, seed):
     from pysciml.engines.jax.fit.objectives import Objectives
     from pysciml.engines.jax.fit.packing import Packing
     from pysciml.engines.jax.fit.run import fit_solver
-    from pysciml.fitting.problem import build_problem
+    from pysciml.fitting.problem import build_fit_request
 
     get_engine("jax")
     model = pysciml_model()
     obs = as_observations((t, y), states=model)
-    problem = build_problem(model, obs, fixed=["alpha", "delta"], u0=y[0], strategy=ps.SingleShooting(),
+    problem = build_fit_request(model, obs, fixed=["alpha", "delta"], u0=y[0], strategy=ps.SingleShooting(),
                             optimizers=[ps.Adam(LR, steps=1, clip=None)], solver=solver, adjoint=adjoint,
                             rtol=RTOL, atol=ATOL, seed=seed)
     fsolver, lin, _ = fit_solver(problem)

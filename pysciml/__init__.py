@@ -27,10 +27,10 @@ _EXPORTS = {
     "ODEModel": "model", "UDE": "model", "NeuralODE": "model", "ParamView": "model_spec", "Param": "params",
     "MLP": "networks",
     # fitting
-    "Adam": "fitting.optimizers", "LBFGS": "fitting.optimizers",
-    "SingleShooting": "fitting.strategies", "MultipleShooting": "fitting.strategies",
-    "Collocation": "fitting.strategies", "GrowingHorizon": "fitting.strategies",
-    "MSE": "fitting.losses", "GaussianNLL": "fitting.losses",
+    "Adam": "training.optimizers", "LBFGS": "training.optimizers",
+    "SingleShooting": "training.strategies", "MultipleShooting": "training.strategies",
+    "Collocation": "training.strategies", "GrowingHorizon": "training.strategies",
+    "MSE": "training.losses", "GaussianNLL": "training.losses",
     "Direct": "solvers.adjoints", "Checkpointed": "solvers.adjoints", "Backsolve": "solvers.adjoints",
     "Gauss": "solvers.adjoints", "Interpolating": "solvers.adjoints", "Quadrature": "solvers.adjoints",
     "ForwardDiffSensitivity": "solvers.adjoints",
@@ -50,7 +50,7 @@ _EXPORTS = {
     "LatentODE": "latent", "load_latent": "latent",
     # gridded data (xarray): also the ``.sciml`` accessor
     "fit_cells": "gridded", "solve_cells": "gridded", "forecast_cells": "gridded",
-    "LevenbergMarquardt": "gridded", "OneStepAhead": "gridded",
+    "LevenbergMarquardt": "training.optimizers", "OneStepAhead": "training.strategies",
     # engines
     "info": "info",
 }

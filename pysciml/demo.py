@@ -84,8 +84,8 @@ def _say(msg: str) -> None:
 def _ude_part(out: Path, engine, quick: bool) -> dict:
     import xarray as xr
 
-    from .fitting.optimizers import LBFGS, Adam
-    from .fitting.strategies import SingleShooting
+    from .training.optimizers import LBFGS, Adam
+    from .training.strategies import SingleShooting
     from .io.files import write_netcdf
     from .model import NeuralODE
     from .solving import solve

@@ -22,7 +22,7 @@ def info(*, start_engines: bool = False, print_it: bool = True) -> dict[str, Any
         ``{"pysciml": version, "python": ..., "engines": {name: {...}}}``.
     """
     from . import __version__
-    from .engines import ENGINES, _load_class, get_engine
+    from .engines import ENGINES, load_engine_class, get_engine
 
     out: dict[str, Any] = {
         "pysciml": __version__,
@@ -33,7 +33,7 @@ def info(*, start_engines: bool = False, print_it: bool = True) -> dict[str, Any
     for name in ENGINES:
         entry: dict[str, Any] = {}
         try:
-            cls = _load_class(name)
+            cls = load_engine_class(name)
             ok, reason = cls.availability()
             static = getattr(cls, "static_info", None)
             if static is not None:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .engines import engine_name, get_engine
-from .engines.base import SolveRequest
+from .engines.requests import SolveRequest
 from .errors import InputError, SolverFailure
 from .model_spec import ModelSpec
 from .solution import Solution, _concrete
@@ -318,4 +318,4 @@ def sensitivity(
             f"unknown entries {bad}; use 'u0', 'params' or parameter names {list(request.model.param_names)}.",
             argument="wrt",
         )
-    return get_engine(name).sensitivity(request, wrt)
+    return get_engine(name, operation="sensitivity").sensitivity(request, wrt).as_dict()

@@ -175,7 +175,7 @@ def solve_key(jax_engine):
         kw.setdefault("solver", ps.Tsit5())
         request, _ = build_request(model, [1.0, 2.0], kw.pop("t", (0.0, 1.0)), **kw)
         plan = plan_solver(request)
-        fn = jax_engine._solve_fn(request, plan)
+        fn = jax_engine.solve_function(request, plan)
         assert isinstance(fn, export_cache.CachedFunction)
         leaves, treedef = jax.tree_util.tree_flatten(call_args(request))
         return fn._key(treedef, export_cache._signature(leaves))

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import pysciml as ps
-from pysciml.engines.base import SolveRequest
+from pysciml.engines.requests import FitHooks, SolveRequest
 from pysciml.engines.julia import mapping
 from pysciml.engines.julia.bridge import JuliaBridge
 from pysciml.engines.julia.engine import JuliaEngine
@@ -193,13 +193,13 @@ def test_bad_adjoint_and_data_shapes(engine):
 
 def _problem(model, **kw):
     from pysciml.data import as_observations
-    from pysciml.fitting.problem import build_problem
+    from pysciml.fitting.problem import build_fit_request
 
     t = np.linspace(0.0, 2.0, 9)
     y = np.column_stack([1.0 + 0.1 * t, 2.0 - 0.2 * t])
     y[3, 1] = np.nan
     obs = as_observations((t, y), states=model)
-    return build_problem(model, obs, **kw)
+    return build_fit_request(model, obs, **kw)
 
 
 def test_fit_sends_the_problem_and_builds_the_result(engine, fake):
@@ -207,7 +207,7 @@ def test_fit_sends_the_problem_and_builds_the_result(engine, fake):
     problem = _problem(model, fixed=["delta"], optimizers=[ps.Adam(0.01, steps=5, schedule="cosine"),
                                                            ps.LBFGS(steps=10, memory=7)],
                        strategy=ps.GrowingHorizon(stages=2, steps=3), adjoint=ps.Gauss(vjp="enzyme"))
-    res = engine.fit(problem)
+    res = engine.fit(problem, FitHooks())
     call = [c for c in fake.calls if c[0] == "bridge_fit"][-1][1]
     nt = 2 + model.networks["nn"].n_params
     assert call["kind"][0] == 1 and call["lo"][0] == 0.0 and list(call["kind"][1:]) == [0] * (nt - 1)
@@ -229,7 +229,7 @@ def test_fit_sends_the_problem_and_builds_the_result(engine, fake):
 
 
 def test_fit_hooks_progress_callback_and_stop(engine):
-    from pysciml.fitting.problem import FitHooks
+    from pysciml.engines.requests import FitHooks
 
     model = _ude()
     problem = _problem(model, strategy=ps.SingleShooting(), optimizers=[ps.Adam(0.01, steps=20)])
@@ -245,14 +245,14 @@ def test_fit_hooks_progress_callback_and_stop(engine):
 def test_fit_refuses_what_only_jax_does(engine):
     model = _ude()
     with pytest.raises(InputError, match="engine='jax'"):
-        engine.fit(_problem(model, strategy=ps.MultipleShooting(segments=2)))
+        engine.fit(_problem(model, strategy=ps.MultipleShooting(segments=2)), FitHooks())
     with pytest.raises(InputError, match="engine='jax'"):
-        engine.fit(_problem(model, loss=ps.GaussianNLL()))
+        engine.fit(_problem(model, loss=ps.GaussianNLL()), FitHooks())
 
 
 def test_sensitivity_splits_columns(engine, fake):
     model = ps.ODEModel(rober, ["y1", "y2", "y3"], {"k1": 0.04, "k2": 3e7, "k3": 1e4, "A": np.ones((2, 2))})
-    out = engine.sensitivity(_request(model), ("u0", "k3", "A"))
+    out = engine.sensitivity(_request(model), ("u0", "k3", "A")).as_dict()
     call = fake.calls[-1][1]
     assert call["wrt_u0"] and list(call["param_index"]) == [3, 4, 5, 6, 7]
     assert out["u0"].shape == (3, 3, 3) and out["params"]["k3"].shape == (3, 3)
@@ -379,7 +379,7 @@ def test_start_failure_names_the_environment_variables(tmp_path):
 
 
 def test_estimator_fit_through_the_julia_engine(fake, monkeypatch):
-    """model.fit(data, engine="julia") end to end (estimator -> FitProblem -> bridge -> FitResult)."""
+    """model.fit(data, engine="julia") end to end (estimator -> FitRequest -> bridge -> FitResult)."""
     from pysciml import engines
 
     monkeypatch.setitem(engines._instances, "julia", JuliaEngine(bridge=JuliaBridge(backend=fake)))

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import pysciml as ps
-from pysciml.engines.base import SolveRequest
+from pysciml.engines.requests import SolveRequest
 
 from conftest_julia import require_julia
 from julia_models import example_models, lv_ude, rober

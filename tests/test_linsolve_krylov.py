@@ -137,7 +137,7 @@ def test_auto_picks_sparse_for_a_large_stencil_and_dense_for_small():
 
 def test_make_linsolve_prepares_from_a_request():
     import pysciml as ps
-    from pysciml.engines.base import SolveRequest
+    from pysciml.engines.requests import SolveRequest
     from pysciml.engines.jax.linsolve.select import make_linsolve
 
     m = 40

@@ -242,7 +242,7 @@ def test_single_shooting_loss_counts_only_observed_points(jax_engine):
     from pysciml.data import as_observations
     from pysciml.engines.jax.fit.objectives import Objectives
     from pysciml.engines.jax.fit.packing import Packing
-    from pysciml.fitting.problem import build_problem
+    from pysciml.fitting.problem import build_fit_request
 
     rng = np.random.default_rng(7)
     t = np.linspace(0.0, 3.0, 15)
@@ -255,7 +255,7 @@ def test_single_shooting_loss_counts_only_observed_points(jax_engine):
         gaps[gaps.all(axis=1), 1] = False
         y = np.where(gaps, np.nan, truth + offsets)
         obs = as_observations((t, y), states=OSC)
-        problem = build_problem(OSC, obs, u0=u0, fit_u0=False, solver=ps.Tsit5(), rtol=1e-12, atol=1e-14)
+        problem = build_fit_request(OSC, obs, u0=u0, fit_u0=False, solver=ps.Tsit5(), rtol=1e-12, atol=1e-14)
         obj = Objectives(problem, Packing(problem), ps.Tsit5())
         loss = float(jax.jit(obj.single_shooting)(Packing(problem).theta0(), jnp.float64(1.0)))
         scales = np.asarray(obs.scales)

@@ -40,7 +40,7 @@ def _progress_bar(total: int, verbose: int):
 
 
 def _planned_steps(strategy, optimizers) -> int:
-    from .strategies import Collocation, GrowingHorizon, MultipleShooting
+    from ..training.strategies import Collocation, GrowingHorizon, MultipleShooting
 
     n = sum(o.steps for o in optimizers)
     if isinstance(strategy, GrowingHorizon):
@@ -167,7 +167,8 @@ class EstimatorMixin:
         """
         from ..data import as_observations
         from ..engines import engine_name, get_engine
-        from .problem import FitHooks, build_problem
+        from ..engines.requests import FitHooks
+        from .problem import build_fit_request
 
         if callback is not None and not callable(callback):
             raise InputError("must be a function callback(info) -> bool.", argument="callback")
@@ -175,15 +176,13 @@ class EstimatorMixin:
             raise InputError(f"must be an integer (0 = silent), got {verbose!r}.", argument="verbose")
         obs = as_observations(data, states=self, time_units=time_units or getattr(self, "time_units", None),
                               time_dim=time_dim, trajectory_dim=trajectory_dim)
-        problem = build_problem(
+        problem = build_fit_request(
             self, obs, params=params, fit=fit, fixed=fixed, u0=u0, fit_u0=fit_u0, loss=loss, l2=l2,
             strategy=strategy, optimizers=optimizers, solver=solver, adjoint=adjoint, rtol=rtol, atol=atol,
             max_steps=max_steps, seed=seed,
         )
         name = engine_name(engine)
-        eng = get_engine(name)
-        if not hasattr(eng, "fit"):
-            raise InputError(f"the {name} engine cannot fit models yet; use engine='jax'.", argument="engine")
+        eng = get_engine(name, operation="fit")
         ckpt, resume_state = self._checkpointing(problem, name, checkpoint, checkpoint_every, checkpoint_seconds,
                                                  resume)
         bar, update = _progress_bar(_planned_steps(problem.strategy, problem.optimizers), verbose)

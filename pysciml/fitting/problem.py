@@ -1,149 +1,22 @@
-"""The fit request that crosses the engine boundary, and the engine's answer.
-
-Everything here is numpy and frozen dataclasses.  ``build_problem`` turns a
-user's ``model.fit(...)`` arguments into a :class:`FitProblem`; an engine's
-``fit(problem, hooks)`` returns a :class:`FitResult`.
-"""
+"""``build_fit_request``: a user's ``model.fit(...)`` arguments checked and assembled into a
+:class:`pysciml.engines.requests.FitRequest` (an engine's ``fit`` answers with a ``FitResult``)."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from ..solvers.adjoints import Adjoint, resolve_adjoint
+from ..solvers.adjoints import resolve_adjoint
+from ..engines.requests import FitRequest, FreeParam
 from ..errors import InputError
-from ..solvers.base import Solver
 from ..solvers.catalog import resolve_solver
-from ..status import Status
-from .losses import Loss, resolve_loss, to_unconstrained
-from .optimizers import Optimizer, resolve_optimizers
-from .strategies import Strategy, resolve_strategy
+from ..training.losses import resolve_loss, to_unconstrained
+from ..training.optimizers import resolve_optimizers
+from ..training.strategies import resolve_strategy
 
-__all__ = ["FitProblem", "FitResult", "FitHooks", "build_problem", "FreeParam"]
-
-
-@dataclasses.dataclass(frozen=True)
-class FreeParam:
-    """A physics parameter the fit changes: its name, bounds and unconstrained start."""
-
-    name: str
-    bounds: tuple[float | None, float | None] | None
-    z0: np.ndarray  # unconstrained initial value, the parameter's shape
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class FitProblem:
-    """Everything an engine needs to fit a model to observations.
-
-    Attributes:
-        model: the model.
-        t, y, mask, valid, lengths: padded observations (see :class:`pysciml.data.Padded`).
-        scales: (n_states,) per-state scale of the data.
-        t0: (n_traj,) start time of each trajectory's integration.
-        u0_init: (n_traj, n_states) initial states to start from.
-        u0_free: (n_traj, n_states) bool, which initial-state entries are fitted.
-        free: physics parameters that are fitted.
-        fixed: values of the physics parameters that are not.
-        networks_init: initial flat weights per network.
-        free_networks: networks whose weights are fitted (the others stay at their initial weights).
-        loss: data term; ``l2``: weight of the L2 penalty on network weights.
-        strategy, optimizers: how to train.
-        solver, adjoint, rtol, atol, max_steps: how to solve and differentiate.
-        seed: integer seed (initial weights, any randomness in training).
-    """
-
-    model: Any
-    t: np.ndarray
-    y: np.ndarray
-    mask: np.ndarray
-    valid: np.ndarray
-    lengths: np.ndarray
-    scales: np.ndarray
-    t0: np.ndarray
-    u0_init: np.ndarray
-    u0_free: np.ndarray
-    free: tuple[FreeParam, ...]
-    fixed: Mapping[str, np.ndarray]
-    networks_init: Mapping[str, np.ndarray]
-    free_networks: tuple[str, ...]
-    loss: Loss
-    l2: float
-    strategy: Strategy
-    optimizers: tuple[Optimizer, ...]
-    solver: Solver
-    adjoint: Adjoint | None
-    rtol: float
-    atol: float
-    max_steps: int
-    seed: int
-
-    @property
-    def n_traj(self) -> int:
-        return self.t.shape[0]
-
-    @property
-    def n_obs(self) -> int:
-        return int(self.mask.sum())
-
-
-@dataclasses.dataclass
-class FitHooks:
-    """Host-side hooks a fit calls between chunks of steps.
-
-    Attributes:
-        progress: ``progress(step, total, loss, phase_name)``; None for silence.
-        callback: the user's ``callback(info) -> bool`` (True stops training).
-        checkpoint: a :class:`pysciml.fitting.checkpoint.Checkpointer` or None.
-        resume_state: ``(meta, arrays)`` of a checkpoint to resume from, or None.
-        should_stop: polled between chunks of steps; True stops like Ctrl-C (checkpoint, best so far).
-    """
-
-    progress: Callable | None = None
-    callback: Callable | None = None
-    checkpoint: Any = None
-    resume_state: Any = None
-    should_stop: Callable[[], bool] | None = None
-
-
-@dataclasses.dataclass
-class FitResult:
-    """An engine's answer to a :class:`FitProblem` (numpy values).
-
-    Attributes:
-        params: fitted physics parameter values (all, fixed ones included).
-        network_params: fitted flat weights per network.
-        u0: (n_traj, n_states) fitted initial states.
-        loss_history: loss after every optimiser step, all phases concatenated.
-        phases: ``[{"name", "start", "stop", "optimizer", "strategy", "horizon"}]`` index ranges into the history.
-        events: ``[{"step", "kind", "detail"}]``: rejected steps (NaN loss, solver
-            failure), learning-rate cuts, early stops, interruptions.
-        status: overall status (SUCCESS, INTERRUPTED, FAILED...).
-        message: what happened.
-        final_loss: the loss at the returned parameters.
-        covariance: ``{name: covariance}`` of the physics parameters (Laplace/Gauss-Newton),
-            or empty when not computed.
-        sigma: fitted noise levels (GaussianNLL with sigma="fit"), else None.
-        seconds: wall time of the fit; ``compile_seconds``: of which compiling.
-        solver: the solver object used inside the loss (``auto`` resolved).
-    """
-
-    params: dict[str, np.ndarray]
-    network_params: dict[str, np.ndarray]
-    u0: np.ndarray
-    loss_history: np.ndarray
-    phases: list[dict]
-    events: list[dict]
-    status: Status
-    message: str
-    final_loss: float
-    covariance: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
-    sigma: np.ndarray | None = None
-    seconds: float = 0.0
-    compile_seconds: float = 0.0
-    solver: Any = None
+__all__ = ["build_fit_request"]
 
 
 def _free_params(model, fit, fixed_names) -> tuple[list[str], list[str], list[str]]:
@@ -206,13 +79,13 @@ def _initial_states(model, obs, padded, u0, fit_u0) -> tuple[np.ndarray, np.ndar
     return init, free
 
 
-def build_problem(
+def build_fit_request(
     model, obs, *, params: Mapping[str, Any] | None = None, fit: Sequence[str] | None = None,
     fixed: Sequence[str] | None = None, u0=None, fit_u0: Any = "auto", loss=None, l2: float = 0.0,
     strategy=None, optimizers=None, solver="auto", adjoint=None, rtol: float = 1e-6, atol: float = 1e-8,
     max_steps: int = 10_000, seed: int = 0, network_params: Mapping[str, Any] | None = None,
-) -> FitProblem:
-    """Check the fit arguments and assemble the :class:`FitProblem`."""
+) -> FitRequest:
+    """Check the fit arguments and assemble the :class:`~pysciml.engines.requests.FitRequest`."""
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise InputError(f"must be an integer, got {seed!r}.", argument="seed")
     if not (isinstance(l2, (int, float)) and np.isfinite(l2) and l2 >= 0):
@@ -241,7 +114,7 @@ def build_problem(
         nets[k] = v
     init, u0_free = _initial_states(model, obs, padded, u0, fit_u0)
     t0 = padded.t[:, 0].copy()
-    return FitProblem(
+    return FitRequest(
         model=model, t=padded.t, y=padded.y, mask=padded.mask, valid=padded.valid, lengths=padded.lengths,
         scales=np.asarray(obs.scales, dtype=float), t0=t0, u0_init=init, u0_free=u0_free, free=free,
         fixed={n: np.asarray(start[n], dtype=float) for n in fixed_names}, networks_init=nets,

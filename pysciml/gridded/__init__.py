@@ -14,9 +14,9 @@ xarray is imported).  No engine is imported here.
 from .accessor import SciMLAccessor, register
 from .fit import DEFAULT_CELL_OPTIMIZERS, DEFAULT_JOINT_OPTIMIZERS, fit_cells
 from .io import to_netcdf, to_zarr
-from .optimizers import LevenbergMarquardt
+from ..training.optimizers import LevenbergMarquardt
 from .simulate import forecast_cells, solve_cells
-from .strategies import OneStepAhead
+from ..training.strategies import OneStepAhead
 
 register()
 

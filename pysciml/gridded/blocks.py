@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..engines import get_engine
+from ..engines.requests import Batching, CellBlock, FitHooks
 from ..status import Status
 
 __all__ = ["FitBlock", "SolveBlock", "cells_with_data"]
@@ -33,9 +35,9 @@ class FitBlock:
     :meth:`output_names`.
     """
 
-    def __init__(self, spec, present, z0_names, has_u0, n_hist, engine, options):
+    def __init__(self, spec, present, z0_names, has_u0, n_hist, engine, batching: Batching, progress=None):
         self.spec, self.present, self.z0_names, self.has_u0 = spec, tuple(present), tuple(z0_names), has_u0
-        self.n_hist, self.engine, self.options = n_hist, engine, dict(options)
+        self.n_hist, self.engine, self.batching, self.progress = n_hist, engine, batching, progress
         self.fit_sigma = getattr(spec.loss, "sigma", None) == "fit"
         self.info = {}  # batch size, predicted bytes and solver of the last block run in this process
 
@@ -45,8 +47,6 @@ class FitBlock:
         return names + (["sigma"] if self.fit_sigma else [])
 
     def __call__(self, *arrays):
-        from ..engines import get_engine
-
         spec = self.spec
         k = len(self.present)
         states, mask = arrays[:k], arrays[k]
@@ -72,32 +72,30 @@ class FitBlock:
             u0 = None
             if self.has_u0:
                 u0 = np.stack([np.broadcast_to(np.asarray(a, float), loop).reshape(n) for a in u0_arrays], axis=1)[active]
-            res = get_engine(self.engine).fit_cells(spec, y, cells=np.flatnonzero(active), z0=z0, u0=u0,
-                                                    **self.options)
-            self.info = {"cells_per_batch": int(res["batch"]), "predicted_batch_bytes": int(res["predicted_bytes"]),
-                         "solver": res["solver"]}
+            res = get_engine(self.engine).fit_cells(spec, CellBlock(y, np.flatnonzero(active), z0, u0),
+                                                    self.batching, FitHooks(progress=self.progress))
+            self.info = {"cells_per_batch": int(res.batch), "predicted_batch_bytes": int(res.predicted_bytes),
+                         "solver": res.solver}
             for f in spec.per_cell:
-                out[f.name][active] = res["params"][f.name]
-            out["u0"][active] = res["u0"]
-            out["loss"][active] = res["loss"]
-            out["status"][active] = res["status"]
-            out["rejected_steps"][active] = res["rejected"]
-            out["rmse"][active] = res["rmse"]
-            out["history"][active] = res["history"]
+                out[f.name][active] = res.params[f.name]
+            out["u0"][active] = res.u0
+            out["loss"][active] = res.loss
+            out["status"][active] = res.status
+            out["rejected_steps"][active] = res.rejected
+            out["rmse"][active] = res.rmse
+            out["history"][active] = res.history
             if self.fit_sigma:
-                out["sigma"][active] = res["sigma"]
+                out["sigma"][active] = res.sigma
         return tuple(out[name].reshape(loop + out[name].shape[1:]) for name in self.output_names())
 
 
 class SolveBlock:
     """Solve the cells of one block: ``block(active, *u0 per state, *per-cell params)`` -> (..., n_t, n_s)."""
 
-    def __init__(self, spec, engine, options):
-        self.spec, self.engine, self.options = spec, engine, dict(options)
+    def __init__(self, spec, engine, batching: Batching):
+        self.spec, self.engine, self.batching = spec, engine, batching
 
     def __call__(self, active, *arrays):
-        from ..engines import get_engine
-
         spec = self.spec
         n_s = spec.model.n_states
         loop = np.shape(active)
@@ -113,8 +111,8 @@ class SolveBlock:
         out = np.full((n, spec.ts.size, n_s), np.nan)
         status = np.full(n, int(Status.SKIPPED), np.int8)
         if ok.any():
-            ys, st, _ = get_engine(self.engine).solve_cells(spec, u0[ok], {k: v[ok] for k, v in params.items()},
-                                                           **self.options)
-            out[ok] = ys
-            status[ok] = st
+            res = get_engine(self.engine).solve_cells(spec, u0[ok], {k: v[ok] for k, v in params.items()},
+                                                      self.batching)
+            out[ok] = res.u
+            status[ok] = res.status
         return out.reshape(loop + out.shape[1:]), status.reshape(loop)

@@ -5,7 +5,7 @@ A model declared with ``states={"T": grid.shape}`` whose physics uses
 fitted cell by cell.  The gridded observations become one trajectory of the flat
 state (cells in C order over the data's grid dimensions, which must be in the
 order of the state's shape) and go through the estimator's own machinery
-(:func:`pysciml.fitting.problem.build_problem`, the engine's ``fit``), so the
+(:func:`pysciml.fitting.problem.build_fit_request`, the engine's ``fit``), so the
 model ends up fitted (``model.params_`` ...) as after ``model.fit``.  Masked cells
 and missing values are simply unobserved; stiff problems use e.g.
 ``solver=ps.Rodas5P(linsolve=ps.SparseLU())``.
@@ -83,7 +83,8 @@ def fit_coupled(data: Any, model: Any, *, fit=None, shared=None, fixed=None, par
 
     from ..engines import engine_name, get_engine
     from ..fitting.estimator import _progress_bar, _planned_steps
-    from ..fitting.problem import FitHooks, build_problem
+    from ..engines.requests import FitHooks
+    from ..fitting.problem import build_fit_request
     from .results import common_attrs, param_attrs, status_attrs, time_attrs
     from .roles import split_start_values
 
@@ -98,7 +99,7 @@ def fit_coupled(data: Any, model: Any, *, fit=None, shared=None, fixed=None, par
         for v in (fit, shared):
             names += [v] if isinstance(v, str) else list(v or [])
     u0_flat = _u0_field(u0, model, stack)
-    problem = build_problem(model, obs, params=glob, fit=names, fixed=fixed if names is None else None, u0=u0_flat,
+    problem = build_fit_request(model, obs, params=glob, fit=names, fixed=fixed if names is None else None, u0=u0_flat,
                             fit_u0=fit_u0, loss=loss, l2=l2, strategy=strategy, optimizers=optimizers, solver=solver,
                             adjoint=adjoint, rtol=rtol, atol=atol, max_steps=max_steps, seed=seed,
                             network_params=nets)
@@ -107,7 +108,7 @@ def fit_coupled(data: Any, model: Any, *, fit=None, shared=None, fixed=None, par
         if extra:
             raise InputError(f"{extra} are both fitted and fixed.", argument="fixed")
     name = engine_name(engine)
-    eng = get_engine(name)
+    eng = get_engine(name, operation="fit")
     bar, update = _progress_bar(_planned_steps(problem.strategy, problem.optimizers), verbose)
     t_start = _time.perf_counter()
     try:

@@ -11,19 +11,23 @@ whole grid) go to :mod:`.coupled`.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
 import numpy as np
 
 from ..errors import InputError
-from ..fitting.losses import resolve_loss, to_unconstrained
-from ..fitting.optimizers import LBFGS, Adam, resolve_optimizers
-from ..fitting.problem import FreeParam
-from ..fitting.strategies import GrowingHorizon, SingleShooting, resolve_strategy
+from ..training.losses import resolve_loss, to_unconstrained
+from ..training.optimizers import LBFGS, Adam, resolve_optimizers
+from ..engines.requests import FreeParam
+from ..training.strategies import GrowingHorizon, SingleShooting, resolve_strategy
+from ..solvers.auto import Auto, choose_solver
 from ..solvers.catalog import resolve_solver
-from .optimizers import LevenbergMarquardt
-from .spec import CellFitSpec, parse_memory, with_content_token
+from ..solvers.runge_kutta import Tsit5
+from ..training.optimizers import LevenbergMarquardt
+from ..engines.requests import CellFitRequest
+from .spec import parse_memory, with_content_token
 
 __all__ = ["fit_cells", "DEFAULT_CELL_OPTIMIZERS", "DEFAULT_CELL_OPTIMIZERS_NLL", "DEFAULT_JOINT_OPTIMIZERS"]
 
@@ -42,7 +46,7 @@ def _check_model(model):
 
 
 def _strategy(strategy, joint: bool):
-    from .strategies import OneStepAhead
+    from ..training.strategies import OneStepAhead
 
     if strategy is None:
         return GrowingHorizon(stages=3, steps=300) if joint else SingleShooting()
@@ -57,7 +61,7 @@ def _strategy(strategy, joint: bool):
 
 
 def _optimizers(optimizers, joint: bool, loss):
-    from ..fitting.losses import MSE
+    from ..training.losses import MSE
 
     least_squares = isinstance(resolve_loss(loss), MSE)
     if optimizers is None:
@@ -76,7 +80,7 @@ def _optimizers(optimizers, joint: bool, loss):
 
 
 def _fit_u0(fit_u0, u0, strategy) -> bool:
-    from .strategies import OneStepAhead
+    from ..training.strategies import OneStepAhead
 
     if isinstance(strategy, OneStepAhead):
         if fit_u0 is True:
@@ -209,12 +213,10 @@ def fit_cells(
         raise InputError(f"must be True, False or 'auto', got {fit_u0!r}.", argument="fit_u0")
     u0_arrays = _u0_arrays(u0, model, stack)
     name = engine_name(engine)
-    eng = get_engine(name)
-    if not hasattr(eng, "fit_cells"):
-        raise InputError(f"the {name} engine cannot fit gridded data yet; use engine='jax'.", argument="engine")
+    eng = get_engine(name, operation="fit_cells")
     solver = resolve_solver(solver)
     free = lambda n: FreeParam(n, model.param_specs[n].bounds, to_unconstrained(start[n], model.param_specs[n].bounds))  # noqa: E731
-    spec = CellFitSpec(
+    spec = CellFitRequest(
         model=model, t=np.asarray(stack.t, float), per_cell=tuple(free(n) for n in roles.per_cell),
         shared=tuple(free(n) for n in roles.shared), shared_networks=roles.shared_networks,
         fixed={n: np.asarray(start[n], float) for n in roles.fixed}, networks_init=nets,
@@ -224,7 +226,7 @@ def fit_cells(
         solver=solver, adjoint=adjoint, rtol=float(rtol), atol=float(atol), max_steps=int(max_steps),
         differentiation=differentiation, seed=int(seed),
     )
-    spec = with_content_token(_static_solver(spec, eng, stack, start, nets))
+    spec = with_content_token(_static_solver(spec, stack, start, nets))
     options = {"per_cell": list(roles.per_cell), "shared": list(roles.shared + roles.shared_networks),
                "fixed": list(roles.fixed + roles.fixed_networks), "strategy": spec.strategy,
                "optimizers": list(spec.optimizers), "loss": spec.loss, "l2": spec.l2, "solver": spec.solver.name,
@@ -273,20 +275,17 @@ def _u0_arrays(u0, model, stack):
     return out
 
 
-def _static_solver(spec, eng, stack, start, nets):
+def _static_solver(spec, stack, start, nets):
     """Decide ``solver="auto"`` once, on the client, from a representative cell."""
-    import dataclasses
-
-    from ..solvers.auto import Auto
-
     if not isinstance(spec.solver, Auto):
         return spec
     active = np.flatnonzero(stack.cell_mask)
     if active.size == 0:
-        return dataclasses.replace(spec, solver=resolve_solver("tsit5"))
+        return dataclasses.replace(spec, solver=Tsit5())
     y = np.asarray(stack.values[int(active[0])], dtype=float)  # one cell (computed if lazy)
     obs = ~np.isnan(y)
     u0 = np.where(obs.any(axis=0), y[np.argmax(obs, axis=0), np.arange(y.shape[1])], 0.0)
     values = {k: np.asarray(v, float) for k, v in start.items()}
-    solver = eng.resolve_cell_solver(spec.model, spec.solver, spec.t, u0, values, nets)
-    return dataclasses.replace(spec, solver=solver)
+    choice = choose_solver(spec.solver, spec.model, u0, float(spec.t[0]), float(spec.t[-1]), values, nets,
+                           max_steps=spec.max_steps, runtime_fallback=False)
+    return dataclasses.replace(spec, solver=choice.primary)

@@ -7,8 +7,9 @@ import warnings
 
 import numpy as np
 
+from ..engines.requests import Batching, CellBlock, FitHooks
 from ..errors import InputError
-from ..fitting.losses import to_unconstrained
+from ..training.losses import to_unconstrained
 from ..status import Status
 from .align import on_grid
 from .blocks import FitBlock, cells_with_data
@@ -127,12 +128,11 @@ def run_independent(spec, stack, roles, cell_starts, u0_arrays, eng, engine, opt
         u0 = [v.chunk(chunks) for v in u0]
     steps = eng.cell_history_steps(spec)
     bar = None if lazy else _bar(int(stack.cell_mask.sum()), verbose, "cell")
-    block_options = {"cells_per_batch": cells_per_batch,
-                     "max_memory": None if budget is None else budget // (1 if lazy else workers),
-                     "workers": 1 if lazy else workers}
-    if bar is not None:
-        block_options["progress"] = bar.update
-    block = FitBlock(spec, present, list(z0), bool(u0), len(steps), engine, block_options)
+    batching = Batching(cells_per_batch=cells_per_batch,
+                        max_memory=None if budget is None else budget // (1 if lazy else workers),
+                        workers=1 if lazy else workers)
+    block = FitBlock(spec, present, list(z0), bool(u0), len(steps), engine, batching,
+                     progress=None if bar is None else bar.update)
     names = block.output_names()
     core = {f.name: [f"{f.name}_dim{i}" for i in range(np.ndim(f.z0))] for f in spec.per_cell}
     core.update(u0=[_STATE], loss=[], status=[], rejected_steps=[], rmse=[_STATE], history=["iteration"],
@@ -206,8 +206,9 @@ def run_joint(spec, stack, roles, cell_starts, u0_arrays, eng, engine, options, 
             bar.update(k)
             bar.set_postfix_str(f"loss {loss:.4g}")
     try:
-        res = eng.fit_cells(spec, y, cells=np.flatnonzero(active), z0=z0, u0=u0, cells_per_batch=cells_per_batch,
-                            max_memory=budget, progress=progress, callback=callback)
+        res = eng.fit_cells(spec, CellBlock(y, np.flatnonzero(active), z0, u0),
+                            Batching(cells_per_batch=cells_per_batch, max_memory=budget),
+                            FitHooks(progress=progress, callback=callback))
     finally:
         if bar is not None:
             bar.close()
@@ -216,10 +217,10 @@ def run_joint(spec, stack, roles, cell_starts, u0_arrays, eng, engine, options, 
     full.update(u0=np.full((n, n_s), np.nan), loss=np.full(n, np.nan),
                 status=np.full(n, int(Status.SKIPPED), np.int8), rejected_steps=np.zeros(n, np.int32),
                 rmse=np.full((n, n_s), np.nan))
-    if "sigma" in res:
+    if res.sigma is not None:
         full["sigma"] = np.full((n, n_s), np.nan)
     for k in full:
-        src = res["params"][k] if k in res["params"] else res["rejected" if k == "rejected_steps" else k]
+        src = res.params[k] if k in res.params else getattr(res, "rejected" if k == "rejected_steps" else k)
         full[k][active] = src
     dims = {f.name: [f"{f.name}_dim{i}" for i in range(np.ndim(f.z0))] for f in spec.per_cell}
     dims.update(u0=[_STATE], rmse=[_STATE], sigma=[_STATE])
@@ -227,15 +228,15 @@ def run_joint(spec, stack, roles, cell_starts, u0_arrays, eng, engine, options, 
     ds = xr.Dataset()
     _cell_vars(ds, outs, spec, stack)
     model = spec.model
-    for k, v in res["shared_params"].items():
+    for k, v in res.shared_params.items():
         ds[k] = xr.DataArray(v, dims=[f"{k}_dim{i}" for i in range(np.ndim(v))], attrs=param_attrs(model, k, "shared"))
-    for k, w in res["networks"].items():
+    for k, w in res.networks.items():
         ds[k] = xr.DataArray(w, dims=[f"{k}_weight"], attrs=param_attrs(model, k, "shared"))
-    ds["loss_history"] = xr.DataArray(res["history"], dims=["iteration"],
-                                      coords={"iteration": res["history_steps"]},
+    ds["loss_history"] = xr.DataArray(res.history, dims=["iteration"],
+                                      coords={"iteration": res.history_steps},
                                       attrs={"long_name": "joint loss: mean over cells of the cell losses", "units": "1"})
-    extra = {"pysciml_fit": "joint", "fit_status": res["fit_status"].name.lower(),
-             "pysciml_events": json.dumps(res["events"][:200])}
+    extra = {"pysciml_fit": "joint", "fit_status": res.fit_status.name.lower(),
+             "pysciml_events": json.dumps(list(res.events[:200]))}
     extra.update(_status_counts(full["status"]))
-    extra.update(cells_per_batch=int(res["batch"]), predicted_batch_bytes=int(res["predicted_bytes"]))
+    extra.update(cells_per_batch=int(res.batch), predicted_batch_bytes=int(res.predicted_bytes))
     return _finish(ds, spec, stack, roles, options, "per-cell fit with shared parameters", extra)

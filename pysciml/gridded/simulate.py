@@ -7,8 +7,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..engines.requests import Batching, CellSolveRequest
+from ..solvers.auto import Auto, choose_solver
 from ..solvers.catalog import resolve_solver
-from .spec import CellSolveSpec, parse_memory, with_content_token
+from .spec import parse_memory, with_content_token
 
 __all__ = ["solve_cells", "forecast_cells"]
 
@@ -143,17 +145,15 @@ def _run(data, model, *, params, u0, t_model, t0_mode, mask, time_units, time_di
     if active is not None:
         ok = ok & _on_grid(active, stack, "params").astype(bool)
     name = engine_name(engine)
-    eng = get_engine(name)
+    get_engine(name, operation="solve_cells")
     solver = resolve_solver(fitted_solver(params) if isinstance(solver, str) and solver == "auto" else solver)
-    from ..solvers.auto import Auto
-
-    if isinstance(solver, Auto):
+    if isinstance(solver, Auto):  # one static method for every cell, decided from the first one
         u0_first = np.array([float(np.asarray(d.values).reshape(-1)[0]) for d in u0_das])
         u0_first = np.where(np.isfinite(u0_first), u0_first, 0.0)
         first_pc = {k: np.asarray(v.values).reshape((-1,) + model.param_specs[k].shape)[0] for k, v in per_cell.items()}
-        solver = eng.resolve_cell_solver(model, solver, np.concatenate([[t0], ts]), u0_first,
-                                         {**values, **first_pc}, nets)
-    spec = CellSolveSpec(model=model, t0=t0, ts=np.asarray(ts, float), per_cell=tuple(per_cell),
+        solver = choose_solver(solver, model, u0_first, t0, float(ts[-1]), {**values, **first_pc}, nets,
+                               max_steps=int(max_steps), runtime_fallback=False).primary
+    spec = CellSolveRequest(model=model, t0=t0, ts=np.asarray(ts, float), per_cell=tuple(per_cell),
                          values={k: np.asarray(v, float) for k, v in values.items() if k not in per_cell},
                          networks=nets, solver=solver, rtol=float(rtol), atol=float(atol), max_steps=int(max_steps))
     spec = with_content_token(spec)
@@ -161,7 +161,7 @@ def _run(data, model, *, params, u0, t_model, t0_mode, mask, time_units, time_di
     if stack.is_lazy:
         chunks = {d: stack.source.chunksizes[d] for d in stack.grid_dims if d in stack.source.chunksizes}
         inputs = [a.chunk(chunks) for a in inputs]
-    block = SolveBlock(spec, name, {"cells_per_batch": cells_per_batch, "max_memory": parse_memory(max_memory)})
+    block = SolveBlock(spec, name, Batching(cells_per_batch=cells_per_batch, max_memory=parse_memory(max_memory)))
     ys, status = xr.apply_ufunc(
         block, *inputs,
         input_core_dims=[[]] * (1 + n_s) + [[d for d in v.dims if d not in stack.grid_dims] for v in per_cell.values()],

@@ -1,48 +1,24 @@
-"""The latent ODE's configuration (engine-free, frozen) and the checks on it."""
+"""The checks on a latent ODE's configuration (the configuration itself crosses the engine line:
+:class:`pysciml.engines.requests.LatentConfig`)."""
 
 from __future__ import annotations
 
-import dataclasses
 import numbers
 from typing import Any
 
+from ..engines.requests import LatentConfig
 from ..errors import InputError
+from ..solvers.catalog import SOLVER_CLASSES, resolve_solver
+from ..solvers.runge_kutta import RungeKutta
 
-__all__ = ["LatentConfig", "ENCODERS", "SOLVER_NAMES", "check_positive_int", "check_positive_float",
-           "solver_name"]
+__all__ = ["LatentConfig", "ENCODERS", "LATENT_SOLVERS", "check_positive_int", "check_positive_float",
+           "latent_solver"]
 
 ENCODERS = ("ode-rnn", "gru")
-#: explicit diffrax methods usable for the latent flow (latent ODEs are non-stiff by construction)
-SOLVER_NAMES = ("tsit5", "dopri5", "dopri8")
-
-
-@dataclasses.dataclass(frozen=True)
-class LatentConfig:
-    """Everything the jax core needs to build and run the networks (hashable: a jit static argument).
-
-    Attributes:
-        n_latent: latent dimension K.
-        encoder_hidden, ode_hidden, decoder_hidden: widths (decoder_hidden 0 = linear decoder).
-        encoder: ``"ode-rnn"`` or ``"gru"``.
-        encoder_steps: fixed Tsit5 steps of the encoder's ODE between two observations.
-        solver: diffrax method of the latent flow (``"tsit5"``...), adaptive with rtol/atol.
-        rtol, atol, max_steps: step control of the latent flow.
-        noise_scaled: fixed observation noise std per state in scaled units, or None (learned).
-        min_noise: floor of the learned noise std (scaled units).
-    """
-
-    n_latent: int = 4
-    encoder_hidden: int = 32
-    ode_hidden: int = 32
-    decoder_hidden: int = 32
-    encoder: str = "ode-rnn"
-    encoder_steps: int = 2
-    solver: str = "tsit5"
-    rtol: float = 1e-5
-    atol: float = 1e-7
-    max_steps: int = 4096
-    noise_scaled: tuple[float, ...] | None = None
-    min_noise: float = 1e-3
+#: methods usable for the latent flow: the explicit ones with a diffrax method (latent ODEs are non-stiff by
+#: construction)
+LATENT_SOLVERS: tuple[type[RungeKutta], ...] = tuple(
+    c for c in SOLVER_CLASSES if issubclass(c, RungeKutta) and c.diffrax_method and not c.implicit)
 
 
 def check_positive_int(value: Any, argument: str, *, minimum: int = 1) -> int:
@@ -62,20 +38,19 @@ def check_positive_float(value: Any, argument: str, *, allow_zero: bool = False)
     return float(value)
 
 
-def solver_name(solver: Any) -> str:
-    """The configured latent-flow solver: a name or a pysciml explicit solver object."""
-    from ..solvers.base import Solver
-
-    if isinstance(solver, Solver) or (isinstance(solver, type) and issubclass(solver, Solver)):
-        solver = solver.__name__ if isinstance(solver, type) else type(solver).__name__
-    if isinstance(solver, str):
-        key = "".join(ch for ch in solver.lower() if ch.isalnum())
-        if key == "auto":
-            key = "tsit5"
-        if key in SOLVER_NAMES:
-            return key
-    raise InputError(
-        f"unknown or unsuitable solver {solver!r} for a latent ODE; use one of {list(SOLVER_NAMES)} "
-        "(names or objects such as ps.Tsit5()). Latent flows are learned and non-stiff: explicit methods fit.",
-        argument="solver",
-    )
+def latent_solver(solver: Any) -> RungeKutta:
+    """The latent-flow method from a name or a solver object (``"auto"``: Tsit5)."""
+    if isinstance(solver, str) and solver.strip().lower() == "auto":
+        solver = "tsit5"
+    try:
+        obj = resolve_solver(solver)
+    except InputError:
+        obj = None
+    if not isinstance(obj, LATENT_SOLVERS):
+        raise InputError(
+            f"unknown or unsuitable solver {solver!r} for a latent ODE; use one of "
+            f"{[c.__name__.lower() for c in LATENT_SOLVERS]} (names or objects such as ps.Tsit5()). Latent flows "
+            "are learned and non-stiff: explicit methods fit.",
+            argument="solver",
+        )
+    return obj

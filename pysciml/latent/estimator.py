@@ -13,22 +13,15 @@ from typing import Any
 
 import numpy as np
 
+from ..engines import engine_name, get_engine
+from ..engines.requests import FitHooks, LatentTrainRequest
 from ..errors import InputError
 from ..fitting.estimator import NotFittedError, _progress_bar
 from ..status import Status
-from .config import ENCODERS, LatentConfig, check_positive_float, check_positive_int, solver_name
+from .config import ENCODERS, LatentConfig, check_positive_float, check_positive_int, latent_solver
 from .data import Scaling, bucket, pad_rows, padded_arrays, query_series, query_times, read_series
 
 __all__ = ["LatentODE"]
-
-
-def _engine():
-    from ..engines import get_engine
-
-    get_engine("jax")  # x64 and the engine's process settings
-    from ..engines.jax.latent import infer, train
-
-    return infer, train
 
 
 class LatentODE:
@@ -51,12 +44,14 @@ class LatentODE:
         states: names of the observed states (default: from the data).
         seed: seed of the initial weights, minibatches and posterior samples.
         verbose: 0 silent, 1 a progress bar.
+        engine: the engine that trains and runs it (default ``PYSCIML_ENGINE``, else jax).
     """
 
     def __init__(self, n_latent: int = 4, *, encoder_hidden: int = 32, ode_hidden: int = 32,
                  decoder_hidden: int = 32, encoder: str = "ode-rnn", solver: Any = "tsit5", rtol: float = 1e-5,
                  atol: float = 1e-7, max_steps: int = 4096, encoder_steps: int = 2, noise_std: Any = "learn",
-                 time_scale: Any = "auto", states=None, seed: int = 0, verbose: int = 0):
+                 time_scale: Any = "auto", states=None, seed: int = 0, verbose: int = 0,
+                 engine: str | None = None):
         self.n_latent = check_positive_int(n_latent, "n_latent")
         self.encoder_hidden = check_positive_int(encoder_hidden, "encoder_hidden")
         self.ode_hidden = check_positive_int(ode_hidden, "ode_hidden")
@@ -64,7 +59,7 @@ class LatentODE:
         if encoder not in ENCODERS:
             raise InputError(f"unknown encoder {encoder!r}; use one of {list(ENCODERS)}.", argument="encoder")
         self.encoder = encoder
-        self.solver = solver_name(solver)
+        self.solver = latent_solver(solver).name.lower()
         self.rtol = check_positive_float(rtol, "rtol")
         self.atol = check_positive_float(atol, "atol")
         self.max_steps = check_positive_int(max_steps, "max_steps")
@@ -92,12 +87,17 @@ class LatentODE:
         if not isinstance(verbose, (int, bool)):
             raise InputError(f"must be an integer (0 = silent), got {verbose!r}.", argument="verbose")
         self.verbose = int(verbose)
+        engine_name(engine)  # a clear error for an unknown name, now
+        self.engine = engine
+
+    def _engine(self, operation: str):
+        return get_engine(self.engine, operation=operation)
 
     def get_params(self, deep: bool = False) -> dict:
         """Constructor arguments (scikit-learn convention)."""
         return {k: getattr(self, k) for k in ("n_latent", "encoder_hidden", "ode_hidden", "decoder_hidden",
                                               "encoder", "solver", "rtol", "atol", "max_steps", "encoder_steps",
-                                              "noise_std", "time_scale", "states", "seed", "verbose")}
+                                              "noise_std", "time_scale", "states", "seed", "verbose", "engine")}
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -113,7 +113,7 @@ class LatentODE:
                 raise InputError(f"has {arr.size} values but the data has {n_obs} states.", argument="noise_std")
             noise = tuple(float(v) for v in arr / scaling.scale)
         return LatentConfig(self.n_latent, self.encoder_hidden, self.ode_hidden, self.decoder_hidden, self.encoder,
-                            self.encoder_steps, self.solver, self.rtol, self.atol, self.max_steps, noise)
+                            self.encoder_steps, latent_solver(self.solver), self.rtol, self.atol, self.max_steps, noise)
 
     def fit(self, data: Any, *, steps: int = 500, batch_size: int = 32, learning_rate: float = 1e-2,
             kl_anneal: float = 0.3, n_samples: int = 1, clip: float = 1.0, warm_start: bool = False,
@@ -159,31 +159,32 @@ class LatentODE:
             scaling = self._scaling(obs)
         cfg = self.config_ if warm_start else self._make_config(scaling, obs.n_states)
         T, Y, M = padded_arrays(obs, scaling)
-        infer, train = _engine()
+        eng = self._engine("train_latent")
         bar, update = _progress_bar(steps, self.verbose)
         t0 = _time.perf_counter()
         try:
-            weights, hist = train.train(cfg, T, Y, M, steps=steps, batch_size=batch_size,
-                                        learning_rate=learning_rate, kl_anneal=float(kl_anneal),
-                                        n_samples=n_samples, seed=self.seed, clip=clip, progress=update,
-                                        weights=self.weights_ if warm_start else None)
+            res = eng.train_latent(LatentTrainRequest(
+                cfg, T, Y, M, steps=steps, batch_size=batch_size, learning_rate=learning_rate,
+                kl_anneal=float(kl_anneal), n_samples=n_samples, clip=clip, seed=self.seed,
+                weights=tuple(self.weights_) if warm_start else None), FitHooks(progress=update))
         finally:
             if bar is not None:
                 bar.close()
+        weights = list(res.weights)
         self.config_, self.scaling_, self.weights_ = cfg, scaling, weights
         self.state_names_ = obs.state_names
         self.n_states_ = obs.n_states
         self.observations_ = obs
-        self.history_ = {k: np.asarray(hist[k]) for k in ("loss", "loglik", "kl", "beta")}
+        self.history_ = {k: np.asarray(v) for k, v in res.history.items()}
         self.n_iter_ = steps
         self.fit_seconds_ = _time.perf_counter() - t0
-        self.compile_seconds_ = float(hist["compile_seconds"])
+        self.compile_seconds_ = res.compile_seconds
         terms = self.elbo_terms(obs, seed=self.seed)
         self.elbo_ = float(np.mean(terms["elbo"]))
         self.loglik_ = float(np.mean(terms["loglik"]))
         self.kl_ = float(np.mean(terms["kl"]))
-        self.noise_std_ = infer.noise_std(cfg, weights, obs.n_states) * scaling.scale
-        bad = hist["rejected_steps"]
+        self.noise_std_ = eng.latent_noise_std(cfg, weights, obs.n_states) * scaling.scale
+        bad = res.rejected_steps
         if not np.isfinite(self.elbo_):
             self.status_, self.message_ = Status.NONFINITE, ("the ELBO is not finite: lower learning_rate, "
                                                              "loosen rtol/atol or raise max_steps.")
@@ -244,8 +245,8 @@ class LatentODE:
         """
         self._check_fitted()
         series, single = self._batch(t, y)
-        infer, _ = _engine()
-        mean, std, _ = infer.encode(self.config_, self.weights_, *self._padded(series))
+        mean, std, _ = self._engine("encode_latent").encode_latent(self.config_, self.weights_,
+                                                                   *self._padded(series))
         mean, std = mean[:len(series)], std[:len(series)]
         return (mean[0], std[0]) if single else (mean, std)
 
@@ -276,8 +277,8 @@ class LatentODE:
             if len(t_new) != len(series):
                 raise InputError(f"has {len(t_new)} time arrays for {len(series)} series.", argument="t_new")
             queries = [query_times(q, "t_new") for q in t_new]
-        infer, _ = _engine()
-        mean, std, t0 = infer.encode(self.config_, self.weights_, *self._padded(series))
+        eng = self._engine("decode_latent")
+        mean, std, t0 = eng.encode_latent(self.config_, self.weights_, *self._padded(series))
         L = bucket(max(q.size for q in queries), 32)
         Q = np.stack([np.concatenate([q, np.full(L - q.size, q[-1])]) for q in queries])
         (Q,) = pad_rows(Q, rows=mean.shape[0])
@@ -286,7 +287,7 @@ class LatentODE:
         else:
             eps = np.random.default_rng(seed).standard_normal((n_samples,) + mean.shape)
             z0 = mean[None] + std[None] * eps
-        x = infer.reconstruct(self.config_, self.weights_, self.n_states_, z0, t0, self.scaling_.times(Q))
+        x = eng.decode_latent(self.config_, self.weights_, self.n_states_, z0, t0, self.scaling_.times(Q))
         x = self.scaling_.unvalues(x)
         mu, sd = x.mean(axis=0), x.std(axis=0, ddof=1) if n_samples >= 2 else None
         out = [mu[i, :q.size] for i, q in enumerate(queries)]
@@ -328,10 +329,10 @@ class LatentODE:
         n = check_positive_int(n, "n")
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
             raise InputError(f"must be an integer, got {seed!r}.", argument="seed")
-        infer, _ = _engine()
+        eng = self._engine("sample_latent")
         m = bucket(t.size, 32)  # padded shapes: fewer compilations
         tp = np.concatenate([t, np.full(m - t.size, t[-1])])
-        x = infer.sample_prior(self.config_, self.weights_, self.n_states_, self.scaling_.times(tp), bucket(n, 8),
+        x = eng.sample_latent(self.config_, self.weights_, self.n_states_, self.scaling_.times(tp), bucket(n, 8),
                                int(seed), bool(noise))
         return self.scaling_.unvalues(x[:n, :t.size])
 
@@ -350,9 +351,8 @@ class LatentODE:
         n = obs.n_trajectories
         T, Y, M = padded_arrays(obs, self.scaling_, bucket(max(tr.n_times for tr in obs), 32))
         T, Y, M = pad_rows(T, Y, M, rows=bucket(n, 16))
-        _, train = _engine()
-        out = train.evaluate(self.config_, self.weights_, T, Y, M, seed=seed,
-                             n_samples=check_positive_int(n_samples, "n_samples"))
+        out = self._engine("evaluate_latent").evaluate_latent(
+            self.config_, self.weights_, T, Y, M, seed, check_positive_int(n_samples, "n_samples"))
         out = {k: v[:n] for k, v in out.items()}
         T, Y, M = T[:n], Y[:n], M[:n]
         # change of variables: scaled -> data units (each observed value divides by its state's scale)

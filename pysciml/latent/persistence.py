@@ -53,6 +53,7 @@ def save_latent(model, path) -> None:
         arrays.update(obs_arrays)
         cfg = dataclasses.asdict(model.config_)
         cfg["noise_scaled"] = list(cfg["noise_scaled"]) if cfg["noise_scaled"] is not None else None
+        cfg["solver"] = model.config_.solver.name.lower()
         doc["fitted"] = {
             "config": cfg, "n_weights": len(model.weights_), "state_names": list(model.state_names_),
             "t_offset": model.scaling_.t_offset, "time_scale": model.scaling_.time_scale,
@@ -93,7 +94,7 @@ def _read(path):
 def load_latent(path):
     """A LatentODE saved with ``model.save(path)`` (path with or without ``.json``)."""
     from ..data.serialize import observations_from_arrays
-    from .config import LatentConfig
+    from .config import LatentConfig, latent_solver
     from .data import Scaling
     from .estimator import LatentODE
 
@@ -106,6 +107,7 @@ def load_latent(path):
     cfg = dict(fitted["config"])
     cfg["noise_scaled"] = tuple(cfg["noise_scaled"]) if cfg["noise_scaled"] is not None else None
     try:
+        cfg["solver"] = latent_solver(cfg["solver"])
         model.config_ = LatentConfig(**cfg)
         model.weights_ = [arrays[f"weights/{i:04d}"] for i in range(fitted["n_weights"])]
     except (TypeError, KeyError) as exc:

@@ -1,14 +1,24 @@
-"""The embedded jax engine: compiled, differentiable, vmappable solves."""
+"""The embedded jax engine: compiled, differentiable, vmappable solves, fits and latent models."""
 
 from __future__ import annotations
 
-import functools
+import importlib.util
+import os
 import weakref
 from typing import Any
 
+import numpy as np
 
-from ..base import Engine, RawSolution, SolveRequest
-from . import _setup
+from ...cache import store
+from ..contract import OPERATIONS, Engine
+from ..requests import (Batching, CellBlock, CellFitRequest, CellFitResult, CellSolveRequest, CellSolveResult,
+                        FitHooks, FitRequest, FitResult, LatentTrainRequest, LatentTrainResult, RawSolution,
+                        Sensitivities, SolveRequest)
+from ._setup import configure
+
+# Every module that imports jax, equinox or diffrax is imported inside the methods below: the
+# process settings of ``_setup.configure`` (XLA flags, EQX_ON_ERROR, x64) must come first, and a
+# solve served from the compiled-model cache never imports diffrax.
 
 __all__ = ["JaxEngine"]
 
@@ -20,22 +30,22 @@ class JaxEngine(Engine):
 
     @classmethod
     def availability(cls) -> tuple[bool, str]:
-        # find, not import: importing jax here would happen before _setup.configure() sets
-        # XLA_FLAGS, and diffrax/equinox cost ~0.3 s that a cached solve does not need
-        import importlib.util
-
+        # find, not import: diffrax/equinox cost ~0.3 s that a cached solve does not need
         missing = [m for m in ("jax", "diffrax", "equinox") if importlib.util.find_spec(m) is None]
         if missing:  # pragma: no cover - core dependencies
             return False, f"the jax engine needs jax, diffrax and equinox ({', '.join(missing)} missing); pip install pysciml"
         return True, ""
 
     def __init__(self):
-        _setup.configure()
+        configure()
         # model -> {config key -> jitted function}; models are compared by identity
-        self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._jitted: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    # -- compiled functions ---------------------------------------------------------------
-    def compiled(self, model, key, build, *, persist=None):
+    def capabilities(self) -> frozenset[str]:
+        return frozenset(OPERATIONS)  # every operation of the contract
+
+    # -- jitted functions ------------------------------------------------------------------------
+    def jitted(self, model, key, build, *, persist=None):
         """Memoise ``build()`` (a jitted function) per model and configuration key.
 
         ``persist``: everything the built function computes with (the model, solver
@@ -43,21 +53,20 @@ class JaxEngine(Engine):
         the function also lives in the compiled-model cache across processes and
         ``build`` runs only when it must be traced (see :mod:`.export_cache`).
         """
-        per_model = self._compiled.setdefault(model, {})
+        per_model = self._jitted.setdefault(model, {})
         fn = per_model.get(key)
         if fn is None:
-            from ...cache import store
-
             if persist is None or not store.enabled():
                 fn = build()
             else:
-                from .export_cache import CachedFunction
+                from .export_cache import CachedFunction  # jax.export: only when the cache is on
 
                 fn = CachedFunction(build, persist, kind=str(key[0]), label=getattr(model, "name", ""))
             per_model[key] = fn
         return fn
 
-    def _solve_fn(self, request: SolveRequest, plan):
+    def solve_function(self, request: SolveRequest, plan):
+        """The jitted ``f(t0, t1, y0, args, ts, rtol, atol, dt0) -> (ys, status, stats)`` for a request."""
         key = ("solve", plan.key, request.max_steps, request.differentiation, request.dt0 is None,
                request.adaptive)
 
@@ -71,66 +80,103 @@ class JaxEngine(Engine):
         # what make_solve's function computes with (plan.reason is only reported)
         persist = ("make_solve", request.model, plan.primary, plan.fallback, plan.budget, plan.linsolve,
                    request.max_steps, request.differentiation, request.dt0 is None, request.adaptive)
-        return self.compiled(request.model, key, build, persist=persist)
+        return self.jitted(request.model, key, build, persist=persist)
 
-    # -- Engine protocol --------------------------------------------------------------------
+    # -- solving ---------------------------------------------------------------------------------
     def solve(self, request: SolveRequest) -> RawSolution:
         from .plan import plan_solver
         from .solve_core import call_args, finish_stats
 
         plan = plan_solver(request)
-        fn = self._solve_fn(request, plan)
+        fn = self.solve_function(request, plan)
         ys, status, stats = fn(*call_args(request))
         return RawSolution(request.saveat, ys, status, finish_stats(plan, request, ys, status, stats))
 
-    def fit(self, problem, hooks=None):
+    def sensitivity(self, request: SolveRequest, wrt: tuple[str, ...]) -> Sensitivities:
+        from .sensitivity import trajectory_jacobians
+
+        return Sensitivities(**trajectory_jacobians(self, request, wrt))
+
+    def solve_cells(self, request: CellSolveRequest, u0, params, batching: Batching) -> CellSolveResult:
+        """Every cell in compiled, vmapped batches (see :mod:`.fit.cells_solve`)."""
+        from .fit.cells_solve import solve_cells
+
+        ys, status, solver = solve_cells(request, u0, dict(params), cells_per_batch=batching.cells_per_batch,
+                                         max_memory=batching.max_memory)
+        return CellSolveResult(ys, status, solver)
+
+    # -- fitting ---------------------------------------------------------------------------------
+    def fit(self, request: FitRequest, hooks: FitHooks) -> FitResult:
         """Fit a model (see :mod:`pysciml.engines.jax.fit.run`)."""
         from .fit.run import fit_problem
 
-        return fit_problem(problem, hooks)
+        return fit_problem(request, hooks)
 
-    def fit_cells(self, spec, y, **options):
-        """Fit every cell of a block ``y`` (n_cells, n_t, n_states) of gridded data.
+    def fit_cells(self, request: CellFitRequest, block: CellBlock, batching: Batching,
+                  hooks: FitHooks) -> CellFitResult:
+        """Fit the cells of one block (``(n_cells, n_t, n_states)``).
 
-        Independent cells train in one vmapped computation per batch
-        (:mod:`.fit.cells`); with shared parameters, one joint optimisation over the
-        cells (:mod:`.fit.cells_joint`).  Returns per-cell numpy arrays.
+        Independent cells train in one vmapped computation per batch (:mod:`.fit.cells`);
+        with shared parameters, one joint optimisation over the cells (:mod:`.fit.cells_joint`).
         """
-        if spec.joint:
+        kw = dict(cells=block.cells, z0=dict(block.z0), u0=block.u0, cells_per_batch=batching.cells_per_batch,
+                  max_memory=batching.max_memory, progress=hooks.progress, workers=batching.workers)
+        if request.joint:
             from .fit.cells_joint import fit_cells_joint
 
-            return fit_cells_joint(spec, y, **options)
-        from .fit.cells import fit_cells
+            res = fit_cells_joint(request, block.y, callback=hooks.callback, **kw)
+        else:
+            from .fit.cells import fit_cells
 
-        options.pop("callback", None)
-        return fit_cells(spec, y, **options)
+            res = fit_cells(request, block.y, **kw)
+        return CellFitResult(**res)
 
-    def cell_history_steps(self, spec) -> list[int]:
+    def cell_history_steps(self, request: CellFitRequest) -> list[int]:
         """Steps at which a per-cell fit records each cell's loss (sizes outputs before running)."""
         from .fit.cells import history_steps
 
-        return history_steps(spec)
+        return history_steps(request)
 
-    def solve_cells(self, spec, u0, params, **options):
-        """Solve every cell (see :func:`pysciml.engines.jax.fit.cells_solve.solve_cells`)."""
-        from .fit.cells_solve import solve_cells
+    # -- latent ODEs -----------------------------------------------------------------------------
+    def train_latent(self, request: LatentTrainRequest, hooks: FitHooks) -> LatentTrainResult:
+        from .latent.train import train
 
-        return solve_cells(spec, u0, params, **options)
+        weights, hist = train(request.config, request.T, request.Y, request.M, steps=request.steps,
+                              batch_size=request.batch_size, learning_rate=request.learning_rate,
+                              kl_anneal=request.kl_anneal, n_samples=request.n_samples, seed=request.seed,
+                              clip=request.clip, progress=hooks.progress,
+                              weights=None if request.weights is None else list(request.weights))
+        history = {k: np.asarray(hist[k]) for k in ("loss", "loglik", "kl", "beta")}
+        return LatentTrainResult(tuple(weights), history, int(hist["rejected_steps"]),
+                                 float(hist["compile_seconds"]))
 
-    def resolve_cell_solver(self, model, solver, t, u0, values, networks):
-        """The one method every cell uses (``auto`` decided once from a representative cell)."""
-        from .fit.cells_objective import resolve_cell_solver
+    def encode_latent(self, config, weights, T, Y, M):
+        from .latent.infer import encode
 
-        return resolve_cell_solver(model, solver, t, u0, values, networks)[0]
+        return encode(config, list(weights), T, Y, M)
 
-    def sensitivity(self, request: SolveRequest, wrt: tuple[str, ...]) -> dict[str, Any]:
-        from .sensitivity import trajectory_jacobians
+    def decode_latent(self, config, weights, n_states, z0, t0, ts):
+        from .latent.infer import reconstruct
 
-        return trajectory_jacobians(self, request, wrt)
+        return reconstruct(config, list(weights), n_states, z0, t0, ts)
 
+    def sample_latent(self, config, weights, n_states, ts, n, seed, noise):
+        from .latent.infer import sample_prior
+
+        return sample_prior(config, list(weights), n_states, ts, n, seed, noise)
+
+    def evaluate_latent(self, config, weights, T, Y, M, seed, n_samples):
+        from .latent.train import evaluate
+
+        return evaluate(config, list(weights), T, Y, M, seed=seed, n_samples=n_samples)
+
+    def latent_noise_std(self, config, weights, n_states):
+        from .latent.infer import noise_std
+
+        return noise_std(config, list(weights), n_states)
+
+    # -- about -----------------------------------------------------------------------------------
     def info(self) -> dict[str, Any]:
-        import os
-
         import diffrax
         import equinox
         import jax
@@ -147,8 +193,3 @@ class JaxEngine(Engine):
             "XLA_FLAGS": os.environ.get("XLA_FLAGS", ""),
             "compilation_cache": getattr(jax.config, "jax_compilation_cache_dir", None),
         }
-
-
-@functools.lru_cache(maxsize=1)
-def _default_engine() -> JaxEngine:  # pragma: no cover - convenience for internal callers
-    return JaxEngine()

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...status import Status
-from ..base import SolveRequest
+from ..requests import SolveRequest
 from .solve_core import call_args
 
 __all__ = ["trajectory_jacobians"]
@@ -20,7 +20,7 @@ def trajectory_jacobians(engine, request: SolveRequest, wrt: tuple[str, ...]) ->
     from .plan import plan_solver
 
     plan = plan_solver(request)
-    fn = engine._solve_fn(request, plan)
+    fn = engine.solve_function(request, plan)
     t0, t1, y0, (params, nets), ts, rtol, atol, dt0 = call_args(request)
     names = [n for n in request.model.param_names if "params" in wrt or n in wrt]
     want_u0 = "u0" in wrt

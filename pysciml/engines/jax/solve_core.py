@@ -10,7 +10,7 @@ from ...solvers.adjoints import Direct
 from ...solvers.rosenbrock.method import Rosenbrock
 from ...solvers.runge_kutta import RungeKutta
 from ...status import Status
-from ..base import SolveRequest
+from ..requests import SolveRequest
 from .plan import SolverPlan
 from .rosenbrock.solve import rosenbrock_solve
 from .rhs import split_network_weights, vector_field

@@ -15,7 +15,10 @@ from typing import Any
 import numpy as np
 
 from ...errors import InputError
-from ..base import Engine, RawSolution, SolveRequest
+from ..contract import Engine
+from ..requests import (Batching, CellBlock, CellFitRequest, CellFitResult, CellSolveRequest, CellSolveResult,
+                        FitHooks, FitRequest, FitResult, LatentTrainRequest, LatentTrainResult, RawSolution,
+                        Sensitivities, SolveRequest)
 from . import mapping
 from .bridge import JuliaBridge, availability, find_julia, julia_env_path, to_numpy
 
@@ -72,10 +75,13 @@ class JuliaEngine(Engine):
     def __init__(self, bridge: JuliaBridge | None = None):
         self._bridge = bridge if bridge is not None else JuliaBridge()
 
-    # -- protocol ----------------------------------------------------------------------------
+    # -- the contract --------------------------------------------------------------------------
     @classmethod
     def availability(cls) -> tuple[bool, str]:
         return availability()
+
+    def capabilities(self) -> frozenset[str]:
+        return frozenset({"solve", "sensitivity", "solve_cells", "fit"})
 
     @classmethod
     def static_info(cls) -> dict[str, Any]:
@@ -131,7 +137,7 @@ class JuliaEngine(Engine):
 
     # -- solving ------------------------------------------------------------------------------
     def solve(self, request: SolveRequest) -> RawSolution:
-        """One initial-value problem (see :class:`~pysciml.engines.base.SolveRequest`)."""
+        """One initial-value problem (see :class:`~pysciml.engines.requests.SolveRequest`)."""
         model = request.model
         theta = mapping.flat_theta(model, request.params, request.network_params)
         saveat = _f64(request.saveat, argument="saveat").reshape(-1)
@@ -257,8 +263,8 @@ class JuliaEngine(Engine):
         return LossGrad(float(loss), gp, gn, to_numpy(gu).reshape(U0.shape),
                         to_numpy(status, np.int64).reshape(U0.shape[0]))
 
-    def fit(self, problem, hooks=None):
-        """Fit a :class:`~pysciml.fitting.problem.FitProblem` in Julia (Optimization.jl).
+    def fit(self, request: FitRequest, hooks: FitHooks) -> FitResult:
+        """Fit a :class:`~pysciml.engines.requests.FitRequest` in Julia (Optimization.jl).
 
         Single shooting and the growing-horizon warm-up run natively; Adam (with
         clipping, schedules and early stopping) and L-BFGS map to OptimizationOptimisers
@@ -267,9 +273,46 @@ class JuliaEngine(Engine):
         """
         from .fitjl import run_fit
 
-        return run_fit(self._bridge, problem, hooks)
+        return run_fit(self._bridge, request, hooks)
 
-    def sensitivity(self, request: SolveRequest, wrt: tuple[str, ...]) -> dict[str, Any]:
+    def solve_cells(self, request: CellSolveRequest, u0, params, batching: Batching) -> CellSolveResult:
+        """Every cell in one threaded ensemble solve (:meth:`solve_batch`); ``batching`` is not needed."""
+        del batching
+        model = request.model
+        per_cell = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+        base = SolveRequest(model=model, u0=np.zeros(model.n_states), params=model.resolve_params(request.values),
+                            network_params=dict(request.networks), t0=float(request.t0),
+                            t1=float(request.ts[-1]), saveat=np.asarray(request.ts, float), solver=request.solver,
+                            rtol=request.rtol, atol=request.atol, max_steps=request.max_steps)
+        raw = self.solve_batch(base, u0=np.asarray(u0, dtype=np.float64), params=per_cell)
+        return CellSolveResult(np.asarray(raw.u), np.asarray(raw.status).astype(np.int8), str(raw.stats["solver"]))
+
+    def fit_cells(self, request: CellFitRequest, block: CellBlock, batching: Batching,
+                  hooks: FitHooks) -> CellFitResult:
+        raise self.unavailable("fit_cells", "engine='jax' for gridded fits (the julia engine solves cells)")
+
+    def cell_history_steps(self, request: CellFitRequest):
+        raise self.unavailable("cell_history_steps", "engine='jax' for gridded fits")
+
+    def train_latent(self, request: LatentTrainRequest, hooks: FitHooks) -> LatentTrainResult:
+        raise self.unavailable("train_latent", "engine='jax' for latent ODEs")
+
+    def encode_latent(self, config, weights, T, Y, M):
+        raise self.unavailable("encode_latent", "engine='jax' for latent ODEs")
+
+    def decode_latent(self, config, weights, n_states, z0, t0, ts):
+        raise self.unavailable("decode_latent", "engine='jax' for latent ODEs")
+
+    def sample_latent(self, config, weights, n_states, ts, n, seed, noise):
+        raise self.unavailable("sample_latent", "engine='jax' for latent ODEs")
+
+    def evaluate_latent(self, config, weights, T, Y, M, seed, n_samples):
+        raise self.unavailable("evaluate_latent", "engine='jax' for latent ODEs")
+
+    def latent_noise_std(self, config, weights, n_states):
+        raise self.unavailable("latent_noise_std", "engine='jax' for latent ODEs")
+
+    def sensitivity(self, request: SolveRequest, wrt: tuple[str, ...]) -> Sensitivities:
         """d u(t_i) / d (u0, params) by ForwardDiff through the Julia solve (numpy arrays)."""
         from ...status import Status
 
@@ -293,11 +336,10 @@ class JuliaEngine(Engine):
             int(request.max_steps), bool(request.adaptive), rows, cols)
         n, n_save = model.n_states, saveat.size
         J = to_numpy(J).reshape(n_save, n, -1)
-        out: dict[str, Any] = {"t": saveat.copy(), "u": to_numpy(U).reshape(n_save, n), "status": Status(int(status))}
         nu = n if want_u0 else 0
-        if want_u0:
-            out["u0"] = J[:, :, :n].copy()
+        sens_params = None
         if names:
-            out["params"] = {p: J[:, :, nu + o: nu + o + int(np.prod(shp, dtype=int))].reshape((n_save, n) + shp)
-                             for p, (o, shp) in offsets.items()}
-        return out
+            sens_params = {p: J[:, :, nu + o: nu + o + int(np.prod(shp, dtype=int))].reshape((n_save, n) + shp)
+                           for p, (o, shp) in offsets.items()}
+        return Sensitivities(t=saveat.copy(), u=to_numpy(U).reshape(n_save, n), status=Status(int(status)),
+                             u0=J[:, :, :n].copy() if want_u0 else None, params=sens_params)

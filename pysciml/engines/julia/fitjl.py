@@ -1,4 +1,4 @@
-"""Fitting on the Julia engine: a :class:`~pysciml.fitting.problem.FitProblem` as one bridge call.
+"""Fitting on the Julia engine: a :class:`~pysciml.fitting.problem.FitRequest` as one bridge call.
 
 The problem becomes plain arrays (flat parameters in pysciml's layout with their
 bound transforms, padded observations, initial states and which of them are free)
@@ -48,8 +48,8 @@ def _stage(opt, horizon: float = 1.0) -> tuple:
 
 def fit_stages(strategy, optimizers) -> tuple[tuple, list[dict]]:
     """``(stages for PySciMLBridge.Stage, [{"name", "optimizer", "strategy", "horizon"}])``."""
-    from ...fitting.optimizers import Adam
-    from ...fitting.strategies import GrowingHorizon, SingleShooting
+    from ...training.optimizers import Adam
+    from ...training.strategies import GrowingHorizon, SingleShooting
 
     stages, info = [], []
     if isinstance(strategy, GrowingHorizon):
@@ -72,7 +72,7 @@ def fit_stages(strategy, optimizers) -> tuple[tuple, list[dict]]:
 
 def _arrays(problem):
     """Flat natural values, unconstrained start, bound kinds and the free mask (pysciml layout)."""
-    from ...fitting.losses import from_unconstrained
+    from ...training.losses import from_unconstrained
 
     model = problem.model
     free = {f.name: f for f in problem.free}
@@ -105,8 +105,8 @@ def _arrays(problem):
 
 def run_fit(bridge, problem, hooks=None):
     """Run ``problem`` through ``bridge`` (a :class:`~.bridge.JuliaBridge`); a :class:`FitResult`."""
-    from ...fitting.losses import MSE
-    from ...fitting.problem import FitHooks, FitResult
+    from ...training.losses import MSE
+    from ..requests import FitHooks, FitResult
 
     hooks = hooks or FitHooks()
     if not isinstance(problem.loss, MSE):

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ....fitting.optimizers import Adam
+from ....training.optimizers import Adam
 from ....status import Status
 from .cells_batch import Cache, choose_batch, compiled_bytes, fingerprint, pad_rows, run_batches
 from .cells_objective import CellObjective, cell_scales, choose_differentiation, forward_mode, resolve_cell_solver
@@ -43,7 +43,7 @@ class CellBlockResult(dict):
 
 def prepare_cells(spec, y_first_cell, u0_first, z_first):
     """The solver, its linear solve and the cell objective for a spec (decided once per spec)."""
-    from ....fitting.losses import from_unconstrained
+    from ....training.losses import from_unconstrained
 
     values = dict(spec.fixed)
     for f in (*spec.shared, *spec.per_cell):
@@ -80,7 +80,7 @@ class _Compiled:
 
     def runner(self, opt):
         """The compiled phase runner for this optimiser (Adam shares one; L-BFGS and LM per settings)."""
-        from ....gridded.optimizers import LevenbergMarquardt
+        from ....training.optimizers import LevenbergMarquardt
 
         kind = "adam" if isinstance(opt, Adam) else "lm" if isinstance(opt, LevenbergMarquardt) else "lbfgs"
         key = kind if kind == "adam" else (kind, opt)
@@ -191,7 +191,7 @@ def fit_cells(spec, y: np.ndarray, *, cells: np.ndarray | None = None, z0: dict 
     scales), so host memory stays at ``y`` plus one batch per worker.
 
     Args:
-        spec: a :class:`pysciml.gridded.spec.CellFitSpec` without shared parameters.
+        spec: a :class:`pysciml.gridded.spec.CellFitRequest` without shared parameters.
         y: (n, n_t, n_states) observations, NaN = missing.
         cells: indices of the cells to fit (each with >= 2 observed times); default all.
         z0: per-cell unconstrained starts {name: (n_fit, *shape)} (default: the spec's).

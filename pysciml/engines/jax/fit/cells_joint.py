@@ -15,12 +15,11 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from ....fitting.losses import from_unconstrained
-from ....fitting.optimizers import Adam
-from ....gridded.spec import DEFAULT_BATCH
+from ....training.losses import from_unconstrained
+from ....training.optimizers import Adam
 from ....status import Status
 from .cells import CellBlockResult, _rmse, initial_states, prepare_cells
-from .cells_batch import Cache, choose_batch, compiled_bytes, fingerprint, pad_rows
+from .cells_batch import DEFAULT_BATCH, Cache, choose_batch, compiled_bytes, fingerprint, pad_rows
 from .cells_objective import cell_scales, nan_safe
 from .cells_objective import cell_phases as _phases
 from .train import CHUNK, _adam_chunk, _hyper, _lbfgs_chunk

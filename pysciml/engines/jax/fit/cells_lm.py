@@ -1,4 +1,4 @@
-"""Levenberg-Marquardt steps for many cells at once (see :class:`pysciml.gridded.optimizers.LevenbergMarquardt`).
+"""Levenberg-Marquardt steps for many cells at once (see :class:`pysciml.training.optimizers.LevenbergMarquardt`).
 
 Per cell the carry holds the parameters, the damping ``mu``, the residuals ``r`` and
 Jacobian ``J`` at the parameters, the best parameters and loss, and a done flag.

@@ -16,8 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from ....fitting.losses import GaussianNLL, from_unconstrained
-from ...base import SolveRequest
+from ....training.losses import GaussianNLL, from_unconstrained
+from ...requests import SolveRequest
 from ..plan import plan_solver
 from ..rhs import vector_field
 from ..solve_core import run_method
@@ -52,7 +52,7 @@ class CellObjective:
     """Loss, prediction and parameter mapping of one cell (vmap it over cells).
 
     Args:
-        spec: the :class:`pysciml.gridded.spec.CellFitSpec`.
+        spec: the :class:`pysciml.gridded.spec.CellFitRequest`.
         solver, linsolve: the resolved method and its prepared linear solver.
         differentiation: ``"forward"`` or ``"reverse"``, how the solver is differentiated.
     """
@@ -68,7 +68,7 @@ class CellObjective:
         self.frozen_nets = {k: jnp.asarray(v, jnp.float64) for k, v in spec.networks_init.items()
                             if k not in spec.shared_networks}
         self.fit_sigma = isinstance(spec.loss, GaussianNLL) and isinstance(spec.loss.sigma, str)
-        from ....gridded.strategies import OneStepAhead
+        from ....training.strategies import OneStepAhead
 
         self.one_step = isinstance(spec.strategy, OneStepAhead)
 
@@ -234,7 +234,7 @@ def choose_differentiation(spec, n_cell_params: int) -> str:
 
 def cell_phases(strategy, optimizers):
     """Optimiser phases of a per-cell fit: as the estimator's, plus :class:`OneStepAhead`."""
-    from ....gridded.strategies import OneStepAhead
+    from ....training.strategies import OneStepAhead
     from .run import _phases
 
     if isinstance(strategy, OneStepAhead):

@@ -15,13 +15,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ....fitting.problem import FitProblem
+from ...requests import FitRequest
 from .objectives import Objectives
 
 __all__ = ["laplace_covariance"]
 
 
-def laplace_covariance(problem: FitProblem, packing, solver, linsolve, theta) -> dict[str, np.ndarray]:
+def laplace_covariance(problem: FitRequest, packing, solver, linsolve, theta) -> dict[str, np.ndarray]:
     """``{name: covariance}`` (shape ``param.shape * 2``) of the free physics parameters."""
     obj = Objectives(problem, packing, solver, linsolve=linsolve, differentiation="forward")
     values, nets, u0 = packing.unpack(theta)

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ....fitting.problem import FitProblem
+from ...requests import FitRequest
 from ..rhs import split_network_weights, vector_field
 from ..solve_core import run_method
 from .packing import Packing
@@ -24,7 +24,7 @@ def _data_term(pred, y, mask, scales, sigma):
     return jnp.where(mask, nll, 0.0).sum() / n
 
 
-def segment_layout(problem: FitProblem, segments: int):
+def segment_layout(problem: FitRequest, segments: int):
     """Index arrays for multiple shooting (numpy, built once).
 
     Each trajectory's real observations ``0 .. L-1`` are cut at
@@ -68,7 +68,7 @@ def segment_layout(problem: FitProblem, segments: int):
 class Objectives:
     """Builds the loss functions of one fit problem (each a pure function of ``theta``)."""
 
-    def __init__(self, problem: FitProblem, packing: Packing, solver, *, linsolve=None,
+    def __init__(self, problem: FitRequest, packing: Packing, solver, *, linsolve=None,
                  differentiation="reverse", adjoint=None):
         self.problem = problem
         self.packing = packing

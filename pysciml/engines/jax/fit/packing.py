@@ -5,8 +5,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from ....fitting.losses import GaussianNLL, from_unconstrained
-from ....fitting.problem import FitProblem
+from ....training.losses import GaussianNLL, from_unconstrained
+from ...requests import FitRequest
 
 __all__ = ["Packing"]
 
@@ -19,7 +19,7 @@ class Packing:
     given values, so their gradient is zero.
     """
 
-    def __init__(self, problem: FitProblem):
+    def __init__(self, problem: FitRequest):
         self.problem = problem
         self.u0_init = jnp.asarray(problem.u0_init)
         self.u0_free = jnp.asarray(problem.u0_free)

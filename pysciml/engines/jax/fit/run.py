@@ -1,4 +1,4 @@
-"""Run a :class:`pysciml.fitting.problem.FitProblem` on the jax engine."""
+"""Run a :class:`pysciml.fitting.problem.FitRequest` on the jax engine."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ....fitting.optimizers import Adam
-from ....fitting.problem import FitHooks, FitProblem, FitResult
-from ....fitting.strategies import Collocation, GrowingHorizon, MultipleShooting, SingleShooting
+from ....training.optimizers import Adam
+from ...requests import FitHooks, FitRequest, FitResult
+from ....training.strategies import Collocation, GrowingHorizon, MultipleShooting, SingleShooting
 from ....status import Status
-from ...base import SolveRequest
+from ...requests import SolveRequest
 from ..plan import plan_solver
 from .laplace import laplace_covariance
 from .objectives import Objectives
@@ -23,7 +23,7 @@ from .train import StopTraining, Trainer
 __all__ = ["fit_problem", "fit_solver"]
 
 
-def fit_solver(problem: FitProblem):
+def fit_solver(problem: FitRequest):
     """The one method used inside the loss (``auto`` resolved statically: no runtime switch
     inside a vmapped, differentiated loss), its prepared linear solver and why it was chosen."""
     b = 0
@@ -39,7 +39,7 @@ def fit_solver(problem: FitProblem):
 
 
 def _natural(free):
-    from ....fitting.losses import from_unconstrained
+    from ....training.losses import from_unconstrained
 
     return from_unconstrained(np.asarray(free.z0), free.bounds, np)
 
@@ -68,7 +68,7 @@ def _phases(strategy, optimizers):
     raise NotImplementedError(strategy)  # pragma: no cover
 
 
-def fit_problem(problem: FitProblem, hooks: FitHooks | None = None) -> FitResult:
+def fit_problem(problem: FitRequest, hooks: FitHooks | None = None) -> FitResult:
     """Train on the jax engine; returns a :class:`FitResult` (never raises on numerical failure)."""
     hooks = hooks or FitHooks()
     t_start = time.perf_counter()

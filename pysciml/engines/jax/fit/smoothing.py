@@ -6,7 +6,7 @@ import numpy as np
 from scipy.interpolate import make_smoothing_spline
 
 from ....errors import InputError
-from ....fitting.problem import FitProblem
+from ...requests import FitRequest
 
 __all__ = ["smooth_derivatives"]
 
@@ -21,7 +21,7 @@ def _spline(t, v, smoothing):
     return make_smoothing_spline(t, v, lam=lam)
 
 
-def smooth_derivatives(problem: FitProblem, smoothing="auto"):
+def smooth_derivatives(problem: FitRequest, smoothing="auto"):
     """Smoothed states and time derivatives at every observation time.
 
     Every state must be observed at least 4 times in each trajectory (a cubic

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ....fitting.optimizers import LBFGS, Adam
+from ....training.optimizers import LBFGS, Adam
 from .. import export_cache
 
 __all__ = ["Trainer", "CHUNK", "StopTraining"]

@@ -20,9 +20,9 @@ import numpy as np
 __all__ = ["LatentNets", "build_nets", "weights_of", "nets_from_weights", "diffrax_solver"]
 
 
-def diffrax_solver(name: str):
-    """The diffrax solver for a configured name (explicit methods only)."""
-    return {"tsit5": dfx.Tsit5, "dopri5": dfx.Dopri5, "dopri8": dfx.Dopri8}[name]()
+def diffrax_solver(solver):
+    """The diffrax solver of the configured explicit method (a :class:`pysciml.solvers.runge_kutta.RungeKutta`)."""
+    return getattr(dfx, solver.diffrax_method)()
 
 
 class _Field(eqx.Module):

@@ -119,7 +119,7 @@ def make_linsolve(value: Any, request) -> AbstractLinearSolver | None:
 
     Args:
         value: the ``linsolve`` of a Rosenbrock solver object (object or name).
-        request: the :class:`pysciml.engines.base.SolveRequest`.
+        request: the :class:`pysciml.engines.requests.SolveRequest`.
     """
     from ..rhs import vector_field
     from ..solve_core import call_args

@@ -22,7 +22,7 @@ from ..options import options
 from ..errors import InputError
 
 __all__ = ["Strategy", "SingleShooting", "MultipleShooting", "Collocation", "GrowingHorizon",
-           "resolve_strategy", "default_strategy"]
+           "resolve_strategy", "default_strategy", "OneStepAhead"]
 
 
 def _check_steps_and_rate(owner: str, steps, learning_rate) -> None:
@@ -130,6 +130,25 @@ class GrowingHorizon(Strategy):
 def default_strategy() -> Strategy:
     """The default: a growing-horizon warm-up, then single shooting (robust for UDEs)."""
     return GrowingHorizon()
+
+
+# -- one-step-ahead fitting (per-cell fits) -----------------------------------------------
+# One-step-ahead fitting: each interval between observations solved from the observation at its start.
+#
+# For a noisy series (climate anomalies, a stochastic process), a deterministic
+# model fitted over the whole span (single shooting) measures the slow decay of
+# the initial state and the mean, not the persistence from one time to the next.
+# Fitting each step from the observed state, ``y(t_k) -> model -> y(t_{k+1})``, is
+# the conditional least-squares estimator of an autoregressive model in continuous
+# time: for ``dT/dt = -lambda T + F`` it estimates ``exp(-lambda dt)`` as an AR(1)
+# coefficient would.  Initial states are not fitted.
+@options
+@dataclasses.dataclass(frozen=True)
+class OneStepAhead(Strategy):
+    """Fit every step ``t_k -> t_{k+1}`` from the observed state at ``t_k`` (per-cell fits).
+
+    A step counts when every state is observed at ``t_k`` and some state at ``t_{k+1}``.
+    """
 
 
 def resolve_strategy(value: Any) -> Strategy:

@@ -1,0 +1,123 @@
+"""The engine contract: every operation the public layer asks of an engine.
+
+An engine (:mod:`pysciml.engines.jax`, :mod:`pysciml.engines.julia`) implements
+each method below.  One it cannot do raises :class:`EngineUnavailableError`
+through :meth:`Engine.unavailable`, naming the operation, the engine and what to
+use instead; :meth:`Engine.capabilities` lists the operations it can do, so the
+public layer refuses early (:func:`pysciml.engines.get_engine` with
+``operation=``) instead of failing half-way.  Requests and results are the
+frozen dataclasses of :mod:`pysciml.engines.requests`.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..errors import EngineUnavailableError
+from .requests import (Batching, CellBlock, CellFitRequest, CellFitResult, CellSolveRequest, CellSolveResult,
+                       FitHooks, FitRequest, FitResult, LatentConfig, LatentTrainRequest, LatentTrainResult,
+                       RawSolution, Sensitivities, SolveRequest)
+
+__all__ = ["Engine", "OPERATIONS"]
+
+#: every operation of the contract, in the order of the methods below
+OPERATIONS = (
+    "solve", "sensitivity", "solve_cells",
+    "fit", "fit_cells", "cell_history_steps",
+    "train_latent", "encode_latent", "decode_latent", "sample_latent", "evaluate_latent", "latent_noise_std",
+)
+
+
+class Engine(abc.ABC):
+    """The interface every engine implements (abstract)."""
+
+    #: engine name as used in ``engine=`` and ``PYSCIML_ENGINE``
+    name: ClassVar[str] = ""
+
+    # -- about the engine --------------------------------------------------------------------
+    @classmethod
+    @abc.abstractmethod
+    def availability(cls) -> tuple[bool, str]:
+        """``(True, "")`` if the engine can run here, else ``(False, reason and fix)``."""
+
+    @abc.abstractmethod
+    def capabilities(self) -> frozenset[str]:
+        """The operations of :data:`OPERATIONS` this engine can run."""
+
+    @abc.abstractmethod
+    def info(self) -> dict[str, Any]:
+        """Versions, devices, paths and settings, for ``ps.info()``."""
+
+    def unavailable(self, operation: str, instead: str = "engine='jax'") -> EngineUnavailableError:
+        """The error for an operation this engine cannot run (raise it)."""
+        return EngineUnavailableError(
+            f"the {self.name} engine cannot run {operation!r}; use {instead}.", argument="engine")
+
+    def require(self, operation: str, instead: str = "engine='jax'") -> None:
+        """Raise :meth:`unavailable` unless ``operation`` is among :meth:`capabilities`."""
+        if operation not in OPERATIONS:  # pragma: no cover - a programming error in pysciml
+            raise ValueError(f"unknown engine operation {operation!r}")
+        if operation not in self.capabilities():
+            raise self.unavailable(operation, instead)
+
+    # -- solving ------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def solve(self, request: SolveRequest) -> RawSolution:
+        """Solve one initial-value problem."""
+
+    @abc.abstractmethod
+    def sensitivity(self, request: SolveRequest, wrt: tuple[str, ...]) -> Sensitivities:
+        """Jacobians of the saved states with respect to ``u0`` (if ``"u0" in wrt``) and the
+        parameters named in ``wrt`` (all with ``"params"``)."""
+
+    @abc.abstractmethod
+    def solve_cells(self, request: CellSolveRequest, u0: np.ndarray, params: Mapping[str, np.ndarray],
+                    batching: Batching) -> CellSolveResult:
+        """Solve every cell: ``u0`` (n_cells, n_states), ``params`` {name: (n_cells, *shape)}."""
+
+    # -- fitting ------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def fit(self, request: FitRequest, hooks: FitHooks) -> FitResult:
+        """Fit a model to observations (numerical failure is a status, never an exception)."""
+
+    @abc.abstractmethod
+    def fit_cells(self, request: CellFitRequest, block: CellBlock, batching: Batching,
+                  hooks: FitHooks) -> CellFitResult:
+        """Fit the cells of one block (independently, or jointly with shared parameters)."""
+
+    @abc.abstractmethod
+    def cell_history_steps(self, request: CellFitRequest) -> Sequence[int]:
+        """The optimiser steps at which a per-cell fit records each cell's loss (sizes outputs up front)."""
+
+    # -- latent ODEs --------------------------------------------------------------------------
+    @abc.abstractmethod
+    def train_latent(self, request: LatentTrainRequest, hooks: FitHooks) -> LatentTrainResult:
+        """Train a latent ODE (maximise the annealed ELBO)."""
+
+    @abc.abstractmethod
+    def encode_latent(self, config: LatentConfig, weights: Sequence[np.ndarray], T: np.ndarray, Y: np.ndarray,
+                      M: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(mean, std, t0)`` of the posterior of z0 for padded series ((n, K), (n, K), (n,))."""
+
+    @abc.abstractmethod
+    def decode_latent(self, config: LatentConfig, weights: Sequence[np.ndarray], n_states: int, z0: np.ndarray,
+                      t0: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        """Decoded means (n_samples, n, m, D) of latent paths from ``z0`` (n_samples, n, K) at ``t0`` (n,)."""
+
+    @abc.abstractmethod
+    def sample_latent(self, config: LatentConfig, weights: Sequence[np.ndarray], n_states: int, ts: np.ndarray,
+                      n: int, seed: int, noise: bool) -> np.ndarray:
+        """``n`` prior samples decoded at ``ts`` (n, m, D) (scaled units)."""
+
+    @abc.abstractmethod
+    def evaluate_latent(self, config: LatentConfig, weights: Sequence[np.ndarray], T: np.ndarray, Y: np.ndarray,
+                        M: np.ndarray, seed: int, n_samples: int) -> dict[str, np.ndarray]:
+        """Per-series ``loglik``, ``kl``, ``mean``, ``std`` (scaled units, KL at full weight)."""
+
+    @abc.abstractmethod
+    def latent_noise_std(self, config: LatentConfig, weights: Sequence[np.ndarray], n_states: int) -> np.ndarray:
+        """(D,) observation noise std in scaled units."""
