@@ -34,7 +34,7 @@ _EXPORTS = {
     "Direct": "solvers.adjoints", "Checkpointed": "solvers.adjoints", "Backsolve": "solvers.adjoints",
     "Gauss": "solvers.adjoints", "Interpolating": "solvers.adjoints", "Quadrature": "solvers.adjoints",
     "ForwardDiffSensitivity": "solvers.adjoints",
-    "load": "fitting.persistence",
+    "load": "loading",
     # data and discovery
     "as_observations": "data", "discover": "discovery", "Equations": "discovery",
     "Polynomial": "discovery", "Fourier": "discovery", "Custom": "discovery",
@@ -47,7 +47,7 @@ _EXPORTS = {
     # solving
     "solve": "solving", "sensitivity": "solving", "Solution": "solution",
     # latent ODEs (continuous-time VAEs)
-    "LatentODE": "latent", "load_latent": "latent",
+    "LatentODE": "latent.estimator", "load_latent": "loading",
     # gridded data (xarray): also the ``.sciml`` accessor
     "fit_cells": "gridded", "solve_cells": "gridded", "forecast_cells": "gridded",
     "LevenbergMarquardt": "training.optimizers", "OneStepAhead": "training.strategies",

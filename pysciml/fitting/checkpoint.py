@@ -12,17 +12,16 @@ uninterrupted one.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from ..errors import FileFormatError, InputError
-from ..io.atomic import atomic_write_bytes
+from ..errors import InputError
+from ..io.saved import read_document, write_document
+from .saved_model import model_declaration
 
 __all__ = ["Checkpointer", "load_checkpoint", "fit_fingerprint", "checkpoint_path", "CHECKPOINT_VERSION"]
 
@@ -32,10 +31,8 @@ _FORMAT = "pysciml-checkpoint"
 
 def fit_fingerprint(problem, engine: str) -> str:
     """A hash of everything that determines a fit's computations."""
-    from .persistence import _declaration
-
     h = hashlib.sha256()
-    decl = _declaration(problem.model)
+    decl = model_declaration(problem.model)
     h.update(json.dumps(decl, sort_keys=True, default=str).encode())
     for arr in (problem.t, problem.y, problem.mask, problem.u0_init, problem.u0_free, problem.scales):
         h.update(np.ascontiguousarray(arr).tobytes())
@@ -77,21 +74,9 @@ class Checkpointer:
 
     def save(self, meta: dict, arrays: dict[str, np.ndarray], step: int) -> None:
         doc = {"format": _FORMAT, "version": CHECKPOINT_VERSION, "fingerprint": self.fingerprint, **meta}
-        payload = {"__meta__": np.frombuffer(json.dumps(doc, default=_plain).encode(), dtype=np.uint8)}
-        payload.update({k: np.asarray(v) for k, v in arrays.items()})
-        buf = io.BytesIO()
-        np.savez(buf, **payload)
-        atomic_write_bytes(self.path, buf.getvalue())
+        write_document(self.path, doc, arrays)
         self._last_step, self._last_time = step, time.monotonic()
         self.writes += 1
-
-
-def _plain(v):
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    return str(v)
 
 
 def checkpoint_path(path) -> Path:
@@ -110,20 +95,10 @@ def load_checkpoint(path, fingerprint: str) -> tuple[dict, dict[str, np.ndarray]
     :class:`InputError` when it belongs to a different fit.
     """
     p = _npz(path)
-    if not p.exists():
+    found = read_document(p, {_FORMAT: CHECKPOINT_VERSION}, what="checkpoint", argument="checkpoint")
+    if found is None:
         return None
-    try:
-        with np.load(p, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-        doc = json.loads(arrays.pop("__meta__").tobytes().decode())
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is one clear error
-        raise FileFormatError(f"{p} is not a readable pysciml checkpoint ({exc}); delete it or pass another "
-                              "checkpoint= path.", argument="checkpoint") from None
-    if doc.get("format") != _FORMAT:
-        raise FileFormatError(f"{p} is not a pysciml checkpoint.", argument="checkpoint")
-    if doc.get("version") != CHECKPOINT_VERSION:
-        raise FileFormatError(f"{p} has checkpoint version {doc.get('version')!r}; this pysciml reads "
-                              f"version {CHECKPOINT_VERSION}.", argument="checkpoint")
+    doc, arrays = found
     if doc.get("fingerprint") != fingerprint:
         raise InputError(
             f"{p} belongs to a different fit (other model, data, options or seed); resume=True needs the same "
@@ -131,14 +106,3 @@ def load_checkpoint(path, fingerprint: str) -> tuple[dict, dict[str, np.ndarray]
             argument="resume",
         )
     return doc, arrays
-
-
-def state_arrays(prefix: str, leaves) -> dict[str, Any]:
-    """Flatten a list of arrays into ``{prefix/i: array}``."""
-    return {f"{prefix}/{i}": np.asarray(x) for i, x in enumerate(leaves)}
-
-
-def arrays_list(arrays: dict[str, np.ndarray], prefix: str) -> list[np.ndarray]:
-    """Inverse of :func:`state_arrays`."""
-    keys = sorted((k for k in arrays if k.startswith(prefix + "/")), key=lambda k: int(k.rsplit("/", 1)[1]))
-    return [arrays[k] for k in keys]

@@ -423,7 +423,7 @@ class EstimatorMixin:
     # -- persistence -----------------------------------------------------------------------
     def save(self, path) -> None:
         """Save the model declaration and fitted state as ``path.json`` + ``path.npz`` (no pickle)."""
-        from .persistence import save_model
+        from .saved_model import save_model
 
         save_model(self, path)
 

@@ -30,7 +30,6 @@ def _same_coords(da, stack) -> bool:
 def on_grid(da, stack, argument: str, extra_dims=(), what: str = "the data's grid"):
     """``da`` over ``stack.grid_dims`` (+ ``extra_dims``), in that order; an InputError naming ``argument``
     if it has other dimensions or coordinates that differ from the data's."""
-    import xarray as xr
 
     other = [d for d in da.dims if d not in stack.grid_dims and d not in extra_dims]
     if other:

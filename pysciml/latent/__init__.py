@@ -9,6 +9,5 @@ sample.  Engine-free here; the networks run on the jax engine
 
 from .config import LatentConfig
 from .estimator import LatentODE
-from .persistence import load_latent
 
-__all__ = ["LatentODE", "LatentConfig", "load_latent"]
+__all__ = ["LatentODE", "LatentConfig"]

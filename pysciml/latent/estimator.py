@@ -19,6 +19,7 @@ from ..errors import InputError
 from ..fitting.estimator import NotFittedError, _progress_bar
 from ..status import Status
 from .config import ENCODERS, LatentConfig, check_positive_float, check_positive_int, latent_solver
+from .saved_model import read_latent, save_latent
 from .data import Scaling, bucket, pad_rows, padded_arrays, query_series, query_times, read_series
 
 __all__ = ["LatentODE"]
@@ -362,16 +363,12 @@ class LatentODE:
     # -- persistence ---------------------------------------------------------------------
     def save(self, path) -> None:
         """Write ``path.json`` (configuration, scalars) and ``path.npz`` (weights, data); no pickle."""
-        from .persistence import save_latent
-
         save_latent(self, path)
 
     @classmethod
     def load(cls, path) -> LatentODE:
         """A model saved with :meth:`save` (identical predictions)."""
-        from .persistence import load_latent
-
-        return load_latent(path)
+        return read_latent(cls, path)
 
     def replace(self, **changes) -> LatentODE:
         """An unfitted copy with some constructor arguments changed."""

@@ -113,7 +113,7 @@ class GMRES(LinearSolver):
             raise InputError(f"must be in (0, 1), got {self.rtol!r}.", argument="GMRES.rtol")
         for f in ("restart", "maxiter"):
             if int(getattr(self, f)) <= 0:
-                raise InputError(f"must be a positive integer.", argument=f"GMRES.{f}")
+                raise InputError("must be a positive integer.", argument=f"GMRES.{f}")
 
 
 def resolve_linsolve(value: Any) -> LinearSolver:

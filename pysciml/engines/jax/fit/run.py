@@ -93,7 +93,7 @@ def fit_problem(problem: FitRequest, hooks: FitHooks | None = None) -> FitResult
     theta = packing.theta0()
     first_phase, resume = 0, None
     if resume_meta is not None:
-        from ....fitting.checkpoint import arrays_list
+        from ...requests import arrays_list
 
         trainer.history = list(np.asarray(resume_arrays["history"], dtype=float))
         trainer.events = list(resume_meta["events"])
@@ -194,7 +194,7 @@ def _collocation_loss(obj, times, states, derivs, weight):
 
 
 def _save_checkpoint(ckpt, trainer, carry, loop_state, step):
-    from ....fitting.checkpoint import state_arrays
+    from ...requests import state_arrays
 
     arrays = state_arrays("carry", jax.tree_util.tree_leaves(carry))
     arrays["history"] = np.asarray(trainer.history, dtype=float)
@@ -204,7 +204,7 @@ def _save_checkpoint(ckpt, trainer, carry, loop_state, step):
 
 
 def _save_final(ckpt, trainer, theta):
-    from ....fitting.checkpoint import state_arrays
+    from ...requests import state_arrays
 
     arrays = state_arrays("theta", jax.tree_util.tree_leaves(theta))
     arrays["history"] = np.asarray(trainer.history, dtype=float)

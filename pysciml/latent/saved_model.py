@@ -1,42 +1,34 @@
-"""Saving and loading a fitted :class:`LatentODE`: JSON (configuration, scalars) + npz (arrays), never pickle.
+"""A latent ODE as a saved document: configuration, weights, training history and data (no pickle).
 
-``model.save("run")`` writes ``run.json`` and ``run.npz`` atomically;
-``LatentODE.load("run")`` (or :func:`load_latent`) reads them back exactly:
-weights are stored as float64 arrays in tree order and rebuilt into the same
+``model.save("run")`` writes ``run.json`` and ``run.npz`` through the one file format
+of :mod:`pysciml.io.saved`; ``ps.load("run")`` (or ``LatentODE.load``) reads them back
+exactly: weights are stored as float64 arrays in tree order and rebuilt into the same
 network layout, so predictions are bit-identical.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
-import json
-from pathlib import Path
+from collections.abc import Mapping
 
 import numpy as np
 
-from ..errors import FileFormatError, InputError
-from ..io.atomic import atomic_write_bytes
+from ..data.serialize import observations_from_arrays, observations_to_arrays
+from ..engines.requests import LatentConfig
+from ..errors import FileFormatError
+from ..io.saved import read_pair, write_pair
 from ..status import Status
+from .config import latent_solver
+from .data import Scaling
 
-__all__ = ["save_latent", "load_latent", "FORMAT", "VERSION"]
+__all__ = ["save_latent", "read_latent", "latent_from_document", "FORMAT", "VERSION"]
 
 FORMAT = "pysciml-latent-ode"
 VERSION = 1
 
 
-def _paths(path) -> tuple[Path, Path]:
-    p = Path(path)
-    if p.suffix in (".json", ".npz"):
-        p = p.with_suffix("")
-    return p.with_name(p.name + ".json"), p.with_name(p.name + ".npz")
-
-
 def save_latent(model, path) -> None:
     """Write ``path.json`` and ``path.npz`` for a LatentODE (fitted or not)."""
-    from ..data.serialize import observations_to_arrays
-
-    jpath, npath = _paths(path)
     params = model.get_params()
     params["states"] = list(params["states"]) if params["states"] is not None else None
     doc: dict = {"format": FORMAT, "version": VERSION, "class": "LatentODE", "params": params}
@@ -61,46 +53,20 @@ def save_latent(model, path) -> None:
             "status": model.status_.name, "message": model.message_, "fit_seconds": model.fit_seconds_,
             "compile_seconds": model.compile_seconds_, "observations": obs_desc,
         }
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    atomic_write_bytes(npath, buf.getvalue())
-    atomic_write_bytes(jpath, json.dumps(doc, indent=1).encode())
+    write_pair(path, doc, arrays)
 
 
-def _read(path):
-    jpath, npath = _paths(path)
-    if not jpath.exists() or not npath.exists():
-        raise InputError(f"no saved latent ODE at {path} (expected {jpath.name} and {npath.name}).", argument="path")
+def latent_from_document(cls, doc: dict, arrays: Mapping[str, np.ndarray], path):
+    """A ``cls`` (LatentODE) rebuilt from a loaded :data:`FORMAT` document and its arrays."""
     try:
-        doc = json.loads(jpath.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise FileFormatError(f"{jpath} is not a pysciml latent ODE file ({exc}).", argument="path") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        found = doc.get("format") if isinstance(doc, dict) else None
-        raise FileFormatError(f"{jpath} is not a pysciml latent ODE file (format {found!r}); other pysciml "
-                              "models load with ps.load(path).", argument="path")
-    if doc.get("version") != VERSION:
-        raise FileFormatError(f"{jpath} has format version {doc.get('version')!r}; this pysciml reads version "
-                              f"{VERSION}. Upgrade pysciml (or re-save with the version that wrote it).",
-                              argument="path")
-    try:
-        with np.load(npath, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (ValueError, OSError) as exc:
-        raise FileFormatError(f"{npath} is corrupt or not an npz file ({exc}).", argument="path") from None
-    return doc, arrays
+        return _rebuild(cls, doc, arrays, path)
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise FileFormatError(f"{path} is incomplete or damaged (missing or malformed {exc}); save the model "
+                              "again.", argument="path") from None
 
 
-def load_latent(path):
-    """A LatentODE saved with ``model.save(path)`` (path with or without ``.json``)."""
-    from ..data.serialize import observations_from_arrays
-    from .config import LatentConfig, latent_solver
-    from .data import Scaling
-    from .estimator import LatentODE
-
-    doc, arrays = _read(path)
-    params = dict(doc["params"])
-    model = LatentODE(**params)
+def _rebuild(cls, doc: dict, arrays: Mapping[str, np.ndarray], path):
+    model = cls(**dict(doc["params"]))
     fitted = doc.get("fitted")
     if not fitted:
         return model
@@ -127,3 +93,9 @@ def load_latent(path):
     model.fit_seconds_ = float(fitted["fit_seconds"])
     model.compile_seconds_ = float(fitted["compile_seconds"])
     return model
+
+
+def read_latent(cls, path):
+    """A ``cls`` (LatentODE) saved at ``path`` (with or without ``.json``)."""
+    doc, arrays = read_pair(path, {FORMAT: VERSION}, what="latent ODE")
+    return latent_from_document(cls, doc, arrays, path)
