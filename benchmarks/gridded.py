@@ -95,7 +95,7 @@ def bench_540(repeats: int) -> dict:
     from scipy.integrate import solve_ivp
     from scipy.optimize import least_squares
 
-    import pysciml.gridded  # noqa: F401
+    import pysciml.cells  # noqa: F401
 
     model = relax_model()
     da, truth = data(540)
@@ -149,7 +149,7 @@ def bench_540(repeats: int) -> dict:
 # -- closed form: exponential decay vs xarray.curvefit ---------------------------------------------
 def bench_curvefit(repeats: int) -> dict:
     import pysciml as ps
-    import pysciml.gridded  # noqa: F401
+    import pysciml.cells  # noqa: F401
 
     da, truth = data(540)
     rng = np.random.default_rng(1)
@@ -170,7 +170,7 @@ def bench_curvefit(repeats: int) -> dict:
 
 # -- scaling: one fresh process per size -------------------------------------------------------
 def child(n: int) -> dict:
-    import pysciml.gridded  # noqa: F401
+    import pysciml.cells  # noqa: F401
 
     model = relax_model()
     small, _ = data(128, seed=5)
@@ -208,7 +208,7 @@ def bench_distributed(n: int) -> dict:
         import distributed
     except ImportError:
         return {"skipped": "distributed is not installed"}
-    import pysciml.gridded  # noqa: F401
+    import pysciml.cells  # noqa: F401
 
     model = relax_model()
     da, _ = data(n)

@@ -31,7 +31,6 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
 
 import stiff_cases as SC  # noqa: E402
 import stiff_runners as SR  # noqa: E402

@@ -2,7 +2,7 @@
 
 * pysciml: ``ps.ODEModel`` with physics ``f(u, p, t, m)`` (public API only);
 * scipy: ``solve_ivp`` right-hand sides with analytic (dense, or sparse for the
-  Brusselator) Jacobians, from ``problems.py`` / ``brusselator.py``;
+  Brusselator) Jacobians, from ``tests/helpers/problems.py`` / ``brusselator.py``;
 * diffrax: a raw ``diffeqsolve`` with ``Kvaerno5()`` and a ``PIDController``,
   diffrax's defaults otherwise, jitted with the tolerances as arguments.
 
@@ -14,13 +14,18 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import sys
 import tempfile
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-import brusselator as bz
-import problems as P
+# the standard test problems live with the tests (tests/helpers), written once for both
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from helpers import brusselator as bz  # noqa: E402
+from helpers import problems as P  # noqa: E402
 
 __all__ = ["Case", "small_case", "brusselator_case", "reference", "rel_err", "max_rel_err"]
 

@@ -93,8 +93,8 @@ def _engine_time(case, solver, rtol, max_steps, jax, **mkw):
     """Median time of the engine's compiled solve for the same request (no public-API overhead)."""
     from pysciml.engines import get_engine
     from pysciml.engines.jax.plan import plan_solver
-    from pysciml.engines.jax.solve_core import call_args
-    from pysciml.solving import build_request
+    from pysciml.engines.jax.compiled_solve import call_args
+    from pysciml.ivp import build_request
 
     req, _ = build_request(case.model, case.u0, (case.t0, case.t1), [case.t1], solver=solver, rtol=rtol,
                            atol=rtol * case.atol_ratio, max_steps=max_steps)
@@ -181,7 +181,7 @@ def run_batch(case, n_batch: int, n_scipy: int, rtol: float, atol: float, refere
     import jax.numpy as jnp
     from scipy.integrate import solve_ivp
 
-    import problems as P
+    from helpers import problems as P
     import pysciml as ps
 
     prob = P.PROBLEMS["rober"]

@@ -20,7 +20,7 @@ apart):
 
 * value and gradient of the loss: pysciml through its engine path (the jitted
   ``value_and_grad`` of the single-shooting loss that ``model.fit`` trains, built from
-  ``pysciml.engines.jax.fit.objectives.Objectives``; pysciml has no public
+  ``pysciml.engines.jax.training.objectives.Objectives``; pysciml has no public
   per-gradient API) with ``ps.Tsit5()`` and each adjoint (``ps.Direct()``,
   ``ps.Checkpointed()``, ``ps.Backsolve()``) and with ``ps.Rodas5P()`` + ``ps.Direct()``;
   raw diffrax written as a user would (Tsit5, PIDController,
@@ -113,9 +113,9 @@ def pysciml_objective(t, y, solver, adjoint, seed):
 
     from pysciml.data import as_observations
     from pysciml.engines import get_engine
-    from pysciml.engines.jax.fit.objectives import Objectives
-    from pysciml.engines.jax.fit.packing import Packing
-    from pysciml.engines.jax.fit.run import fit_solver
+    from pysciml.engines.jax.training.objectives import Objectives
+    from pysciml.engines.jax.training.packing import Packing
+    from pysciml.engines.jax.training.run import fit_solver
     from pysciml.fitting.problem import build_fit_request
 
     get_engine("jax")
@@ -146,8 +146,8 @@ def pysciml_training(t, y, seed, steps):
     """pysciml's training loop (compiled once, then timed) and the whole public ``model.fit``."""
     import jax.numpy as jnp
 
-    from pysciml.engines.jax.fit.run import _single_loss
-    from pysciml.engines.jax.fit.train import Trainer
+    from pysciml.engines.jax.training.run import _single_loss
+    from pysciml.engines.jax.training.loops import Trainer
 
     vg, theta0, obj, problem, _ = pysciml_objective(t, y, ps.Tsit5(), ps.Checkpointed(), seed)
     opt = ps.Adam(LR, steps=steps, clip=None)
@@ -459,8 +459,8 @@ def main(argv=None):
         "training": tres,
         "notes": [
             "pysciml per-gradient figures are the jitted value_and_grad of the single-shooting loss built by "
-            "pysciml.engines.jax.fit.objectives.Objectives (the function model.fit trains; there is no public "
-            "per-gradient API); the training loop is pysciml.engines.jax.fit.train.Trainer, run once to compile "
+            "pysciml.engines.jax.training.objectives.Objectives (the function model.fit trains; there is no public "
+            "per-gradient API); the training loop is pysciml.engines.jax.training.loops.Trainer, run once to compile "
             "and timed on a second run; 'model.fit (whole call)' is the public call, compile included, and its "
             "compile column is what model.fit reports as compile_seconds_ (the first chunk of 50 steps).",
             "raw diffrax: Tsit5, PIDController, RecursiveCheckpointAdjoint, dt0=None, max_steps=10000, "

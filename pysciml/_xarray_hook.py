@@ -3,7 +3,7 @@
 ``import pysciml`` must stay cheap and must not import xarray.  It installs a
 :class:`sys.meta_path` finder that waits for ``import xarray``: when xarray's
 module has finished executing, the ``.sciml`` accessor is registered
-(:func:`pysciml.gridded.accessor.register`) and the finder removes itself.  If
+(:func:`pysciml.cells.accessor.register`) and the finder removes itself.  If
 xarray is already imported, the accessor is registered at once.
 """
 
@@ -21,7 +21,7 @@ _lock = threading.Lock()
 
 def _register():
     try:
-        from .gridded.accessor import register
+        from .cells.accessor import register
 
         register()
     except Exception as exc:  # never break `import xarray` because of us

@@ -30,7 +30,7 @@ def _cmd_info(args) -> int:
 
 
 def _cmd_julia_sysimage(args) -> int:
-    from .engines.julia import build_sysimage
+    from .engines.julia.sysimage import build_sysimage
 
     path = build_sysimage(args.path)
     print(f"pysciml: built the Julia system image {path}; juliacall will use it from now on.")
@@ -40,7 +40,7 @@ def _cmd_julia_sysimage(args) -> int:
 def _cmd_cache_info(args) -> int:
     import json
 
-    from .cache import entries, info
+    from .cache.admin import entries, info
 
     report = info()
     if args.json:
@@ -63,7 +63,7 @@ def _cmd_cache_info(args) -> int:
 
 
 def _cmd_cache_clear(args) -> int:
-    from .cache import clear, directory
+    from .cache.admin import clear, directory
 
     n = clear()
     print(f"pysciml: removed {n} cached files from {directory()}")

@@ -68,7 +68,7 @@ def lotka_volterra_ude(width: int = 32):
 
 def lv_observations(n: int = 40, noise: float = 0.01, t_end: float = 5.0, seed: int = 0):
     """``(t, y)``: ``n`` irregular samples of the true system on ``[0, t_end]``, multiplicative noise."""
-    from .solving import solve
+    from .ivp import solve
 
     rng = np.random.default_rng(seed)
     t = np.sort(rng.uniform(0.0, t_end, n))
@@ -88,7 +88,7 @@ def _ude_part(out: Path, engine, quick: bool) -> dict:
     from .training.strategies import SingleShooting
     from .io.files import write_netcdf
     from .model import NeuralODE
-    from .solving import solve
+    from .ivp import solve
 
     t, y = lv_observations()
     _say("pysciml demo - 1/2: a universal differential equation (Lotka-Volterra, interactions unknown)")
@@ -142,7 +142,7 @@ def _ude_part(out: Path, engine, quick: bool) -> dict:
 def _stiff_part(out: Path, engine) -> dict:
     from .solvers.rosenbrock.rodas5p import Rodas5P
     from .io.files import write_netcdf
-    from .solving import sensitivity, solve
+    from .ivp import sensitivity, solve
 
     _say("pysciml demo - 2/2: stiff chemistry (ROBER) with Rodas5P, our Rosenbrock solver in JAX")
     rober = rober_model()

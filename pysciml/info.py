@@ -21,8 +21,8 @@ def info(*, start_engines: bool = False, print_it: bool = True) -> dict[str, Any
     Returns:
         ``{"pysciml": version, "python": ..., "engines": {name: {...}}}``.
     """
-    from . import __version__
-    from .engines import ENGINES, load_engine_class, get_engine
+    from ._version import __version__
+    from .engines.registry import ENGINES, load_engine_class, get_engine
 
     out: dict[str, Any] = {
         "pysciml": __version__,

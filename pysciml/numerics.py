@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .grid.numpy_operators import advect_numpy, divergence_numpy, gradient_numpy, laplacian_numpy
+
 __all__ = ["MATH_CONTRACT", "GRID_OPERATORS", "NumpyMath", "numpy_math"]
 
 #: Elementwise functions, constructors and reductions every engine's ``m`` provides.
@@ -34,6 +36,10 @@ MATH_CONTRACT = (
 GRID_OPERATORS = ("laplacian", "advect", "gradient", "divergence")
 
 
+_NUMPY_GRID_OPERATORS = {"laplacian": laplacian_numpy, "advect": advect_numpy, "gradient": gradient_numpy,
+                         "divergence": divergence_numpy}
+
+
 class NumpyMath:
     """``m`` for plain numpy evaluation (checks, discovery, references)."""
 
@@ -43,9 +49,7 @@ class NumpyMath:
 
     def __getattr__(self, name):
         if name in GRID_OPERATORS:
-            from . import grid
-
-            return getattr(grid, name + "_numpy")
+            return _NUMPY_GRID_OPERATORS[name]
         try:
             return getattr(np, name)
         except AttributeError:

@@ -79,7 +79,7 @@ class Solution:
 
     def to_xarray(self, *, time_units: str | None = None, attrs: Mapping[str, Any] | None = None):
         """An ``xarray.Dataset``: one variable per state over ``time`` (and its own dims), CF attrs."""
-        from .io.cf import solution_dataset
+        from .data.to_xarray import solution_dataset
 
         if not self._concrete:
             raise TypeError("to_xarray() needs concrete values; call it outside jax transformations.")

@@ -8,12 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if os.path.join(ROOT, "benchmarks") not in sys.path:
-    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-
-
-from conftest_julia import engine, pytest_runtest_setup  # noqa: E402,F401  (engine fixture, julia marker)
+from helpers.julia_engine import engine, pytest_runtest_setup  # noqa: E402,F401  (engine fixture, julia marker)
 
 
 @pytest.fixture(scope="session")

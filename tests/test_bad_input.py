@@ -26,13 +26,13 @@ import pytest
 
 import pysciml as ps
 import test_fit_features as _fit_features
-import test_gridded_errors as _gridded_errors
+import test_cells_errors as _gridded_errors
 import test_solve_inputs as _solve_inputs
 from pysciml.errors import DataError, FileFormatError, InputError, ModelError, PySciMLError
 from pysciml.fitting.estimator import NotFittedError
 
 try:
-    import bad_input_latent as _latent
+    from helpers import bad_input_latent as _latent
 except ImportError:  # written by the latent-ODE work; the table grows when it lands
     _latent = None
 
@@ -242,13 +242,13 @@ def _ds():
 
 
 def _netcdf(obj, path, **kw):
-    from pysciml.gridded import to_netcdf
+    from pysciml.cells import to_netcdf
 
     return to_netcdf(obj, path, **kw)
 
 
 def _zarr(obj, path, **kw):
-    from pysciml.gridded import to_zarr
+    from pysciml.cells import to_zarr
 
     return to_zarr(obj, path, **kw)
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import pysciml as ps
-from pysciml import adjoints as A
+from pysciml.solvers import adjoints as A
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def problem(jax_engine):
 
 
 def _solve_fn(fun, ts, solver, adjoint=None, differentiation="reverse", linsolve=None):
-    from pysciml.engines.jax.solve_core import run_method
+    from pysciml.engines.jax.compiled_solve import run_method
 
     def solve(y0, args):
         ys, status, stats = run_method(solver, fun, 0.0, 1.0, y0, args, ts, 1e-7, 1e-9, None, max_steps=4096,
@@ -89,7 +89,7 @@ def test_linear_solvers_export(problem, linsolve):
     import jax
 
     from pysciml.engines.jax.linsolve.select import make_linsolve
-    from pysciml.solving import build_request
+    from pysciml.ivp import build_request
 
     model, fun, y0, args, ts = problem
     request, _ = build_request(model, [1.0, 0.0], (0.0, 1.0), solver=ps.Rodas5P(linsolve=linsolve))
@@ -102,7 +102,7 @@ def test_linear_solvers_export(problem, linsolve):
 def test_auto_plan_with_runtime_fallback_exports(problem, jax_engine):
     """``solver="auto"`` when stiffness is unknown: Tsit5 with a step budget, then Rodas5P, in one module."""
     from pysciml.engines.jax.plan import SolverPlan
-    from pysciml.engines.jax.solve_core import make_solve
+    from pysciml.engines.jax.compiled_solve import make_solve
 
     model, _, y0, args, ts = problem
     plan = SolverPlan(ps.Tsit5(), fallback=ps.Rodas5P(), budget=50, reason="test")

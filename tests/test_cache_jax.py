@@ -21,7 +21,7 @@ import pysciml.cache  # noqa: F401
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-WORKER = os.path.join(HERE, "cache_worker.py")
+WORKER = os.path.join(HERE, "helpers", "cache_worker.py")
 
 MODEL_SRC = textwrap.dedent("""
     import pysciml as ps
@@ -182,7 +182,7 @@ def _entries(cache_dir):
 @pytest.fixture
 def fresh_cache(tmp_path, monkeypatch, jax_engine):
     from pysciml.cache import store
-    from pysciml.engines.jax import export_cache
+    from pysciml.engines.jax import cached_functions as export_cache
 
     monkeypatch.setenv("PYSCIML_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("PYSCIML_CACHE", raising=False)
@@ -248,7 +248,7 @@ def test_jit_helper_round_trip_vmapped(fresh_cache):
     import jax
     import jax.numpy as jnp
 
-    from pysciml.engines.jax import export_cache
+    from pysciml.engines.jax import cached_functions as export_cache
 
     scale = np.array([1.0, 2.0, 3.0])
 

@@ -165,10 +165,10 @@ def test_cycles_terminate():
 # -- engine keys: options, shapes, solver configuration, versions -------------------------------------
 @pytest.fixture(scope="module")
 def solve_key(jax_engine):
-    from pysciml.engines.jax import export_cache
+    from pysciml.engines.jax import cached_functions as export_cache
     from pysciml.engines.jax.plan import plan_solver
-    from pysciml.engines.jax.solve_core import call_args
-    from pysciml.solving import build_request
+    from pysciml.engines.jax.compiled_solve import call_args
+    from pysciml.ivp import build_request
     import jax
 
     def key(model, **kw):
@@ -212,7 +212,7 @@ def test_solve_key_ignores_values_but_not_dtypes(solve_key):
 
 def test_solve_key_covers_environment(solve_key, monkeypatch):
     """pysciml version and sources, Python, jax/jaxlib/diffrax... versions are all in the key."""
-    from pysciml.engines.jax import export_cache
+    from pysciml.engines.jax import cached_functions as export_cache
 
     base = solve_key(_model(_decay))
     env = export_cache.environment()
@@ -236,7 +236,7 @@ def test_solve_key_covers_environment(solve_key, monkeypatch):
 
 
 def test_source_hash_tracks_pysciml_files(tmp_path, monkeypatch):
-    from pysciml.engines.jax import export_cache
+    from pysciml.engines.jax import cached_functions as export_cache
 
     h1 = export_cache._source_hash()
     export_cache._source_hash.cache_clear()

@@ -111,7 +111,7 @@ def test_a_save_stopped_between_its_two_renames_is_refused_not_mixed(tmp_path, m
 
 _NETCDF_WRITER = r"""
 import sys, numpy as np, xarray as xr
-import pysciml.gridded
+import pysciml.cells
 target = sys.argv[1]
 print("ready", flush=True)
 for i in range(10_000):
@@ -178,7 +178,7 @@ def test_a_zarr_store_is_swapped_in_whole(tmp_path, monkeypatch):
 # -- two processes, one directory -------------------------------------------------------------------------
 _FITTER = r"""
 import sys, numpy as np, pysciml as ps
-import pysciml.gridded, xarray as xr
+import pysciml.cells, xarray as xr
 out, k_true = sys.argv[1], float(sys.argv[2])
 def decay(u, p, t, m):
     return -p.k * u

@@ -18,7 +18,7 @@ HERE = Path(__file__).parent
 
 def _run(mode, ckpt, out, **popen):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE.parent), str(HERE)]))
-    return subprocess.Popen([sys.executable, str(HERE / "ckpt_worker.py"), mode, str(ckpt), str(out)], env=env,
+    return subprocess.Popen([sys.executable, str(HERE / "helpers" / "ckpt_worker.py"), mode, str(ckpt), str(out)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 
@@ -78,7 +78,7 @@ def test_ctrl_c_stops_cleanly_with_a_checkpoint(tmp_path, uninterrupted):
 
 
 def test_resume_refuses_a_different_fit(tmp_path, jax_engine):
-    from ckpt_worker import KW, model_and_data
+    from helpers.ckpt_worker import KW, model_and_data
 
     model, (t, y) = model_and_data()
     kw = dict(KW, optimizers=[ps.Adam(1e-2, steps=60)], strategy=ps.SingleShooting())

@@ -7,7 +7,7 @@ import pytest
 from scipy.optimize import curve_fit
 
 import pysciml as ps
-from lv_data import lotka_volterra, noisy_samples
+from helpers.lv_data import lotka_volterra, noisy_samples
 from pysciml.errors import DataError, FileFormatError, InputError, PySciMLError
 
 
@@ -133,7 +133,7 @@ def test_early_stopping(decay_model, jax_engine):
 
 
 def test_save_load_round_trip(tmp_path, jax_engine):
-    from lv_data import lotka_volterra_ude
+    from helpers.lv_data import lotka_volterra_ude
 
     t, y = noisy_samples(n=20, seed=6)
     model = ps.UDE(lotka_volterra_ude, ["prey", "predator"], {"alpha": 1.3, "delta": 1.8},
@@ -174,7 +174,7 @@ def test_xarray_input_with_a_noleap_calendar(jax_engine):
 
 
 def _lv_net_model(n_in=2):
-    from lv_data import lotka_volterra_ude
+    from helpers.lv_data import lotka_volterra_ude
 
     return ps.UDE(lotka_volterra_ude, ["prey", "predator"], {"alpha": 1.3, "delta": 1.8},
                   networks={"nn": ps.MLP(n_in, 2, width=4, depth=1)})

@@ -5,7 +5,7 @@ import pytest
 import sympy
 
 import pysciml as ps
-from lv_data import lotka_volterra_ude, noisy_samples, truth
+from helpers.lv_data import lotka_volterra_ude, noisy_samples, truth
 
 
 @pytest.fixture(scope="module")

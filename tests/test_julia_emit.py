@@ -24,7 +24,7 @@ from pysciml.engines.julia.trace import trace_model
 from pysciml.errors import ModelError, TraceError
 from pysciml.model_spec import ParamView
 
-from julia_models import example_models
+from helpers.julia_models import example_models
 
 jax = pytest.importorskip("jax")
 jax.config.update("jax_enable_x64", True)

@@ -22,8 +22,8 @@ from pysciml.engines.julia.bridge import JuliaBridge
 from pysciml.engines.julia.engine import JuliaEngine
 from pysciml.errors import EngineError, InputError, TraceError
 
-from fake_julia_bridge import FakeJulia
-from julia_models import example_models, lv_ude, rober
+from helpers.fake_julia_bridge import FakeJulia
+from helpers.julia_models import example_models, lv_ude, rober
 
 MODELS, GRID_REASON = example_models()
 

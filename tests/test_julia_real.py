@@ -18,8 +18,8 @@ import pytest
 import pysciml as ps
 from pysciml.engines.requests import SolveRequest
 
-from conftest_julia import require_julia
-from julia_models import example_models, lv_ude, rober
+from helpers.julia_engine import require_julia
+from helpers.julia_models import example_models, lv_ude, rober
 
 pytestmark = pytest.mark.julia
 

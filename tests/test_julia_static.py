@@ -235,7 +235,7 @@ def test_adjoints_and_vjps_match():
 
 
 def test_emitted_helpers_exist():
-    from julia_models import example_models
+    from helpers.julia_models import example_models
 
     from pysciml.engines.julia.emit import program_for
 
@@ -319,7 +319,7 @@ def test_ci_workflow_runs_the_julia_checks():
 # (axes 0 and 1 below). The coefficient arrays are transposed as make_axis / make_grid do.
 # Comparing with pysciml.grid's numpy reference checks the dimension bookkeeping of grid.jl.
 def _jl_ops(grid):
-    ops = grid._ops
+    ops = grid.coefficients
 
     def axis(a):
         return dict(kind=a.kind, value=a.value, sign=float(a.sign), length=np.asarray(a.length).T,

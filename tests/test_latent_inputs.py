@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bad_input_latent import CASES
+from helpers.bad_input_latent import CASES
 
 from pysciml.errors import PySciMLError
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from latent_data import oscillators, per_time_mean
+from helpers.latent_data import oscillators, per_time_mean
 
 import pysciml.latent as L
 

@@ -13,24 +13,18 @@ from pysciml.engines.jax.linsolve.krylov import GMRESSolver, gmres  # noqa: E402
 from pysciml.engines.jax.linsolve.select import to_jax_linsolve  # noqa: E402
 from pysciml.engines.jax.linsolve.sparse import SparseLU  # noqa: E402
 
-from test_linsolve_sparse import heat2d, random_state  # noqa: E402
-
-
-def _system(n=60, seed=0, spread=1.0):
-    rng = np.random.default_rng(seed)
-    A = np.eye(n) * (1 + spread * rng.uniform(0, 1, n)) + 0.3 * rng.normal(size=(n, n)) / np.sqrt(n)
-    return jnp.asarray(A), jnp.asarray(rng.normal(size=n))
+from helpers.linear_systems import heat2d, random_linear_system, random_state  # noqa: E402
 
 
 def test_gmres_solves_and_reports():
-    A, b = _system()
+    A, b = random_linear_system()
     x, (conv, iters, res) = jax.jit(lambda A, b: gmres(lambda v: A @ v, b, rtol=1e-10, restart=30, maxiter=5))(A, b)
     np.testing.assert_allclose(A @ x, b, atol=1e-8)
     assert bool(conv) and float(res) <= 1e-9 * float(jnp.linalg.norm(b)) * 10
     assert 0 < int(iters) < 60
 
 
-def test_gmres_stops_early_on_easy_system():
+def test_gmres_stops_early_on_easyrandom_linear_system():
     n = 50
     b = jnp.asarray(np.random.default_rng(1).normal(size=n))
     _, (conv, iters, _) = gmres(lambda v: 2.0 * v, b, rtol=1e-12, restart=20, maxiter=3)
@@ -38,7 +32,7 @@ def test_gmres_stops_early_on_easy_system():
 
 
 def test_gmres_restarts_and_flags_non_convergence():
-    A, b = _system(80, spread=30.0)
+    A, b = random_linear_system(80, spread=30.0)
     x, (conv, iters, _) = gmres(lambda v: A @ v, b, rtol=1e-10, restart=5, maxiter=200)
     assert bool(conv) and int(iters) > 5  # needed restarts
     np.testing.assert_allclose(A @ x, b, atol=1e-7)
@@ -47,7 +41,7 @@ def test_gmres_restarts_and_flags_non_convergence():
 
 
 def test_gmres_preconditioner_reduces_iterations():
-    A, b = _system(80, spread=30.0)
+    A, b = random_linear_system(80, spread=30.0)
     d = jnp.diagonal(A)
     _, (c0, i0, _) = gmres(lambda v: A @ v, b, rtol=1e-8, restart=80, maxiter=2)
     _, (c1, i1, _) = gmres(lambda v: A @ v, b, lambda v: v / d, rtol=1e-8, restart=80, maxiter=2)

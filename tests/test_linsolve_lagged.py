@@ -14,12 +14,11 @@ from pysciml.solvers.rosenbrock.rodas4 import RODAS4
 from pysciml.solvers.rosenbrock.rodas5p import RODAS5P
 from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve  # noqa: E402
 
-from test_linsolve_krylov import _system  # noqa: E402
-from test_linsolve_sparse import heat2d, random_state  # noqa: E402
+from helpers.linear_systems import heat2d, random_linear_system, random_state  # noqa: E402
 
 
 def test_fgmres_with_exact_preconditioner_takes_one_iteration():
-    A, b = _system()
+    A, b = random_linear_system()
     Ainv = jnp.linalg.inv(A)
     x, ok, it = fgmres(lambda v: A @ v, b, lambda v: Ainv @ v, atol=1e-10)
     assert bool(ok) and int(it) == 1
@@ -27,7 +26,7 @@ def test_fgmres_with_exact_preconditioner_takes_one_iteration():
 
 
 def test_fgmres_with_nearby_preconditioner_converges_and_flags_failure():
-    A, b = _system(80, spread=3.0)
+    A, b = random_linear_system(80, spread=3.0)
     P = A + 0.05 * jnp.diag(jnp.diagonal(A))  # a "lagged" matrix: 5% off on the diagonal
     Pinv = jnp.linalg.inv(P)
     x, ok, it = fgmres(lambda v: A @ v, b, lambda v: Pinv @ v, atol=1e-11, restart=10, maxiter=3)
@@ -121,7 +120,7 @@ def test_failed_lagged_solves_are_retried_not_failed():
     np.testing.assert_allclose(np.asarray(r.ys), np.asarray(ref.ys), rtol=1e-4, atol=1e-6)
 
 
-def _mild_system(n=12):
+def _mildrandom_linear_system(n=12):
     """A mildly stiff, non-autonomous 1-D reaction-diffusion system (sparse tridiagonal J)."""
     import scipy.sparse as sp
 
@@ -139,7 +138,7 @@ def _mild_system(n=12):
 def test_convergence_order_unchanged_with_lagged_solves(tab, order, dts):
     from scipy.integrate import solve_ivp
 
-    rhs, pat, y0 = _mild_system()
+    rhs, pat, y0 = _mildrandom_linear_system()
     T = 1.0
     ref = solve_ivp(lambda t, y: np.asarray(rhs(t, jnp.asarray(y))), (0.0, T), np.asarray(y0),
                     method="DOP853", rtol=1e-13, atol=1e-14).y[:, -1]
@@ -163,7 +162,7 @@ def test_convergence_order_unchanged_with_lagged_solves(tab, order, dts):
 
 @pytest.mark.parametrize("differentiation", ["reverse", "forward"])
 def test_gradients_with_lagged_solves_equal_exact_linear_solves(differentiation):
-    rhs, pat, y0 = _mild_system(10)
+    rhs, pat, y0 = _mildrandom_linear_system(10)
 
     def rhs_p(t, y, k):
         return k[0] * rhs(t, y) + k[1] * y

@@ -17,38 +17,7 @@ from pysciml.engines.jax.linsolve.multifrontal import MultifrontalPlan  # noqa: 
 from pysciml.engines.jax.linsolve.ordering import nested_dissection, postorder  # noqa: E402
 from pysciml.engines.jax.linsolve.sparse import SparseLU  # noqa: E402
 from pysciml.engines.jax.linsolve.sparsity import as_pattern, detect_sparsity  # noqa: E402
-
-
-def heat2d(n, periodic=True):
-    """2-D reaction-diffusion with two species, 5-point stencil (rhs, exact pattern)."""
-
-    def rhs(t, y, args=None):
-        u = y[: n * n].reshape(n, n)
-        v = y[n * n :].reshape(n, n)
-        if periodic:
-            lap = lambda w: jnp.roll(w, 1, 0) + jnp.roll(w, -1, 0) + jnp.roll(w, 1, 1) + jnp.roll(w, -1, 1) - 4 * w
-        else:
-            def lap(w):
-                p = jnp.pad(w, 1)
-                return p[2:, 1:-1] + p[:-2, 1:-1] + p[1:-1, 2:] + p[1:-1, :-2] - 4 * w
-        du = 50.0 * lap(u) + u * u * v - 2.0 * u
-        dv = 50.0 * lap(v) - u * u * v + jnp.sin(t) * u
-        return jnp.concatenate([du.ravel(), dv.ravel()])
-
-    e = np.ones(n)
-    l1 = sp.diags([e[:-1], e, e[:-1]], [-1, 0, 1], shape=(n, n), format="lil")
-    if periodic:
-        l1[0, n - 1] = l1[n - 1, 0] = 1
-    l1 = sp.csr_array(l1)
-    i = sp.identity(n)
-    lap = (sp.kron(l1, i) + sp.kron(i, l1)).astype(bool)
-    d = sp.identity(n * n)
-    pat = sp.bmat([[lap, d], [d, lap]]).astype(bool)
-    return rhs, sp.csr_array(pat)
-
-
-def random_state(n, seed=0):
-    return jnp.asarray(np.random.default_rng(seed).uniform(0.5, 1.5, 2 * n * n))
+from helpers.linear_systems import heat2d, random_state  # noqa: E402
 
 
 @pytest.mark.parametrize("periodic", [True, False])

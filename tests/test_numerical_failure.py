@@ -123,8 +123,8 @@ def _relax_quadratic(u, p, t, m):
 
 def test_failing_cells_leave_every_other_cell_exactly_as_without_them(jax_engine):
     xr = pytest.importorskip("xarray")
-    from gridded_data import gridded
-    from pysciml.gridded import LevenbergMarquardt
+    from helpers.gridded_data import gridded
+    from pysciml.training.optimizers import LevenbergMarquardt
 
     model = ps.ODEModel(_relax_quadratic, ["sst"], {"lam": ps.Param(0.05, bounds=(0, None)), "forcing": 0.0,
                                                     "c": ps.Param(1e-3, fixed=True)}, time_units="days")

@@ -210,7 +210,7 @@ def test_gaps_never_change_the_loss_contribution_of_observed_points(data, jax_en
     import jax.numpy as jnp
 
     from pysciml.data import as_observations
-    from pysciml.engines.jax.fit.objectives import _data_term
+    from pysciml.engines.jax.training.objectives import _data_term
 
     y, gaps, pred, fill, sigma = data
     t = np.arange(y.shape[0], dtype=float)
@@ -240,8 +240,8 @@ def test_single_shooting_loss_counts_only_observed_points(jax_engine):
     import jax.numpy as jnp
 
     from pysciml.data import as_observations
-    from pysciml.engines.jax.fit.objectives import Objectives
-    from pysciml.engines.jax.fit.packing import Packing
+    from pysciml.engines.jax.training.objectives import Objectives
+    from pysciml.engines.jax.training.packing import Packing
     from pysciml.fitting.problem import build_fit_request
 
     rng = np.random.default_rng(7)

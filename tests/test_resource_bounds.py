@@ -11,12 +11,12 @@ import warnings
 import numpy as np
 
 import pysciml as ps
-from gridded_data import gridded, shared_model
+from helpers.gridded_data import gridded, shared_model
 
 
 def test_a_batch_over_budget_warns_before_training_and_the_fit_still_completes(monkeypatch, jax_engine):
-    from pysciml.engines.jax.fit import cells
-    from pysciml.engines.jax.fit.cells_batch import MemoryBudgetWarning
+    from pysciml.engines.jax.training import cells
+    from pysciml.engines.jax.cells.batch import MemoryBudgetWarning
 
     da, _, _ = gridded(ny=2, nx=3, nt=8, land=False)
     real = cells._run_batch

@@ -8,13 +8,11 @@ import sys
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
-
 import diffrax  # noqa: E402
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
-import problems as P  # noqa: E402
+from helpers import problems as P  # noqa: E402
 from pysciml.solvers.rosenbrock.rodas4 import RODAS4
 from pysciml.solvers.rosenbrock.rodas5p import RODAS5P
 from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve  # noqa: E402

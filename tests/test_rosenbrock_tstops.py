@@ -79,9 +79,7 @@ def test_gradient_with_tstops_matches_finite_differences():
 def test_stage_loop_equals_unrolled_stages(tab):
     import os
     import sys
-
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
-    import problems as P
+    from helpers import problems as P
 
     prob = P.PROBLEMS["hires"]
     fun = P.for_jax(prob)

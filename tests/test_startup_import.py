@@ -61,5 +61,5 @@ def test_declaring_a_model_and_using_the_cache_api_loads_no_engine():
 
 def test_importtime_parser_sees_engines():
     """The check is not vacuous: importing the engine shows up in the same log."""
-    modules = importtime("import pysciml.engines.jax.export_cache")
+    modules = importtime("import pysciml.engines.jax.cached_functions")
     assert "jax" in _engine_modules(modules) and modules["jax"][1] > 0

@@ -3,19 +3,16 @@
 ``as_observations`` reads xarray, pandas and numpy observations into
 :class:`Observations` (float64 model time, NaN = missing); ``to_dataset`` and
 ``model_time_to_coord`` turn model-time results back into xarray on the
-user's time axis; ``stack_cells`` / ``unstack_cells`` move gridded data to and
-from a ``(cell, time, state)`` layout.  Pure numpy / pandas / xarray / cftime.
+user's time axis.  Pure numpy / pandas / xarray / cftime.
 """
 
-from .gridded import GridStack, cells_to_dataset, stack_cells, unstack_cells
 from .ingest import DataWarning, as_observations
-from .output import append_history, time_coordinate, to_dataset
+from .to_xarray import time_coordinate, to_dataset
 from .timeaxis import CALENDAR_YEAR_DAYS, TIME_UNITS, TimeMeta, model_time_to_coord, to_model_time
 from .trajectory import Observations, Padded, Trajectory, robust_scales
 
 __all__ = [
     "as_observations", "Observations", "Trajectory", "Padded", "TimeMeta", "DataWarning",
     "robust_scales", "to_model_time", "model_time_to_coord", "TIME_UNITS", "CALENDAR_YEAR_DAYS",
-    "to_dataset", "time_coordinate", "append_history",
-    "GridStack", "stack_cells", "unstack_cells", "cells_to_dataset",
+    "to_dataset", "time_coordinate",
 ]

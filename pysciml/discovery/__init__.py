@@ -20,7 +20,7 @@ See ``docs/discovery.md`` for what ``threshold`` means.
 from .custom import Custom
 from .ensemble import bootstrap
 from .equations import Equations
-from .fit import discover
+from .search import discover
 from .libraries import ConcatLibrary, Feature, Fourier, Library, Polynomial, ProductLibrary
 from .regression import CRITERIA, DEFAULT_THRESHOLD, stlsq
 

@@ -165,8 +165,8 @@ class EstimatorMixin:
             ``self``, with ``params_``, ``network_params_``, ``u0_``, ``loss_history_``,
             ``status_``, ``message_``, ``events_``, ``phases_``, ``param_std_``...
         """
-        from ..data import as_observations
-        from ..engines import engine_name, get_engine
+        from ..data.ingest import as_observations
+        from ..engines.registry import engine_name, get_engine
         from ..engines.requests import FitHooks
         from .problem import build_fit_request
 
@@ -265,13 +265,13 @@ class EstimatorMixin:
         obs = getattr(self, "observations_", None)
         if obs is None:
             raise InputError("calendar times need a fitted model (its time axis); pass model times.", argument="t")
-        from ..data import to_model_time
+        from ..data.timeaxis import to_model_time
 
         (tm,), _ = to_model_time([arr], time_units=obs.time.units, reference_time=obs.time.reference, argument="t")
         return np.asarray(tm, dtype=float)
 
     def _dataset(self, t_model, u, what: str):
-        from ..data import to_dataset
+        from ..data.to_xarray import to_dataset
 
         obs = getattr(self, "observations_", None)
         if obs is not None:
@@ -293,7 +293,7 @@ class EstimatorMixin:
             trajectory: which fitted trajectory's initial state to use.
             params: parameter overrides.
         """
-        from ..solving import solve
+        from ..ivp import solve
 
         self._check_fitted()
         obs = self.observations_
@@ -323,7 +323,7 @@ class EstimatorMixin:
         The forecast starts from the fitted model's own state at the last observed time
         (not the noisy observation). Returns an ``xarray.Dataset`` of ``n`` points.
         """
-        from ..solving import solve
+        from ..ivp import solve
 
         self._check_fitted()
         if not (isinstance(horizon, (int, float)) and horizon > 0):
@@ -341,7 +341,7 @@ class EstimatorMixin:
     def score(self, data: Any = None) -> float:
         """Coefficient of determination R^2 of the fitted model on ``data`` (default: the training data),
         averaged over the observed states."""
-        from ..data import as_observations
+        from ..data.ingest import as_observations
 
         self._check_fitted()
         obs = self.observations_ if data is None else as_observations(data, states=self, time_units=self.time_units)
@@ -374,7 +374,7 @@ class EstimatorMixin:
             :class:`pysciml.discovery.Equations`; ``eqs.to_model()`` is a pure-physics
             model whose coefficients are parameters, ready to ``fit``.
         """
-        from ..discovery import discover as _discover
+        from ..discovery.search import discover as _discover
 
         self._check_fitted()
         nets = list(self.networks)

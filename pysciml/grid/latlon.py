@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ._axis import BOUNDARY_KINDS, build_axis, check_coordinate, pair
-from ._base import Grid, as_mask
+from .axis import BOUNDARY_KINDS, build_axis, check_coordinate, pair
+from .base import Grid, as_mask
 
 __all__ = ["LatLonGrid", "EARTH_RADIUS", "from_xarray"]
 

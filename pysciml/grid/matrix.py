@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .checks import check_grid
+
 __all__ = ["laplacian_matrix"]
 
 
@@ -23,11 +25,9 @@ def laplacian_matrix(grid):
     """
     import scipy.sparse as sp
 
-    from . import check_grid
-
     grid = check_grid(grid)
     ny, nx = grid.shape
-    ops = grid._ops
+    ops = grid.coefficients
     idx = np.arange(ny * nx).reshape(ny, nx)
     rows, cols, vals = [], [], []
     b = np.zeros((ny, nx))

@@ -1,64 +1,70 @@
-"""CF-convention metadata for pysciml outputs."""
+"""CF-convention metadata for pysciml outputs: history, variable attributes, attributes files can store."""
 
 from __future__ import annotations
 
 import datetime as _dt
+import json
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-__all__ = ["history_line", "append_history", "solution_dataset"]
+from ..errors import InputError
+
+__all__ = ["history_line", "append_history", "clean_var_attrs", "cf_clean"]
 
 
 def history_line(what: str) -> str:
     """One CF ``history`` entry: ``"<UTC ISO time> pysciml <version>: <what>"``."""
-    from .. import __version__
+    from .._version import __version__
 
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return f"{now} pysciml {__version__}: {what}"
 
 
 def append_history(attrs: Mapping[str, Any] | None, what: str) -> dict[str, Any]:
-    """A copy of ``attrs`` with a history line appended (newest last, newline separated)."""
+    """A copy of ``attrs`` with a history line appended (CF ``history``: newest last, newline separated)."""
     out = dict(attrs or {})
-    line = history_line(what)
-    out["history"] = f"{out['history']}\n{line}" if out.get("history") else line
+    old = str(out.get("history", "")).rstrip("\n")
+    out["history"] = (old + "\n" if old else "") + history_line(what)
     return out
 
 
-def solution_dataset(sol, *, time_units: str | None = None, attrs: Mapping[str, Any] | None = None):
-    """Build the ``xarray.Dataset`` of a :class:`pysciml.Solution`."""
+# variable attributes that describe the stored *input* values, not a model's output
+_INPUT_ONLY_ATTRS = {
+    "_FillValue", "missing_value", "valid_min", "valid_max", "valid_range", "actual_range",
+    "scale_factor", "add_offset", "cell_methods", "coordinates", "ancillary_variables", "flag_values",
+    "flag_meanings", "flag_masks", "_Unsigned", "_ChunkSizes", "chunksizes", "compression",
+}
+
+
+def clean_var_attrs(attrs: Mapping | None) -> dict:
+    """Variable attributes worth keeping on model output (drops packing, fill and range attrs)."""
+    return {k: v for k, v in dict(attrs or {}).items() if k not in _INPUT_ONLY_ATTRS}
+
+
+def _clean_attrs(attrs: dict) -> dict:
+    out = {}
+    for k, v in attrs.items():
+        if v is None:
+            continue
+        if isinstance(v, (bool, np.bool_)):
+            v = "yes" if v else "no"
+        elif isinstance(v, (dict, list, tuple)) and not (isinstance(v, (list, tuple)) and v and all(
+                isinstance(x, (int, float, np.number)) and not isinstance(x, bool) for x in v)):
+            v = json.dumps(v, default=str)
+        out[k] = v
+    return out
+
+
+def cf_clean(obj):
+    """A Dataset whose attributes NetCDF and Zarr can store (booleans -> "yes"/"no", mappings -> JSON)."""
     import xarray as xr
 
-    model = sol.model
-    time_units = time_units or model.time_units
-    data_vars = {}
-    for spec in model.layout.specs:
-        values = sol[spec.name]
-        dims = ("time",) + tuple(f"{spec.name}_dim{i}" for i in range(len(spec.shape)))
-        var_attrs = {"long_name": spec.description or spec.name}
-        if spec.units:
-            var_attrs["units"] = spec.units
-        data_vars[spec.name] = xr.Variable(dims, np.asarray(values), var_attrs)
-    t_attrs = {"long_name": "time", "standard_name": "time", "axis": "T"}
-    if time_units:
-        t_attrs["units"] = time_units
-    ds_attrs = {
-        "Conventions": "CF-1.10",
-        "title": f"pysciml solution of {model.name}",
-        "source": f"pysciml solve ({sol.stats.get('engine', 'jax')} engine, {sol.stats.get('solver')})",
-        "solver_status": sol.status.name,
-        "solver_message": sol.message,
-    }
-    for k, v in sol.stats.items():
-        if isinstance(v, (int, float, str)):
-            ds_attrs[f"solver_{k}"] = v
-    if sol.params:
-        for k, v in sol.params.items():
-            v = np.asarray(v)
-            if v.ndim == 0:
-                ds_attrs[f"param_{k}"] = float(v)
-    ds_attrs.update(attrs or {})
-    ds_attrs = append_history(ds_attrs, f"solved {model.name} with {sol.stats.get('solver')}")
-    return xr.Dataset(data_vars, coords={"time": ("time", np.asarray(sol.t), t_attrs)}, attrs=ds_attrs)
+    if not isinstance(obj, (xr.Dataset, xr.DataArray)):
+        raise InputError(f"must be an xarray Dataset or DataArray, got {type(obj).__name__}.", argument="obj")
+    ds = obj.to_dataset(name=obj.name or "data") if isinstance(obj, xr.DataArray) else obj.copy(deep=False)
+    ds.attrs = _clean_attrs(ds.attrs)
+    for name in list(ds.variables):
+        ds[name].attrs = _clean_attrs(ds[name].attrs)
+    return ds

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from ..errors import InputError
 from .atomic import atomic_path, check_target
+from .cf import cf_clean
 
-__all__ = ["write_netcdf", "write_zarr"]
+__all__ = ["write_netcdf", "write_zarr", "to_netcdf", "to_zarr"]
 
 
 _NETCDF_ENGINES = ("netcdf4", "h5netcdf", "scipy")
@@ -85,3 +86,19 @@ def write_zarr(ds, path: str | os.PathLike, **kwargs) -> Path:
     with atomic_path(path, directory=True) as tmp:
         ds.to_zarr(tmp, mode="w", **kwargs)
     return path
+
+
+def to_netcdf(obj, path: str | os.PathLike, **kwargs) -> Path:
+    """Write a result (Dataset or DataArray) to NetCDF atomically.
+
+    Args:
+        obj: the result; dask-backed values are computed chunk by chunk while writing.
+        path: target file; an interrupted write leaves the previous file intact.
+        **kwargs: passed to :func:`write_netcdf` (``engine=``, ``encoding=`` ...).
+    """
+    return write_netcdf(cf_clean(obj), path, **kwargs)
+
+
+def to_zarr(obj, path: str | os.PathLike, **kwargs) -> Path:
+    """Write a result to a Zarr v3 store atomically (see :func:`write_zarr`)."""
+    return write_zarr(cf_clean(obj), path, **kwargs)

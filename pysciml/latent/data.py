@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ..data import Observations, as_observations
+from ..data.ingest import as_observations
+from ..data.trajectory import Observations
 from ..data.readers import find_time_dim, is_pair
 from ..errors import DataError, InputError
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engines import engine_name, get_engine
+from ..engines.registry import engine_name, get_engine
 from ..engines.requests import FitHooks, LatentTrainRequest
 from ..errors import InputError
 from ..fitting.estimator import NotFittedError, _progress_bar
@@ -224,7 +224,7 @@ class LatentODE:
         return [query_series(a, b, self.n_states_, self.state_names_) for a, b in zip(t, y)], False
 
     def _padded(self, series):
-        from ..data import Observations, Trajectory
+        from ..data.trajectory import Observations, Trajectory
         from ..data.timeaxis import TimeMeta
 
         meta = TimeMeta(kind="numeric", units=None)

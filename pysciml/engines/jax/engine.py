@@ -51,7 +51,7 @@ class JaxEngine(Engine):
         ``persist``: everything the built function computes with (the model, solver
         plan, static options...; see :mod:`pysciml.cache.fingerprint`).  When given,
         the function also lives in the compiled-model cache across processes and
-        ``build`` runs only when it must be traced (see :mod:`.export_cache`).
+        ``build`` runs only when it must be traced (see :mod:`.cached_functions`).
         """
         per_model = self._jitted.setdefault(model, {})
         fn = per_model.get(key)
@@ -59,7 +59,7 @@ class JaxEngine(Engine):
             if persist is None or not store.enabled():
                 fn = build()
             else:
-                from .export_cache import CachedFunction  # jax.export: only when the cache is on
+                from .cached_functions import CachedFunction  # jax.export: only when the cache is on
 
                 fn = CachedFunction(build, persist, kind=str(key[0]), label=getattr(model, "name", ""))
             per_model[key] = fn
@@ -71,7 +71,7 @@ class JaxEngine(Engine):
                request.adaptive)
 
         def build():
-            from .solve_core import make_solve
+            from .compiled_solve import make_solve
 
             return make_solve(request.model, plan, max_steps=request.max_steps,
                               differentiation=request.differentiation, auto_dt0=request.dt0 is None,
@@ -85,7 +85,7 @@ class JaxEngine(Engine):
     # -- solving ---------------------------------------------------------------------------------
     def solve(self, request: SolveRequest) -> RawSolution:
         from .plan import plan_solver
-        from .solve_core import call_args, finish_stats
+        from .compiled_solve import call_args, finish_stats
 
         plan = plan_solver(request)
         fn = self.solve_function(request, plan)
@@ -99,7 +99,7 @@ class JaxEngine(Engine):
 
     def solve_cells(self, request: CellSolveRequest, u0, params, batching: Batching) -> CellSolveResult:
         """Every cell in compiled, vmapped batches (see :mod:`.fit.cells_solve`)."""
-        from .fit.cells_solve import solve_cells
+        from .cells.solve import solve_cells
 
         ys, status, solver = solve_cells(request, u0, dict(params), cells_per_batch=batching.cells_per_batch,
                                          max_memory=batching.max_memory)
@@ -107,8 +107,8 @@ class JaxEngine(Engine):
 
     # -- fitting ---------------------------------------------------------------------------------
     def fit(self, request: FitRequest, hooks: FitHooks) -> FitResult:
-        """Fit a model (see :mod:`pysciml.engines.jax.fit.run`)."""
-        from .fit.run import fit_problem
+        """Fit a model (see :mod:`pysciml.engines.jax.training.run`)."""
+        from .training.run import fit_problem
 
         return fit_problem(request, hooks)
 
@@ -122,18 +122,18 @@ class JaxEngine(Engine):
         kw = dict(cells=block.cells, z0=dict(block.z0), u0=block.u0, cells_per_batch=batching.cells_per_batch,
                   max_memory=batching.max_memory, progress=hooks.progress, workers=batching.workers)
         if request.joint:
-            from .fit.cells_joint import fit_cells_joint
+            from .cells.joint import fit_cells_joint
 
             res = fit_cells_joint(request, block.y, callback=hooks.callback, **kw)
         else:
-            from .fit.cells import fit_cells
+            from .cells.independent import fit_cells
 
             res = fit_cells(request, block.y, **kw)
         return CellFitResult(**res)
 
     def cell_history_steps(self, request: CellFitRequest) -> list[int]:
         """Steps at which a per-cell fit records each cell's loss (sizes outputs before running)."""
-        from .fit.cells import history_steps
+        from .cells.independent import history_steps
 
         return history_steps(request)
 

@@ -1,7 +1,7 @@
 """Grid operators of the jax engine: ``m.laplacian``, ``m.advect``, ``m.gradient``, ``m.divergence``.
 
 Same discretisation as the numpy reference in :mod:`pysciml.grid` (both run
-the kernels of :mod:`pysciml.grid._ops`, here with ``jax.numpy``), documented
+the kernels of :mod:`pysciml.grid.operators`, here with ``jax.numpy``), documented
 in ``docs/grid.md``.  All four are jit-able, vmap-able (fields may carry leading
 batch axes too) and differentiable with respect to the field and the velocity.
 A grid is a static description: close over it (``lambda T: laplacian(T, grid)``)
@@ -19,15 +19,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ...grid import (
-    _ops,
-    check_field,
-    check_grid,
-    check_scheme,
-    check_velocity,
-    check_vector,
-)
-from ...grid._base import AxisOps, GridOps
+from ...grid.base import AxisOps, GridOps
+from ...grid.checks import check_field, check_grid, check_scheme, check_vector, check_velocity
+from ...grid.operators import advect as fv_advect
+from ...grid.operators import divergence as fv_divergence
+from ...grid.operators import gradient as fv_gradient
+from ...grid.operators import laplacian as fv_laplacian
 
 __all__ = ["laplacian", "advect", "gradient", "divergence", "mean"]
 
@@ -44,7 +41,7 @@ def _jax_ops(grid) -> GridOps:
         if ops is None:
             # concrete constants even when first called under jit (never cache tracers)
             with jax.ensure_compile_time_eval():
-                ops = _convert(grid._ops, key)
+                ops = _convert(grid.coefficients, key)
             per_grid[key] = ops
         return ops
 
@@ -68,7 +65,7 @@ def laplacian(f, grid):
         same shape; units of ``f`` per length^2 (per m^2 on the sphere); 0 in masked cells.
     """
     grid = check_grid(grid)
-    return _ops.laplacian(check_field(f, grid, "f", jnp), _jax_ops(grid), jnp)
+    return fv_laplacian(check_field(f, grid, "f", jnp), _jax_ops(grid), jnp)
 
 
 def advect(f, velocity, grid, scheme: str = "upwind"):
@@ -86,7 +83,7 @@ def advect(f, velocity, grid, scheme: str = "upwind"):
     grid = check_grid(grid)
     f = check_field(f, grid, "f", jnp)
     u, v = check_velocity(velocity, f, grid, jnp)
-    return _ops.advect(f, u, v, _jax_ops(grid), check_scheme(scheme), jnp)
+    return fv_advect(f, u, v, _jax_ops(grid), check_scheme(scheme), jnp)
 
 
 def gradient(f, grid):
@@ -97,7 +94,7 @@ def gradient(f, grid):
         grid: the grid.
     """
     grid = check_grid(grid)
-    return _ops.gradient(check_field(f, grid, "f", jnp), _jax_ops(grid), jnp)
+    return fv_gradient(check_field(f, grid, "f", jnp), _jax_ops(grid), jnp)
 
 
 def divergence(vector, grid):
@@ -109,7 +106,7 @@ def divergence(vector, grid):
     """
     grid = check_grid(grid)
     fy, fx = check_vector(vector, grid, jnp)
-    return _ops.divergence(fy, fx, _jax_ops(grid), jnp)
+    return fv_divergence(fy, fx, _jax_ops(grid), jnp)
 
 
 def mean(f, grid):

@@ -5,6 +5,9 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from ...numerics import GRID_OPERATORS
+from .gridops import advect, divergence, gradient, laplacian
+
+_GRID_OPERATORS = {"laplacian": laplacian, "advect": advect, "gradient": gradient, "divergence": divergence}
 
 __all__ = ["JaxMath", "jax_math"]
 
@@ -18,9 +21,7 @@ class JaxMath:
 
     def __getattr__(self, name):
         if name in GRID_OPERATORS:
-            from . import gridops
-
-            return getattr(gridops, name)
+            return _GRID_OPERATORS[name]
         try:
             return getattr(jnp, name)
         except AttributeError:

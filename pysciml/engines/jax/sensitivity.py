@@ -9,7 +9,7 @@ import numpy as np
 
 from ...status import Status
 from ..requests import SolveRequest
-from .solve_core import call_args
+from .compiled_solve import call_args
 
 __all__ = ["trajectory_jacobians"]
 

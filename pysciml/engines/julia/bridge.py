@@ -254,9 +254,9 @@ class JuliaBridge:
 
     # -- model compilation -------------------------------------------------------------------
     def _grid(self, grid):
-        ops = getattr(grid, "_ops", None)
+        ops = getattr(grid, "coefficients", None)
         if ops is None:
-            raise EngineError(f"{type(grid).__name__} has no discretisation coefficients (_ops); "
+            raise EngineError(f"{type(grid).__name__} has no discretisation coefficients; "
                               "use a pysciml.grid grid.", argument="grid")
 
         def axis(a):

@@ -19,7 +19,7 @@ from ..contract import Engine
 from ..requests import (Batching, CellBlock, CellFitRequest, CellFitResult, CellSolveRequest, CellSolveResult,
                         FitHooks, FitRequest, FitResult, LatentTrainRequest, LatentTrainResult, RawSolution,
                         Sensitivities, SolveRequest)
-from . import mapping
+from .mapping import STAT_NAMES, adjoint_args, flat_theta, solver_args, split_theta
 from .bridge import JuliaBridge, availability, find_julia, julia_env_path, to_numpy
 
 __all__ = ["JuliaEngine", "LossGrad"]
@@ -119,7 +119,7 @@ class JuliaEngine(Engine):
         values = model.resolve_params(params)
         nets = dict(model.init_networks())
         nets.update(dict(network_params or {}))
-        return mapping.flat_theta(model, values, nets)
+        return flat_theta(model, values, nets)
 
     def rhs(self, model, u, t: float = 0.0, params=None, network_params=None) -> tuple[np.ndarray, np.ndarray]:
         """The compiled right-hand side at ``(u, t)``: ``(in-place, out-of-place)`` results."""
@@ -130,7 +130,7 @@ class JuliaEngine(Engine):
 
     @staticmethod
     def _stats(stats_row, alg: str, t_end) -> dict:
-        out = {k: int(v) for k, v in zip(mapping.STAT_NAMES, np.asarray(stats_row).reshape(-1))}
+        out = {k: int(v) for k, v in zip(STAT_NAMES, np.asarray(stats_row).reshape(-1))}
         out["solver"] = alg
         out["t_end"] = t_end
         return out
@@ -139,11 +139,11 @@ class JuliaEngine(Engine):
     def solve(self, request: SolveRequest) -> RawSolution:
         """One initial-value problem (see :class:`~pysciml.engines.requests.SolveRequest`)."""
         model = request.model
-        theta = mapping.flat_theta(model, request.params, request.network_params)
+        theta = flat_theta(model, request.params, request.network_params)
         saveat = _f64(request.saveat, argument="saveat").reshape(-1)
         u0 = _f64(request.u0, (model.n_states,), argument="u0")
         h = self._bridge.compile(model)
-        name, ls, stiff, rows, cols = mapping.solver_args(request.solver, model)
+        name, ls, stiff, rows, cols = solver_args(request.solver, model)
         t, U, status, stats, t_end, alg = self._bridge.call(
             "bridge_solve", h, u0, theta, float(request.t0), float(request.t1), saveat, name, ls, stiff,
             float(request.rtol), _atol(request.atol, model.n_states), float(request.dt0 or 0.0),
@@ -178,7 +178,7 @@ class JuliaEngine(Engine):
         if n_cells is None:
             raise InputError("give per-cell values (u0, params or network_params with a leading cell axis).",
                              argument="u0")
-        base = mapping.flat_theta(model, request.params, request.network_params)
+        base = flat_theta(model, request.params, request.network_params)
         THETA = np.repeat(base[None, :], n_cells, axis=0)
         k = 0
         for name, spec in model.param_specs.items():
@@ -198,15 +198,15 @@ class JuliaEngine(Engine):
         U0 = (np.repeat(_f64(request.u0, (model.n_states,), argument="u0")[None], n_cells, axis=0)
               if u0 is None else _f64(u0, (n_cells, model.n_states), argument="u0"))
         h = self._bridge.compile(model)
-        name, ls, stiff, rows, cols = mapping.solver_args(request.solver, model)
+        name, ls, stiff, rows, cols = solver_args(request.solver, model)
         saveat = _f64(request.saveat, argument="saveat").reshape(-1)
         U, status, stats, t_end = self._bridge.call(
             "bridge_solve_batch", h, np.ascontiguousarray(U0), np.ascontiguousarray(THETA),
             float(request.t0), float(request.t1), saveat, name, ls, stiff, float(request.rtol),
             _atol(request.atol, model.n_states), float(request.dt0 or 0.0), int(request.max_steps),
             bool(request.adaptive), rows, cols)
-        stats = to_numpy(stats, np.int64).reshape(n_cells, len(mapping.STAT_NAMES))
-        out_stats = {k: stats[:, i] for i, k in enumerate(mapping.STAT_NAMES)}
+        stats = to_numpy(stats, np.int64).reshape(n_cells, len(STAT_NAMES))
+        out_stats = {k: stats[:, i] for i, k in enumerate(STAT_NAMES)}
         out_stats["solver"] = name
         out_stats["t_end"] = to_numpy(t_end).reshape(n_cells)
         return RawSolution(t=saveat.copy(), u=to_numpy(U).reshape(n_cells, saveat.size, model.n_states),
@@ -254,12 +254,12 @@ class JuliaEngine(Engine):
         h = self._bridge.compile(model)
         U0, T0, ts, ys, mask, scale = self._data(model, u0, t0, ts, ys, mask, scale)
         theta = self._theta(model, params, network_params)
-        name, ls, stiff, rows, cols = mapping.solver_args(solver, model)
-        kind, vjp = mapping.adjoint_args(adjoint)
+        name, ls, stiff, rows, cols = solver_args(solver, model)
+        kind, vjp = adjoint_args(adjoint)
         loss, g, gu, status = self._bridge.call(
             "bridge_loss_and_grad", h, theta, U0, T0, ts, ys, mask, scale, float(l2), name, ls, stiff,
             kind, vjp, float(rtol), float(atol), int(max_steps), rows, cols)
-        gp, gn = mapping.split_theta(model, to_numpy(g).reshape(theta.size))
+        gp, gn = split_theta(model, to_numpy(g).reshape(theta.size))
         return LossGrad(float(loss), gp, gn, to_numpy(gu).reshape(U0.shape),
                         to_numpy(status, np.int64).reshape(U0.shape[0]))
 
@@ -271,7 +271,7 @@ class JuliaEngine(Engine):
         and OptimizationOptimJL.  Returns a :class:`~pysciml.fitting.problem.FitResult`;
         numerical failure is a status, never an exception.
         """
-        from .fitjl import run_fit
+        from .training import run_fit
 
         return run_fit(self._bridge, request, hooks)
 
@@ -318,8 +318,8 @@ class JuliaEngine(Engine):
 
         model = request.model
         h = self._bridge.compile(model)
-        name, ls, stiff, rows, cols = mapping.solver_args(request.solver, model)
-        theta = mapping.flat_theta(model, request.params, request.network_params)
+        name, ls, stiff, rows, cols = solver_args(request.solver, model)
+        theta = flat_theta(model, request.params, request.network_params)
         names = [n for n in model.param_names if "params" in wrt or n in wrt]
         offsets, index, k = {}, [], 0
         for pname, spec in model.param_specs.items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
+from ...grid.numpy_operators import advect_numpy, divergence_numpy, gradient_numpy, laplacian_numpy
 from .emit import Assign, Program
 from .symbolic import Expm1, Log1p, Maximum, Minimum, Where
 
@@ -106,17 +107,16 @@ def evaluate_program(prog: Program, u, phys, t: float, network_params=None, cons
             item = n.extra["item_shape"]
             vals = [np.stack([np.broadcast_to(a, item) for a in args], axis=n.extra["axis"])]
         else:
-            from ... import grid as gridmod
 
             g = grids[n.extra["grid"]]
             if kind == "laplacian":
-                vals = [gridmod.laplacian_numpy(args[0], g)]
+                vals = [laplacian_numpy(args[0], g)]
             elif kind == "advect":
-                vals = [gridmod.advect_numpy(args[0], (args[1], args[2]), g, scheme=n.extra["scheme"])]
+                vals = [advect_numpy(args[0], (args[1], args[2]), g, scheme=n.extra["scheme"])]
             elif kind == "gradient":
-                vals = list(gridmod.gradient_numpy(args[0], g))
+                vals = list(gradient_numpy(args[0], g))
             elif kind == "divergence":
-                vals = [gridmod.divergence_numpy((args[0], args[1]), g)]
+                vals = [divergence_numpy((args[0], args[1]), g)]
             else:  # pragma: no cover
                 raise ValueError(kind)
         for o, v in zip(n.outputs, vals):

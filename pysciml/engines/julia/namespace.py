@@ -227,7 +227,7 @@ class SymbolicMath:
 
     # -- grid operators
     def _grid(self, grid, f, op):
-        if not hasattr(grid, "_ops") or not hasattr(grid, "shape"):
+        if not hasattr(grid, "coefficients") or not hasattr(grid, "shape"):
             raise TraceError(f"m.{op} needs a pysciml grid (ps.grid.RegularGrid / LatLonGrid), got "
                              f"{type(grid).__name__}.", argument="grid")
         if not isinstance(f, SymArray) or tuple(f.shape[-2:]) != tuple(grid.shape):

@@ -9,7 +9,7 @@ under ``vmap``).  The inverse has a ``custom_jvp`` (``d(W^-1) = -W^-1 dW W^-1``)
 so reverse mode never differentiates the elimination itself.  Medium systems
 (``n <= inverse_max``) form ``W^-1`` from LAPACK's LU once per step (four custom
 calls, then matrix-vector products); larger ones keep the LU factors.  See
-``benchmarks/dev_rosenbrock.py`` for the measurements behind ``small_max``.
+``benchmarks/dev/rosenbrock_variants.py`` for the measurements behind ``small_max``.
 """
 
 from __future__ import annotations

@@ -122,7 +122,7 @@ def make_linsolve(value: Any, request) -> AbstractLinearSolver | None:
         request: the :class:`pysciml.engines.requests.SolveRequest`.
     """
     from ..rhs import vector_field
-    from ..solve_core import call_args
+    from ..arguments import call_args
 
     key = config_key(value)
     n = int(request.model.n_states)

@@ -1,0 +1,70 @@
+"""The ``.sciml`` accessor on xarray DataArrays and Datasets.
+
+``da.sciml.fit(model, ...)``, ``.solve(...)``, ``.forecast(...)`` call
+:func:`pysciml.cells.fit_cells`, :func:`~pysciml.cells.solve_cells` and
+:func:`~pysciml.cells.forecast_cells` with the object as ``data``;
+``res.sciml.to_netcdf(path)`` / ``.to_zarr(path)`` write atomically
+(:mod:`pysciml.io.files`).  Registered when :mod:`pysciml.cells` is imported,
+and, through the import hook ``pysciml`` installs, as soon as xarray is imported.
+"""
+
+from __future__ import annotations
+
+import threading
+
+__all__ = ["SciMLAccessor", "register"]
+
+_lock = threading.Lock()
+_registered = False
+
+
+class SciMLAccessor:
+    """pysciml methods on an xarray object (``obj.sciml``)."""
+
+    def __init__(self, obj):
+        self._obj = obj
+
+    def fit(self, model, **options):
+        """Fit ``model`` to this gridded data (see :func:`pysciml.cells.fit_cells`)."""
+        from .fit import fit_cells
+
+        return fit_cells(self._obj, model, **options)
+
+    def solve(self, model, **options):
+        """Solve ``model`` in every cell on this data's grid (see :func:`pysciml.cells.solve_cells`)."""
+        from .simulate import solve_cells
+
+        return solve_cells(self._obj, model, **options)
+
+    def forecast(self, model, horizon, **options):
+        """Extrapolate ``horizon`` model-time units past the data's last time
+        (see :func:`pysciml.cells.forecast_cells`)."""
+        from .simulate import forecast_cells
+
+        return forecast_cells(self._obj, model, horizon, **options)
+
+    def to_netcdf(self, path, **kwargs):
+        """Write to NetCDF atomically (temporary file, then rename); returns the path."""
+        from ..io.files import to_netcdf
+
+        return to_netcdf(self._obj, path, **kwargs)
+
+    def to_zarr(self, path, **kwargs):
+        """Write a Zarr v3 store atomically (complete store, then rename); returns the path."""
+        from ..io.files import to_zarr
+
+        return to_zarr(self._obj, path, **kwargs)
+
+
+def register() -> None:
+    """Register ``.sciml`` on ``xr.DataArray`` and ``xr.Dataset`` (idempotent)."""
+    global _registered
+    import xarray as xr  # may run the import hook, which calls register() first: fine
+
+    with _lock:
+        if _registered:
+            return
+        for cls, reg in ((xr.DataArray, xr.register_dataarray_accessor), (xr.Dataset, xr.register_dataset_accessor)):
+            if not hasattr(cls, "sciml"):  # never override someone else's attribute
+                reg("sciml")(SciMLAccessor)
+        _registered = True
