@@ -61,7 +61,7 @@ def ar1_damping(sst):
 
 def run(out: str | None = None, verbose: int = 1):
     """Fit the damping map; returns ``(result, simulation, forecast)``."""
-    from pysciml.cells import OneStepAhead  # (`import pysciml` alone registers .sciml too)
+    from pysciml import OneStepAhead  # (`import pysciml` alone registers .sciml too)
 
     sst = load_sst()
     model = make_model()

@@ -12,7 +12,7 @@ from .engines.registry import engine_name, get_engine
 from .engines.requests import SolveRequest
 from .errors import InputError, SolverFailure
 from .model_spec import ModelSpec
-from .solution import Solution, _concrete
+from .solution import Solution, is_concrete
 from .solvers.catalog import resolve_solver
 
 __all__ = ["solve", "sensitivity", "build_request", "check_model"]
@@ -39,7 +39,7 @@ def _check_u0(model: ModelSpec, u0):
                 argument="u0",
             )
         return model.u0
-    if _concrete(u0) or isinstance(u0, Mapping):
+    if is_concrete(u0) or isinstance(u0, Mapping):
         flat = model.layout.flatten_u0(u0, argument="u0")
         if not np.all(np.isfinite(flat)):
             bad = [n for n, v in zip(model.layout.flat_names(), flat) if not math.isfinite(v)]
@@ -144,7 +144,7 @@ def _check_times(t, saveat) -> tuple[float, float, np.ndarray]:
 
 
 def _check_tolerance(value, name: str, n: int):
-    arr = np.asarray(value, dtype=float) if _concrete(value) else None
+    arr = np.asarray(value, dtype=float) if is_concrete(value) else None
     if arr is None:
         return value
     if arr.ndim not in (0, 1) or (arr.ndim == 1 and arr.size != n):

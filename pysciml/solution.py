@@ -12,7 +12,7 @@ from .status import Status
 __all__ = ["Solution"]
 
 
-def _concrete(x) -> bool:
+def is_concrete(x) -> bool:
     """True when ``x`` holds values (not an abstract tracer inside jax transformations)."""
     try:
         np.asarray(x)
@@ -42,7 +42,7 @@ class Solution:
         self.model = model
         self.params = params
         self.u0 = u0
-        concrete = _concrete(u) and _concrete(status)
+        concrete = is_concrete(u) and is_concrete(status)
         self._concrete = concrete
         if concrete:
             self.t = np.asarray(t, dtype=float)

@@ -249,4 +249,4 @@ def test_prepared_linsolve_keyed_by_content(jax_engine):
     model = _model(_decay)
     for _ in range(3):
         ps.solve(model, [1.0, 2.0], (0.0, 1.0), solver=ps.Rodas5P())
-    assert len(jax_engine._compiled[model]) == 1
+    assert len(jax_engine._jitted[model]) == 1

@@ -380,9 +380,9 @@ def test_start_failure_names_the_environment_variables(tmp_path):
 
 def test_estimator_fit_through_the_julia_engine(fake, monkeypatch):
     """model.fit(data, engine="julia") end to end (estimator -> FitRequest -> bridge -> FitResult)."""
-    from pysciml import engines
+    from pysciml.engines import registry
 
-    monkeypatch.setitem(engines._instances, "julia", JuliaEngine(bridge=JuliaBridge(backend=fake)))
+    monkeypatch.setitem(registry._instances, "julia", JuliaEngine(bridge=JuliaBridge(backend=fake)))
     model = ps.UDE(lv_ude, states=["prey", "predator"], params={"alpha": 1.3, "delta": 1.8},
                    networks={"nn": ps.MLP(2, 2, width=4, depth=1)})
     t = np.linspace(0.0, 2.0, 9)
@@ -392,3 +392,91 @@ def test_estimator_fit_through_the_julia_engine(fake, monkeypatch):
     assert model.params_["alpha"] == pytest.approx(0.65)
     assert len(model.loss_history_) == 4 * 500 + 4 + 3  # default growing-horizon warm-up, then ours
     assert [c[0] for c in fake.calls].count("bridge_fit") == 1
+
+
+# -- every public entry point with engine="julia": runs, or refuses naming the operation ------------------
+@pytest.fixture
+def julia_registered(monkeypatch, engine):
+    """``get_engine("julia")`` returns the engine on the fake bridge."""
+    from pysciml.engines import registry
+
+    monkeypatch.setitem(registry._instances, "julia", engine)
+    return engine
+
+
+def _decay_data():
+    t = np.linspace(0.0, 2.0, 9)
+    return t, np.exp(-0.7 * t)[:, None]
+
+
+def _decay_model():
+    def decay(u, p, t, m):
+        return [-p.k * u[0]]
+
+    return ps.ODEModel(decay, ["c"], {"k": ps.Param(1.0, bounds=(0.0, 10.0))})
+
+
+def _fitted_ude():
+    from helpers.lv_data import lotka_volterra_ude, noisy_samples
+
+    model = ps.UDE(lotka_volterra_ude, ["prey", "predator"], {"alpha": 1.3, "delta": 1.8},
+                   networks={"nn": ps.MLP(2, 2, width=4, depth=1)})
+    model.fit(noisy_samples(n=12, seed=0), fixed=["alpha", "delta"], engine="jax", verbose=0,
+              optimizers=[ps.Adam(1e-2, steps=3)], strategy=ps.SingleShooting())
+    return model
+
+
+ENTRY_POINTS = {
+    "solve": lambda: ps.solve(_rober(), [1.0, 0.0, 0.0], (0.0, 1.0), engine="julia", solver=ps.Rodas5P()),
+    "sensitivity": lambda: ps.sensitivity(_rober(), [1.0, 0.0, 0.0], (0.0, 1.0), engine="julia",
+                                          solver=ps.Rodas5P()),
+    "fit": lambda: _decay_model().fit(_decay_data(), engine="julia", verbose=0,
+                                      optimizers=[ps.Adam(1e-2, steps=2)], strategy=ps.SingleShooting()),
+    "discover-refit": lambda: _refit(_fitted_ude()),
+    "gridded-fit": lambda: _gridded()[0].sciml.fit(_gridded()[1], engine="julia", verbose=0),
+    "gridded-solve": lambda: _gridded()[0].sciml.solve(_gridded()[1], engine="julia",
+                                                       params={"lam": 1.0, "forcing": 0.1}),
+    "gridded-forecast": lambda: _gridded()[0].sciml.forecast(_gridded()[1], 2.0, engine="julia",
+                                                             u0=0.1, params={"lam": 1.0, "forcing": 0.1}),
+    "latent-fit": lambda: ps.LatentODE(engine="julia").fit(_series(), steps=2),
+    "latent-predict": lambda: _julia_latent().predict(*_series()[0], np.linspace(0.0, 5.0, 4)),
+    "latent-sample": lambda: _julia_latent().sample(np.linspace(0.0, 5.0, 4), n=2),
+}
+
+
+def _refit(model):
+    from helpers.lv_data import noisy_samples
+
+    return model.discover("nn", threshold=0.0).to_model().fit(
+        noisy_samples(n=12, seed=0), engine="julia", verbose=0, optimizers=[ps.Adam(1e-2, steps=2)],
+        strategy=ps.SingleShooting())
+
+
+def _gridded():
+    from helpers.gridded_data import gridded, relax_model
+
+    da, _, _ = gridded(ny=2, nx=2, nt=8, land=False)
+    return da, relax_model()
+
+
+def _series():
+    from helpers.latent_data import oscillators
+
+    return [(d["t"], d["y"]) for d in oscillators(4, seed=0)]
+
+
+def _julia_latent():
+    lat = ps.LatentODE(n_latent=2, encoder_hidden=4, ode_hidden=4, decoder_hidden=0).fit(_series(), steps=2)
+    lat.engine = "julia"  # a model trained on jax, used through the julia engine
+    return lat
+
+
+@pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
+def test_public_entry_points_run_or_refuse_by_name_on_julia(julia_registered, entry):
+    try:
+        ENTRY_POINTS[entry]()
+    except ps.EngineUnavailableError as exc:
+        assert "julia engine cannot run" in str(exc) and "engine='jax'" in str(exc)
+        assert entry.startswith(("gridded-fit", "latent")), f"{entry} should run on the julia engine"
+    else:
+        assert not entry.startswith(("gridded-fit", "latent")), f"{entry} should be refused"

@@ -15,7 +15,7 @@ from helpers.gridded_data import gridded, shared_model
 
 
 def test_a_batch_over_budget_warns_before_training_and_the_fit_still_completes(monkeypatch, jax_engine):
-    from pysciml.engines.jax.training import cells
+    from pysciml.engines.jax.cells import independent as cells
     from pysciml.engines.jax.cells.batch import MemoryBudgetWarning
 
     da, _, _ = gridded(ny=2, nx=3, nt=8, land=False)

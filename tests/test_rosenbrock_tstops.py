@@ -118,5 +118,5 @@ def test_public_solves_reuse_one_compiled_function():
     sols = [ps.solve(model, u0, (0.0, 0.1), saveat=[0.1], solver=ps.Rodas5P(linsolve=lin), rtol=1e-6)
             for lin in ("auto", "auto", ps.SparseLU(), ps.SparseLU())]
     assert all(s.ok for s in sols)
-    assert len(engine._compiled[model]) == 2  # one per linear-solve configuration, not per call
+    assert len(engine._jitted[model]) == 2  # one per linear-solve configuration, not per call
     np.testing.assert_allclose(sols[0].u, sols[2].u, rtol=1e-5, atol=1e-8)

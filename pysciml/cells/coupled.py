@@ -82,7 +82,7 @@ def fit_coupled(data: Any, model: Any, *, fit=None, shared=None, fixed=None, par
     import xarray as xr
 
     from ..engines.registry import engine_name, get_engine
-    from ..fitting.estimator import _progress_bar, _planned_steps
+    from ..fitting.estimator import progress_bar, planned_steps
     from ..engines.requests import FitHooks
     from ..fitting.problem import build_fit_request
     from .results import common_attrs, param_attrs, status_attrs, time_attrs
@@ -109,7 +109,7 @@ def fit_coupled(data: Any, model: Any, *, fit=None, shared=None, fixed=None, par
             raise InputError(f"{extra} are both fitted and fixed.", argument="fixed")
     name = engine_name(engine)
     eng = get_engine(name, operation="fit")
-    bar, update = _progress_bar(_planned_steps(problem.strategy, problem.optimizers), verbose)
+    bar, update = progress_bar(planned_steps(problem.strategy, problem.optimizers), verbose)
     t_start = _time.perf_counter()
     try:
         result = eng.fit(problem, FitHooks(progress=update, callback=callback))

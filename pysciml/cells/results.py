@@ -67,11 +67,11 @@ def param_attrs(model, name: str, role: str) -> dict:
 
 def time_attrs(meta) -> dict:
     """Attributes recording how model time maps to the data's time axis."""
-    from ..data.timeaxis import _ref_string
+    from ..data.timeaxis import ref_string
 
     out = {"pysciml_time_kind": meta.kind, "pysciml_time_units": meta.units or ""}
     if meta.kind in ("datetime64", "cftime"):
-        out["pysciml_time_reference"] = _ref_string(meta.reference)
+        out["pysciml_time_reference"] = ref_string(meta.reference)
         out["pysciml_time_calendar"] = meta.calendar or ""
     elif meta.reference is not None:
         out["pysciml_time_reference"] = str(meta.reference)

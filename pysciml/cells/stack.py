@@ -20,7 +20,7 @@ from ..errors import DataError, InputError
 from ..data.ingest import DataWarning, state_names_of
 from ..data.to_xarray import time_coordinate
 from ..io.cf import append_history, clean_var_attrs
-from ..data.readers import ReadOptions, _dataarray_to_dataset, decode_time_coord, find_time_dim
+from ..data.readers import ReadOptions, dataarray_to_dataset, decode_time_coord, find_time_dim
 from ..data.timeaxis import TimeMeta, to_model_time
 from ..data.validate import check_time_order
 
@@ -147,7 +147,7 @@ def stack_cells(
     else:
         names = state_names_of(states)[0]
     if isinstance(data, xr.DataArray):
-        data = _dataarray_to_dataset(data if data.name is not None or len(names) != 1 else data.rename(names[0]),
+        data = dataarray_to_dataset(data if data.name is not None or len(names) != 1 else data.rename(names[0]),
                                      ReadOptions(names, time_dim, state_dim, None), argument, [])
     tdim = find_time_dim(data, time_dim, argument=argument)
     if tdim not in data.coords:

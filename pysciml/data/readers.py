@@ -135,7 +135,7 @@ def _state_dim_of(da, names, opts, skip) -> str | None:
     return None
 
 
-def _dataarray_to_dataset(da, opts, source, notes):
+def dataarray_to_dataset(da, opts, source, notes):
     names = opts.names
     tdim = find_time_dim(da, opts.time_dim, argument=source)
     sdim = _state_dim_of(da, names, opts, skip={tdim, opts.trajectory_dim})
@@ -166,7 +166,7 @@ def _read_xarray(obj, opts: ReadOptions, source: str, notes: list) -> list[RawTr
     import xarray as xr
 
     names = opts.names
-    ds = obj if isinstance(obj, xr.Dataset) else _dataarray_to_dataset(obj, opts, source, notes)
+    ds = obj if isinstance(obj, xr.Dataset) else dataarray_to_dataset(obj, opts, source, notes)
     tdim = find_time_dim(ds, opts.time_dim, exclude=(opts.trajectory_dim,), argument=source)
     if tdim not in ds.coords:
         raise DataError(f"time dimension {tdim!r} has no coordinate values; add them with "

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .timeaxis import TimeMeta, _parse_reference, _ref_string, model_time_to_coord
+from .timeaxis import TimeMeta, parse_reference, ref_string, model_time_to_coord
 from .trajectory import Observations, Trajectory
 
 __all__ = ["time_meta_to_dict", "time_meta_from_dict", "observations_to_arrays", "observations_from_arrays"]
@@ -30,7 +30,7 @@ def time_meta_to_dict(meta: TimeMeta) -> dict:
     """A JSON-able description of a :class:`TimeMeta`."""
     ref = meta.reference
     if meta.kind in ("datetime64", "cftime"):
-        ref = _ref_string(ref)
+        ref = ref_string(ref)
     elif meta.kind == "timedelta64":
         ref = int(np.asarray(ref).astype("timedelta64[ns]").astype(np.int64))
     elif ref is not None:
@@ -45,7 +45,7 @@ def time_meta_from_dict(d: dict) -> TimeMeta:
     ref = d.get("reference")
     kind = d["kind"]
     if kind in ("datetime64", "cftime") and ref is not None:
-        ref = _parse_reference(ref, kind, d.get("calendar"), d.get("dtype") or "datetime64[ns]", "time")
+        ref = parse_reference(ref, kind, d.get("calendar"), d.get("dtype") or "datetime64[ns]", "time")
     elif kind == "timedelta64" and ref is not None:
         ref = np.timedelta64(int(ref), "ns")
     return TimeMeta(kind=kind, units=d.get("units"), calendar=d.get("calendar"), reference=ref,

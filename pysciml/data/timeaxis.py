@@ -105,7 +105,7 @@ class TimeMeta:
     def cf_units(self) -> str | None:
         """CF ``units`` string of model time, e.g. ``"days since 2001-01-01 00:00:00"``."""
         if self.kind in ("datetime64", "cftime"):
-            return f"{self.units} since {_ref_string(self.reference)}"
+            return f"{self.units} since {ref_string(self.reference)}"
         return self.units
 
     def replace(self, **changes) -> TimeMeta:
@@ -223,7 +223,7 @@ def _classify_objects(arr: np.ndarray, argument: str):
     return classify_times(out, argument=argument)[:3]
 
 
-def _ref_string(ref) -> str:
+def ref_string(ref) -> str:
     return ref.strftime("%Y-%m-%d %H:%M:%S.%f") if not isinstance(ref, np.datetime64) else str(ref).replace("T", " ")
 
 
@@ -236,7 +236,7 @@ def _resolution_of(ticks: np.ndarray, work: str) -> str:
     return work
 
 
-def _parse_reference(reference_time, kind, calendar, dtype, argument):
+def parse_reference(reference_time, kind, calendar, dtype, argument):
     """The user's reference_time as a value of this time kind."""
     try:
         if kind == "numeric":
@@ -342,7 +342,7 @@ def to_model_time(
     meta_kw = dict(name=name, attrs=dict(attrs or {}), timezone=tzs.pop() if tzs else None)
 
     if kind == "numeric":
-        ref = 0.0 if reference_time is None else _parse_reference(reference_time, kind, None, None, argument)
+        ref = 0.0 if reference_time is None else parse_reference(reference_time, kind, None, None, argument)
         label = _numeric_units_label(time_units, (attrs or {}).get("units"))
         meta = TimeMeta("numeric", units=label, reference=ref,
                         dtype="float64", **meta_kw)
@@ -359,7 +359,7 @@ def to_model_time(
         dtype = np.dtype(f"{'M' if kind == 'datetime64' else 'm'}8[{work}]")
         values = [v.astype(dtype) for v in values]
         if reference_time is not None:
-            ref = _parse_reference(reference_time, kind, None, dtype, argument)
+            ref = parse_reference(reference_time, kind, None, dtype, argument)
         elif kind == "timedelta64":
             ref = np.timedelta64(0, work)
         else:
@@ -374,9 +374,9 @@ def to_model_time(
     # cftime: exact integer microseconds from cftime's own calendar arithmetic
     import cftime
 
-    ref = (_parse_reference(reference_time, kind, calendar, None, argument) if reference_time is not None
+    ref = (parse_reference(reference_time, kind, calendar, None, argument) if reference_time is not None
            else min(v.min() for v in values if v.size))
-    cf_units = f"microseconds since {_ref_string(ref)}"
+    cf_units = f"microseconds since {ref_string(ref)}"
     us = [np.asarray(cftime.date2num(v, cf_units, calendar=calendar)) for v in values]
     spu = _seconds_per_unit(units, calendar)
     out = [u.astype(np.float64) / (spu * 1e6) for u in us]
@@ -411,5 +411,5 @@ def model_time_to_coord(t_model: Any, meta: TimeMeta) -> np.ndarray:
         return meta.reference + ticks.astype(f"timedelta64[{work}]")
     import cftime
 
-    return np.asarray(cftime.num2date(ticks, f"microseconds since {_ref_string(meta.reference)}",
+    return np.asarray(cftime.num2date(ticks, f"microseconds since {ref_string(meta.reference)}",
                                       calendar=meta.calendar), dtype=object)

@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from ..errors import InputError
-from .regression import DEFAULT_THRESHOLD, _as_matrix, stlsq
+from .regression import DEFAULT_THRESHOLD, as_matrix, stlsq
 
 __all__ = ["bootstrap"]
 
@@ -36,8 +36,8 @@ def bootstrap(Theta, Y, threshold=DEFAULT_THRESHOLD, *, n_models: int = 100, see
         raise InputError("must be a number (or one per output) for bootstrap, not 'auto'.", argument="threshold")
     if isinstance(n_models, bool) or not isinstance(n_models, numbers.Integral) or n_models < 2:
         raise InputError(f"must be an integer >= 2, got {n_models!r}.", argument="n_models")
-    Theta = _as_matrix(Theta, "Theta")
-    Y = _as_matrix(Y, "Y")
+    Theta = as_matrix(Theta, "Theta")
+    Y = as_matrix(Y, "Y")
     if Theta.shape[0] != Y.shape[0]:
         raise InputError(f"has {Y.shape[0]} samples but Theta has {Theta.shape[0]}.", argument="Y")
     rng = np.random.default_rng(seed)

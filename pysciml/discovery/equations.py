@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import FileFormatError, InputError
 from .expressions import check_names, compile_expression, require_sympy
-from .libraries import Feature, _wrap
+from .libraries import Feature, wrap_feature
 
 __all__ = ["Equations", "format_number", "FORMAT", "FORMAT_VERSION"]
 
@@ -190,7 +190,7 @@ class Equations:
         parts = []
         for f, c in self.terms(i):
             num = format_number(abs(c), digits)
-            body = num if f.is_constant and f.name == "1" else f"{num}*{_wrap(f.name)}"
+            body = num if f.is_constant and f.name == "1" else f"{num}*{wrap_feature(f.name)}"
             if not parts:
                 parts.append(("-" if c < 0 else "") + body)
             else:

@@ -95,7 +95,7 @@ def _needs_parens(name: str) -> bool:
     return False
 
 
-def _wrap(name: str) -> str:
+def wrap_feature(name: str) -> str:
     return f"({name})" if _needs_parens(name) else name
 
 
@@ -299,7 +299,7 @@ class ProductLibrary(Library):
                 fast = None
                 if a.numpy_fn is not None or b.numpy_fn is not None:
                     fast = functools.partial(_product_numpy, a, b)
-                out.append(Feature(f"{_wrap(a.name)}*{_wrap(b.name)}", f"({a.expression})*({b.expression})", names, fast))
+                out.append(Feature(f"{wrap_feature(a.name)}*{wrap_feature(b.name)}", f"({a.expression})*({b.expression})", names, fast))
         return out
 
     def __repr__(self):

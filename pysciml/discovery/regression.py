@@ -60,7 +60,7 @@ DEFAULT_THRESHOLD = 0.05
 _ERROR_FLOOR = 1e-9
 
 
-def _as_matrix(a, name: str) -> np.ndarray:
+def as_matrix(a, name: str) -> np.ndarray:
     try:
         arr = np.asarray(a, dtype=float)
     except (TypeError, ValueError):
@@ -115,7 +115,7 @@ def check_prune(prune):
     raise InputError(f"must be True, False or a share >= 0 (e.g. 0.02), got {prune!r}.", argument="prune")
 
 
-def _check_options(alpha, max_iter, criterion):
+def check_options(alpha, max_iter, criterion):
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not np.isfinite(alpha) or alpha < 0:
         raise InputError(f"must be a finite number >= 0 (ridge strength on the scaled problem), got {alpha!r}.",
                          argument="alpha")
@@ -222,15 +222,15 @@ def stlsq(Theta, Y, threshold=DEFAULT_THRESHOLD, *, alpha: float = 1e-5, max_ite
         ``Xi`` (n_features, n_targets) in the original units ((n_features,) for
         a 1-D ``Y``), or ``(Xi, info)``.
     """
-    Theta = _as_matrix(Theta, "Theta")
+    Theta = as_matrix(Theta, "Theta")
     vector = np.ndim(Y) == 1
-    Y = _as_matrix(Y, "Y")
+    Y = as_matrix(Y, "Y")
     if Theta.shape[0] != Y.shape[0]:
         raise InputError(
             f"has {Y.shape[0]} samples but Theta has {Theta.shape[0]}; pass one row per sample in both.",
             argument="Y",
         )
-    _check_options(alpha, max_iter, criterion)
+    check_options(alpha, max_iter, criterion)
     prune = check_prune(prune)
     thr = check_threshold(threshold, Y.shape[1])
     n, p = Theta.shape

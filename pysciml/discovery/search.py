@@ -10,7 +10,7 @@ from ..errors import InputError
 from .equations import Equations
 from .expressions import check_names
 from .libraries import Library, Polynomial, default_names
-from .regression import DEFAULT_THRESHOLD, _as_matrix, _check_options, check_prune, check_threshold, stlsq
+from .regression import DEFAULT_THRESHOLD, as_matrix, check_options, check_prune, check_threshold, stlsq
 
 __all__ = ["discover", "fit_quality"]
 
@@ -56,8 +56,8 @@ def discover(X, Y, *, input_names: Sequence[str] | None = None, output_name: str
     Returns:
         :class:`Equations`.
     """
-    X = _as_matrix(X, "X")
-    Y = _as_matrix(Y, "Y")
+    X = as_matrix(X, "X")
+    Y = as_matrix(Y, "Y")
     if X.shape[0] != Y.shape[0]:
         raise InputError(
             f"has {Y.shape[0]} samples but X has {X.shape[0]}; pass the network's outputs at the same samples "
@@ -83,7 +83,7 @@ def discover(X, Y, *, input_names: Sequence[str] | None = None, output_name: str
     if not isinstance(output_name, str) or not output_name:
         raise InputError(f"must be a non-empty string, got {output_name!r}.", argument="output_name")
     check_threshold(threshold, Y.shape[1])
-    _check_options(alpha, max_iter, criterion)
+    check_options(alpha, max_iter, criterion)
     check_prune(prune)
     feats = library.features(names)
     if not feats:

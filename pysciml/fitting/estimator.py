@@ -23,7 +23,7 @@ class NotFittedError(InputError):
     """The model has not been fitted yet (call ``fit`` first)."""
 
 
-def _progress_bar(total: int, verbose: int):
+def progress_bar(total: int, verbose: int):
     if not verbose:
         return None, None
     try:
@@ -39,14 +39,14 @@ def _progress_bar(total: int, verbose: int):
     return bar, update
 
 
-def _planned_steps(strategy, optimizers) -> int:
+def planned_steps(strategy, optimizers) -> int:
     from ..training.strategies import Collocation, GrowingHorizon, MultipleShooting
 
     n = sum(o.steps for o in optimizers)
     if isinstance(strategy, GrowingHorizon):
-        return strategy.stages * strategy.steps + _planned_steps(strategy.then, optimizers)
+        return strategy.stages * strategy.steps + planned_steps(strategy.then, optimizers)
     if isinstance(strategy, Collocation):
-        return strategy.steps + _planned_steps(strategy.then, optimizers)
+        return strategy.steps + planned_steps(strategy.then, optimizers)
     if isinstance(strategy, MultipleShooting) and strategy.polish:
         return n + optimizers[-1].steps
     return n
@@ -185,7 +185,7 @@ class EstimatorMixin:
         eng = get_engine(name, operation="fit")
         ckpt, resume_state = self._checkpointing(problem, name, checkpoint, checkpoint_every, checkpoint_seconds,
                                                  resume)
-        bar, update = _progress_bar(_planned_steps(problem.strategy, problem.optimizers), verbose)
+        bar, update = progress_bar(planned_steps(problem.strategy, problem.optimizers), verbose)
         t0 = _time.perf_counter()
         with _GracefulInterrupt(verbose) as interrupt:
             try:

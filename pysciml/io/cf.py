@@ -18,7 +18,7 @@ def history_line(what: str) -> str:
     """One CF ``history`` entry: ``"<UTC ISO time> pysciml <version>: <what>"``."""
     from .._version import __version__
 
-    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
     return f"{now} pysciml {__version__}: {what}"
 
 

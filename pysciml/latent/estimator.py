@@ -16,7 +16,7 @@ import numpy as np
 from ..engines.registry import engine_name, get_engine
 from ..engines.requests import FitHooks, LatentTrainRequest
 from ..errors import InputError
-from ..fitting.estimator import NotFittedError, _progress_bar
+from ..fitting.estimator import NotFittedError, progress_bar
 from ..status import Status
 from .config import ENCODERS, LatentConfig, check_positive_float, check_positive_int, latent_solver
 from .saved_model import read_latent, save_latent
@@ -161,7 +161,7 @@ class LatentODE:
         cfg = self.config_ if warm_start else self._make_config(scaling, obs.n_states)
         T, Y, M = padded_arrays(obs, scaling)
         eng = self._engine("train_latent")
-        bar, update = _progress_bar(steps, self.verbose)
+        bar, update = progress_bar(steps, self.verbose)
         t0 = _time.perf_counter()
         try:
             res = eng.train_latent(LatentTrainRequest(

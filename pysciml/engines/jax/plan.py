@@ -11,7 +11,6 @@ import dataclasses
 from ...solvers.auto import choose_solver
 from ...solvers.base import Solver
 from ...solvers.rosenbrock.method import Rosenbrock
-from .linsolve.select import make_linsolve
 
 __all__ = ["SolverPlan", "plan_solver", "prepared_linsolve"]
 
@@ -42,7 +41,11 @@ class SolverPlan:
 
 def prepared_linsolve(request, solver):
     """The prepared jax linear solver of a Rosenbrock ``solver`` for ``request`` (None for other methods)."""
-    return make_linsolve(solver.linsolve, request) if isinstance(solver, Rosenbrock) else None
+    if not isinstance(solver, Rosenbrock):
+        return None
+    from .linsolve.select import make_linsolve  # equinox: only when a Rosenbrock method runs
+
+    return make_linsolve(solver.linsolve, request)
 
 
 def plan_solver(request, *, runtime_fallback: bool = True) -> SolverPlan:

@@ -20,7 +20,7 @@ from .batch import Cache, choose_batch, compiled_bytes, fingerprint, pad_rows, r
 from .objective import CellObjective, cell_scales, choose_differentiation, forward_mode, resolve_cell_solver
 from .objective import cell_phases as _phases
 from .lm import lm_cells_chunk
-from ..training.loops import CHUNK, _adam_chunk, _hyper, _lbfgs_chunk
+from ..training.loops import CHUNK, adam_chunk, hyperparameters, lbfgs_chunk
 
 __all__ = ["fit_cells", "prepare_cells", "CellBlockResult", "history_steps", "initial_states"]
 
@@ -94,7 +94,7 @@ class _Compiled:
             vinit = jax.jit(jax.vmap(init, in_axes=(0, _aux_axes()))).lower(theta, aux_h).compile()
             carry = jax.eval_shape(jax.vmap(init, in_axes=(0, _aux_axes())), theta, aux_h)
         else:
-            init, chunk = _adam_chunk(self.loss_fn) if kind == "adam" else _lbfgs_chunk(self.loss_fn, opt)
+            init, chunk = adam_chunk(self.loss_fn) if kind == "adam" else lbfgs_chunk(self.loss_fn, opt)
             vinit = jax.jit(jax.vmap(init)).lower(theta).compile()
             carry = jax.eval_shape(jax.vmap(init), theta)
         args = (carry, aux_h, jnp.int32(0), jnp.int32(CHUNK), jnp.zeros(5, jnp.float64))
@@ -160,7 +160,7 @@ def _run_batch(comp: _Compiled, theta, aux):
         aux_h = (aux, jnp.float64(opts["horizon"]))
         carry = phase.start(theta, aux_h)
         adam = phase.kind == "adam"
-        hyper = _hyper(opt) if adam else jnp.zeros(5, jnp.float64)
+        hyper = hyperparameters(opt) if adam else jnp.zeros(5, jnp.float64)
         done = 0
         while done < opt.steps:
             n = min(CHUNK, opt.steps - done)
@@ -258,7 +258,7 @@ def fit_cells(spec, y: np.ndarray, *, cells: np.ndarray | None = None, z0: dict 
             out["params"][name][sl] = np.asarray(nat[name])[:k]
         if "__sigma__" in nat:
             out["sigma"][sl] = np.asarray(nat["__sigma__"])[:k] * scales
-        out["rmse"][sl] = _rmse(np.asarray(ys)[:k], yb)
+        out["rmse"][sl] = rmse(np.asarray(ys)[:k], yb)
         hist_rows[i] = np.stack(history, axis=1)[:k].astype(np.float32) if history else np.zeros((k, 0), np.float32)
         if progress is not None:
             progress(k)
@@ -287,7 +287,7 @@ def initial_states(y: np.ndarray, u0, model) -> np.ndarray:
     return np.where(np.isnan(out), default[None, :], out)
 
 
-def _rmse(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
+def rmse(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
     m = ~np.isnan(y)
     with np.errstate(invalid="ignore"):
         sq = np.where(m, (pred - np.where(m, y, 0.0)) ** 2, 0.0).sum(axis=1)

@@ -18,11 +18,11 @@ from jax.flatten_util import ravel_pytree
 from ....training.losses import from_unconstrained
 from ....training.optimizers import Adam
 from ....status import Status
-from .independent import CellBlockResult, _rmse, initial_states, prepare_cells
+from .independent import CellBlockResult, rmse, initial_states, prepare_cells
 from .batch import DEFAULT_BATCH, Cache, choose_batch, compiled_bytes, fingerprint, pad_rows
 from .objective import cell_scales, nan_safe
 from .objective import cell_phases as _phases
-from ..training.loops import CHUNK, _adam_chunk, _hyper, _lbfgs_chunk
+from ..training.loops import CHUNK, adam_chunk, hyperparameters, lbfgs_chunk
 
 __all__ = ["fit_cells_joint"]
 
@@ -102,7 +102,7 @@ class _Joint:
         adam = isinstance(opt, Adam)
         key = "adam" if adam else ("lbfgs", opt)
         if key not in self._fns:
-            init, chunk = _adam_chunk(self.loss_fn) if adam else _lbfgs_chunk(self.loss_fn, opt)
+            init, chunk = adam_chunk(self.loss_fn) if adam else lbfgs_chunk(self.loss_fn, opt)
             theta, aux = self.example
             carry = jax.eval_shape(init, theta)
             compiled = jax.jit(chunk).lower(carry, (aux, jnp.float64(1.0)), jnp.int32(0), jnp.int32(CHUNK),
@@ -204,7 +204,7 @@ def _run_phase(comp, opt, theta, aux, name, history, events, progress, callback)
     init, chunk = comp.runner(opt)
     adam = isinstance(opt, Adam)
     carry = init(theta)
-    hyper = _hyper(opt) if adam else jnp.zeros(5, jnp.float64)
+    hyper = hyperparameters(opt) if adam else jnp.zeros(5, jnp.float64)
     done = 0
     while done < opt.steps:
         n = min(CHUNK, opt.steps - done)
@@ -259,5 +259,5 @@ def _evaluate(comp, theta, aux, y, scales, n):
             out["params"][name][sl] = np.asarray(nat[name])[:m]
         if "__sigma__" in nat:
             out.setdefault("sigma", np.empty((n, n_s)))[sl] = np.asarray(nat["__sigma__"])[:m] * scales[sl]
-        out["rmse"][sl] = _rmse(np.asarray(ys)[:m], y[sl])
+        out["rmse"][sl] = rmse(np.asarray(ys)[:m], y[sl])
     return CellBlockResult(out)

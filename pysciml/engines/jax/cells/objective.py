@@ -21,7 +21,7 @@ from ...requests import SolveRequest
 from ..plan import plan_solver
 from ..rhs import vector_field
 from ..compiled_solve import run_method
-from ..training.objectives import _data_term
+from ..training.objectives import data_term
 
 __all__ = ["CellObjective", "resolve_cell_solver", "forward_mode", "nan_safe", "cell_scales", "cell_phases"]
 
@@ -152,11 +152,11 @@ class CellObjective:
         y, mask, scales, _ = aux
         if self.one_step:
             ys, status, m = self.predict_steps(cell, shared, aux, differentiation=differentiation)
-            value = _data_term(ys, y, m, scales, self.sigma(cell, scales))
+            value = data_term(ys, y, m, scales, self.sigma(cell, scales))
             return jnp.where(status == 0, value, jnp.nan)
         ys, status, within = self.predict(cell, shared, aux, horizon, differentiation=differentiation)
         m = mask & within[:, None]
-        value = _data_term(ys, y, m, scales, self.sigma(cell, scales))
+        value = data_term(ys, y, m, scales, self.sigma(cell, scales))
         return jnp.where(status == 0, value, jnp.nan)
 
     def residuals(self, cell, shared, aux, horizon):
@@ -175,10 +175,10 @@ class CellObjective:
         y, mask, scales, _ = aux
         if self.one_step:
             ys, status, m = self.predict_steps(cell, shared, aux, differentiation="forward")
-            value = _data_term(ys, y, m, scales, self.sigma(cell, scales))
+            value = data_term(ys, y, m, scales, self.sigma(cell, scales))
             return jnp.where(status == 0, value, jnp.nan), status, ys
         ys, status, _ = self.predict(cell, shared, aux, 1.0, differentiation="forward")
-        value = _data_term(ys, y, mask, scales, self.sigma(cell, scales))
+        value = data_term(ys, y, mask, scales, self.sigma(cell, scales))
         return jnp.where(status == 0, value, jnp.nan), status, ys
 
     def natural(self, cell, shared, u0_init):
@@ -235,8 +235,8 @@ def choose_differentiation(spec, n_cell_params: int) -> str:
 def cell_phases(strategy, optimizers):
     """Optimiser phases of a per-cell fit: as the estimator's, plus :class:`OneStepAhead`."""
     from ....training.strategies import OneStepAhead
-    from ..training.run import _phases
+    from ..training.run import expand_phases
 
     if isinstance(strategy, OneStepAhead):
         return [("single", {"horizon": 1.0}, opt, f"one-step-ahead {opt.name}") for opt in optimizers]
-    return _phases(strategy, optimizers)
+    return expand_phases(strategy, optimizers)

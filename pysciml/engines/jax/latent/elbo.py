@@ -85,7 +85,7 @@ def gaussian_kl(mean, std):
     return 0.5 * jnp.sum(std**2 + mean**2 - 1.0 - 2.0 * jnp.log(std), axis=-1)
 
 
-def _sigma(nets, cfg):
+def noise_sigma(nets, cfg):
     if cfg.noise_scaled is not None:
         return jnp.asarray(cfg.noise_scaled)
     return jnp.exp(jnp.clip(nets.log_sigma, np.log(cfg.min_noise), None))
@@ -106,7 +106,7 @@ def elbo_terms(nets: LatentNets, t, y, m, key, cfg, n_samples: int = 1):
     eps = jax.random.normal(key, (n_samples,) + mean.shape, dtype=mean.dtype)
     z0 = mean + std * eps
     x = decode(nets, z0, first_times(t, m), t, cfg, last_times(t, m))  # (S, B, L, D)
-    sigma = _sigma(nets, cfg)
+    sigma = noise_sigma(nets, cfg)
     r = (y - x) / sigma
     point = -0.5 * r**2 - jnp.log(sigma) - 0.5 * _LOG_2PI
     ll = jnp.where(m, point, 0.0).sum(axis=(-1, -2)).mean(axis=0)

@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .elbo import _sigma, decode, first_times
+from .elbo import noise_sigma, decode, first_times
 from .nets import nets_from_weights
 
 __all__ = ["encode", "reconstruct", "sample_prior", "noise_std"]
@@ -48,10 +48,10 @@ def sample_prior(cfg, weights, n_obs: int, t, n: int, seed: int, noise: bool) ->
     t = jnp.asarray(t)
     x = _decode(nets, z0, t[:1], t[None, :], cfg)[:, 0]
     if noise:
-        x = x + _sigma(nets, cfg) * jax.random.normal(k2, x.shape, dtype=x.dtype)
+        x = x + noise_sigma(nets, cfg) * jax.random.normal(k2, x.shape, dtype=x.dtype)
     return np.asarray(x)
 
 
 def noise_std(cfg, weights, n_obs: int) -> np.ndarray:
     """(D,) observation noise std in scaled units."""
-    return np.asarray(_sigma(nets_from_weights(cfg, n_obs, weights), cfg))
+    return np.asarray(noise_sigma(nets_from_weights(cfg, n_obs, weights), cfg))

@@ -53,7 +53,7 @@ def _all_finite(tree) -> jax.Array:
 _SCHEDULE_IDS = {"constant": 0, "cosine": 1, "exponential": 2, "warmup_cosine": 3}
 
 
-def _hyper(opt: Adam) -> jax.Array:
+def hyperparameters(opt: Adam) -> jax.Array:
     """Adam's settings as one dynamic vector, so every Adam phase shares one compiled chunk."""
     return jnp.array([opt.learning_rate, float(opt.steps), opt.final_fraction,
                       float(_SCHEDULE_IDS[opt.schedule]), opt.clip if opt.clip else jnp.inf], jnp.float64)
@@ -71,7 +71,7 @@ def _schedule_factor(k, hyper):
     return jnp.select([sid == 0, sid == 1, sid == 2], [1.0, cosine, expo], warm_cos)
 
 
-def _adam_chunk(loss_fn):
+def adam_chunk(loss_fn):
     tx = optax.scale_by_adam()
     vg = jax.value_and_grad(loss_fn)
 
@@ -119,7 +119,7 @@ def _adam_chunk(loss_fn):
     return init, chunk
 
 
-def _lbfgs_chunk(loss_fn, opt: LBFGS):
+def lbfgs_chunk(loss_fn, opt: LBFGS):
     solver = optax.lbfgs(memory_size=opt.memory)
 
     def step(aux, carry, active):
@@ -188,7 +188,7 @@ class Trainer:
     def _runner(self, kind, loss_fn, opt):
         key = (kind, loss_fn) if kind == "adam" else (kind, loss_fn, opt)
         if key not in self._compiled:
-            self._compiled[key] = _adam_chunk(loss_fn) if kind == "adam" else _lbfgs_chunk(loss_fn, opt)
+            self._compiled[key] = adam_chunk(loss_fn) if kind == "adam" else lbfgs_chunk(loss_fn, opt)
         return self._compiled[key]
 
     def _event(self, step: int, kind: str, detail: str):
@@ -225,7 +225,7 @@ class Trainer:
             t_start = time.perf_counter()
             tag = (kind, loss_fn, "compiled") if kind == "adam" else (kind, loss_fn, opt, "compiled")
             first = tag not in self._compiled
-            hyper = _hyper(opt) if kind == "adam" else jnp.zeros(5)
+            hyper = hyperparameters(opt) if kind == "adam" else jnp.zeros(5)
             try:
                 new_carry, (losses, finite, extra) = chunk(carry, aux, jnp.asarray(done), jnp.asarray(n), hyper)
                 losses = np.asarray(losses)  # wait for the chunk here, so Ctrl-C lands between chunks

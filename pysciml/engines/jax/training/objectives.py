@@ -14,7 +14,7 @@ from .packing import Packing
 __all__ = ["Objectives", "segment_layout"]
 
 
-def _data_term(pred, y, mask, scales, sigma):
+def data_term(pred, y, mask, scales, sigma):
     """Mean scaled squared error (or Gaussian NLL) over observed entries; NaN-safe."""
     diff = jnp.where(mask, (pred - y) / scales, 0.0)  # where first: NaN predictions never reach gradients
     n = jnp.maximum(mask.sum(), 1)
@@ -123,7 +123,7 @@ class Objectives:
         values, nets, _ = self.packing.unpack(theta)
         ys, status, within = self.predict(theta, horizon)
         mask = self.mask & within[:, :, None]
-        loss = _data_term(ys, self.y, mask, self.scales, self.packing.sigma(theta)) + self.l2(nets)
+        loss = data_term(ys, self.y, mask, self.scales, self.packing.sigma(theta)) + self.l2(nets)
         return jnp.where(jnp.all(status == 0), loss, jnp.nan)
 
     # -- multiple shooting ---------------------------------------------------------------------
@@ -151,7 +151,7 @@ class Objectives:
             ys, status = self.solve_batch(values, nets, flat(t0), flat(t1), flat(seg), flat(ts))
             ys = ys.reshape(B, S, M, -1)
             status = status.reshape(B, S)
-            data = _data_term(ys, ys_obs, mask_obs, self.scales, self.packing.sigma(theta))
+            data = data_term(ys, ys_obs, mask_obs, self.scales, self.packing.sigma(theta))
             ends = ys[jnp.arange(B)[:, None], jnp.arange(S)[None, :], jnp.asarray(last_pos)]  # (B, S, n)
             gap = (ends[:, :-1] - seg[:, 1:]) / self.scales
             gap = jnp.where(has_next[:, :-1, None], gap, 0.0)

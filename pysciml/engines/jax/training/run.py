@@ -44,7 +44,7 @@ def _natural(free):
     return from_unconstrained(np.asarray(free.z0), free.bounds, np)
 
 
-def _phases(strategy, optimizers):
+def expand_phases(strategy, optimizers):
     """Expand a strategy into ``[(kind, options, optimizer, name)]``."""
     out = []
     if isinstance(strategy, GrowingHorizon):
@@ -52,10 +52,10 @@ def _phases(strategy, optimizers):
             frac = k / strategy.stages
             out.append(("single", {"horizon": frac}, Adam(strategy.learning_rate, steps=strategy.steps),
                         f"warm-up horizon {frac:.0%}"))
-        return out + _phases(strategy.then, optimizers)
+        return out + expand_phases(strategy.then, optimizers)
     if isinstance(strategy, Collocation):
         out.append(("collocation", {}, Adam(strategy.learning_rate, steps=strategy.steps), "collocation warm start"))
-        return out + _phases(strategy.then, optimizers)
+        return out + expand_phases(strategy.then, optimizers)
     if isinstance(strategy, MultipleShooting):
         for opt in optimizers:
             out.append(("multiple", {"segments": strategy.segments, "continuity": strategy.continuity}, opt,
@@ -80,7 +80,7 @@ def fit_problem(problem: FitRequest, hooks: FitHooks | None = None) -> FitResult
         values, _, _ = packing.unpack(theta)
         return {"params": {k: np.asarray(v) for k, v in values.items() if k not in problem.fixed}}
 
-    phases = _phases(problem.strategy, problem.optimizers)
+    phases = expand_phases(problem.strategy, problem.optimizers)
     ckpt = hooks.checkpoint
     resume_meta, resume_arrays = hooks.resume_state or (None, None)
 
