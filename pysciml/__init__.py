@@ -95,35 +95,71 @@ _SUBMODULES = frozenset(['cache', 'cells', 'data', 'discovery', 'engines', 'erro
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 if TYPE_CHECKING:
-    from .errors import PySciMLError as PySciMLError, InputError as InputError, ModelError as ModelError, DataError as DataError, EngineUnavailableError as EngineUnavailableError, EngineError as EngineError, SolverFailure as SolverFailure, FileFormatError as FileFormatError, TraceError as TraceError
-    from .status import Status as Status
-    from .model import ODEModel as ODEModel, UDE as UDE, NeuralODE as NeuralODE
-    from .model_spec import ModelSpec as ModelSpec, ParamView as ParamView
-    from .params import Param as Param
+    from .cells.fit import fit_cells as fit_cells
+    from .cells.simulate import forecast_cells as forecast_cells
+    from .cells.simulate import solve_cells as solve_cells
+    from .data.ingest import as_observations as as_observations
+    from .discovery.custom import Custom as Custom
+    from .discovery.equations import Equations as Equations
+    from .discovery.libraries import Fourier as Fourier
+    from .discovery.libraries import Polynomial as Polynomial
+    from .discovery.search import discover as discover
+    from .errors import DataError as DataError
+    from .errors import EngineError as EngineError
+    from .errors import EngineUnavailableError as EngineUnavailableError
+    from .errors import FileFormatError as FileFormatError
+    from .errors import InputError as InputError
+    from .errors import ModelError as ModelError
+    from .errors import PySciMLError as PySciMLError
+    from .errors import SolverFailure as SolverFailure
+    from .errors import TraceError as TraceError
+    from .info import info as info
+    from .ivp import sensitivity as sensitivity
+    from .ivp import solve as solve
+    from .latent.estimator import LatentODE as LatentODE
+    from .loading import load as load
+    from .loading import load_latent as load_latent
+    from .model import UDE as UDE
+    from .model import NeuralODE as NeuralODE
+    from .model import ODEModel as ODEModel
+    from .model_spec import ModelSpec as ModelSpec
+    from .model_spec import ParamView as ParamView
     from .networks import MLP as MLP
-    from .training.optimizers import Adam as Adam, LBFGS as LBFGS, LevenbergMarquardt as LevenbergMarquardt
-    from .training.strategies import SingleShooting as SingleShooting, MultipleShooting as MultipleShooting, Collocation as Collocation, GrowingHorizon as GrowingHorizon, OneStepAhead as OneStepAhead
-    from .training.losses import MSE as MSE, GaussianNLL as GaussianNLL
-    from .solvers.adjoints import Direct as Direct, Checkpointed as Checkpointed, Backsolve as Backsolve, Gauss as Gauss, Interpolating as Interpolating, Quadrature as Quadrature, ForwardDiffSensitivity as ForwardDiffSensitivity
-    from .solvers.runge_kutta import Tsit5 as Tsit5, Dopri5 as Dopri5, Dopri8 as Dopri8, Vern7 as Vern7, Kvaerno5 as Kvaerno5, KenCarp4 as KenCarp4
-    from .solvers.rosenbrock.rosenbrock23 import Rosenbrock23 as Rosenbrock23
+    from .params import Param as Param
+    from .solution import Solution as Solution
+    from .solvers.adjoints import Backsolve as Backsolve
+    from .solvers.adjoints import Checkpointed as Checkpointed
+    from .solvers.adjoints import Direct as Direct
+    from .solvers.adjoints import ForwardDiffSensitivity as ForwardDiffSensitivity
+    from .solvers.adjoints import Gauss as Gauss
+    from .solvers.adjoints import Interpolating as Interpolating
+    from .solvers.adjoints import Quadrature as Quadrature
+    from .solvers.auto import Auto as Auto
+    from .solvers.bdf import FBDF as FBDF
+    from .solvers.bdf import QNDF as QNDF
+    from .solvers.linear import GMRES as GMRES
+    from .solvers.linear import DenseLU as DenseLU
+    from .solvers.linear import SparseLU as SparseLU
     from .solvers.rosenbrock.rodas4 import Rodas4 as Rodas4
     from .solvers.rosenbrock.rodas5p import Rodas5P as Rodas5P
-    from .solvers.bdf import FBDF as FBDF, QNDF as QNDF
-    from .solvers.auto import Auto as Auto
-    from .solvers.linear import DenseLU as DenseLU, SparseLU as SparseLU, GMRES as GMRES
-    from .ivp import solve as solve, sensitivity as sensitivity
-    from .solution import Solution as Solution
-    from .data.ingest import as_observations as as_observations
-    from .discovery.search import discover as discover
-    from .discovery.equations import Equations as Equations
-    from .discovery.libraries import Polynomial as Polynomial, Fourier as Fourier
-    from .discovery.custom import Custom as Custom
-    from .loading import load as load, load_latent as load_latent
-    from .latent.estimator import LatentODE as LatentODE
-    from .cells.fit import fit_cells as fit_cells
-    from .cells.simulate import solve_cells as solve_cells, forecast_cells as forecast_cells
-    from .info import info as info
+    from .solvers.rosenbrock.rosenbrock23 import Rosenbrock23 as Rosenbrock23
+    from .solvers.runge_kutta import Dopri5 as Dopri5
+    from .solvers.runge_kutta import Dopri8 as Dopri8
+    from .solvers.runge_kutta import KenCarp4 as KenCarp4
+    from .solvers.runge_kutta import Kvaerno5 as Kvaerno5
+    from .solvers.runge_kutta import Tsit5 as Tsit5
+    from .solvers.runge_kutta import Vern7 as Vern7
+    from .status import Status as Status
+    from .training.losses import MSE as MSE
+    from .training.losses import GaussianNLL as GaussianNLL
+    from .training.optimizers import LBFGS as LBFGS
+    from .training.optimizers import Adam as Adam
+    from .training.optimizers import LevenbergMarquardt as LevenbergMarquardt
+    from .training.strategies import Collocation as Collocation
+    from .training.strategies import GrowingHorizon as GrowingHorizon
+    from .training.strategies import MultipleShooting as MultipleShooting
+    from .training.strategies import OneStepAhead as OneStepAhead
+    from .training.strategies import SingleShooting as SingleShooting
 
 
 # `obj.sciml` on xarray objects as soon as xarray is imported (no xarray import here)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .errors import InputError, PySciMLError
+
 __all__ = ["main"]
 
 
@@ -12,7 +14,6 @@ def _cmd_demo(args) -> int:
     from pathlib import Path
 
     from .demo import run_demo
-    from .errors import InputError
 
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise InputError(f"{args.out} is a file; give a directory for the demo's results (it is created).",
@@ -109,7 +110,6 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from .errors import PySciMLError
 
     try:
         return int(args.func(args) or 0)

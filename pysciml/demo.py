@@ -18,6 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
+from .io.atomic import atomic_path
+from .io.files import write_netcdf
+from .ivp import sensitivity, solve
+from .model import UDE, NeuralODE, ODEModel
+from .networks import MLP
+from .solvers.rosenbrock.rodas5p import Rodas5P
+from .training.optimizers import LBFGS, Adam
+from .training.strategies import SingleShooting
+
 __all__ = ["run_demo", "rober_model", "lotka_volterra_model", "lotka_volterra_ude", "lv_observations"]
 
 LV_TRUE = {"alpha": 1.3, "beta": 0.9, "gamma": 0.8, "delta": 1.8}
@@ -26,7 +35,6 @@ LV_U0 = (0.44249296, 4.6280594)
 
 def rober_model():
     """Robertson's stiff chemical kinetics (Hairer & Wanner II, ROBER)."""
-    from .model import ODEModel
 
     def rober(u, p, t, m):
         y1, y2, y3 = u
@@ -42,7 +50,6 @@ def rober_model():
 
 def lotka_volterra_model():
     """Lotka–Volterra predator–prey dynamics (all physics known)."""
-    from .model import ODEModel
 
     def lotka_volterra(u, p, t, m):
         prey, predator = u
@@ -59,8 +66,6 @@ def _lv_missing_interactions(u, p, t, m):
 
 def lotka_volterra_ude(width: int = 32):
     """Lotka–Volterra with the interaction terms replaced by a network (the SciML tutorial setup)."""
-    from .model import UDE
-    from .networks import MLP
 
     return UDE(_lv_missing_interactions, states=["prey", "predator"], params={"alpha": 1.3, "delta": 1.8},
                networks={"nn": MLP(2, 2, width=width, depth=2, activation="tanh")}, name="lotka_volterra_ude")
@@ -68,7 +73,6 @@ def lotka_volterra_ude(width: int = 32):
 
 def lv_observations(n: int = 40, noise: float = 0.01, t_end: float = 5.0, seed: int = 0):
     """``(t, y)``: ``n`` irregular samples of the true system on ``[0, t_end]``, multiplicative noise."""
-    from .ivp import solve
 
     rng = np.random.default_rng(seed)
     t = np.sort(rng.uniform(0.0, t_end, n))
@@ -84,11 +88,6 @@ def _say(msg: str) -> None:
 def _ude_part(out: Path, engine, quick: bool) -> dict:
     import xarray as xr
 
-    from .training.optimizers import LBFGS, Adam
-    from .training.strategies import SingleShooting
-    from .io.files import write_netcdf
-    from .model import NeuralODE
-    from .ivp import solve
 
     t, y = lv_observations()
     _say("pysciml demo - 1/2: a universal differential equation (Lotka-Volterra, interactions unknown)")
@@ -140,9 +139,6 @@ def _ude_part(out: Path, engine, quick: bool) -> dict:
 
 
 def _stiff_part(out: Path, engine) -> dict:
-    from .solvers.rosenbrock.rodas5p import Rodas5P
-    from .io.files import write_netcdf
-    from .ivp import sensitivity, solve
 
     _say("pysciml demo - 2/2: stiff chemistry (ROBER) with Rodas5P, our Rosenbrock solver in JAX")
     rober = rober_model()
@@ -199,7 +195,6 @@ def _plot(ude_plot, rober_sol, path: Path):
     except ImportError:
         _say('  (no PNG: matplotlib is not installed; pip install "pysciml[plot]")')
         return None
-    from .io.atomic import atomic_path
 
     t, y, fit_ds, fc, fc_node, truth = ude_plot
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))

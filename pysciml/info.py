@@ -6,6 +6,9 @@ import platform
 import sys
 from typing import Any
 
+from ._version import __version__
+from .engines.registry import ENGINES, get_engine, load_engine_class
+
 __all__ = ["info"]
 
 
@@ -21,8 +24,6 @@ def info(*, start_engines: bool = False, print_it: bool = True) -> dict[str, Any
     Returns:
         ``{"pysciml": version, "python": ..., "engines": {name: {...}}}``.
     """
-    from ._version import __version__
-    from .engines.registry import ENGINES, load_engine_class, get_engine
 
     out: dict[str, Any] = {
         "pysciml": __version__,

@@ -24,6 +24,7 @@ import numpy as np
 
 from .errors import InputError, ModelError, UndeclaredNameError
 from .networks import MLP
+from .numerics import numpy_math
 from .params import ParamSpec, normalise_params
 from .states import StateLayout, normalise_states
 
@@ -242,7 +243,6 @@ class ModelSpec:
 
     def rhs_numpy(self, u, t: float = 0.0, params: Mapping[str, Any] | None = None, network_params=None):
         """Evaluate the physics with numpy (for checks and discovery); returns the flat derivative."""
-        from .numerics import numpy_math
 
         values = self.resolve_params(params)
         thetas = network_params if network_params is not None else self.init_networks()

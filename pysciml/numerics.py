@@ -13,7 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .grid.numpy_operators import advect_numpy, divergence_numpy, gradient_numpy, laplacian_numpy
+from .grid.numpy_operators import (
+    advect_numpy,
+    divergence_numpy,
+    gradient_numpy,
+    laplacian_numpy,
+)
 
 __all__ = ["MATH_CONTRACT", "GRID_OPERATORS", "NumpyMath", "numpy_math"]
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .data.to_xarray import solution_dataset
 from .status import Status
 
 __all__ = ["Solution"]
@@ -79,7 +80,6 @@ class Solution:
 
     def to_xarray(self, *, time_units: str | None = None, attrs: Mapping[str, Any] | None = None):
         """An ``xarray.Dataset``: one variable per state over ``time`` (and its own dims), CF attrs."""
-        from .data.to_xarray import solution_dataset
 
         if not self._concrete:
             raise TypeError("to_xarray() needs concrete values; call it outside jax transformations.")

@@ -44,6 +44,8 @@ LAZY_IMPORTS = (
      "a solve served from the compiled-model cache never imports diffrax (start-up)"),
     ("pysciml.engines.jax.rosenbrock.solve", "pysciml.engines.jax.rosenbrock.adjoint",
      "the discrete adjoint (equinox) only for reverse-mode solves"),
+    ("pysciml.engines.jax.rosenbrock.solve", "pysciml.engines.jax.linsolve.dense",
+     "equinox loads only when a Rosenbrock solve runs, not on a cached explicit solve's path"),
     ("pysciml.engines.jax.linsolve.", "pysciml.engines.jax.linsolve.",
      "each strategy's module (sparse analysis, scipy orderings) only when that strategy is chosen"),
 )

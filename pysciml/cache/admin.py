@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .store import cache_root, enabled as store_enabled, max_bytes, reasons, stats, usage
+from .store import cache_root, max_bytes, reasons, stats, usage
 from .store import clear as store_clear
+from .store import enabled as store_enabled
 from .store import entries as store_entries
 
 __all__ = ["info", "entries", "clear", "directory", "enabled"]

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..io.atomic import atomic_write_bytes
 
 __all__ = [
     "FORMAT", "cache_root", "enabled", "max_bytes", "export_dir", "xla_dir", "read", "write", "touch",
@@ -194,7 +195,6 @@ def touch(key: str) -> None:
 
 def write(key: str, payload: bytes, *, kind: str, label: str = "", meta: dict | None = None) -> bool:
     """Store an entry atomically, then keep the cache within its size bound; False on I/O failure."""
-    from ..io.atomic import atomic_write_bytes
 
     try:
         atomic_write_bytes(_path(key), encode(key, payload, kind=kind, label=label, meta=meta))

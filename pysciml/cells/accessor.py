@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import threading
 
+from ..io.files import to_netcdf, to_zarr
+from .fit import fit_cells
+from .simulate import forecast_cells, solve_cells
+
 __all__ = ["SciMLAccessor", "register"]
 
 _lock = threading.Lock()
@@ -26,32 +30,27 @@ class SciMLAccessor:
 
     def fit(self, model, **options):
         """Fit ``model`` to this gridded data (see :func:`pysciml.cells.fit_cells`)."""
-        from .fit import fit_cells
 
         return fit_cells(self._obj, model, **options)
 
     def solve(self, model, **options):
         """Solve ``model`` in every cell on this data's grid (see :func:`pysciml.cells.solve_cells`)."""
-        from .simulate import solve_cells
 
         return solve_cells(self._obj, model, **options)
 
     def forecast(self, model, horizon, **options):
         """Extrapolate ``horizon`` model-time units past the data's last time
         (see :func:`pysciml.cells.forecast_cells`)."""
-        from .simulate import forecast_cells
 
         return forecast_cells(self._obj, model, horizon, **options)
 
     def to_netcdf(self, path, **kwargs):
         """Write to NetCDF atomically (temporary file, then rename); returns the path."""
-        from ..io.files import to_netcdf
 
         return to_netcdf(self._obj, path, **kwargs)
 
     def to_zarr(self, path, **kwargs):
         """Write a Zarr v3 store atomically (complete store, then rename); returns the path."""
-        from ..io.files import to_zarr
 
         return to_zarr(self._obj, path, **kwargs)
 

@@ -18,16 +18,32 @@ from typing import Any
 
 import numpy as np
 
+from ..data.to_xarray import time_coordinate
+from ..data.trajectory import Observations, Trajectory, robust_scales
+from ..engines.registry import engine_name, get_engine
+from ..engines.requests import FitHooks
 from ..errors import InputError
-from .align import output_times, u0_fields
-from .results import fitted_solver
+from ..fitting.estimator import planned_steps, progress_bar
+from ..fitting.problem import build_fit_request
+from ..io.cf import append_history, clean_var_attrs
+from ..ivp import solve
 from ..status import Status
+from .align import output_times, u0_fields
+from .results import (
+    common_attrs,
+    fitted_solver,
+    param_attrs,
+    read_result,
+    status_attrs,
+    time_attrs,
+)
+from .roles import split_start_values
+from .stack import stack_cells
 
 __all__ = ["fit_coupled", "solve_coupled", "coupled_observations"]
 
 
 def _stack(data, model, *, time_units, time_dim, reference_time=None, mask=None):
-    from .stack import stack_cells
 
     names = list(model.state_names)
     stack = stack_cells(data, states=names, time_units=time_units or model.time_units, time_dim=time_dim,
@@ -43,7 +59,6 @@ def _stack(data, model, *, time_units, time_dim, reference_time=None, mask=None)
 
 def coupled_observations(stack, model):
     """The gridded observations as one trajectory of the model's flat state (masked cells unobserved)."""
-    from ..data.trajectory import Observations, Trajectory, robust_scales
 
     values = np.asarray(stack.values, dtype=float)  # (n_cells, n_t, n_states)
     values = np.where(stack.cell_mask[:, None, None], values, np.nan)
@@ -81,12 +96,6 @@ def fit_coupled(data: Any, model: Any, *, fit=None, shared=None, fixed=None, par
     """
     import xarray as xr
 
-    from ..engines.registry import engine_name, get_engine
-    from ..fitting.estimator import progress_bar, planned_steps
-    from ..engines.requests import FitHooks
-    from ..fitting.problem import build_fit_request
-    from .results import common_attrs, param_attrs, status_attrs, time_attrs
-    from .roles import split_start_values
 
     stack = _stack(data, model, time_units=time_units, time_dim=time_dim, reference_time=reference_time, mask=mask)
     obs = coupled_observations(stack, model)
@@ -168,12 +177,6 @@ def solve_coupled(data, model, *, params=None, t=None, u0=None, horizon=None, n=
     """Solve a coupled model over the grid of ``data``; values over (time, *grid)."""
     import xarray as xr
 
-    from ..data.to_xarray import time_coordinate
-    from ..io.cf import append_history
-    from ..io.cf import clean_var_attrs
-    from ..ivp import solve
-    from .results import read_result
-    from .roles import split_start_values
 
     ref = units = None
     if isinstance(params, xr.Dataset):

@@ -7,13 +7,15 @@ import warnings
 
 import numpy as np
 
+from ..data.ingest import DataWarning
 from ..engines.requests import Batching, CellBlock, FitHooks
 from ..errors import InputError
-from ..training.losses import to_unconstrained
 from ..status import Status
+from ..training.losses import to_unconstrained
 from .align import on_grid
 from .blocks import FitBlock, cells_with_data
 from .results import common_attrs, param_attrs, status_attrs, time_attrs
+from .stack import unstack_cells
 
 __all__ = ["run_independent", "run_joint"]
 
@@ -180,8 +182,6 @@ def run_joint(spec, stack, roles, cell_starts, u0_arrays, eng, engine, options, 
     """Shared parameters: all cells in memory, one joint optimisation."""
     import xarray as xr
 
-    from .stack import unstack_cells
-    from ..data.ingest import DataWarning
 
     if stack.is_lazy:
         nbytes = stack.n_cells * stack.t.size * len(stack.state_names) * 8

@@ -17,19 +17,27 @@ from typing import Any
 
 import numpy as np
 
+from ..engines.registry import engine_name, get_engine
+from ..engines.requests import CellFitRequest, FreeParam
 from ..errors import InputError
 from ..ivp import check_model
-from ..training.losses import resolve_loss, to_unconstrained
-from ..training.optimizers import LBFGS, Adam, resolve_optimizers
-from ..engines.requests import FreeParam
-from ..training.strategies import GrowingHorizon, SingleShooting, resolve_strategy
 from ..solvers.auto import Auto, choose_solver
 from ..solvers.catalog import resolve_solver
 from ..solvers.runge_kutta import Tsit5
-from ..training.optimizers import LevenbergMarquardt
-from ..engines.requests import CellFitRequest
+from ..training.losses import MSE, resolve_loss, to_unconstrained
+from ..training.optimizers import LBFGS, Adam, LevenbergMarquardt, resolve_optimizers
+from ..training.strategies import (
+    GrowingHorizon,
+    OneStepAhead,
+    SingleShooting,
+    resolve_strategy,
+)
 from .align import u0_fields
+from .coupled import fit_coupled
+from .execute import run_independent, run_joint
+from .roles import resolve_roles, split_start_values
 from .spec import parse_memory, with_content_token
+from .stack import stack_cells
 
 __all__ = ["fit_cells", "DEFAULT_CELL_OPTIMIZERS", "DEFAULT_CELL_OPTIMIZERS_NLL", "DEFAULT_JOINT_OPTIMIZERS"]
 
@@ -42,7 +50,6 @@ DEFAULT_JOINT_OPTIMIZERS = (Adam(1e-2, steps=1000, schedule="cosine", final_frac
 
 
 def _strategy(strategy, joint: bool):
-    from ..training.strategies import OneStepAhead
 
     if strategy is None:
         return GrowingHorizon(stages=3, steps=300) if joint else SingleShooting()
@@ -57,7 +64,6 @@ def _strategy(strategy, joint: bool):
 
 
 def _optimizers(optimizers, joint: bool, loss):
-    from ..training.losses import MSE
 
     least_squares = isinstance(resolve_loss(loss), MSE)
     if optimizers is None:
@@ -76,7 +82,6 @@ def _optimizers(optimizers, joint: bool, loss):
 
 
 def _fit_u0(fit_u0, u0, strategy) -> bool:
-    from ..training.strategies import OneStepAhead
 
     if isinstance(strategy, OneStepAhead):
         if fit_u0 is True:
@@ -156,13 +161,11 @@ def fit_cells(
         ``u0_<state>``, ``loss``, ``rmse_<state>``, ``status`` (CF flags), shared/fixed parameters,
         network weights, ``loss_history(iteration)``, attributes with the model, options and history.
     """
-    from ..engines.registry import engine_name, get_engine
 
     model = check_model(model)
     if coupled is None:
         coupled = any(s.shape != () for s in model.layout.specs)
     if coupled:
-        from .coupled import fit_coupled
 
         return fit_coupled(data, model, fit=per_cell, shared=shared, fixed=fixed, params=params, u0=u0,
                            fit_u0=fit_u0, mask=mask, time_units=time_units, time_dim=time_dim,
@@ -172,8 +175,6 @@ def fit_cells(
     if any(s.shape != () for s in model.layout.specs):
         raise InputError("coupled=False, but the model has states with shapes (a spatially coupled model); "
                          "per-cell fits need scalar states.", argument="coupled")
-    from .stack import stack_cells
-    from .roles import resolve_roles, split_start_values
 
     _check_positive_int(cells_per_batch, "cells_per_batch")
     budget = parse_memory(max_memory)
@@ -228,7 +229,6 @@ def fit_cells(
                "optimizers": list(spec.optimizers), "loss": spec.loss, "l2": spec.l2, "solver": spec.solver.name,
                "rtol": spec.rtol, "atol": spec.atol, "max_steps": spec.max_steps, "seed": spec.seed,
                "fit_u0": spec.fit_u0, "engine": name}
-    from .execute import run_independent, run_joint
 
     if joint:
         return run_joint(spec, stack, roles, cell_starts, u0_arrays, eng, name, options, budget=budget,

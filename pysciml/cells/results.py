@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from ..io.cf import append_history
+from ..data.timeaxis import ref_string
 from ..errors import InputError
+from ..io.cf import append_history
 from ..status import Status
 
 __all__ = ["fitted_solver", "status_attrs", "param_attrs", "time_attrs", "common_attrs", "ResultParams", "read_result",
@@ -67,7 +68,6 @@ def param_attrs(model, name: str, role: str) -> dict:
 
 def time_attrs(meta) -> dict:
     """Attributes recording how model time maps to the data's time axis."""
-    from ..data.timeaxis import ref_string
 
     out = {"pysciml_time_kind": meta.kind, "pysciml_time_units": meta.units or ""}
     if meta.kind in ("datetime64", "cftime"):

@@ -6,14 +6,21 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
-from ..ivp import check_model
-from .align import output_times, u0_fields
-from .results import fitted_solver
+from ..data.to_xarray import time_coordinate
+from ..engines.registry import engine_name, get_engine
 from ..engines.requests import Batching, CellSolveRequest
+from ..errors import InputError
+from ..io.cf import append_history, clean_var_attrs
+from ..ivp import check_model
 from ..solvers.auto import Auto, choose_solver
 from ..solvers.catalog import resolve_solver
+from .align import on_grid, output_times, u0_fields
+from .blocks import SolveBlock
+from .coupled import solve_coupled
+from .results import fitted_solver, read_result, status_attrs
+from .roles import split_start_values
 from .spec import parse_memory, with_content_token
+from .stack import stack_cells
 
 __all__ = ["solve_cells", "forecast_cells"]
 
@@ -34,8 +41,6 @@ def _params(model, params, stack):
     """(per-cell DataArrays, global values, networks, fitted u0 DataArrays, active DataArray, t0 or None)."""
     import xarray as xr
 
-    from .results import read_result
-    from .roles import split_start_values
 
     if isinstance(params, xr.Dataset):
         rp = read_result(params, model, stack.grid_dims)
@@ -46,7 +51,6 @@ def _params(model, params, stack):
 
 
 def _on_grid(da, stack, argument, extra_dims=()):
-    from .align import on_grid
 
     return on_grid(da, stack, argument, extra_dims, what="the data's grid (the fit result must come from data on the "
                    "same grid)")
@@ -56,12 +60,6 @@ def _run(data, model, *, params, u0, t_model, t0_mode, mask, time_units, time_di
          max_steps, max_memory, cells_per_batch, engine, what):
     import xarray as xr
 
-    from .stack import stack_cells
-    from ..data.to_xarray import time_coordinate
-    from ..io.cf import append_history
-    from ..io.cf import clean_var_attrs
-    from ..engines.registry import engine_name, get_engine
-    from .blocks import SolveBlock
 
     ref = time_units_from = None
     if isinstance(params, xr.Dataset):
@@ -135,7 +133,6 @@ def _run(data, model, *, params, u0, t_model, t0_mode, mask, time_units, time_di
     tname = stack.time.name
     tcoord = time_coordinate(ts, stack.time)
     ys = ys.rename({_TIME: tname}).assign_coords({tname: tcoord}).transpose(tname, *stack.grid_dims, _STATE)
-    from .results import status_attrs
 
     status = status.assign_attrs({**status_attrs(), "long_name": "solver status per cell (pysciml.Status code)"})
     attrs = append_history(stack.attrs, f"{what} of model {model.name!r} with {solver.name}")
@@ -188,7 +185,6 @@ def solve_cells(
     """
     model = check_model(model)
     if any(s.shape != () for s in model.layout.specs):
-        from .coupled import solve_coupled
 
         return solve_coupled(data, model, params=params, t=t, u0=u0, time_units=time_units, time_dim=time_dim,
                              solver=solver, rtol=rtol, atol=atol, max_steps=max_steps, engine=engine)
@@ -225,7 +221,6 @@ def forecast_cells(
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 2:
         raise InputError(f"must be an integer >= 2, got {n!r}.", argument="n")
     if any(s.shape != () for s in model.layout.specs):
-        from .coupled import solve_coupled
 
         return solve_coupled(data, model, params=params, horizon=float(horizon), n=int(n), u0=u0,
                              time_units=time_units, time_dim=time_dim, solver=solver, rtol=rtol, atol=atol,

@@ -16,13 +16,18 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError, InputError
 from ..data.ingest import DataWarning, state_names_of
-from ..data.to_xarray import time_coordinate
-from ..io.cf import append_history, clean_var_attrs
-from ..data.readers import ReadOptions, dataarray_to_dataset, decode_time_coord, find_time_dim
+from ..data.readers import (
+    ReadOptions,
+    dataarray_to_dataset,
+    decode_time_coord,
+    find_time_dim,
+)
 from ..data.timeaxis import TimeMeta, to_model_time
+from ..data.to_xarray import time_coordinate
 from ..data.validate import check_time_order
+from ..errors import DataError, InputError
+from ..io.cf import append_history, clean_var_attrs
 
 __all__ = ["GridStack", "stack_cells", "unstack_cells", "cells_to_dataset"]
 

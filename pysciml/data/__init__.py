@@ -7,8 +7,14 @@ user's time axis.  Pure numpy / pandas / xarray / cftime.
 """
 
 from .ingest import DataWarning, as_observations
+from .timeaxis import (
+    CALENDAR_YEAR_DAYS,
+    TIME_UNITS,
+    TimeMeta,
+    model_time_to_coord,
+    to_model_time,
+)
 from .to_xarray import time_coordinate, to_dataset
-from .timeaxis import CALENDAR_YEAR_DAYS, TIME_UNITS, TimeMeta, model_time_to_coord, to_model_time
 from .trajectory import Observations, Padded, Trajectory, robust_scales
 
 __all__ = [

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError, InputError
+from ..states import StateLayout, normalise_states
 from .readers import ReadOptions, read_any
 from .timeaxis import classify_times, to_model_time
 from .trajectory import Observations, Trajectory
@@ -29,7 +30,6 @@ def state_names_of(states: Any) -> tuple[tuple[str, ...], dict]:
     Returns:
         (names, {name: declared units})
     """
-    from ..states import StateLayout, normalise_states
 
     if hasattr(states, "layout") and isinstance(states.layout, StateLayout):
         states = states.layout

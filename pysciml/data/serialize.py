@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .timeaxis import TimeMeta, parse_reference, ref_string, model_time_to_coord
+from .timeaxis import TimeMeta, model_time_to_coord, parse_reference, ref_string
 from .trajectory import Observations, Trajectory
 
 __all__ = ["time_meta_to_dict", "time_meta_from_dict", "observations_to_arrays", "observations_from_arrays"]

@@ -20,9 +20,16 @@ See ``docs/discovery.md`` for what ``threshold`` means.
 from .custom import Custom
 from .ensemble import bootstrap
 from .equations import Equations
-from .search import discover
-from .libraries import ConcatLibrary, Feature, Fourier, Library, Polynomial, ProductLibrary
+from .libraries import (
+    ConcatLibrary,
+    Feature,
+    Fourier,
+    Library,
+    Polynomial,
+    ProductLibrary,
+)
 from .regression import CRITERIA, DEFAULT_THRESHOLD, stlsq
+from .search import discover
 
 __all__ = [
     "discover", "stlsq", "bootstrap", "Equations",

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..numerics import numpy_math
 from .expressions import compile_expression, require_sympy, sympy_to_text
 from .libraries import Feature, Library
 
@@ -112,7 +113,6 @@ def _checked_unary(numpy_fn, i, text, names, key):
     compiled = compile_expression(text, names, argument=f"Custom.functions[{key!r}]")
 
     def fast(X):
-        from ..numerics import numpy_math
 
         col = X[:, i]
         a = np.asarray(numpy_fn(col), dtype=float)

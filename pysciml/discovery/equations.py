@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import FileFormatError, InputError
 from .expressions import check_names, compile_expression, require_sympy
 from .libraries import Feature, wrap_feature
+from .to_model import coefficient_names, equations_to_model
 
 __all__ = ["Equations", "format_number", "FORMAT", "FORMAT_VERSION"]
 
@@ -241,7 +242,6 @@ class Equations:
         ``prey^2`` -> ``nn_0__prey_pow2``, ``1`` -> ``nn_0__const``).
         :meth:`to_model` appends ``_2``, ``_3``... to a name the model already uses.
         """
-        from .to_model import coefficient_names
 
         names = coefficient_names(self, self.network or self.output_name, taken=())
         return {n: c for per_out, i in zip(names, range(self.n_outputs))
@@ -265,7 +265,6 @@ class Equations:
             per kept coefficient (see :attr:`parameters`; defaults are the
             discovered values) and no ``network``.
         """
-        from .to_model import equations_to_model
 
         return equations_to_model(self, model, network, name=name, model_class=model_class)
 

@@ -26,7 +26,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from .expressions import check_names, compile_expression, expression_to_sympy, require_sympy
+from ..numerics import numpy_math
+from .expressions import (
+    check_names,
+    compile_expression,
+    expression_to_sympy,
+    require_sympy,
+)
 
 __all__ = ["Feature", "Library", "Polynomial", "Fourier", "ConcatLibrary", "ProductLibrary", "default_names",
            "split_inputs"]
@@ -67,7 +73,6 @@ class Feature:
 
     def evaluate(self, X: np.ndarray) -> np.ndarray:
         """The feature over samples, ``X`` (n_samples, n_inputs) -> (n_samples,)."""
-        from ..numerics import numpy_math
 
         if self.numpy_fn is not None:
             out = self.numpy_fn(X)

@@ -10,7 +10,14 @@ from ..errors import InputError
 from .equations import Equations
 from .expressions import check_names
 from .libraries import Library, Polynomial, default_names
-from .regression import DEFAULT_THRESHOLD, as_matrix, check_options, check_prune, check_threshold, stlsq
+from .regression import (
+    DEFAULT_THRESHOLD,
+    as_matrix,
+    check_options,
+    check_prune,
+    check_threshold,
+    stlsq,
+)
 
 __all__ = ["discover", "fit_quality"]
 

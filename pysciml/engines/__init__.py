@@ -5,6 +5,12 @@ does; :mod:`.requests` holds what crosses the line.  Engines are imported only w
 first used.
 """
 
-from .registry import ENGINES, available_engines, engine_name, get_engine, load_engine_class
+from .registry import (
+    ENGINES,
+    available_engines,
+    engine_name,
+    get_engine,
+    load_engine_class,
+)
 
 __all__ = ["ENGINES", "get_engine", "engine_name", "available_engines", "load_engine_class"]

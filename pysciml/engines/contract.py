@@ -18,9 +18,23 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import EngineUnavailableError
-from .requests import (Batching, CellBlock, CellFitRequest, CellFitResult, CellSolveRequest, CellSolveResult,
-                       FitHooks, FitRequest, FitResult, LatentConfig, LatentTrainRequest, LatentTrainResult,
-                       RawSolution, Sensitivities, SolveRequest)
+from .requests import (
+    Batching,
+    CellBlock,
+    CellFitRequest,
+    CellFitResult,
+    CellSolveRequest,
+    CellSolveResult,
+    FitHooks,
+    FitRequest,
+    FitResult,
+    LatentConfig,
+    LatentTrainRequest,
+    LatentTrainResult,
+    RawSolution,
+    Sensitivities,
+    SolveRequest,
+)
 
 __all__ = ["Engine", "OPERATIONS"]
 

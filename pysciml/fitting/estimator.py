@@ -13,8 +13,22 @@ from typing import Any
 
 import numpy as np
 
+from ..data.ingest import as_observations
+from ..data.timeaxis import TimeMeta, to_model_time
+from ..data.to_xarray import to_dataset
+from ..discovery.search import discover as _discover
+from ..engines.registry import engine_name, get_engine
+from ..engines.requests import FitHooks
 from ..errors import InputError
+from ..io.atomic import check_target
+from ..ivp import solve
+from ..model_spec import ParamView
+from ..numerics import numpy_math
 from ..status import Status
+from ..training.strategies import Collocation, GrowingHorizon, MultipleShooting
+from .checkpoint import Checkpointer, checkpoint_path, fit_fingerprint, load_checkpoint
+from .problem import build_fit_request
+from .saved_model import save_model
 
 __all__ = ["EstimatorMixin", "NotFittedError"]
 
@@ -40,7 +54,6 @@ def progress_bar(total: int, verbose: int):
 
 
 def planned_steps(strategy, optimizers) -> int:
-    from ..training.strategies import Collocation, GrowingHorizon, MultipleShooting
 
     n = sum(o.steps for o in optimizers)
     if isinstance(strategy, GrowingHorizon):
@@ -165,10 +178,6 @@ class EstimatorMixin:
             ``self``, with ``params_``, ``network_params_``, ``u0_``, ``loss_history_``,
             ``status_``, ``message_``, ``events_``, ``phases_``, ``param_std_``...
         """
-        from ..data.ingest import as_observations
-        from ..engines.registry import engine_name, get_engine
-        from ..engines.requests import FitHooks
-        from .problem import build_fit_request
 
         if callback is not None and not callable(callback):
             raise InputError("must be a function callback(info) -> bool.", argument="callback")
@@ -201,7 +210,6 @@ class EstimatorMixin:
 
     @staticmethod
     def _checkpointing(problem, engine, checkpoint, every, seconds, resume):
-        from .checkpoint import Checkpointer, fit_fingerprint, load_checkpoint
 
         if not isinstance(resume, bool):
             raise InputError(f"must be True or False, got {resume!r}.", argument="resume")
@@ -213,8 +221,6 @@ class EstimatorMixin:
             raise InputError(f"must be a positive integer or None, got {every!r}.", argument="checkpoint_every")
         if seconds is not None and not (isinstance(seconds, (int, float)) and seconds > 0):
             raise InputError(f"must be a positive number or None, got {seconds!r}.", argument="checkpoint_seconds")
-        from ..io.atomic import check_target
-        from .checkpoint import checkpoint_path
 
         check_target(checkpoint_path(check_target(checkpoint, argument="checkpoint")), argument="checkpoint")
         fp = fit_fingerprint(problem, engine)
@@ -265,18 +271,15 @@ class EstimatorMixin:
         obs = getattr(self, "observations_", None)
         if obs is None:
             raise InputError("calendar times need a fitted model (its time axis); pass model times.", argument="t")
-        from ..data.timeaxis import to_model_time
 
         (tm,), _ = to_model_time([arr], time_units=obs.time.units, reference_time=obs.time.reference, argument="t")
         return np.asarray(tm, dtype=float)
 
     def _dataset(self, t_model, u, what: str):
-        from ..data.to_xarray import to_dataset
 
         obs = getattr(self, "observations_", None)
         if obs is not None:
             return to_dataset(t_model, u, obs, name=self.name, what=what)
-        from ..data.timeaxis import TimeMeta
 
         meta = TimeMeta(kind="numeric", units=getattr(self, "time_units", None))
         return to_dataset(t_model, u, meta, state_names=list(self.state_names), name=self.name, what=what)
@@ -293,7 +296,6 @@ class EstimatorMixin:
             trajectory: which fitted trajectory's initial state to use.
             params: parameter overrides.
         """
-        from ..ivp import solve
 
         self._check_fitted()
         obs = self.observations_
@@ -323,7 +325,6 @@ class EstimatorMixin:
         The forecast starts from the fitted model's own state at the last observed time
         (not the noisy observation). Returns an ``xarray.Dataset`` of ``n`` points.
         """
-        from ..ivp import solve
 
         self._check_fitted()
         if not (isinstance(horizon, (int, float)) and horizon > 0):
@@ -341,7 +342,6 @@ class EstimatorMixin:
     def score(self, data: Any = None) -> float:
         """Coefficient of determination R^2 of the fitted model on ``data`` (default: the training data),
         averaged over the observed states."""
-        from ..data.ingest import as_observations
 
         self._check_fitted()
         obs = self.observations_ if data is None else as_observations(data, states=self, time_units=self.time_units)
@@ -374,7 +374,6 @@ class EstimatorMixin:
             :class:`pysciml.discovery.Equations`; ``eqs.to_model()`` is a pure-physics
             model whose coefficients are parameters, ready to ``fit``.
         """
-        from ..discovery.search import discover as _discover
 
         self._check_fitted()
         nets = list(self.networks)
@@ -391,8 +390,6 @@ class EstimatorMixin:
 
     def network_samples(self, network: str, *, n_points: int = 200) -> tuple[np.ndarray, np.ndarray]:
         """Inputs and outputs of a fitted network along the fitted trajectories: ``(X, Y)``."""
-        from ..model_spec import ParamView
-        from ..numerics import numpy_math
 
         self._check_fitted()
         net = self.networks[network]
@@ -423,7 +420,6 @@ class EstimatorMixin:
     # -- persistence -----------------------------------------------------------------------
     def save(self, path) -> None:
         """Save the model declaration and fitted state as ``path.json`` + ``path.npz`` (no pickle)."""
-        from .saved_model import save_model
 
         save_model(self, path)
 

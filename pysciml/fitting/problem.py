@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from ..solvers.adjoints import resolve_adjoint
 from ..engines.requests import FitRequest, FreeParam
 from ..errors import InputError
+from ..solvers.adjoints import resolve_adjoint
 from ..solvers.catalog import resolve_solver
 from ..training.losses import resolve_loss, to_unconstrained
 from ..training.optimizers import resolve_optimizers

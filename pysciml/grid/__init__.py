@@ -28,7 +28,12 @@ from .base import Grid
 from .checks import check_field, check_grid, check_scheme, check_vector, check_velocity
 from .latlon import EARTH_RADIUS, LatLonGrid, from_xarray
 from .matrix import laplacian_matrix
-from .numpy_operators import advect_numpy, divergence_numpy, gradient_numpy, laplacian_numpy
+from .numpy_operators import (
+    advect_numpy,
+    divergence_numpy,
+    gradient_numpy,
+    laplacian_numpy,
+)
 from .regular import RegularGrid
 
 __all__ = [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .operators import advect, divergence, gradient, laplacian
 from .checks import check_field, check_grid, check_scheme, check_vector, check_velocity
+from .operators import advect, divergence, gradient, laplacian
 
 __all__ = ["laplacian_numpy", "advect_numpy", "gradient_numpy", "divergence_numpy"]
 

@@ -23,6 +23,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..errors import InputError
+
 __all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "check_target", "file_lock"]
 
 
@@ -72,7 +74,6 @@ def check_target(target, *, argument: str = "path", directory: bool = False) -> 
     Raises:
         InputError: not a path, an existing entry of the other kind, or a parent that is a file.
     """
-    from ..errors import InputError
 
     if isinstance(target, bool) or not isinstance(target, (str, os.PathLike)) or os.fspath(target) in ("", b""):
         raise InputError(f"must be a file path (a str or pathlib.Path), got {target!r}.", argument=argument)

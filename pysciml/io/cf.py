@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .._version import __version__
 from ..errors import InputError
 
 __all__ = ["history_line", "append_history", "clean_var_attrs", "cf_clean"]
@@ -16,7 +17,6 @@ __all__ = ["history_line", "append_history", "clean_var_attrs", "cf_clean"]
 
 def history_line(what: str) -> str:
     """One CF ``history`` entry: ``"<UTC ISO time> pysciml <version>: <what>"``."""
-    from .._version import __version__
 
     now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
     return f"{now} pysciml {__version__}: {what}"

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from ..data.ingest import as_observations
-from ..data.trajectory import Observations
 from ..data.readers import find_time_dim, is_pair
+from ..data.trajectory import Observations
 from ..errors import DataError, InputError
 
 __all__ = ["Scaling", "read_series", "padded_arrays", "bucket", "pad_rows", "query_series", "query_times"]

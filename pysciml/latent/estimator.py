@@ -13,14 +13,30 @@ from typing import Any
 
 import numpy as np
 
+from ..data.timeaxis import TimeMeta
+from ..data.trajectory import Observations, Trajectory
 from ..engines.registry import engine_name, get_engine
 from ..engines.requests import FitHooks, LatentTrainRequest
 from ..errors import InputError
 from ..fitting.estimator import NotFittedError, progress_bar
 from ..status import Status
-from .config import ENCODERS, LatentConfig, check_positive_float, check_positive_int, latent_solver
+from .config import (
+    ENCODERS,
+    LatentConfig,
+    check_positive_float,
+    check_positive_int,
+    latent_solver,
+)
+from .data import (
+    Scaling,
+    bucket,
+    pad_rows,
+    padded_arrays,
+    query_series,
+    query_times,
+    read_series,
+)
 from .saved_model import read_latent, save_latent
-from .data import Scaling, bucket, pad_rows, padded_arrays, query_series, query_times, read_series
 
 __all__ = ["LatentODE"]
 
@@ -224,8 +240,6 @@ class LatentODE:
         return [query_series(a, b, self.n_states_, self.state_names_) for a, b in zip(t, y)], False
 
     def _padded(self, series):
-        from ..data.trajectory import Observations, Trajectory
-        from ..data.timeaxis import TimeMeta
 
         meta = TimeMeta(kind="numeric", units=None)
         units = (None,) * self.n_states_

@@ -7,13 +7,30 @@ tableau and its thin class), :mod:`.auto` (the automatic choice), :mod:`.linear`
 (reading a solver from a name).
 """
 
-from .adjoints import (Adjoint, Backsolve, Checkpointed, Direct, ForwardDiffSensitivity, Gauss, Interpolating,
-                       Quadrature, resolve_adjoint)
+from .adjoints import (
+                       Adjoint,
+                       Backsolve,
+                       Checkpointed,
+                       Direct,
+                       ForwardDiffSensitivity,
+                       Gauss,
+                       Interpolating,
+                       Quadrature,
+                       resolve_adjoint,
+)
 from .auto import Auto, SolverChoice, choose_solver
 from .base import Solver
 from .bdf import FBDF, QNDF
 from .catalog import SOLVER_CLASSES, resolve_solver
-from .linear import DENSE_MAX, GMRES, AutoLinsolve, DenseLU, LinearSolver, SparseLU, resolve_linsolve
+from .linear import (
+                       DENSE_MAX,
+                       GMRES,
+                       AutoLinsolve,
+                       DenseLU,
+                       LinearSolver,
+                       SparseLU,
+                       resolve_linsolve,
+)
 from .rosenbrock.method import Rosenbrock
 from .rosenbrock.rodas4 import Rodas4
 from .rosenbrock.rodas5p import Rodas5P

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from ..options import options
 from ..errors import InputError
+from ..options import options
 
 __all__ = ["Loss", "MSE", "GaussianNLL", "resolve_loss", "to_unconstrained", "from_unconstrained"]
 

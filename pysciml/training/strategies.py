@@ -18,8 +18,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ..options import options
 from ..errors import InputError
+from ..options import options
 
 __all__ = ["Strategy", "SingleShooting", "MultipleShooting", "Collocation", "GrowingHorizon",
            "resolve_strategy", "default_strategy", "OneStepAhead"]

@@ -18,12 +18,13 @@ from __future__ import annotations
 import os
 import sys
 
+from ...cache.store import cache_root, enabled
+
 _done = False
 
 
 def cache_dir() -> str:
     """The user's pysciml cache directory (``PYSCIML_CACHE_DIR`` overrides)."""
-    from ...cache.store import cache_root
 
     return str(cache_root())
 
@@ -72,7 +73,6 @@ def configure() -> None:
         jax.config.update("jax_cpu_enable_async_dispatch", False)
     except (AttributeError, ValueError):  # option absent in this jax
         pass
-    from ...cache.store import enabled
 
     if enabled():
         path = os.path.join(cache_dir(), "xla")

@@ -38,6 +38,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from ..._version import __version__
 from ...cache import store
 from ...cache.fingerprint import Unfingerprintable, fingerprint
 
@@ -102,7 +103,6 @@ def _options() -> dict:
 
 def environment() -> tuple:
     """Everything outside the function that changes what an export computes or whether it loads."""
-    from ..._version import __version__
 
     device = jax.devices()[0]
     return (

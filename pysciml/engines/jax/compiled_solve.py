@@ -13,8 +13,8 @@ from ...status import Status
 from ..requests import SolveRequest
 from .arguments import call_args
 from .plan import SolverPlan
-from .rosenbrock.solve import rosenbrock_solve
 from .rhs import split_network_weights, vector_field
+from .rosenbrock.solve import rosenbrock_solve
 
 __all__ = ["make_solve", "run_method", "call_args", "finish_stats"]
 

@@ -11,9 +11,22 @@ import numpy as np
 
 from ...cache import store
 from ..contract import OPERATIONS, Engine
-from ..requests import (Batching, CellBlock, CellFitRequest, CellFitResult, CellSolveRequest, CellSolveResult,
-                        FitHooks, FitRequest, FitResult, LatentTrainRequest, LatentTrainResult, RawSolution,
-                        Sensitivities, SolveRequest)
+from ..requests import (
+    Batching,
+    CellBlock,
+    CellFitRequest,
+    CellFitResult,
+    CellSolveRequest,
+    CellSolveResult,
+    FitHooks,
+    FitRequest,
+    FitResult,
+    LatentTrainRequest,
+    LatentTrainResult,
+    RawSolution,
+    Sensitivities,
+    SolveRequest,
+)
 from ._setup import configure
 
 # Every module that imports jax, equinox or diffrax is imported inside the methods below: the
@@ -59,7 +72,9 @@ class JaxEngine(Engine):
             if persist is None or not store.enabled():
                 fn = build()
             else:
-                from .cached_functions import CachedFunction  # jax.export: only when the cache is on
+                from .cached_functions import (
+                    CachedFunction,  # jax.export: only when the cache is on
+                )
 
                 fn = CachedFunction(build, persist, kind=str(key[0]), label=getattr(model, "name", ""))
             per_model[key] = fn
@@ -84,8 +99,8 @@ class JaxEngine(Engine):
 
     # -- solving ---------------------------------------------------------------------------------
     def solve(self, request: SolveRequest) -> RawSolution:
-        from .plan import plan_solver
         from .compiled_solve import call_args, finish_stats
+        from .plan import plan_solver
 
         plan = plan_solver(request)
         fn = self.solve_function(request, plan)

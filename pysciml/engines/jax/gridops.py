@@ -20,7 +20,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...grid.base import AxisOps, GridOps
-from ...grid.checks import check_field, check_grid, check_scheme, check_vector, check_velocity
+from ...grid.checks import (
+    check_field,
+    check_grid,
+    check_scheme,
+    check_vector,
+    check_velocity,
+)
 from ...grid.operators import advect as fv_advect
 from ...grid.operators import divergence as fv_divergence
 from ...grid.operators import gradient as fv_gradient

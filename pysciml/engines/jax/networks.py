@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from ...errors import ModelError
 from ...networks import MLP
 
 __all__ = ["activation", "mlp_apply", "network_callable"]
@@ -47,7 +48,6 @@ def network_callable(name: str, net: MLP, theta):
     def call(x):
         x = jnp.asarray(x)
         if x.ndim == 0 or x.shape[-1] != net.n_in:
-            from ...errors import ModelError
 
             raise ModelError(
                 f"network {name!r} takes {net.n_in} inputs but was called with shape "

@@ -10,13 +10,13 @@ import numpy as np
 from ...status import Status
 from ..requests import SolveRequest
 from .compiled_solve import call_args
+from .plan import plan_solver
 
 __all__ = ["trajectory_jacobians"]
 
 
 def trajectory_jacobians(engine, request: SolveRequest, wrt: tuple[str, ...]) -> dict[str, Any]:
     """d u(t_i) / d (u0, params) by ``jax.jacfwd`` through the compiled solve."""
-    from .plan import plan_solver
 
     plan = plan_solver(request)
     fn = engine.solve_function(request, plan)

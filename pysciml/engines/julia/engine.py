@@ -15,12 +15,26 @@ from typing import Any
 import numpy as np
 
 from ...errors import InputError
+from ...status import Status
 from ..contract import Engine
-from ..requests import (Batching, CellBlock, CellFitRequest, CellFitResult, CellSolveRequest, CellSolveResult,
-                        FitHooks, FitRequest, FitResult, LatentTrainRequest, LatentTrainResult, RawSolution,
-                        Sensitivities, SolveRequest)
-from .mapping import STAT_NAMES, adjoint_args, flat_theta, solver_args, split_theta
+from ..requests import (
+    Batching,
+    CellBlock,
+    CellFitRequest,
+    CellFitResult,
+    CellSolveRequest,
+    CellSolveResult,
+    FitHooks,
+    FitRequest,
+    FitResult,
+    LatentTrainRequest,
+    LatentTrainResult,
+    RawSolution,
+    Sensitivities,
+    SolveRequest,
+)
 from .bridge import JuliaBridge, availability, find_julia, julia_env_path, to_numpy
+from .mapping import STAT_NAMES, adjoint_args, flat_theta, solver_args, split_theta
 
 __all__ = ["JuliaEngine", "LossGrad"]
 
@@ -314,7 +328,6 @@ class JuliaEngine(Engine):
 
     def sensitivity(self, request: SolveRequest, wrt: tuple[str, ...]) -> Sensitivities:
         """d u(t_i) / d (u0, params) by ForwardDiff through the Julia solve (numpy arrays)."""
-        from ...status import Status
 
         model = request.model
         h = self._bridge.compile(model)

@@ -11,7 +11,12 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from ...grid.numpy_operators import advect_numpy, divergence_numpy, gradient_numpy, laplacian_numpy
+from ...grid.numpy_operators import (
+    advect_numpy,
+    divergence_numpy,
+    gradient_numpy,
+    laplacian_numpy,
+)
 from .emit import Assign, Program
 from .symbolic import Expm1, Log1p, Maximum, Minimum, Where
 

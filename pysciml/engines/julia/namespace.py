@@ -15,7 +15,17 @@ import sympy
 from ...errors import ModelError, TraceError
 from ...numerics import GRID_OPERATORS, MATH_CONTRACT
 from .symbolic import (
-    Expm1, Log1p, Maximum, Minimum, Recorder, SymArray, Where, as_sym, broadcast_shape, reduce_, wrap,
+    Expm1,
+    Log1p,
+    Maximum,
+    Minimum,
+    Recorder,
+    SymArray,
+    Where,
+    as_sym,
+    broadcast_shape,
+    reduce_,
+    wrap,
 )
 
 __all__ = ["SymbolicMath", "network_tracer"]

@@ -18,8 +18,12 @@ import numpy as np
 
 from ...errors import InputError
 from ...status import Status
-from .mapping import adjoint_args, solver_args, split_theta
+from ...training.losses import MSE, from_unconstrained
+from ...training.optimizers import Adam
+from ...training.strategies import GrowingHorizon, SingleShooting
+from ..requests import FitHooks, FitResult
 from .bridge import to_numpy
+from .mapping import adjoint_args, solver_args, split_theta
 
 __all__ = ["run_fit", "fit_stages", "REPORT_EVERY"]
 
@@ -48,8 +52,6 @@ def _stage(opt, horizon: float = 1.0) -> tuple:
 
 def fit_stages(strategy, optimizers) -> tuple[tuple, list[dict]]:
     """``(stages for PySciMLBridge.Stage, [{"name", "optimizer", "strategy", "horizon"}])``."""
-    from ...training.optimizers import Adam
-    from ...training.strategies import GrowingHorizon, SingleShooting
 
     stages, info = [], []
     if isinstance(strategy, GrowingHorizon):
@@ -72,7 +74,6 @@ def fit_stages(strategy, optimizers) -> tuple[tuple, list[dict]]:
 
 def _arrays(problem):
     """Flat natural values, unconstrained start, bound kinds and the free mask (pysciml layout)."""
-    from ...training.losses import from_unconstrained
 
     model = problem.model
     free = {f.name: f for f in problem.free}
@@ -105,8 +106,6 @@ def _arrays(problem):
 
 def run_fit(bridge, problem, hooks=None):
     """Run ``problem`` through ``bridge`` (a :class:`~.bridge.JuliaBridge`); a :class:`FitResult`."""
-    from ...training.losses import MSE
-    from ..requests import FitHooks, FitResult
 
     hooks = hooks or FitHooks()
     if not isinstance(problem.loss, MSE):

@@ -18,9 +18,8 @@ error estimate is advanced with the second-order solution, as in ode23s.
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
-
 import math
+from typing import ClassVar
 
 import numpy as np
 

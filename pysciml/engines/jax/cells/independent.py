@@ -14,13 +14,27 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ....training.optimizers import Adam
 from ....status import Status
-from .batch import Cache, choose_batch, compiled_bytes, fingerprint, pad_rows, run_batches
-from .objective import CellObjective, cell_scales, choose_differentiation, forward_mode, resolve_cell_solver
-from .objective import cell_phases as _phases
-from .lm import lm_cells_chunk
+from ....training.losses import from_unconstrained
+from ....training.optimizers import Adam, LevenbergMarquardt
 from ..training.loops import CHUNK, adam_chunk, hyperparameters, lbfgs_chunk
+from .batch import (
+    Cache,
+    choose_batch,
+    compiled_bytes,
+    fingerprint,
+    pad_rows,
+    run_batches,
+)
+from .lm import lm_cells_chunk
+from .objective import (
+    CellObjective,
+    cell_scales,
+    choose_differentiation,
+    forward_mode,
+    resolve_cell_solver,
+)
+from .objective import cell_phases as _phases
 
 __all__ = ["fit_cells", "prepare_cells", "CellBlockResult", "history_steps", "initial_states"]
 
@@ -43,7 +57,6 @@ class CellBlockResult(dict):
 
 def prepare_cells(spec, y_first_cell, u0_first, z_first):
     """The solver, its linear solve and the cell objective for a spec (decided once per spec)."""
-    from ....training.losses import from_unconstrained
 
     values = dict(spec.fixed)
     for f in (*spec.shared, *spec.per_cell):
@@ -80,7 +93,6 @@ class _Compiled:
 
     def runner(self, opt):
         """The compiled phase runner for this optimiser (Adam shares one; L-BFGS and LM per settings)."""
-        from ....training.optimizers import LevenbergMarquardt
 
         kind = "adam" if isinstance(opt, Adam) else "lm" if isinstance(opt, LevenbergMarquardt) else "lbfgs"
         key = kind if kind == "adam" else (kind, opt)

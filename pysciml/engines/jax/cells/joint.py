@@ -15,14 +15,21 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from ....status import Status
 from ....training.losses import from_unconstrained
 from ....training.optimizers import Adam
-from ....status import Status
-from .independent import CellBlockResult, rmse, initial_states, prepare_cells
-from .batch import DEFAULT_BATCH, Cache, choose_batch, compiled_bytes, fingerprint, pad_rows
-from .objective import cell_scales, nan_safe
-from .objective import cell_phases as _phases
 from ..training.loops import CHUNK, adam_chunk, hyperparameters, lbfgs_chunk
+from .batch import (
+    DEFAULT_BATCH,
+    Cache,
+    choose_batch,
+    compiled_bytes,
+    fingerprint,
+    pad_rows,
+)
+from .independent import CellBlockResult, initial_states, prepare_cells, rmse
+from .objective import cell_phases as _phases
+from .objective import cell_scales, nan_safe
 
 __all__ = ["fit_cells_joint"]
 

@@ -17,11 +17,13 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from ....training.losses import GaussianNLL, from_unconstrained
+from ....training.strategies import OneStepAhead
 from ...requests import SolveRequest
+from ..compiled_solve import run_method
 from ..plan import plan_solver
 from ..rhs import vector_field
-from ..compiled_solve import run_method
 from ..training.objectives import data_term
+from ..training.run import expand_phases
 
 __all__ = ["CellObjective", "resolve_cell_solver", "forward_mode", "nan_safe", "cell_scales", "cell_phases"]
 
@@ -68,7 +70,6 @@ class CellObjective:
         self.frozen_nets = {k: jnp.asarray(v, jnp.float64) for k, v in spec.networks_init.items()
                             if k not in spec.shared_networks}
         self.fit_sigma = isinstance(spec.loss, GaussianNLL) and isinstance(spec.loss.sigma, str)
-        from ....training.strategies import OneStepAhead
 
         self.one_step = isinstance(spec.strategy, OneStepAhead)
 
@@ -234,8 +235,6 @@ def choose_differentiation(spec, n_cell_params: int) -> str:
 
 def cell_phases(strategy, optimizers):
     """Optimiser phases of a per-cell fit: as the estimator's, plus :class:`OneStepAhead`."""
-    from ....training.strategies import OneStepAhead
-    from ..training.run import expand_phases
 
     if isinstance(strategy, OneStepAhead):
         return [("single", {"horizon": 1.0}, opt, f"one-step-ahead {opt.name}") for opt in optimizers]

@@ -6,8 +6,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..rhs import vector_field
 from ..compiled_solve import run_method
+from ..rhs import vector_field
 from .batch import Cache, choose_batch, compiled_bytes, fingerprint, pad_rows
 from .objective import resolve_cell_solver
 

@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .elbo import noise_sigma, decode, first_times
+from .elbo import decode, first_times, noise_sigma
 from .nets import nets_from_weights
 
 __all__ = ["encode", "reconstruct", "sample_prior", "noise_std"]

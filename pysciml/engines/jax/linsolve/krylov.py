@@ -28,8 +28,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ....errors import InputError
-from .base import AbstractLinearSolver
 from ._const import Const
+from .base import AbstractLinearSolver
 from .coloring import ColoredJacobian
 from .multifrontal import MultifrontalPlan
 

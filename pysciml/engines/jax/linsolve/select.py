@@ -9,6 +9,9 @@ from typing import Any
 import numpy as np
 
 from ....errors import InputError
+from ....solvers.linear import GMRES, AutoLinsolve, DenseLU, SparseLU, resolve_linsolve
+from ..arguments import call_args
+from ..rhs import vector_field
 from .base import AbstractLinearSolver
 
 __all__ = ["to_jax_linsolve", "make_linsolve"]
@@ -22,7 +25,6 @@ def to_jax_linsolve(value: Any) -> AbstractLinearSolver:
             :func:`pysciml.solvers.linear.resolve_linsolve`, or a jax
             ``AbstractLinearSolver`` (returned as is).
     """
-    from ....solvers.linear import GMRES, AutoLinsolve, DenseLU, SparseLU, resolve_linsolve
 
     if isinstance(value, AbstractLinearSolver):
         return value
@@ -32,7 +34,9 @@ def to_jax_linsolve(value: Any) -> AbstractLinearSolver:
 
         return AutoSolver(dense_max=int(obj.dense_max))
     if isinstance(obj, DenseLU):
-        from .dense import DenseLU as JaxDenseLU  # ImportError where the dense strategy is absent
+        from .dense import (
+            DenseLU as JaxDenseLU,  # ImportError where the dense strategy is absent
+        )
 
         return JaxDenseLU()
     if isinstance(obj, SparseLU):
@@ -89,7 +93,6 @@ def config_key(value: Any):
     configurations (``ps.SparseLU()`` built twice, the same pattern passed twice)
     must reuse the same prepared object. Returns None when no safe key exists.
     """
-    from ....solvers.linear import GMRES, AutoLinsolve, DenseLU, SparseLU, resolve_linsolve
 
     if isinstance(value, AbstractLinearSolver):
         return ("jax", id(value))
@@ -121,8 +124,6 @@ def make_linsolve(value: Any, request) -> AbstractLinearSolver | None:
         value: the ``linsolve`` of a Rosenbrock solver object (object or name).
         request: the :class:`pysciml.engines.requests.SolveRequest`.
     """
-    from ..rhs import vector_field
-    from ..arguments import call_args
 
     key = config_key(value)
     n = int(request.model.n_states)

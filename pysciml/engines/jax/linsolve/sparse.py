@@ -16,8 +16,8 @@ import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
-from .base import AbstractLinearSolver
 from ._const import Const
+from .base import AbstractLinearSolver
 from .coloring import ColoredJacobian
 from .multifrontal import MultifrontalPlan
 from .sparsity import as_pattern, detect_sparsity

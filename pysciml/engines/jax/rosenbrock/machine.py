@@ -16,10 +16,10 @@ import jax
 import jax.numpy as jnp
 
 from ....errors import InputError
+from ....solvers.rosenbrock.tableau import RosenbrockTableau
 from ....status import Status
 from .controller import PIController, error_norm, initial_step, underflow_limit
 from .step import dense_eval, rosenbrock_step, stages, step_costs
-from ....solvers.rosenbrock.tableau import RosenbrockTableau
 
 __all__ = ["RosenbrockResult", "integrate"]
 

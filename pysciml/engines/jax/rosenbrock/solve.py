@@ -6,10 +6,10 @@ import jax
 import jax.numpy as jnp
 
 from ....errors import InputError
-from .controller import PIController
-from .machine import RosenbrockResult, integrate
 from ....solvers.rosenbrock.rodas5p import RODAS5P
 from ....solvers.rosenbrock.tableau import RosenbrockTableau
+from .controller import PIController
+from .machine import RosenbrockResult, integrate
 
 __all__ = ["rosenbrock_solve", "RosenbrockResult", "PIController"]
 
@@ -69,7 +69,7 @@ def rosenbrock_solve(fun, t0, t1, y0, args, ts, *, tableau: RosenbrockTableau = 
         :class:`pysciml.status.Status` code) and ``stats``.
     """
     if linsolve is None:
-        from ..linsolve.dense import DenseLU
+        from ..linsolve.dense import DenseLU  # equinox: not on a cached explicit solve's path
 
         linsolve = DenseLU()
     if differentiation not in ("reverse", "forward"):

@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...requests import FitRequest
-from ..rhs import split_network_weights, vector_field
 from ..compiled_solve import run_method
+from ..rhs import split_network_weights, vector_field
 from .packing import Packing
 
 __all__ = ["Objectives", "segment_layout"]

@@ -8,17 +8,29 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ....training.optimizers import Adam
-from ...requests import FitHooks, FitRequest, FitResult
-from ....training.strategies import Collocation, GrowingHorizon, MultipleShooting, SingleShooting
 from ....status import Status
-from ...requests import SolveRequest
+from ....training.losses import from_unconstrained
+from ....training.optimizers import Adam
+from ....training.strategies import (
+    Collocation,
+    GrowingHorizon,
+    MultipleShooting,
+    SingleShooting,
+)
+from ...requests import (
+    FitHooks,
+    FitRequest,
+    FitResult,
+    SolveRequest,
+    arrays_list,
+    state_arrays,
+)
 from ..plan import plan_solver
 from .laplace import laplace_covariance
+from .loops import StopTraining, Trainer
 from .objectives import Objectives
 from .packing import Packing
 from .smoothing import smooth_derivatives
-from .loops import StopTraining, Trainer
 
 __all__ = ["fit_problem", "fit_solver"]
 
@@ -39,7 +51,6 @@ def fit_solver(problem: FitRequest):
 
 
 def _natural(free):
-    from ....training.losses import from_unconstrained
 
     return from_unconstrained(np.asarray(free.z0), free.bounds, np)
 
@@ -93,7 +104,6 @@ def fit_problem(problem: FitRequest, hooks: FitHooks | None = None) -> FitResult
     theta = packing.theta0()
     first_phase, resume = 0, None
     if resume_meta is not None:
-        from ...requests import arrays_list
 
         trainer.history = list(np.asarray(resume_arrays["history"], dtype=float))
         trainer.events = list(resume_meta["events"])
@@ -194,7 +204,6 @@ def _collocation_loss(obj, times, states, derivs, weight):
 
 
 def _save_checkpoint(ckpt, trainer, carry, loop_state, step):
-    from ...requests import state_arrays
 
     arrays = state_arrays("carry", jax.tree_util.tree_leaves(carry))
     arrays["history"] = np.asarray(trainer.history, dtype=float)
@@ -204,7 +213,6 @@ def _save_checkpoint(ckpt, trainer, carry, loop_state, step):
 
 
 def _save_final(ckpt, trainer, theta):
-    from ...requests import state_arrays
 
     arrays = state_arrays("theta", jax.tree_util.tree_leaves(theta))
     arrays["history"] = np.asarray(trainer.history, dtype=float)
