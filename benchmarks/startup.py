@@ -155,7 +155,6 @@ def child_pysciml_fit(data: str, width: int) -> None:
                    networks={"nn": ps.MLP(2, 2, width=width, depth=2, activation="tanh")})
 
     def first_chunk(info):
-        import pysciml.cache
 
         done = time.perf_counter()
         cache = ps.cache.info()

@@ -92,8 +92,8 @@ def run_pysciml(case, solver, rtols, ref, *, engine_times: bool = False, max_ste
 def _engine_time(case, solver, rtol, max_steps, jax, **mkw):
     """Median time of the engine's compiled solve for the same request (no public-API overhead)."""
     from pysciml.engines import get_engine
-    from pysciml.engines.jax.plan import plan_solver
     from pysciml.engines.jax.compiled_solve import call_args
+    from pysciml.engines.jax.plan import plan_solver
     from pysciml.ivp import build_request
 
     req, _ = build_request(case.model, case.u0, (case.t0, case.t1), [case.t1], solver=solver, rtol=rtol,
@@ -179,9 +179,9 @@ def run_batch(case, n_batch: int, n_scipy: int, rtol: float, atol: float, refere
     (traced parameters) against a scipy LSODA loop; per-instance times."""
     import jax
     import jax.numpy as jnp
+    from helpers import problems as P
     from scipy.integrate import solve_ivp
 
-    from helpers import problems as P
     import pysciml as ps
 
     prob = P.PROBLEMS["rober"]

@@ -146,13 +146,13 @@ def pysciml_training(t, y, seed, steps):
     """pysciml's training loop (compiled once, then timed) and the whole public ``model.fit``."""
     import jax.numpy as jnp
 
-    from pysciml.engines.jax.training.run import _single_loss
     from pysciml.engines.jax.training.loops import Trainer
+    from pysciml.engines.jax.training.run import single_shooting_loss
 
     vg, theta0, obj, problem, _ = pysciml_objective(t, y, ps.Tsit5(), ps.Checkpointed(), seed)
     opt = ps.Adam(LR, steps=steps, clip=None)
     trainer = Trainer()
-    loss = _single_loss(obj)
+    loss = single_shooting_loss(obj)
     t0 = time.perf_counter()
     trainer.run(opt, loss, theta0, jnp.float64(1.0))
     first_s = time.perf_counter() - t0

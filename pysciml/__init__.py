@@ -90,7 +90,33 @@ _EXPORTS = {
 }
 
 #: subpackages and modules reachable as attributes (``ps.grid.RegularGrid``, ``ps.cache.info()``)
-_SUBMODULES = frozenset(['cache', 'cells', 'data', 'discovery', 'engines', 'errors', 'fitting', 'grid', 'info', 'io', 'ivp', 'latent', 'loading', 'model', 'model_spec', 'networks', 'numerics', 'params', 'solution', 'solvers', 'states', 'status', 'training'])
+_SUBMODULES = frozenset(
+    [
+        'cache',
+        'cells',
+        'data',
+        'discovery',
+        'engines',
+        'errors',
+        'fitting',
+        'grid',
+        'info',
+        'io',
+        'ivp',
+        'latent',
+        'loading',
+        'model',
+        'model_spec',
+        'networks',
+        'numerics',
+        'params',
+        'solution',
+        'solvers',
+        'states',
+        'status',
+        'training',
+    ]
+)
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

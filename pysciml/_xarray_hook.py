@@ -25,8 +25,7 @@ def _register():
 
         register()
     except Exception as exc:  # never break `import xarray` because of us
-        warnings.warn(f"pysciml could not register the xarray .sciml accessor: {exc!r}", RuntimeWarning,
-                      stacklevel=2)
+        warnings.warn(f"pysciml could not register the xarray .sciml accessor: {exc!r}", RuntimeWarning, stacklevel=2)
 
 
 class _Loader(importlib.abc.Loader):

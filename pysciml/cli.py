@@ -16,8 +16,9 @@ def _cmd_demo(args) -> int:
     from .demo import run_demo
 
     if Path(args.out).exists() and not Path(args.out).is_dir():
-        raise InputError(f"{args.out} is a file; give a directory for the demo's results (it is created).",
-                         argument="--out")
+        raise InputError(
+            f"{args.out} is a file; give a directory for the demo's results (it is created).", argument="--out"
+        )
 
     run_demo(out_dir=args.out, engine=args.engine, quick=args.quick)
     return 0

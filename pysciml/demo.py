@@ -44,8 +44,9 @@ def rober_model():
             p.k2 * y2**2,
         ]
 
-    return ODEModel(rober, states=["y1", "y2", "y3"], params={"k1": 0.04, "k2": 3e7, "k3": 1e4},
-                    name="rober", time_units="s")
+    return ODEModel(
+        rober, states=["y1", "y2", "y3"], params={"k1": 0.04, "k2": 3e7, "k3": 1e4}, name="rober", time_units="s"
+    )
 
 
 def lotka_volterra_model():
@@ -67,8 +68,13 @@ def _lv_missing_interactions(u, p, t, m):
 def lotka_volterra_ude(width: int = 32):
     """Lotka–Volterra with the interaction terms replaced by a network (the SciML tutorial setup)."""
 
-    return UDE(_lv_missing_interactions, states=["prey", "predator"], params={"alpha": 1.3, "delta": 1.8},
-               networks={"nn": MLP(2, 2, width=width, depth=2, activation="tanh")}, name="lotka_volterra_ude")
+    return UDE(
+        _lv_missing_interactions,
+        states=["prey", "predator"],
+        params={"alpha": 1.3, "delta": 1.8},
+        networks={"nn": MLP(2, 2, width=width, depth=2, activation="tanh")},
+        name="lotka_volterra_ude",
+    )
 
 
 def lv_observations(n: int = 40, noise: float = 0.01, t_end: float = 5.0, seed: int = 0):
@@ -88,19 +94,22 @@ def _say(msg: str) -> None:
 def _ude_part(out: Path, engine, quick: bool) -> dict:
     import xarray as xr
 
-
     t, y = lv_observations()
     _say("pysciml demo - 1/2: a universal differential equation (Lotka-Volterra, interactions unknown)")
-    _say(f"  data: {len(t)} irregular samples on [0, 5] with 1% noise; prey' = 1.3 prey + nn[0], "
-         "predator' = -1.8 predator + nn[1]")
+    _say(
+        f"  data: {len(t)} irregular samples on [0, 5] with 1% noise; prey' = 1.3 prey + nn[0], "
+        "predator' = -1.8 predator + nn[1]"
+    )
     fit_kw = dict(verbose=0, engine=engine)
     if quick:
         fit_kw.update(optimizers=[Adam(1e-2, steps=600, schedule="cosine", final_fraction=0.1), LBFGS(steps=300)])
     ude = lotka_volterra_ude()
     t0 = time.perf_counter()
     ude.fit((t, y), fixed=["alpha", "delta"], seed=0, **fit_kw)
-    _say(f"  fitted the network in {time.perf_counter() - t0:.1f} s ({ude.compile_seconds_:.1f} s compiling): "
-         f"{ude.message_}")
+    _say(
+        f"  fitted the network in {time.perf_counter() - t0:.1f} s ({ude.compile_seconds_:.1f} s compiling): "
+        f"{ude.message_}"
+    )
     eqs = ude.discover("nn", threshold=0.05)
     _say("  equations discovered in the network:")
     for line in str(eqs).splitlines():
@@ -116,26 +125,44 @@ def _ude_part(out: Path, engine, quick: bool) -> dict:
     fc_refit = refit.forecast(5.0, n=201)
     fc_node = node.forecast(5.0, n=201)
     ts = fc_refit["time"].values
-    truth = solve(lotka_volterra_model(), LV_U0, np.concatenate([[0.0], ts]), solver="tsit5", rtol=1e-11,
-                  atol=1e-12).u[1:]
-    mse = {name: float(np.mean((np.stack([fc["prey"].values, fc["predator"].values], 1) - truth) ** 2))
-           for name, fc in (("discovered", fc_refit), ("neural ODE", fc_node))}
-    _say(f"  forecast MSE on [5, 10]: discovered model {mse['discovered']:.3g}, pure neural ODE "
-         f"{mse['neural ODE']:.3g} ({mse['neural ODE'] / mse['discovered']:.0f}x worse)")
+    truth = solve(lotka_volterra_model(), LV_U0, np.concatenate([[0.0], ts]), solver="tsit5", rtol=1e-11, atol=1e-12).u[
+        1:
+    ]
+    mse = {
+        name: float(np.mean((np.stack([fc["prey"].values, fc["predator"].values], 1) - truth) ** 2))
+        for name, fc in (("discovered", fc_refit), ("neural ODE", fc_node))
+    }
+    _say(
+        f"  forecast MSE on [5, 10]: discovered model {mse['discovered']:.3g}, pure neural ODE "
+        f"{mse['neural ODE']:.3g} ({mse['neural ODE'] / mse['discovered']:.0f}x worse)"
+    )
     fit_ds = ude.predict(np.linspace(0, 5, 101))
-    ds = xr.Dataset({
-        "prey_obs": ("t_obs", y[:, 0]), "predator_obs": ("t_obs", y[:, 1]),
-        "prey_fit": ("t_fit", fit_ds["prey"].values), "predator_fit": ("t_fit", fit_ds["predator"].values),
-        "prey_forecast": ("t_forecast", fc_refit["prey"].values),
-        "predator_forecast": ("t_forecast", fc_refit["predator"].values),
-        "prey_forecast_node": ("t_forecast", fc_node["prey"].values),
-        "predator_forecast_node": ("t_forecast", fc_node["predator"].values),
-    }, coords={"t_obs": t, "t_fit": fit_ds["time"].values, "t_forecast": ts},
-        attrs={"title": "pysciml demo: Lotka-Volterra UDE, discovery and forecast",
-               "discovered_equations": str(eqs), **{f"refit_{k}": v for k, v in coefs.items()}})
+    ds = xr.Dataset(
+        {
+            "prey_obs": ("t_obs", y[:, 0]),
+            "predator_obs": ("t_obs", y[:, 1]),
+            "prey_fit": ("t_fit", fit_ds["prey"].values),
+            "predator_fit": ("t_fit", fit_ds["predator"].values),
+            "prey_forecast": ("t_forecast", fc_refit["prey"].values),
+            "predator_forecast": ("t_forecast", fc_refit["predator"].values),
+            "prey_forecast_node": ("t_forecast", fc_node["prey"].values),
+            "predator_forecast_node": ("t_forecast", fc_node["predator"].values),
+        },
+        coords={"t_obs": t, "t_fit": fit_ds["time"].values, "t_forecast": ts},
+        attrs={
+            "title": "pysciml demo: Lotka-Volterra UDE, discovery and forecast",
+            "discovered_equations": str(eqs),
+            **{f"refit_{k}": v for k, v in coefs.items()},
+        },
+    )
     write_netcdf(ds, out / "lotka_volterra_ude.nc")
     refit.save(out / "lotka_volterra_discovered")
-    return {"equations": str(eqs), "refit": coefs, "forecast_mse": mse, "plot": (t, y, fit_ds, fc_refit, fc_node, truth)}
+    return {
+        "equations": str(eqs),
+        "refit": coefs,
+        "forecast_mse": mse,
+        "plot": (t, y, fit_ds, fc_refit, fc_node, truth),
+    }
 
 
 def _stiff_part(out: Path, engine) -> dict:
@@ -152,8 +179,9 @@ def _stiff_part(out: Path, engine) -> dict:
     again = time.perf_counter() - t0
     _say(f"  {sol.message} First call {first:.2f} s (compiling), then {again * 1e3:.2f} ms.")
     _say(f"  y(1e5) = {np.array2string(sol.u[-1], precision=6)}; {sol.stats['nlu']} LU factorisations")
-    sens = sensitivity(rober, [1.0, 0.0, 0.0], (0.0, 1e5), saveat=saveat, wrt=("k1", "k2", "k3"),
-                       solver=Rodas5P(), engine=engine)
+    sens = sensitivity(
+        rober, [1.0, 0.0, 0.0], (0.0, 1e5), saveat=saveat, wrt=("k1", "k2", "k3"), solver=Rodas5P(), engine=engine
+    )
     d = {k: sens["params"][k][-1, 2] for k in ("k1", "k2", "k3")}
     _say("  d y3(1e5) / d k = " + ", ".join(f"{k}: {v:.4g}" for k, v in d.items()))
     ds = sol.to_xarray()
@@ -161,8 +189,13 @@ def _stiff_part(out: Path, engine) -> dict:
         ds[f"dy_d{k}"] = (("time", "state"), sens["params"][k])
     ds = ds.assign_coords(state=list(rober.state_names))
     write_netcdf(ds, out / "rober.nc")
-    return {"status": sol.status.name, "y_final": sol.u[-1].tolist(), "seconds": again, "sensitivity_y3": d,
-            "plot": sol}
+    return {
+        "status": sol.status.name,
+        "y_final": sol.u[-1].tolist(),
+        "seconds": again,
+        "sensitivity_y3": d,
+        "plot": sol,
+    }
 
 
 def run_demo(out_dir: str = "pysciml_demo", engine: str | None = None, quick: bool = False) -> dict:
@@ -204,8 +237,14 @@ def _plot(ude_plot, rober_sol, path: Path):
         ax.plot(t, y[:, j], "o", ms=3.5, color=colors[s], label=f"{s} data")
         ax.plot(fit_ds["time"].values, fit_ds[s].values, "-", color=colors[s], lw=1.2)
         ax.plot(fc["time"].values, fc[s].values, "-", color=colors[s], lw=2, label=f"{s} discovered model")
-        ax.plot(fc_node["time"].values, fc_node[s].values, ":", color=colors[s], lw=1.5,
-                label=f"{s} neural ODE" if j == 0 else None)
+        ax.plot(
+            fc_node["time"].values,
+            fc_node[s].values,
+            ":",
+            color=colors[s],
+            lw=1.5,
+            label=f"{s} neural ODE" if j == 0 else None,
+        )
         ax.plot(fc["time"].values, truth[:, j], "--", color="k", lw=0.8, label="truth" if j == 0 else None)
     ax.axvline(t[-1], color="grey", lw=0.8)
     ax.set_xlabel("time")

@@ -51,9 +51,7 @@ def _check_u0(model: ModelSpec, u0):
     # a traced array (inside jax.grad...): check its size only
     size = int(np.prod(getattr(u0, "shape", ()), dtype=int))
     if size != model.n_states:
-        raise InputError(
-            f"has {size} values but the model has {model.n_states} state values.", argument="u0"
-        )
+        raise InputError(f"has {size} values but the model has {model.n_states} state values.", argument="u0")
     return u0.reshape(-1)
 
 
@@ -155,9 +153,7 @@ def _check_tolerance(value, name: str, n: int):
             argument=name,
         )
     if name == "rtol" and np.any(arr < 1e-14):
-        raise InputError(
-            f"= {value!r} is below float64 resolution; use rtol >= 1e-14.", argument=name
-        )
+        raise InputError(f"= {value!r} is below float64 resolution; use rtol >= 1e-14.", argument=name)
     return float(arr) if arr.ndim == 0 else arr
 
 
@@ -182,8 +178,20 @@ def _split_params(model: ModelSpec, params):
 
 
 def build_request(
-    model, u0=None, t=None, saveat=None, *, params=None, solver="auto", rtol=1e-6, atol=1e-8,
-    dt0=None, max_steps=100_000, engine=None, differentiation="reverse", adaptive=True,
+    model,
+    u0=None,
+    t=None,
+    saveat=None,
+    *,
+    params=None,
+    solver="auto",
+    rtol=1e-6,
+    atol=1e-8,
+    dt0=None,
+    max_steps=100_000,
+    engine=None,
+    differentiation="reverse",
+    adaptive=True,
 ) -> tuple[SolveRequest, str]:
     """Validate the arguments of :func:`solve` and build the engine request."""
     model = check_model(model)
@@ -211,9 +219,20 @@ def build_request(
     if differentiation not in ("reverse", "forward"):
         raise InputError(f"must be 'reverse' or 'forward', got {differentiation!r}.", argument="differentiation")
     request = SolveRequest(
-        model=model, u0=y0, params=values, network_params=nets, t0=t0, t1=t1, saveat=ts,
-        solver=solver, rtol=rtol, atol=atol, dt0=dt0, max_steps=int(max_steps),
-        adaptive=bool(adaptive), differentiation=differentiation,
+        model=model,
+        u0=y0,
+        params=values,
+        network_params=nets,
+        t0=t0,
+        t1=t1,
+        saveat=ts,
+        solver=solver,
+        rtol=rtol,
+        atol=atol,
+        dt0=dt0,
+        max_steps=int(max_steps),
+        adaptive=bool(adaptive),
+        differentiation=differentiation,
     )
     return request, name
 
@@ -263,8 +282,19 @@ def solve(
     Differentiable with respect to ``u0`` and ``params`` under ``jax.grad`` on the jax engine.
     """
     request, name = build_request(
-        model, u0, t, saveat, params=params, solver=solver, rtol=rtol, atol=atol, dt0=dt0,
-        max_steps=max_steps, engine=engine, differentiation=differentiation, adaptive=adaptive,
+        model,
+        u0,
+        t,
+        saveat,
+        params=params,
+        solver=solver,
+        rtol=rtol,
+        atol=atol,
+        dt0=dt0,
+        max_steps=max_steps,
+        engine=engine,
+        differentiation=differentiation,
+        adaptive=adaptive,
     )
     raw = get_engine(name).solve(request)
     stats = dict(raw.stats)
@@ -308,8 +338,18 @@ def sensitivity(
         wrt = (wrt,)
     wrt = tuple(wrt)
     request, name = build_request(
-        model, u0, t, saveat, params=params, solver=solver, rtol=rtol, atol=atol, dt0=dt0,
-        max_steps=max_steps, engine=engine, differentiation="forward",
+        model,
+        u0,
+        t,
+        saveat,
+        params=params,
+        solver=solver,
+        rtol=rtol,
+        atol=atol,
+        dt0=dt0,
+        max_steps=max_steps,
+        engine=engine,
+        differentiation="forward",
     )
     known = {"params", "u0", *request.model.param_names}
     bad = [w for w in wrt if w not in known]

@@ -41,8 +41,9 @@ def load(path, *, physics=None) -> Any:
             return latent_file.latent_from_document(LatentODE, doc, arrays, path)
         return model_file.model_from_document(doc, arrays, physics, _MODEL_CLASSES)
     except (KeyError, TypeError, AttributeError, IndexError) as exc:
-        raise FileFormatError(f"{path} is incomplete or damaged (missing or malformed {exc}); save the model "
-                              "again.", argument="path") from None
+        raise FileFormatError(
+            f"{path} is incomplete or damaged (missing or malformed {exc}); save the model again.", argument="path"
+        ) from None
 
 
 def load_latent(path) -> LatentODE:

@@ -33,11 +33,11 @@ class ODEModel(ModelSpec, EstimatorMixin):
         state_units: ``{state: units}`` carried to outputs.
     """
 
-    def with_physics(self, physics: Callable, params: Mapping[str, Any], networks: Mapping[str, MLP] | None, *,
-                     name: str) -> ODEModel:
+    def with_physics(
+        self, physics: Callable, params: Mapping[str, Any], networks: Mapping[str, MLP] | None, *, name: str
+    ) -> ODEModel:
         """A new (pure-physics unless ``networks``) :class:`ODEModel` with these states, units and ``u0``."""
-        return ODEModel(physics, self.layout.specs, params, networks, name=name, time_units=self.time_units,
-                        u0=self.u0)
+        return ODEModel(physics, self.layout.specs, params, networks, name=name, time_units=self.time_units, u0=self.u0)
 
 
 class UDE(ODEModel):
@@ -70,10 +70,14 @@ class NeuralODE(ODEModel):
         if networks is None:
             networks = {"nn": MLP(n, n, width=32, depth=2)}
         if not isinstance(networks, Mapping) or len(networks) != 1:
-            raise ModelError("a NeuralODE has exactly one network, e.g. networks={'nn': ps.MLP(2, 2)}.",
-                             argument="networks")
-        (net_name, net), = networks.items()
+            raise ModelError(
+                "a NeuralODE has exactly one network, e.g. networks={'nn': ps.MLP(2, 2)}.", argument="networks"
+            )
+        ((net_name, net),) = networks.items()
         if isinstance(net, MLP) and (net.n_in != n or net.n_out != n):
-            raise ModelError(f"network {net_name!r} maps {net.n_in} -> {net.n_out} values but the model has "
-                             f"{n} states; use ps.MLP({n}, {n}, ...).", argument=f"networks.{net_name}")
+            raise ModelError(
+                f"network {net_name!r} maps {net.n_in} -> {net.n_out} values but the model has "
+                f"{n} states; use ps.MLP({n}, {n}, ...).",
+                argument=f"networks.{net_name}",
+            )
         super().__init__(_neural_physics(net_name), states, kwargs.pop("params", None), networks, name=name, **kwargs)

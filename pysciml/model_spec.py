@@ -148,7 +148,8 @@ class ModelSpec:
         except (TypeError, ValueError):  # builtins, C functions: trust the user
             return
         params = [
-            p for p in sig.parameters.values()
+            p
+            for p in sig.parameters.values()
             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
         ]
         has_var = any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values())
@@ -258,10 +259,12 @@ class ModelSpec:
             f"params={list(self.param_names)}{nets})"
         )
 
-    def with_physics(self, physics: Callable, params: Mapping[str, Any], networks: Mapping[str, MLP] | None, *,
-                     name: str) -> ModelSpec:
+    def with_physics(
+        self, physics: Callable, params: Mapping[str, Any], networks: Mapping[str, MLP] | None, *, name: str
+    ) -> ModelSpec:
         """A new model with the same states, time units and initial state, and other physics, parameters
         and networks (used by :meth:`pysciml.discovery.Equations.to_model`).  Subclasses return their
         own estimator class; the base returns a plain :class:`ModelSpec`."""
-        return ModelSpec(physics, self.layout.specs, params, networks, name=name, time_units=self.time_units,
-                         u0=self.u0)
+        return ModelSpec(
+            physics, self.layout.specs, params, networks, name=name, time_units=self.time_units, u0=self.u0
+        )

@@ -85,9 +85,7 @@ class MLP:
         if self.inputs is not None:
             names = tuple(self.inputs)
             if len(names) != self.n_in:
-                raise ModelError(
-                    f"names {len(names)} inputs but n_in = {self.n_in}.", argument="MLP.inputs"
-                )
+                raise ModelError(f"names {len(names)} inputs but n_in = {self.n_in}.", argument="MLP.inputs")
             object.__setattr__(self, "inputs", names)
 
     # -- layout ----------------------------------------------------------------

@@ -25,24 +25,59 @@ __all__ = ["MATH_CONTRACT", "GRID_OPERATORS", "NumpyMath", "numpy_math"]
 #: Elementwise functions, constructors and reductions every engine's ``m`` provides.
 MATH_CONTRACT = (
     # elementwise
-    "exp", "log", "log1p", "expm1", "sqrt", "abs", "sign",
-    "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2",
-    "sinh", "cosh", "tanh", "power", "maximum", "minimum", "clip", "where",
-    "floor", "ceil", "heaviside",
+    "exp",
+    "log",
+    "log1p",
+    "expm1",
+    "sqrt",
+    "abs",
+    "sign",
+    "sin",
+    "cos",
+    "tan",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "arctan2",
+    "sinh",
+    "cosh",
+    "tanh",
+    "power",
+    "maximum",
+    "minimum",
+    "clip",
+    "where",
+    "floor",
+    "ceil",
+    "heaviside",
     # constructors / shape
-    "asarray", "stack", "concatenate", "zeros_like", "ones_like", "reshape",
+    "asarray",
+    "stack",
+    "concatenate",
+    "zeros_like",
+    "ones_like",
+    "reshape",
     # reductions / linear algebra
-    "sum", "mean", "prod", "dot", "matmul",
+    "sum",
+    "mean",
+    "prod",
+    "dot",
+    "matmul",
     # constants
-    "pi", "e",
+    "pi",
+    "e",
 )
 
 #: Grid operators every engine provides natively (see :mod:`pysciml.grid`).
 GRID_OPERATORS = ("laplacian", "advect", "gradient", "divergence")
 
 
-_NUMPY_GRID_OPERATORS = {"laplacian": laplacian_numpy, "advect": advect_numpy, "gradient": gradient_numpy,
-                         "divergence": divergence_numpy}
+_NUMPY_GRID_OPERATORS = {
+    "laplacian": laplacian_numpy,
+    "advect": advect_numpy,
+    "gradient": gradient_numpy,
+    "divergence": divergence_numpy,
+}
 
 
 class NumpyMath:

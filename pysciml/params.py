@@ -65,8 +65,7 @@ class ParamSpec:
             return
         if not np.all(np.isfinite(arr)):
             raise error(
-                f"parameter {self.name!r} has a NaN or infinite value ({value!r}); "
-                "pass finite numbers.",
+                f"parameter {self.name!r} has a NaN or infinite value ({value!r}); pass finite numbers.",
                 argument=argument,
             )
         if self.bounds is not None:
@@ -115,8 +114,7 @@ def normalise_params(params: Mapping[str, Any] | None) -> dict[str, ParamSpec]:
         if bounds is not None:
             if len(bounds) != 2:
                 raise ModelError(
-                    f"bounds of {name!r} must be (low, high) with None for an open end, "
-                    f"got {bounds!r}.",
+                    f"bounds of {name!r} must be (low, high) with None for an open end, got {bounds!r}.",
                     argument=f"params.{name}",
                 )
             lo, hi = (None if b is None else float(b) for b in bounds)

@@ -54,8 +54,7 @@ def _as_shape(value: Any, name: str) -> tuple[int, ...]:
             shape = tuple(int(v) for v in value)
         except TypeError:
             raise ModelError(
-                f"state {name!r} has size {value!r}; give an int (a vector), a tuple "
-                "(a grid) or None (a scalar).",
+                f"state {name!r} has size {value!r}; give an int (a vector), a tuple (a grid) or None (a scalar).",
                 argument="states",
             ) from None
     if any(s <= 0 for s in shape):
@@ -85,8 +84,7 @@ def normalise_states(states: Any) -> tuple[StateSpec, ...]:
     for name, decl in items:
         if not isinstance(name, str) or not name.isidentifier():
             raise ModelError(
-                f"state name {name!r} is not a valid Python identifier; use letters, "
-                "digits and underscores.",
+                f"state name {name!r} is not a valid Python identifier; use letters, digits and underscores.",
                 argument="states",
             )
         if name in seen:
@@ -95,9 +93,7 @@ def normalise_states(states: Any) -> tuple[StateSpec, ...]:
         if isinstance(decl, StateSpec):
             out.append(dataclasses.replace(decl, name=name))
         elif isinstance(decl, Mapping):  # {"shape": ..., "units": ...}
-            out.append(
-                StateSpec(name, _as_shape(decl.get("shape"), name), decl.get("units"), decl.get("description"))
-            )
+            out.append(StateSpec(name, _as_shape(decl.get("shape"), name), decl.get("units"), decl.get("description")))
         else:
             out.append(StateSpec(name, _as_shape(decl, name)))
     return tuple(out)
@@ -124,9 +120,7 @@ class StateView(Sequence):
         try:
             return self._parts[self._layout.index(name)]
         except KeyError:
-            raise AttributeError(
-                f"model has no state {name!r}; states are {list(self._layout.names)}"
-            ) from None
+            raise AttributeError(f"model has no state {name!r}; states are {list(self._layout.names)}") from None
 
     def __repr__(self):
         return f"StateView({', '.join(self._layout.names)})"

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
 import numpy as np
 import pytest
-
 from helpers.julia_engine import engine, pytest_runtest_setup  # noqa: E402,F401  (engine fixture, julia marker)
 
 

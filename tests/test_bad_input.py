@@ -23,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import test_cells_errors as _gridded_errors
+import test_fit_features as _fit_features
+import test_solve_inputs as _solve_inputs
 
 import pysciml as ps
-import test_fit_features as _fit_features
-import test_cells_errors as _gridded_errors
-import test_solve_inputs as _solve_inputs
 from pysciml.errors import DataError, FileFormatError, InputError, ModelError, PySciMLError
 from pysciml.fitting.estimator import NotFittedError
 

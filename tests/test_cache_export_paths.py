@@ -101,8 +101,8 @@ def test_linear_solvers_export(problem, linsolve):
 
 def test_auto_plan_with_runtime_fallback_exports(problem, jax_engine):
     """``solver="auto"`` when stiffness is unknown: Tsit5 with a step budget, then Rodas5P, in one module."""
-    from pysciml.engines.jax.plan import SolverPlan
     from pysciml.engines.jax.compiled_solve import make_solve
+    from pysciml.engines.jax.plan import SolverPlan
 
     model, _, y0, args, ts = problem
     plan = SolverPlan(ps.Tsit5(), fallback=ps.Rodas5P(), budget=50, reason="test")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -165,11 +164,12 @@ def test_cycles_terminate():
 # -- engine keys: options, shapes, solver configuration, versions -------------------------------------
 @pytest.fixture(scope="module")
 def solve_key(jax_engine):
-    from pysciml.engines.jax import cached_functions as export_cache
-    from pysciml.engines.jax.plan import plan_solver
-    from pysciml.engines.jax.compiled_solve import call_args
-    from pysciml.ivp import build_request
     import jax
+
+    from pysciml.engines.jax import cached_functions as export_cache
+    from pysciml.engines.jax.compiled_solve import call_args
+    from pysciml.engines.jax.plan import plan_solver
+    from pysciml.ivp import build_request
 
     def key(model, **kw):
         kw.setdefault("solver", ps.Tsit5())

@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 import xarray as xr
-
-import pysciml as ps
 from helpers.gridded_data import gridded, shared_model
+
 from pysciml.data import DataWarning
 
 dask = pytest.importorskip("dask")

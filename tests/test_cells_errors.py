@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 import xarray as xr
+from helpers.gridded_data import gridded, shared_model
 
 import pysciml as ps
-from helpers.gridded_data import gridded, shared_model
-from pysciml.errors import DataError, InputError
 from pysciml.cells import fit_cells, forecast_cells, solve_cells
+from pysciml.errors import DataError, InputError
 from pysciml.training.optimizers import LevenbergMarquardt
 
 

@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 import xarray as xr
+from helpers.gridded_data import gridded, shared_model
 
 import pysciml as ps
-from helpers.gridded_data import gridded, shared_model
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ import subprocess
 import sys
 import warnings
 
-import numpy as np
 import pytest
 
 from pysciml.cells.spec import parse_memory

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import xarray as xr
+from helpers.gridded_data import exact, gridded, shared_model
 
 import pysciml as ps
-from helpers.gridded_data import exact, gridded, shared_model
 from pysciml.cells import forecast_cells, solve_cells
 
 

@@ -4,10 +4,10 @@ import json
 
 import numpy as np
 import pytest
+from helpers.lv_data import lotka_volterra, noisy_samples
 from scipy.optimize import curve_fit
 
 import pysciml as ps
-from helpers.lv_data import lotka_volterra, noisy_samples
 from pysciml.errors import DataError, FileFormatError, InputError, PySciMLError
 
 

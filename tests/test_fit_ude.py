@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import sympy
+from helpers.lv_data import lotka_volterra_ude, noisy_samples, truth
 
 import pysciml as ps
-from helpers.lv_data import lotka_volterra_ude, noisy_samples, truth
 
 
 @pytest.fixture(scope="module")

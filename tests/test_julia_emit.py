@@ -15,6 +15,7 @@ import subprocess
 import numpy as np
 import pytest
 import sympy
+from helpers.julia_models import example_models
 
 import pysciml as ps
 from pysciml.engines.julia.emit import build_program, julia_code, julia_source, program_for
@@ -23,8 +24,6 @@ from pysciml.engines.julia.symbolic import Maximum, Where
 from pysciml.engines.julia.trace import trace_model
 from pysciml.errors import ModelError, TraceError
 from pysciml.model_spec import ParamView
-
-from helpers.julia_models import example_models
 
 jax = pytest.importorskip("jax")
 jax.config.update("jax_enable_x64", True)

@@ -14,16 +14,15 @@ import threading
 
 import numpy as np
 import pytest
+from helpers.fake_julia_bridge import FakeJulia
+from helpers.julia_models import example_models, lv_ude, rober
 
 import pysciml as ps
-from pysciml.engines.requests import FitHooks, SolveRequest
 from pysciml.engines.julia import mapping
 from pysciml.engines.julia.bridge import JuliaBridge
 from pysciml.engines.julia.engine import JuliaEngine
+from pysciml.engines.requests import FitHooks, SolveRequest
 from pysciml.errors import EngineError, InputError, TraceError
-
-from helpers.fake_julia_bridge import FakeJulia
-from helpers.julia_models import example_models, lv_ude, rober
 
 MODELS, GRID_REASON = example_models()
 

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers.julia_engine import require_julia
+from helpers.julia_models import example_models, lv_ude, rober
 
 import pysciml as ps
 from pysciml.engines.requests import SolveRequest
-
-from helpers.julia_engine import require_julia
-from helpers.julia_models import example_models, lv_ude, rober
 
 pytestmark = pytest.mark.julia
 
@@ -122,7 +121,7 @@ def test_gradient_against_finite_differences(eng, adjoint):
     res = eng.loss_and_grad(model, network_params=nets, adjoint=adjoint, **kw)
     h = 1e-6
     for name in ("alpha", "delta"):
-        up = eng.loss_and_grad(model, params={name: getattr(model.param_specs[name], "default") + h},
+        up = eng.loss_and_grad(model, params={name: model.param_specs[name].default + h},
                                network_params=nets, adjoint="direct", **kw).loss
         dn = eng.loss_and_grad(model, params={name: model.param_specs[name].default - h},
                                network_params=nets, adjoint="direct", **kw).loss

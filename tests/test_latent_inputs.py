@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from helpers.bad_input_latent import CASES
 
 from pysciml.errors import PySciMLError

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from helpers.latent_data import oscillators, per_time_mean
 
 import pysciml.latent as L

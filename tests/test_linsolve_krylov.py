@@ -6,14 +6,13 @@ import pytest
 jax = pytest.importorskip("jax")
 jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
+from helpers.linear_systems import heat2d, random_linear_system, random_state  # noqa: E402
 
 import pysciml.solvers.linear as pl  # noqa: E402
-from pysciml.errors import InputError  # noqa: E402
 from pysciml.engines.jax.linsolve.krylov import GMRESSolver, gmres  # noqa: E402
 from pysciml.engines.jax.linsolve.select import to_jax_linsolve  # noqa: E402
 from pysciml.engines.jax.linsolve.sparse import SparseLU  # noqa: E402
-
-from helpers.linear_systems import heat2d, random_linear_system, random_state  # noqa: E402
+from pysciml.errors import InputError  # noqa: E402
 
 
 def test_gmres_solves_and_reports():
@@ -131,8 +130,8 @@ def test_auto_picks_sparse_for_a_large_stencil_and_dense_for_small():
 
 def test_make_linsolve_prepares_from_a_request():
     import pysciml as ps
-    from pysciml.engines.requests import SolveRequest
     from pysciml.engines.jax.linsolve.select import make_linsolve
+    from pysciml.engines.requests import SolveRequest
 
     m = 40
 

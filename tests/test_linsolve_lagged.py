@@ -6,15 +6,14 @@ import pytest
 jax = pytest.importorskip("jax")
 jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
+from helpers.linear_systems import heat2d, random_linear_system, random_state  # noqa: E402
 
 from pysciml.engines.jax.linsolve.krylov import fgmres  # noqa: E402
 from pysciml.engines.jax.linsolve.lagged import LaggedSparseLU  # noqa: E402
 from pysciml.engines.jax.linsolve.sparse import SparseLU  # noqa: E402
+from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve  # noqa: E402
 from pysciml.solvers.rosenbrock.rodas4 import RODAS4
 from pysciml.solvers.rosenbrock.rodas5p import RODAS5P
-from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve  # noqa: E402
-
-from helpers.linear_systems import heat2d, random_linear_system, random_state  # noqa: E402
 
 
 def test_fgmres_with_exact_preconditioner_takes_one_iteration():

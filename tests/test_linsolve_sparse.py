@@ -10,14 +10,14 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
 import scipy.sparse.linalg as spl  # noqa: E402
+from helpers.linear_systems import heat2d, random_state  # noqa: E402
 
-from pysciml.errors import InputError  # noqa: E402
 from pysciml.engines.jax.linsolve.coloring import ColoredJacobian, color_columns  # noqa: E402
 from pysciml.engines.jax.linsolve.multifrontal import MultifrontalPlan  # noqa: E402
 from pysciml.engines.jax.linsolve.ordering import nested_dissection, postorder  # noqa: E402
 from pysciml.engines.jax.linsolve.sparse import SparseLU  # noqa: E402
 from pysciml.engines.jax.linsolve.sparsity import as_pattern, detect_sparsity  # noqa: E402
-from helpers.linear_systems import heat2d, random_state  # noqa: E402
+from pysciml.errors import InputError  # noqa: E402
 
 
 @pytest.mark.parametrize("periodic", [True, False])

@@ -124,6 +124,7 @@ def _relax_quadratic(u, p, t, m):
 def test_failing_cells_leave_every_other_cell_exactly_as_without_them(jax_engine):
     xr = pytest.importorskip("xarray")
     from helpers.gridded_data import gridded
+
     from pysciml.training.optimizers import LevenbergMarquardt
 
     model = ps.ODEModel(_relax_quadratic, ["sst"], {"lam": ps.Param(0.05, bounds=(0, None)), "forcing": 0.0,

@@ -210,7 +210,7 @@ def test_gaps_never_change_the_loss_contribution_of_observed_points(data, jax_en
     import jax.numpy as jnp
 
     from pysciml.data import as_observations
-    from pysciml.engines.jax.training.objectives import _data_term
+    from pysciml.engines.jax.training.objectives import data_term as _data_term
 
     y, gaps, pred, fill, sigma = data
     t = np.arange(y.shape[0], dtype=float)

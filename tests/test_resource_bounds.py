@@ -9,9 +9,9 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from helpers.gridded_data import gridded, shared_model
 
 import pysciml as ps
-from helpers.gridded_data import gridded, shared_model
 
 
 def test_a_batch_over_budget_warns_before_training_and_the_fit_still_completes(monkeypatch, jax_engine):

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
-import numpy as np
-import pytest
-
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
-
+import numpy as np
+import pytest
 from helpers import problems as P  # noqa: E402
+
 from pysciml.engines.jax.linsolve.dense import DenseLU  # noqa: E402
 from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve  # noqa: E402
 from pysciml.solvers.rosenbrock.rodas4 import RODAS4  # noqa: E402

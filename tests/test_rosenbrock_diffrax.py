@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
-import numpy as np
-import pytest
-
 import diffrax  # noqa: E402
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
-
+import numpy as np
+import pytest
 from helpers import problems as P  # noqa: E402
+
+from pysciml.engines.jax.rosenbrock.diffrax_adapter import DiffraxRosenbrock  # noqa: E402
+from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve  # noqa: E402
 from pysciml.solvers.rosenbrock.rodas4 import RODAS4
 from pysciml.solvers.rosenbrock.rodas5p import RODAS5P
-from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve  # noqa: E402
-from pysciml.engines.jax.rosenbrock.diffrax_adapter import DiffraxRosenbrock  # noqa: E402
 from pysciml.solvers.rosenbrock.rosenbrock23 import ROSENBROCK23  # noqa: E402
 
 

@@ -3,20 +3,16 @@ linear sensitivities and central finite differences."""
 
 from __future__ import annotations
 
-import os
-import sys
-
-import numpy as np
-import pytest
-
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
-
+import numpy as np
+import pytest
 from helpers import problems as P  # noqa: E402
+
+from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve  # noqa: E402
 from pysciml.solvers.rosenbrock.rodas4 import RODAS4
 from pysciml.solvers.rosenbrock.rodas5p import RODAS5P
 from pysciml.solvers.rosenbrock.rosenbrock23 import ROSENBROCK23
-from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-import sys
 
 import numpy as np
 import pytest
-
 from helpers import problems as P  # noqa: E402
+
 from pysciml.solvers.rosenbrock.rodas4 import RODAS4
 from pysciml.solvers.rosenbrock.rodas5p import RODAS5P
 from pysciml.solvers.rosenbrock.rosenbrock23 import ROSENBROCK23  # noqa: E402
-from pysciml.solvers.rosenbrock.tableau import (  # noqa: E402
-    achieved_order, order_residuals, rooted_trees)
+from pysciml.solvers.rosenbrock.tableau import achieved_order, order_residuals, rooted_trees  # noqa: E402
 
 TABLEAUS = [RODAS5P, RODAS4, ROSENBROCK23]
 IDS = [t.name for t in TABLEAUS]

@@ -9,11 +9,11 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 
 from pysciml.engines.jax.linsolve.dense import DenseLU  # noqa: E402
+from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve  # noqa: E402
+from pysciml.engines.jax.rosenbrock.step import stages  # noqa: E402
 from pysciml.solvers.rosenbrock.rodas4 import RODAS4
 from pysciml.solvers.rosenbrock.rodas5p import RODAS5P
 from pysciml.solvers.rosenbrock.rosenbrock23 import ROSENBROCK23
-from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve  # noqa: E402
-from pysciml.engines.jax.rosenbrock.step import stages  # noqa: E402
 
 T_JUMP = 0.5
 
@@ -77,8 +77,6 @@ def test_gradient_with_tstops_matches_finite_differences():
 
 @pytest.mark.parametrize("tab", [RODAS5P, RODAS4, ROSENBROCK23], ids=lambda t: t.name)
 def test_stage_loop_equals_unrolled_stages(tab):
-    import os
-    import sys
     from helpers import problems as P
 
     prob = P.PROBLEMS["hires"]

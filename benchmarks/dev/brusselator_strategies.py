@@ -21,7 +21,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "tests"))  # tests/helpers
 
 import numpy as np  # noqa: E402
-
 from helpers import brusselator as bz  # noqa: E402
 
 
@@ -73,8 +72,8 @@ def run_jax(n, ref, tols, repeats, strategy):
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
-    from pysciml.solvers.rosenbrock.rodas5p import RODAS5P
     from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve
+    from pysciml.solvers.rosenbrock.rodas5p import RODAS5P
 
     f = bz.make_rhs(n, jnp)
     y0 = jnp.asarray(bz.initial_state(n))

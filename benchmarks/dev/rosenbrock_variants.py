@@ -48,9 +48,8 @@ def _rel_err(y, ref):
 
 
 def scipy_sweep(prob, ref, rtols, atol_ratio, methods=("LSODA", "BDF", "Radau"), repeats=3):
-    from scipy.integrate import solve_ivp
-
     from helpers import problems as P
+    from scipy.integrate import solve_ivp
 
     fun, jac = P.for_scipy(prob)
     out = {}
@@ -72,8 +71,8 @@ def scipy_sweep(prob, ref, rtols, atol_ratio, methods=("LSODA", "BDF", "Radau"),
 def jax_sweep(prob, ref, rtols, atol_ratio, tableaus, repeats=50, linsolve=None):
     import jax
     import jax.numpy as jnp
-
     from helpers import problems as P
+
     from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve
 
     f = P.for_jax(prob)
@@ -115,9 +114,9 @@ def matched(results, levels):
 def batch_rober(n_batch, n_scipy, rtol, atol, tab_name="Rodas5P", repeats=5):
     import jax
     import jax.numpy as jnp
+    from helpers import problems as P
     from scipy.integrate import solve_ivp
 
-    from helpers import problems as P
     from pysciml.engines.jax.rosenbrock.solve import rosenbrock_solve
     from pysciml.solvers.rosenbrock.rodas4 import RODAS4 as _R4
     from pysciml.solvers.rosenbrock.rodas5p import RODAS5P as _R5P
@@ -182,6 +181,7 @@ def main(argv=None):
     if a.sync_dispatch:
         jax.config.update("jax_cpu_enable_async_dispatch", False)
     from helpers import problems as P
+
     from pysciml.engines.jax.linsolve.dense import DenseLU
     from pysciml.solvers.rosenbrock.rodas4 import RODAS4
     from pysciml.solvers.rosenbrock.rodas5p import RODAS5P

@@ -34,8 +34,7 @@ def info() -> dict[str, Any]:
         that were removed and rebuilt; ``skipped``: functions that could not be cached,
         with the reasons in ``reasons``).
     """
-    out: dict[str, Any] = {"enabled": store_enabled(), "directory": str(cache_root()),
-                           "max_bytes": max_bytes()}
+    out: dict[str, Any] = {"enabled": store_enabled(), "directory": str(cache_root()), "max_bytes": max_bytes()}
     out.update(usage())
     out.update(dict(stats))
     out["reasons"] = list(reasons)

@@ -187,7 +187,8 @@ class _Hasher:
             for x in obj:
                 self.feed(x)
         elif isinstance(obj, (dict, types.MappingProxyType)) or (
-                isinstance(obj, Mapping) and tp.__module__ == "collections"):
+            isinstance(obj, Mapping) and tp.__module__ == "collections"
+        ):
             self.tag("mapping", _qualified(tp), len(obj))
             self._items(list(obj.items()))
         elif isinstance(obj, (set, frozenset)):
@@ -205,8 +206,16 @@ class _Hasher:
             self.feed(obj.func)
             self.feed(obj.args)
             self.feed(obj.keywords)
-        elif isinstance(obj, (types.BuiltinFunctionType, types.WrapperDescriptorType, types.MethodDescriptorType,
-                              types.MethodWrapperType, types.ClassMethodDescriptorType)):
+        elif isinstance(
+            obj,
+            (
+                types.BuiltinFunctionType,
+                types.WrapperDescriptorType,
+                types.MethodDescriptorType,
+                types.MethodWrapperType,
+                types.ClassMethodDescriptorType,
+            ),
+        ):
             self.tag("builtin", getattr(obj, "__module__", None) or "", getattr(obj, "__qualname__", obj.__name__))
             owner = getattr(obj, "__self__", None)
             if owner is not None and not isinstance(owner, types.ModuleType):
@@ -265,14 +274,30 @@ class _Hasher:
             for x in arr.reshape(-1):
                 self.feed(x)
             return
-        self.tag("array", type(obj).__module__.split(".")[0], arr.dtype.str, arr.shape,
-                 bool(getattr(obj, "weak_type", False)))
+        self.tag(
+            "array",
+            type(obj).__module__.split(".")[0],
+            arr.dtype.str,
+            arr.shape,
+            bool(getattr(obj, "weak_type", False)),
+        )
         self.h.update(np.ascontiguousarray(arr).tobytes())
 
     def _code(self, code: types.CodeType) -> None:
-        self.tag("code", code.co_code, code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars,
-                 code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount, code.co_flags,
-                 getattr(code, "co_exceptiontable", b""), len(code.co_consts))
+        self.tag(
+            "code",
+            code.co_code,
+            code.co_names,
+            code.co_varnames,
+            code.co_freevars,
+            code.co_cellvars,
+            code.co_argcount,
+            code.co_posonlyargcount,
+            code.co_kwonlyargcount,
+            code.co_flags,
+            getattr(code, "co_exceptiontable", b""),
+            len(code.co_consts),
+        )
         for c in code.co_consts:
             self.feed(c)  # nested code objects recurse through feed
 
@@ -366,11 +391,25 @@ class _Hasher:
         self._items(list(state.items()))
 
 
-_TYPE_SKIP = frozenset({
-    "__dict__", "__weakref__", "__module__", "__doc__", "__qualname__", "__annotations__",
-    "__dataclass_fields__", "__dataclass_params__", "__match_args__", "__firstlineno__",
-    "__static_attributes__", "__parameters__", "__orig_bases__", "_abc_impl", "__slots__",
-})
+_TYPE_SKIP = frozenset(
+    {
+        "__dict__",
+        "__weakref__",
+        "__module__",
+        "__doc__",
+        "__qualname__",
+        "__annotations__",
+        "__dataclass_fields__",
+        "__dataclass_params__",
+        "__match_args__",
+        "__firstlineno__",
+        "__static_attributes__",
+        "__parameters__",
+        "__orig_bases__",
+        "_abc_impl",
+        "__slots__",
+    }
+)
 
 
 def _slots(cls) -> tuple:

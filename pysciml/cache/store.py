@@ -36,8 +36,20 @@ from ..errors import InputError
 from ..io.atomic import atomic_write_bytes
 
 __all__ = [
-    "FORMAT", "cache_root", "enabled", "max_bytes", "export_dir", "xla_dir", "read", "write", "touch",
-    "entries", "evict", "clear", "stats", "count",
+    "FORMAT",
+    "cache_root",
+    "enabled",
+    "max_bytes",
+    "export_dir",
+    "xla_dir",
+    "read",
+    "write",
+    "touch",
+    "entries",
+    "evict",
+    "clear",
+    "stats",
+    "count",
 ]
 
 log = logging.getLogger("pysciml.cache")
@@ -53,8 +65,7 @@ _KEY_RE = re.compile(r"^[0-9a-f]{16,128}$")
 
 _lock = threading.Lock()
 #: counters for this process (see :func:`pysciml.cache.info`)
-stats: dict[str, int] = {"hits": 0, "misses": 0, "writes": 0, "rejected": 0, "skipped": 0, "errors": 0,
-                         "evicted": 0}
+stats: dict[str, int] = {"hits": 0, "misses": 0, "writes": 0, "rejected": 0, "skipped": 0, "errors": 0, "evicted": 0}
 #: the last few reasons an entry was rejected or a function was not cached
 reasons: list[str] = []
 
@@ -96,8 +107,9 @@ def max_bytes() -> int:
     m = _SIZE_RE.match(raw)
     if not m:
         raise InputError(
-            f"= {raw!r} is not a size; use bytes or a number with a unit, e.g. PYSCIML_CACHE_SIZE=500MB "
-            "or 2GiB.", argument="PYSCIML_CACHE_SIZE")
+            f"= {raw!r} is not a size; use bytes or a number with a unit, e.g. PYSCIML_CACHE_SIZE=500MB or 2GiB.",
+            argument="PYSCIML_CACHE_SIZE",
+        )
     value, unit, binary = float(m.group(1)), m.group(2).lower(), bool(m.group(3))
     base = 1024 if binary else 1000
     return int(value * base ** " kmgt".index(unit or " "))
@@ -125,8 +137,14 @@ def _digest(payload: bytes) -> str:
 def encode(key: str, payload: bytes, *, kind: str, label: str = "", meta: dict | None = None) -> bytes:
     """The bytes of an entry (header + payload)."""
     header = {
-        "format": FORMAT, "key": key, "kind": kind, "label": label, "created": time.time(),
-        "payload_bytes": len(payload), "payload_blake2b": _digest(payload), "meta": meta or {},
+        "format": FORMAT,
+        "key": key,
+        "kind": kind,
+        "label": label,
+        "created": time.time(),
+        "payload_bytes": len(payload),
+        "payload_blake2b": _digest(payload),
+        "meta": meta or {},
     }
     head = json.dumps(header, sort_keys=True).encode("utf-8")
     return MAGIC + len(head).to_bytes(4, "little") + head + payload
@@ -139,12 +157,12 @@ def decode(data: bytes, key: str | None = None) -> tuple[dict, bytes]:
     pos = len(MAGIC)
     if len(data) < pos + 4:
         raise ValueError("truncated header")
-    n = int.from_bytes(data[pos:pos + 4], "little")
+    n = int.from_bytes(data[pos : pos + 4], "little")
     pos += 4
     if len(data) < pos + n:
         raise ValueError("truncated header")
     try:
-        header = json.loads(data[pos:pos + n].decode("utf-8"))
+        header = json.loads(data[pos : pos + n].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"unreadable header ({exc})") from None
     if not isinstance(header, dict):
@@ -153,7 +171,7 @@ def decode(data: bytes, key: str | None = None) -> tuple[dict, bytes]:
         raise ValueError(f"entry format {header.get('format')!r}, this pysciml reads {FORMAT}")
     if key is not None and header.get("key") != key:
         raise ValueError("foreign entry (its header names another key)")
-    payload = data[pos + n:]
+    payload = data[pos + n :]
     if header.get("payload_bytes") != len(payload):
         raise ValueError("truncated or padded payload")
     if header.get("payload_blake2b") != _digest(payload):
@@ -275,17 +293,23 @@ def entries() -> list[dict[str, Any]]:
             st = path.stat()
             with open(path, "rb") as fh:
                 head = fh.read(len(MAGIC) + 4)
-                n = int.from_bytes(head[len(MAGIC):], "little") if head.startswith(MAGIC) else 0
+                n = int.from_bytes(head[len(MAGIC) :], "little") if head.startswith(MAGIC) else 0
                 header = json.loads(fh.read(n).decode("utf-8")) if 0 < n < 1 << 24 else {}
         except (OSError, ValueError):
             header, st = {}, None
         if st is None:
             continue
-        out.append({
-            "key": path.stem, "kind": header.get("kind", "?"), "label": header.get("label", ""),
-            "bytes": st.st_size, "created": header.get("created"), "last_used": st.st_mtime,
-            "valid_header": header.get("format") == FORMAT and header.get("key") == path.stem,
-        })
+        out.append(
+            {
+                "key": path.stem,
+                "kind": header.get("kind", "?"),
+                "label": header.get("label", ""),
+                "bytes": st.st_size,
+                "created": header.get("created"),
+                "last_used": st.st_mtime,
+                "valid_header": header.get("format") == FORMAT and header.get("key") == path.stem,
+            }
+        )
     return sorted(out, key=lambda e: e["last_used"], reverse=True)
 
 

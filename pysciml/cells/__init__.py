@@ -18,5 +18,14 @@ from .simulate import forecast_cells, solve_cells
 
 register()
 
-__all__ = ["fit_cells", "solve_cells", "forecast_cells", "to_netcdf", "to_zarr", "SciMLAccessor", "register",
-           "DEFAULT_CELL_OPTIMIZERS", "DEFAULT_JOINT_OPTIMIZERS"]
+__all__ = [
+    "fit_cells",
+    "solve_cells",
+    "forecast_cells",
+    "to_netcdf",
+    "to_zarr",
+    "SciMLAccessor",
+    "register",
+    "DEFAULT_CELL_OPTIMIZERS",
+    "DEFAULT_JOINT_OPTIMIZERS",
+]

@@ -36,9 +36,12 @@ def on_grid(da, stack, argument: str, extra_dims=(), what: str = "the data's gri
     if other:
         raise InputError(f"has dimensions {other} that {what} {list(stack.grid_dims)} lacks.", argument=argument)
     if not _same_coords(da, stack):
-        raise InputError(f"its coordinates differ from {what} along {list(d for d in da.dims if d in stack.grid_dims)}; "
-                         "it must come from data on the same grid (reindex it first, e.g. "
-                         ".reindex_like(data, method='nearest')).", argument=argument)
+        raise InputError(
+            f"its coordinates differ from {what} along {list(d for d in da.dims if d in stack.grid_dims)}; "
+            "it must come from data on the same grid (reindex it first, e.g. "
+            ".reindex_like(data, method='nearest')).",
+            argument=argument,
+        )
     if all(d in da.dims for d in stack.grid_dims):
         out = da
     else:
@@ -62,8 +65,9 @@ def u0_fields(u0, model, stack):
     if not isinstance(u0, dict):
         arr = np.asarray(u0, dtype=float).reshape(-1)
         if arr.size != len(names):
-            raise InputError(f"has {arr.size} values but the model has {len(names)} states {list(names)}.",
-                             argument="u0")
+            raise InputError(
+                f"has {arr.size} values but the model has {len(names)} states {list(names)}.", argument="u0"
+            )
         u0 = dict(zip(names, arr))
     unknown = [k for k in u0 if k not in names]
     if unknown:
@@ -91,15 +95,15 @@ def output_times(t, stack):
         return np.asarray(stack.t, float)
     arr = np.atleast_1d(np.asarray(getattr(t, "values", t)))
     if is_calendar(arr):
-        (tm,), _ = to_model_time([arr], time_units=stack.time.units, reference_time=stack.time.reference,
-                                 argument="t")
+        (tm,), _ = to_model_time([arr], time_units=stack.time.units, reference_time=stack.time.reference, argument="t")
         tm = np.asarray(tm, float)
     else:
         try:
             tm = arr.astype(float)
         except (TypeError, ValueError):
-            raise InputError(f"must be times like the data's or model-time numbers; got {arr.dtype}.",
-                             argument="t") from None
+            raise InputError(
+                f"must be times like the data's or model-time numbers; got {arr.dtype}.", argument="t"
+            ) from None
     if tm.ndim != 1 or tm.size < 1 or not np.all(np.isfinite(tm)):
         raise InputError("must be a 1-D array of finite times.", argument="t")
     if np.any(np.diff(tm) <= 0):

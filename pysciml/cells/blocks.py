@@ -42,17 +42,16 @@ class FitBlock:
         self.info = {}  # batch size, predicted bytes and solver of the last block run in this process
 
     def output_names(self) -> list[str]:
-        names = [f.name for f in self.spec.per_cell] + ["u0", "loss", "status", "rejected_steps", "rmse",
-                                                          "history"]
+        names = [f.name for f in self.spec.per_cell] + ["u0", "loss", "status", "rejected_steps", "rmse", "history"]
         return names + (["sigma"] if self.fit_sigma else [])
 
     def __call__(self, *arrays):
         spec = self.spec
         k = len(self.present)
         states, mask = arrays[:k], arrays[k]
-        rest = arrays[k + 1:]
+        rest = arrays[k + 1 :]
         z0_arrays = rest[: len(self.z0_names)]
-        u0_arrays = rest[len(self.z0_names):]
+        u0_arrays = rest[len(self.z0_names) :]
         loop = np.shape(states[0])[:-1]
         n, n_t, n_s = int(np.prod(loop, dtype=int)), spec.t.size, spec.n_states
         y = np.full((n, n_t, n_s), np.nan)
@@ -61,21 +60,34 @@ class FitBlock:
         active = cells_with_data(y, np.broadcast_to(np.asarray(mask, bool), loop).reshape(n))
         shapes = {f.name: np.shape(f.z0) for f in spec.per_cell}
         out = {f.name: np.full((n,) + shapes[f.name], np.nan) for f in spec.per_cell}
-        out.update(u0=np.full((n, n_s), np.nan), loss=np.full(n, np.nan),
-                   status=np.full(n, int(Status.SKIPPED), np.int8), rejected_steps=np.zeros(n, np.int32),
-                   rmse=np.full((n, n_s), np.nan), history=np.full((n, self.n_hist), np.nan, np.float32))
+        out.update(
+            u0=np.full((n, n_s), np.nan),
+            loss=np.full(n, np.nan),
+            status=np.full(n, int(Status.SKIPPED), np.int8),
+            rejected_steps=np.zeros(n, np.int32),
+            rmse=np.full((n, n_s), np.nan),
+            history=np.full((n, self.n_hist), np.nan, np.float32),
+        )
         if self.fit_sigma:
             out["sigma"] = np.full((n, n_s), np.nan)
         if active.any():
-            z0 = {name: np.broadcast_to(np.asarray(a, float), loop + shapes[name]).reshape((n,) + shapes[name])[active]
-                  for name, a in zip(self.z0_names, z0_arrays)}
+            z0 = {
+                name: np.broadcast_to(np.asarray(a, float), loop + shapes[name]).reshape((n,) + shapes[name])[active]
+                for name, a in zip(self.z0_names, z0_arrays)
+            }
             u0 = None
             if self.has_u0:
-                u0 = np.stack([np.broadcast_to(np.asarray(a, float), loop).reshape(n) for a in u0_arrays], axis=1)[active]
-            res = get_engine(self.engine).fit_cells(spec, CellBlock(y, np.flatnonzero(active), z0, u0),
-                                                    self.batching, FitHooks(progress=self.progress))
-            self.info = {"cells_per_batch": int(res.batch), "predicted_batch_bytes": int(res.predicted_bytes),
-                         "solver": res.solver}
+                u0 = np.stack([np.broadcast_to(np.asarray(a, float), loop).reshape(n) for a in u0_arrays], axis=1)[
+                    active
+                ]
+            res = get_engine(self.engine).fit_cells(
+                spec, CellBlock(y, np.flatnonzero(active), z0, u0), self.batching, FitHooks(progress=self.progress)
+            )
+            self.info = {
+                "cells_per_batch": int(res.batch),
+                "predicted_batch_bytes": int(res.predicted_bytes),
+                "solver": res.solver,
+            }
             for f in spec.per_cell:
                 out[f.name][active] = res.params[f.name]
             out["u0"][active] = res.u0
@@ -111,8 +123,9 @@ class SolveBlock:
         out = np.full((n, spec.ts.size, n_s), np.nan)
         status = np.full(n, int(Status.SKIPPED), np.int8)
         if ok.any():
-            res = get_engine(self.engine).solve_cells(spec, u0[ok], {k: v[ok] for k, v in params.items()},
-                                                      self.batching)
+            res = get_engine(self.engine).solve_cells(
+                spec, u0[ok], {k: v[ok] for k, v in params.items()}, self.batching
+            )
             out[ok] = res.u
             status[ok] = res.status
         return out.reshape(loop + out.shape[1:]), status.reshape(loop)

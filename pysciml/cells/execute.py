@@ -47,9 +47,11 @@ def _z0_inputs(model, stack, cell_starts):
         spec = model.param_specs[name]
         own = [d for d in da.dims if d not in stack.grid_dims]
         if len(own) != len(spec.shape):
-            raise InputError(f"has dimensions {list(da.dims)}; give the grid dimensions {list(stack.grid_dims)}"
-                             + (f" plus {len(spec.shape)} for the parameter's shape {spec.shape}." if spec.shape else "."),
-                             argument=f"params.{name}")
+            raise InputError(
+                f"has dimensions {list(da.dims)}; give the grid dimensions {list(stack.grid_dims)}"
+                + (f" plus {len(spec.shape)} for the parameter's shape {spec.shape}." if spec.shape else "."),
+                argument=f"params.{name}",
+            )
         da = on_grid(da, stack, f"params.{name}", extra_dims=own)
         values = np.asarray(da.values, dtype=float)
         finite = values[np.isfinite(values)]
@@ -57,8 +59,9 @@ def _z0_inputs(model, stack, cell_starts):
             spec.check_value(finite, argument=f"params.{name}")
         with np.errstate(over="ignore"):  # softplus inverse of large values: exact branch chosen anyway
             z = to_unconstrained(np.where(np.isfinite(values), values, spec.default), spec.bounds)
-        out[name] = xr.DataArray(z, dims=stack.grid_dims + tuple(f"{name}_dim{i}" for i in range(len(own)))
-                                 ).assign_coords(stack.grid_coords.coords)
+        out[name] = xr.DataArray(
+            z, dims=stack.grid_dims + tuple(f"{name}_dim{i}" for i in range(len(own)))
+        ).assign_coords(stack.grid_coords.coords)
     return out
 
 
@@ -71,8 +74,9 @@ def _finish(ds, spec, stack, roles, options, what, extra_attrs=None):
         v = np.asarray(spec.fixed[n])
         ds[n] = xr.DataArray(v, dims=[f"{n}_dim{i}" for i in range(v.ndim)], attrs=param_attrs(model, n, "fixed"))
     for k in roles.fixed_networks:
-        ds[k] = xr.DataArray(np.asarray(spec.networks_init[k]), dims=[f"{k}_weight"],
-                             attrs=param_attrs(model, k, "fixed"))
+        ds[k] = xr.DataArray(
+            np.asarray(spec.networks_init[k]), dims=[f"{k}_weight"], attrs=param_attrs(model, k, "fixed")
+        )
     attrs = common_attrs(stack.attrs, model, what, options)
     attrs.update(time_attrs(stack.time))
     attrs.update(roles.as_attrs())
@@ -98,19 +102,23 @@ def _cell_vars(ds, outs, spec, stack):
         ds[f.name] = outs[f.name].assign_attrs(param_attrs(model, f.name, "per_cell"))
     _state_vars(ds, outs["u0"], stack, "u0_", f"fitted initial {{state}} at {stack.coord[0]}")
     ds["loss"] = outs["loss"].assign_attrs(
-        long_name="final loss per cell", units="1",
+        long_name="final loss per cell",
+        units="1",
         comment="mean over observed values of ((model - data) / s)**2, s = the cell's standard deviation of "
-                "each state (for ps.MSE); NaN where the cell was skipped or its solve failed")
+        "each state (for ps.MSE); NaN where the cell was skipped or its solve failed",
+    )
     ds["status"] = outs["status"].assign_attrs(status_attrs())
     ds["rejected_steps"] = outs["rejected_steps"].assign_attrs(
-        long_name="optimiser steps rejected in the cell (non-finite loss or gradient)", units="1")
+        long_name="optimiser steps rejected in the cell (non-finite loss or gradient)", units="1"
+    )
     _state_vars(ds, outs["rmse"], stack, "rmse_", "root mean square error of {state} over the observed times")
     if "sigma" in outs:
         _state_vars(ds, outs["sigma"], stack, "sigma_", "fitted noise standard deviation of {state}")
 
 
-def run_independent(spec, stack, roles, cell_starts, u0_arrays, eng, engine, options, *, budget,
-                    cells_per_batch, workers, verbose):
+def run_independent(
+    spec, stack, roles, cell_starts, u0_arrays, eng, engine, options, *, budget, cells_per_batch, workers, verbose
+):
     """Per-cell parameters only: every block of cells through ``xarray.apply_ufunc``."""
     import xarray as xr
 
@@ -119,7 +127,8 @@ def run_independent(spec, stack, roles, cell_starts, u0_arrays, eng, engine, opt
     lazy = stack.is_lazy
     present = [j for j, s in enumerate(stack.state_names) if s in src.data_vars]
     mask = xr.DataArray(stack.cell_mask.reshape(stack.grid_shape), dims=stack.grid_dims).assign_coords(
-        stack.grid_coords.coords)
+        stack.grid_coords.coords
+    )
     z0 = _z0_inputs(spec.model, stack, cell_starts)
     u0 = list(u0_arrays or [])
     chunks = {}
@@ -130,15 +139,19 @@ def run_independent(spec, stack, roles, cell_starts, u0_arrays, eng, engine, opt
         u0 = [v.chunk(chunks) for v in u0]
     steps = eng.cell_history_steps(spec)
     bar = None if lazy else _bar(int(stack.cell_mask.sum()), verbose, "cell")
-    batching = Batching(cells_per_batch=cells_per_batch,
-                        max_memory=None if budget is None else budget // (1 if lazy else workers),
-                        workers=1 if lazy else workers)
-    block = FitBlock(spec, present, list(z0), bool(u0), len(steps), engine, batching,
-                     progress=None if bar is None else bar.update)
+    batching = Batching(
+        cells_per_batch=cells_per_batch,
+        max_memory=None if budget is None else budget // (1 if lazy else workers),
+        workers=1 if lazy else workers,
+    )
+    block = FitBlock(
+        spec, present, list(z0), bool(u0), len(steps), engine, batching, progress=None if bar is None else bar.update
+    )
     names = block.output_names()
     core = {f.name: [f"{f.name}_dim{i}" for i in range(np.ndim(f.z0))] for f in spec.per_cell}
-    core.update(u0=[_STATE], loss=[], status=[], rejected_steps=[], rmse=[_STATE], history=["iteration"],
-                sigma=[_STATE])
+    core.update(
+        u0=[_STATE], loss=[], status=[], rejected_steps=[], rmse=[_STATE], history=["iteration"], sigma=[_STATE]
+    )
     dtypes = {"status": np.int8, "rejected_steps": np.int32, "history": np.float32}
     sizes = {_STATE: spec.n_states, "iteration": len(steps)}
     for f in spec.per_cell:
@@ -146,12 +159,17 @@ def run_independent(spec, stack, roles, cell_starts, u0_arrays, eng, engine, opt
     inputs = [src[stack.state_names[j]] for j in present] + [mask] + list(z0.values()) + u0
     try:
         results = xr.apply_ufunc(
-            block, *inputs,
-            input_core_dims=[[tdim]] * len(present) + [[]] + [[d for d in v.dims if d not in stack.grid_dims]
-                                                             for v in z0.values()] + [[]] * len(u0),
-            output_core_dims=[core[n] for n in names], dask="parallelized",
+            block,
+            *inputs,
+            input_core_dims=[[tdim]] * len(present)
+            + [[]]
+            + [[d for d in v.dims if d not in stack.grid_dims] for v in z0.values()]
+            + [[]] * len(u0),
+            output_core_dims=[core[n] for n in names],
+            dask="parallelized",
             output_dtypes=[dtypes.get(n, np.float64) for n in names],
-            dask_gufunc_kwargs={"output_sizes": sizes}, keep_attrs=False,
+            dask_gufunc_kwargs={"output_sizes": sizes},
+            keep_attrs=False,
         )
     finally:
         if bar is not None:
@@ -161,8 +179,8 @@ def run_independent(spec, stack, roles, cell_starts, u0_arrays, eng, engine, opt
     _cell_vars(ds, outs, spec, stack)
     hist = outs["history"].astype(np.float64).mean(stack.grid_dims, skipna=True)
     ds["loss_history"] = hist.assign_coords(iteration=np.asarray(steps)).assign_attrs(
-        long_name="mean over fitted cells of the per-cell loss, recorded every chunk of optimiser steps",
-        units="1")
+        long_name="mean over fitted cells of the per-cell loss, recorded every chunk of optimiser steps", units="1"
+    )
     ds["iteration"].attrs.update(long_name="optimiser steps taken", units="1")
     extra = {"pysciml_fit": "per-cell"}
     if not lazy:
@@ -172,52 +190,70 @@ def run_independent(spec, stack, roles, cell_starts, u0_arrays, eng, engine, opt
 
 
 def _status_counts(status: np.ndarray) -> dict:
-    return {"cells_success": int((status == int(Status.SUCCESS)).sum()),
-            "cells_skipped": int((status == int(Status.SKIPPED)).sum()),
-            "cells_failed": int(((status != int(Status.SUCCESS)) & (status != int(Status.SKIPPED))).sum())}
+    return {
+        "cells_success": int((status == int(Status.SUCCESS)).sum()),
+        "cells_skipped": int((status == int(Status.SKIPPED)).sum()),
+        "cells_failed": int(((status != int(Status.SUCCESS)) & (status != int(Status.SKIPPED))).sum()),
+    }
 
 
-def run_joint(spec, stack, roles, cell_starts, u0_arrays, eng, engine, options, *, budget, cells_per_batch,
-              verbose, callback):
+def run_joint(
+    spec, stack, roles, cell_starts, u0_arrays, eng, engine, options, *, budget, cells_per_batch, verbose, callback
+):
     """Shared parameters: all cells in memory, one joint optimisation."""
     import xarray as xr
 
-
     if stack.is_lazy:
         nbytes = stack.n_cells * stack.t.size * len(stack.state_names) * 8
-        warnings.warn(f"shared parameters couple every cell at every step, so the observations "
-                      f"({nbytes / 2**20:.0f} MiB) are loaded into memory; fit per-cell parameters only to "
-                      "process dask chunks separately.", DataWarning, stacklevel=3)
+        warnings.warn(
+            f"shared parameters couple every cell at every step, so the observations "
+            f"({nbytes / 2**20:.0f} MiB) are loaded into memory; fit per-cell parameters only to "
+            "process dask chunks separately.",
+            DataWarning,
+            stacklevel=3,
+        )
     y = np.asarray(stack.values, dtype=float)
     active = cells_with_data(y, stack.cell_mask)
     if not active.any():
         raise InputError("no cell has at least 2 observed times outside the mask; nothing to fit.", argument="data")
     n = stack.n_cells
-    z0 = {k: np.asarray(v.values).reshape((n,) + v.shape[len(stack.grid_dims):])[active]
-          for k, v in _z0_inputs(spec.model, stack, cell_starts).items()}
+    z0 = {
+        k: np.asarray(v.values).reshape((n,) + v.shape[len(stack.grid_dims) :])[active]
+        for k, v in _z0_inputs(spec.model, stack, cell_starts).items()
+    }
     u0 = None
     if u0_arrays:
         u0 = np.stack([np.asarray(a.values, float).reshape(n) for a in u0_arrays], axis=1)[active]
     total = sum(o.steps for o in spec.optimizers) + (
-        spec.strategy.stages * spec.strategy.steps if hasattr(spec.strategy, "stages") else 0)
+        spec.strategy.stages * spec.strategy.steps if hasattr(spec.strategy, "stages") else 0
+    )
     bar = _bar(total, verbose, "step")
     progress = None
     if bar is not None:
+
         def progress(k, loss):
             bar.update(k)
             bar.set_postfix_str(f"loss {loss:.4g}")
+
     try:
-        res = eng.fit_cells(spec, CellBlock(y, np.flatnonzero(active), z0, u0),
-                            Batching(cells_per_batch=cells_per_batch, max_memory=budget),
-                            FitHooks(progress=progress, callback=callback))
+        res = eng.fit_cells(
+            spec,
+            CellBlock(y, np.flatnonzero(active), z0, u0),
+            Batching(cells_per_batch=cells_per_batch, max_memory=budget),
+            FitHooks(progress=progress, callback=callback),
+        )
     finally:
         if bar is not None:
             bar.close()
     n_s = spec.n_states
     full = {f.name: np.full((n,) + np.shape(f.z0), np.nan) for f in spec.per_cell}
-    full.update(u0=np.full((n, n_s), np.nan), loss=np.full(n, np.nan),
-                status=np.full(n, int(Status.SKIPPED), np.int8), rejected_steps=np.zeros(n, np.int32),
-                rmse=np.full((n, n_s), np.nan))
+    full.update(
+        u0=np.full((n, n_s), np.nan),
+        loss=np.full(n, np.nan),
+        status=np.full(n, int(Status.SKIPPED), np.int8),
+        rejected_steps=np.zeros(n, np.int32),
+        rmse=np.full((n, n_s), np.nan),
+    )
     if res.sigma is not None:
         full["sigma"] = np.full((n, n_s), np.nan)
     for k in full:
@@ -233,11 +269,17 @@ def run_joint(spec, stack, roles, cell_starts, u0_arrays, eng, engine, options, 
         ds[k] = xr.DataArray(v, dims=[f"{k}_dim{i}" for i in range(np.ndim(v))], attrs=param_attrs(model, k, "shared"))
     for k, w in res.networks.items():
         ds[k] = xr.DataArray(w, dims=[f"{k}_weight"], attrs=param_attrs(model, k, "shared"))
-    ds["loss_history"] = xr.DataArray(res.history, dims=["iteration"],
-                                      coords={"iteration": res.history_steps},
-                                      attrs={"long_name": "joint loss: mean over cells of the cell losses", "units": "1"})
-    extra = {"pysciml_fit": "joint", "fit_status": res.fit_status.name.lower(),
-             "pysciml_events": json.dumps(list(res.events[:200]))}
+    ds["loss_history"] = xr.DataArray(
+        res.history,
+        dims=["iteration"],
+        coords={"iteration": res.history_steps},
+        attrs={"long_name": "joint loss: mean over cells of the cell losses", "units": "1"},
+    )
+    extra = {
+        "pysciml_fit": "joint",
+        "fit_status": res.fit_status.name.lower(),
+        "pysciml_events": json.dumps(list(res.events[:200])),
+    }
     extra.update(_status_counts(full["status"]))
     extra.update(cells_per_batch=int(res.batch), predicted_batch_bytes=int(res.predicted_bytes))
     return _finish(ds, spec, stack, roles, options, "per-cell fit with shared parameters", extra)

@@ -58,8 +58,11 @@ def _strategy(strategy, joint: bool):
     s = resolve_strategy(strategy)
     inner = s.then if isinstance(s, GrowingHorizon) else s
     if not isinstance(inner, SingleShooting):
-        raise InputError(f"{s.name} is not available for per-cell fits yet; use ps.SingleShooting(), "
-                         "ps.GrowingHorizon() (then=ps.SingleShooting()) or OneStepAhead().", argument="strategy")
+        raise InputError(
+            f"{s.name} is not available for per-cell fits yet; use ps.SingleShooting(), "
+            "ps.GrowingHorizon() (then=ps.SingleShooting()) or OneStepAhead().",
+            argument="strategy",
+        )
     return s
 
 
@@ -73,11 +76,17 @@ def _optimizers(optimizers, joint: bool, loss):
     opts = resolve_optimizers(optimizers)
     if any(isinstance(o, LevenbergMarquardt) for o in opts):
         if joint:
-            raise InputError("LevenbergMarquardt is for per-cell parameters only (a few per cell); with shared "
-                             "parameters use ps.Adam(...) and ps.LBFGS(...).", argument="optimizers")
+            raise InputError(
+                "LevenbergMarquardt is for per-cell parameters only (a few per cell); with shared "
+                "parameters use ps.Adam(...) and ps.LBFGS(...).",
+                argument="optimizers",
+            )
         if not least_squares:
-            raise InputError("LevenbergMarquardt needs a least-squares loss (ps.MSE()); with ps.GaussianNLL use "
-                             "ps.Adam(...) and ps.LBFGS(...).", argument="optimizers")
+            raise InputError(
+                "LevenbergMarquardt needs a least-squares loss (ps.MSE()); with ps.GaussianNLL use "
+                "ps.Adam(...) and ps.LBFGS(...).",
+                argument="optimizers",
+            )
     return opts
 
 
@@ -85,8 +94,11 @@ def _fit_u0(fit_u0, u0, strategy) -> bool:
 
     if isinstance(strategy, OneStepAhead):
         if fit_u0 is True:
-            raise InputError("OneStepAhead solves every step from an observation: there is no initial state to "
-                             "fit; leave fit_u0='auto'.", argument="fit_u0")
+            raise InputError(
+                "OneStepAhead solves every step from an observation: there is no initial state to "
+                "fit; leave fit_u0='auto'.",
+                argument="fit_u0",
+            )
         return False
     return (u0 is None) if fit_u0 == "auto" else bool(fit_u0)
 
@@ -105,13 +117,37 @@ def _check_positive_int(value, argument):
 
 
 def fit_cells(
-    data: Any, model: Any, *, per_cell=None, shared=None, fixed=None, params=None, u0=None,
-    fit_u0: Any = "auto", mask=None, time_units: str | None = None, time_dim: str | None = None,
-    reference_time: Any = None, coupled: bool | None = None, strategy=None, optimizers=None, loss=None,
-    l2: float = 0.0, solver: Any = "auto", adjoint=None, rtol: float = 1e-6, atol: float = 1e-8,
-    max_steps: int = 10_000, seed: int = 0, differentiation: str = "auto", max_memory: Any = "4GiB",
-    cells_per_batch: int | None = None, workers: int | None = None, engine: str | None = None,
-    verbose: int = 1, callback=None,
+    data: Any,
+    model: Any,
+    *,
+    per_cell=None,
+    shared=None,
+    fixed=None,
+    params=None,
+    u0=None,
+    fit_u0: Any = "auto",
+    mask=None,
+    time_units: str | None = None,
+    time_dim: str | None = None,
+    reference_time: Any = None,
+    coupled: bool | None = None,
+    strategy=None,
+    optimizers=None,
+    loss=None,
+    l2: float = 0.0,
+    solver: Any = "auto",
+    adjoint=None,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    max_steps: int = 10_000,
+    seed: int = 0,
+    differentiation: str = "auto",
+    max_memory: Any = "4GiB",
+    cells_per_batch: int | None = None,
+    workers: int | None = None,
+    engine: str | None = None,
+    verbose: int = 1,
+    callback=None,
 ):
     """Fit ``model`` to gridded ``data``: parameters per cell, shared by all cells, or both.
 
@@ -166,22 +202,47 @@ def fit_cells(
     if coupled is None:
         coupled = any(s.shape != () for s in model.layout.specs)
     if coupled:
-
-        return fit_coupled(data, model, fit=per_cell, shared=shared, fixed=fixed, params=params, u0=u0,
-                           fit_u0=fit_u0, mask=mask, time_units=time_units, time_dim=time_dim,
-                           reference_time=reference_time, strategy=strategy, optimizers=optimizers, loss=loss,
-                           l2=l2, solver=solver, adjoint=adjoint, rtol=rtol, atol=atol, max_steps=max_steps,
-                           seed=seed, engine=engine, verbose=verbose, callback=callback)
+        return fit_coupled(
+            data,
+            model,
+            fit=per_cell,
+            shared=shared,
+            fixed=fixed,
+            params=params,
+            u0=u0,
+            fit_u0=fit_u0,
+            mask=mask,
+            time_units=time_units,
+            time_dim=time_dim,
+            reference_time=reference_time,
+            strategy=strategy,
+            optimizers=optimizers,
+            loss=loss,
+            l2=l2,
+            solver=solver,
+            adjoint=adjoint,
+            rtol=rtol,
+            atol=atol,
+            max_steps=max_steps,
+            seed=seed,
+            engine=engine,
+            verbose=verbose,
+            callback=callback,
+        )
     if any(s.shape != () for s in model.layout.specs):
-        raise InputError("coupled=False, but the model has states with shapes (a spatially coupled model); "
-                         "per-cell fits need scalar states.", argument="coupled")
+        raise InputError(
+            "coupled=False, but the model has states with shapes (a spatially coupled model); "
+            "per-cell fits need scalar states.",
+            argument="coupled",
+        )
 
     _check_positive_int(cells_per_batch, "cells_per_batch")
     budget = parse_memory(max_memory)
     n_workers = _workers(workers)
     if differentiation not in ("auto", "forward", "reverse"):
-        raise InputError(f"must be 'auto', 'forward' or 'reverse', got {differentiation!r}.",
-                         argument="differentiation")
+        raise InputError(
+            f"must be 'auto', 'forward' or 'reverse', got {differentiation!r}.", argument="differentiation"
+        )
     if not (isinstance(l2, (int, float)) and np.isfinite(l2) and l2 >= 0):
         raise InputError(f"must be a non-negative number, got {l2!r}.", argument="l2")
     for name, v in (("rtol", rtol), ("atol", atol)):
@@ -190,16 +251,25 @@ def fit_cells(
     _check_positive_int(max_steps, "max_steps")
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise InputError(f"must be an integer, got {seed!r}.", argument="seed")
-    stack = stack_cells(data, states=model, time_units=time_units or model.time_units, time_dim=time_dim,
-                        reference_time=reference_time, mask=mask)
+    stack = stack_cells(
+        data,
+        states=model,
+        time_units=time_units or model.time_units,
+        time_dim=time_dim,
+        reference_time=reference_time,
+        mask=mask,
+    )
     if stack.t.size < 2:
         raise InputError(f"the data have {stack.t.size} time(s); a fit needs at least 2.", argument="data")
     roles = resolve_roles(model, per_cell, shared, fixed)
     glob, cell_starts, net_starts = split_start_values(model, params, stack.grid_dims)
     bad = [k for k in cell_starts if k not in roles.per_cell]
     if bad:
-        raise InputError(f"values over the grid are given for {bad}, which are not fitted per cell; give one "
-                         "value for shared and fixed parameters, or list them in per_cell=.", argument="params")
+        raise InputError(
+            f"values over the grid are given for {bad}, which are not fitted per cell; give one "
+            "value for shared and fixed parameters, or list them in per_cell=.",
+            argument="params",
+        )
     start = model.resolve_params(glob)
     joint = bool(roles.shared or roles.shared_networks)
     if not roles.per_cell and not joint and fit_u0 is False:
@@ -214,27 +284,73 @@ def fit_cells(
     solver = resolve_solver(solver)
     free = lambda n: FreeParam(n, model.param_specs[n].bounds, to_unconstrained(start[n], model.param_specs[n].bounds))  # noqa: E731
     spec = CellFitRequest(
-        model=model, t=np.asarray(stack.t, float), per_cell=tuple(free(n) for n in roles.per_cell),
-        shared=tuple(free(n) for n in roles.shared), shared_networks=roles.shared_networks,
-        fixed={n: np.asarray(start[n], float) for n in roles.fixed}, networks_init=nets,
-        fit_u0=_fit_u0(fit_u0, u0, strategy), loss=resolve_loss(loss), l2=float(l2),
+        model=model,
+        t=np.asarray(stack.t, float),
+        per_cell=tuple(free(n) for n in roles.per_cell),
+        shared=tuple(free(n) for n in roles.shared),
+        shared_networks=roles.shared_networks,
+        fixed={n: np.asarray(start[n], float) for n in roles.fixed},
+        networks_init=nets,
+        fit_u0=_fit_u0(fit_u0, u0, strategy),
+        loss=resolve_loss(loss),
+        l2=float(l2),
         strategy=_strategy(strategy, joint),
         optimizers=_optimizers(optimizers, joint, loss),
-        solver=solver, adjoint=adjoint, rtol=float(rtol), atol=float(atol), max_steps=int(max_steps),
-        differentiation=differentiation, seed=int(seed),
+        solver=solver,
+        adjoint=adjoint,
+        rtol=float(rtol),
+        atol=float(atol),
+        max_steps=int(max_steps),
+        differentiation=differentiation,
+        seed=int(seed),
     )
     spec = with_content_token(_static_solver(spec, stack, start, nets))
-    options = {"per_cell": list(roles.per_cell), "shared": list(roles.shared + roles.shared_networks),
-               "fixed": list(roles.fixed + roles.fixed_networks), "strategy": spec.strategy,
-               "optimizers": list(spec.optimizers), "loss": spec.loss, "l2": spec.l2, "solver": spec.solver.name,
-               "rtol": spec.rtol, "atol": spec.atol, "max_steps": spec.max_steps, "seed": spec.seed,
-               "fit_u0": spec.fit_u0, "engine": name}
+    options = {
+        "per_cell": list(roles.per_cell),
+        "shared": list(roles.shared + roles.shared_networks),
+        "fixed": list(roles.fixed + roles.fixed_networks),
+        "strategy": spec.strategy,
+        "optimizers": list(spec.optimizers),
+        "loss": spec.loss,
+        "l2": spec.l2,
+        "solver": spec.solver.name,
+        "rtol": spec.rtol,
+        "atol": spec.atol,
+        "max_steps": spec.max_steps,
+        "seed": spec.seed,
+        "fit_u0": spec.fit_u0,
+        "engine": name,
+    }
 
     if joint:
-        return run_joint(spec, stack, roles, cell_starts, u0_arrays, eng, name, options, budget=budget,
-                         cells_per_batch=cells_per_batch, verbose=verbose, callback=callback)
-    return run_independent(spec, stack, roles, cell_starts, u0_arrays, eng, name, options, budget=budget,
-                           cells_per_batch=cells_per_batch, workers=n_workers, verbose=verbose)
+        return run_joint(
+            spec,
+            stack,
+            roles,
+            cell_starts,
+            u0_arrays,
+            eng,
+            name,
+            options,
+            budget=budget,
+            cells_per_batch=cells_per_batch,
+            verbose=verbose,
+            callback=callback,
+        )
+    return run_independent(
+        spec,
+        stack,
+        roles,
+        cell_starts,
+        u0_arrays,
+        eng,
+        name,
+        options,
+        budget=budget,
+        cells_per_batch=cells_per_batch,
+        workers=n_workers,
+        verbose=verbose,
+    )
 
 
 def _static_solver(spec, stack, start, nets):
@@ -248,6 +364,15 @@ def _static_solver(spec, stack, start, nets):
     obs = ~np.isnan(y)
     u0 = np.where(obs.any(axis=0), y[np.argmax(obs, axis=0), np.arange(y.shape[1])], 0.0)
     values = {k: np.asarray(v, float) for k, v in start.items()}
-    choice = choose_solver(spec.solver, spec.model, u0, float(spec.t[0]), float(spec.t[-1]), values, nets,
-                           max_steps=spec.max_steps, runtime_fallback=False)
+    choice = choose_solver(
+        spec.solver,
+        spec.model,
+        u0,
+        float(spec.t[0]),
+        float(spec.t[-1]),
+        values,
+        nets,
+        max_steps=spec.max_steps,
+        runtime_fallback=False,
+    )
     return dataclasses.replace(spec, solver=choice.primary)

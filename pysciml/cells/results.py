@@ -23,8 +23,16 @@ from ..errors import InputError
 from ..io.cf import append_history
 from ..status import Status
 
-__all__ = ["fitted_solver", "status_attrs", "param_attrs", "time_attrs", "common_attrs", "ResultParams", "read_result",
-           "RESULT_KIND"]
+__all__ = [
+    "fitted_solver",
+    "status_attrs",
+    "param_attrs",
+    "time_attrs",
+    "common_attrs",
+    "ResultParams",
+    "read_result",
+    "RESULT_KIND",
+]
 
 #: ``attrs["pysciml_result"]`` of the datasets gridded fits return
 RESULT_KIND = "gridded-fit"
@@ -52,17 +60,24 @@ def param_attrs(model, name: str, role: str) -> dict:
     spec = model.param_specs.get(name)
     attrs = {"pysciml_role": role}
     if spec is not None:
-        attrs["long_name"] = spec.description or (f"{name} fitted in each cell" if role == "per_cell" else
-                                                  f"{name} ({role.replace('_', ' ')})")
+        attrs["long_name"] = spec.description or (
+            f"{name} fitted in each cell" if role == "per_cell" else f"{name} ({role.replace('_', ' ')})"
+        )
         if spec.units:
             attrs["units"] = spec.units
         if spec.bounds is not None:
             attrs["pysciml_bounds"] = json.dumps(list(spec.bounds))
     else:  # a network
         net = model.networks[name]
-        attrs.update(long_name=f"flat weights of network {name} (layer by layer: W row-major, then b)",
-                     mlp_n_in=net.n_in, mlp_n_out=net.n_out, mlp_width=net.width, mlp_depth=net.depth,
-                     mlp_activation=net.activation, mlp_final_activation=net.final_activation)
+        attrs.update(
+            long_name=f"flat weights of network {name} (layer by layer: W row-major, then b)",
+            mlp_n_in=net.n_in,
+            mlp_n_out=net.n_out,
+            mlp_width=net.width,
+            mlp_depth=net.depth,
+            mlp_activation=net.activation,
+            mlp_final_activation=net.final_activation,
+        )
     return attrs
 
 
@@ -81,15 +96,17 @@ def time_attrs(meta) -> dict:
 def common_attrs(base: Mapping, model, what: str, options: Mapping[str, Any]) -> dict:
     """Dataset attributes: the input's, CF conventions, model, options (JSON), history."""
     attrs = {k: v for k, v in dict(base).items() if k not in ("Conventions",)}
-    attrs.update({
-        "Conventions": "CF-1.10",
-        "title": f"pysciml {what} of model {model.name!r}",
-        "source": f"pysciml (model {model!r})",
-        "pysciml_result": RESULT_KIND,
-        "pysciml_model": model.name,
-        "pysciml_states": " ".join(model.state_names),
-        "pysciml_options": json.dumps({k: _plain(v) for k, v in options.items()}, sort_keys=True),
-    })
+    attrs.update(
+        {
+            "Conventions": "CF-1.10",
+            "title": f"pysciml {what} of model {model.name!r}",
+            "source": f"pysciml (model {model!r})",
+            "pysciml_result": RESULT_KIND,
+            "pysciml_model": model.name,
+            "pysciml_states": " ".join(model.state_names),
+            "pysciml_options": json.dumps({k: _plain(v) for k, v in options.items()}, sort_keys=True),
+        }
+    )
     return append_history(attrs, f"{what} of model {model.name!r}")
 
 
@@ -141,8 +158,9 @@ def read_result(res, model, grid_dims) -> ResultParams:
         if name in res.data_vars:
             w = np.asarray(res[name].values, float).reshape(-1)
             if w.size != net.n_params:
-                raise InputError(f"variable {name!r} has {w.size} weights; network {name!r} has {net.n_params}.",
-                                 argument="params")
+                raise InputError(
+                    f"variable {name!r} has {w.size} weights; network {name!r} has {net.n_params}.", argument="params"
+                )
             out.networks[name] = w
     for s in model.state_names:
         if f"u0_{s}" in res.data_vars:

@@ -23,9 +23,11 @@ class Roles:
         self.fixed_networks = tuple(fixed_networks)
 
     def as_attrs(self) -> dict:
-        return {"per_cell_parameters": " ".join(self.per_cell),
-                "shared_parameters": " ".join(self.shared + self.shared_networks),
-                "fixed_parameters": " ".join(self.fixed + self.fixed_networks)}
+        return {
+            "per_cell_parameters": " ".join(self.per_cell),
+            "shared_parameters": " ".join(self.shared + self.shared_networks),
+            "fixed_parameters": " ".join(self.fixed + self.fixed_networks),
+        }
 
 
 def _names(value, argument: str) -> list[str] | None:
@@ -35,8 +37,9 @@ def _names(value, argument: str) -> list[str] | None:
         return [value]
     if isinstance(value, Sequence) and all(isinstance(v, str) for v in value):
         return list(value)
-    raise InputError(f"must be a list of parameter names, e.g. ['damping', 'forcing']; got {value!r}.",
-                     argument=argument)
+    raise InputError(
+        f"must be a list of parameter names, e.g. ['damping', 'forcing']; got {value!r}.", argument=argument
+    )
 
 
 def resolve_roles(model, per_cell=None, shared=None, fixed=None) -> Roles:
@@ -54,8 +57,12 @@ def resolve_roles(model, per_cell=None, shared=None, fixed=None) -> Roles:
         if names is not None:
             unknown = [n for n in names if n not in known]
             if unknown:
-                raise InputError(f"unknown parameters {unknown}; the model has parameters {list(specs)}"
-                                 + (f" and networks {list(nets)}" if nets else "") + ".", argument=arg)
+                raise InputError(
+                    f"unknown parameters {unknown}; the model has parameters {list(specs)}"
+                    + (f" and networks {list(nets)}" if nets else "")
+                    + ".",
+                    argument=arg,
+                )
             dup = sorted({n for n in names if names.count(n) > 1})
             if dup:
                 raise InputError(f"names {dup} more than once.", argument=arg)
@@ -68,8 +75,11 @@ def resolve_roles(model, per_cell=None, shared=None, fixed=None) -> Roles:
     if pc is not None:
         bad = [n for n in pc if n in nets]
         if bad:
-            raise InputError(f"networks {bad} cannot be fitted per cell (one network per grid cell would not "
-                             f"generalise); list them in shared= (the default for networks).", argument="per_cell")
+            raise InputError(
+                f"networks {bad} cannot be fitted per cell (one network per grid cell would not "
+                f"generalise); list them in shared= (the default for networks).",
+                argument="per_cell",
+            )
     fx = fx or []
     if sh is None:
         sh = [n for n in nets if n not in fx]
@@ -104,20 +114,23 @@ def split_start_values(model, params: Any, grid_dims: Sequence[str]):
     elif isinstance(params, Mapping):
         items = dict(params)
     else:
-        raise InputError(f"must be a mapping of parameter name -> value or a fit result (xr.Dataset); got "
-                         f"{type(params).__name__}.", argument="params")
+        raise InputError(
+            f"must be a mapping of parameter name -> value or a fit result (xr.Dataset); got {type(params).__name__}.",
+            argument="params",
+        )
     glob, cells, nets = {}, {}, {}
     for name, value in items.items():
         if name in model.networks:
             w = np.asarray(getattr(value, "values", value), dtype=float).reshape(-1)
             if w.size != model.networks[name].n_params:
-                raise InputError(f"network {name!r} has {model.networks[name].n_params} weights, got {w.size}.",
-                                 argument=f"params.{name}")
+                raise InputError(
+                    f"network {name!r} has {model.networks[name].n_params} weights, got {w.size}.",
+                    argument=f"params.{name}",
+                )
             nets[name] = w
             continue
         if name not in model.param_specs:
-            raise InputError(f"unknown parameter {name!r}; the model has {list(model.param_specs)}.",
-                             argument="params")
+            raise InputError(f"unknown parameter {name!r}; the model has {list(model.param_specs)}.", argument="params")
         if isinstance(value, xr.DataArray) and any(d in grid_dims for d in value.dims):
             cells[name] = value
         else:
@@ -126,8 +139,9 @@ def split_start_values(model, params: Any, grid_dims: Sequence[str]):
             try:
                 arr = np.broadcast_to(arr, spec.shape).copy()
             except ValueError:
-                raise InputError(f"has shape {arr.shape}; the parameter's shape is {spec.shape}.",
-                                 argument=f"params.{name}") from None
+                raise InputError(
+                    f"has shape {arr.shape}; the parameter's shape is {spec.shape}.", argument=f"params.{name}"
+                ) from None
             spec.check_value(arr, argument=f"params.{name}")
             glob[name] = arr
     return glob, cells, nets

@@ -41,7 +41,6 @@ def _params(model, params, stack):
     """(per-cell DataArrays, global values, networks, fitted u0 DataArrays, active DataArray, t0 or None)."""
     import xarray as xr
 
-
     if isinstance(params, xr.Dataset):
         rp = read_result(params, model, stack.grid_dims)
         t0 = params.attrs.get("pysciml_t0")
@@ -52,21 +51,45 @@ def _params(model, params, stack):
 
 def _on_grid(da, stack, argument, extra_dims=()):
 
-    return on_grid(da, stack, argument, extra_dims, what="the data's grid (the fit result must come from data on the "
-                   "same grid)")
+    return on_grid(
+        da, stack, argument, extra_dims, what="the data's grid (the fit result must come from data on the same grid)"
+    )
 
 
-def _run(data, model, *, params, u0, t_model, t0_mode, mask, time_units, time_dim, solver, rtol, atol,
-         max_steps, max_memory, cells_per_batch, engine, what):
+def _run(
+    data,
+    model,
+    *,
+    params,
+    u0,
+    t_model,
+    t0_mode,
+    mask,
+    time_units,
+    time_dim,
+    solver,
+    rtol,
+    atol,
+    max_steps,
+    max_memory,
+    cells_per_batch,
+    engine,
+    what,
+):
     import xarray as xr
-
 
     ref = time_units_from = None
     if isinstance(params, xr.Dataset):
         ref = params.attrs.get("pysciml_time_reference") or None
         time_units_from = params.attrs.get("pysciml_time_units") or None
-    stack = stack_cells(data, states=model, time_units=time_units or time_units_from or model.time_units,
-                        time_dim=time_dim, reference_time=ref, mask=mask)
+    stack = stack_cells(
+        data,
+        states=model,
+        time_units=time_units or time_units_from or model.time_units,
+        time_dim=time_dim,
+        reference_time=ref,
+        mask=mask,
+    )
     cells, glob, nets_given, u0_fit, active, t0_fit = _params(model, params, stack)
     values = model.resolve_params(glob)
     nets = model.init_networks()
@@ -78,8 +101,10 @@ def _run(data, model, *, params, u0, t_model, t0_mode, mask, time_units, time_di
         u0_das = u0_fields(u0, model, stack)
         t0 = float(ts[0]) if t0_mode == "first" else float(stack.t[-1])
     elif u0_fit:
-        u0_das = [_on_grid(u0_fit[s], stack, "params") if s in u0_fit else xr.full_like(template, 0.0)
-                  for s in model.state_names]
+        u0_das = [
+            _on_grid(u0_fit[s], stack, "params") if s in u0_fit else xr.full_like(template, 0.0)
+            for s in model.state_names
+        ]
         t0 = float(stack.t[0]) if t0_fit is None else t0_fit
     elif t0_mode == "first":
         # no fitted or given initial state: each cell's first observation of each state
@@ -88,22 +113,38 @@ def _run(data, model, *, params, u0, t_model, t0_mode, mask, time_units, time_di
         for s in model.state_names:
             if s in src.data_vars:
                 v = src[s]
-                first.append(xr.apply_ufunc(_first_valid, v, input_core_dims=[[stack.time.name]],
-                                            dask="parallelized", output_dtypes=[np.float64]))
+                first.append(
+                    xr.apply_ufunc(
+                        _first_valid,
+                        v,
+                        input_core_dims=[[stack.time.name]],
+                        dask="parallelized",
+                        output_dtypes=[np.float64],
+                    )
+                )
             else:
                 first.append(xr.full_like(template, np.nan))
         u0_das = [_on_grid(f, stack, "data") for f in first]
         t0 = float(stack.t[0])
     else:
-        raise InputError("a forecast needs the fitted initial states (params=<fit result>) or the state at the "
-                         "data's last time (u0=...).", argument="params")
+        raise InputError(
+            "a forecast needs the fitted initial states (params=<fit result>) or the state at the "
+            "data's last time (u0=...).",
+            argument="params",
+        )
     if ts[0] < t0 - 1e-9 * max(1.0, abs(t0)):
-        raise InputError(f"starts at model time {ts[0]:.6g}, before the initial states' time {t0:.6g}; solve from "
-                         "the fitted start onwards.", argument="t")
-    per_cell = {k: _on_grid(v, stack, f"params.{k}", extra_dims=tuple(d for d in v.dims if d not in stack.grid_dims))
-                for k, v in cells.items()}
+        raise InputError(
+            f"starts at model time {ts[0]:.6g}, before the initial states' time {t0:.6g}; solve from "
+            "the fitted start onwards.",
+            argument="t",
+        )
+    per_cell = {
+        k: _on_grid(v, stack, f"params.{k}", extra_dims=tuple(d for d in v.dims if d not in stack.grid_dims))
+        for k, v in cells.items()
+    }
     ok = xr.DataArray(stack.cell_mask.reshape(stack.grid_shape), dims=stack.grid_dims).assign_coords(
-        stack.grid_coords.coords)
+        stack.grid_coords.coords
+    )
     if active is not None:
         ok = ok & _on_grid(active, stack, "params").astype(bool)
     name = engine_name(engine)
@@ -113,11 +154,29 @@ def _run(data, model, *, params, u0, t_model, t0_mode, mask, time_units, time_di
         u0_first = np.array([float(np.asarray(d.values).reshape(-1)[0]) for d in u0_das])
         u0_first = np.where(np.isfinite(u0_first), u0_first, 0.0)
         first_pc = {k: np.asarray(v.values).reshape((-1,) + model.param_specs[k].shape)[0] for k, v in per_cell.items()}
-        solver = choose_solver(solver, model, u0_first, t0, float(ts[-1]), {**values, **first_pc}, nets,
-                               max_steps=int(max_steps), runtime_fallback=False).primary
-    spec = CellSolveRequest(model=model, t0=t0, ts=np.asarray(ts, float), per_cell=tuple(per_cell),
-                         values={k: np.asarray(v, float) for k, v in values.items() if k not in per_cell},
-                         networks=nets, solver=solver, rtol=float(rtol), atol=float(atol), max_steps=int(max_steps))
+        solver = choose_solver(
+            solver,
+            model,
+            u0_first,
+            t0,
+            float(ts[-1]),
+            {**values, **first_pc},
+            nets,
+            max_steps=int(max_steps),
+            runtime_fallback=False,
+        ).primary
+    spec = CellSolveRequest(
+        model=model,
+        t0=t0,
+        ts=np.asarray(ts, float),
+        per_cell=tuple(per_cell),
+        values={k: np.asarray(v, float) for k, v in values.items() if k not in per_cell},
+        networks=nets,
+        solver=solver,
+        rtol=float(rtol),
+        atol=float(atol),
+        max_steps=int(max_steps),
+    )
     spec = with_content_token(spec)
     inputs = [ok] + u0_das + list(per_cell.values())
     if stack.is_lazy:
@@ -125,10 +184,14 @@ def _run(data, model, *, params, u0, t_model, t0_mode, mask, time_units, time_di
         inputs = [a.chunk(chunks) for a in inputs]
     block = SolveBlock(spec, name, Batching(cells_per_batch=cells_per_batch, max_memory=parse_memory(max_memory)))
     ys, status = xr.apply_ufunc(
-        block, *inputs,
+        block,
+        *inputs,
         input_core_dims=[[]] * (1 + n_s) + [[d for d in v.dims if d not in stack.grid_dims] for v in per_cell.values()],
-        output_core_dims=[[_TIME, _STATE], []], dask="parallelized", output_dtypes=[np.float64, np.int8],
-        dask_gufunc_kwargs={"output_sizes": {_TIME: ts.size, _STATE: n_s}}, keep_attrs=False,
+        output_core_dims=[[_TIME, _STATE], []],
+        dask="parallelized",
+        output_dtypes=[np.float64, np.int8],
+        dask_gufunc_kwargs={"output_sizes": {_TIME: ts.size, _STATE: n_s}},
+        keep_attrs=False,
     )
     tname = stack.time.name
     tcoord = time_coordinate(ts, stack.time)
@@ -154,9 +217,21 @@ def _run(data, model, *, params, u0, t_model, t0_mode, mask, time_units, time_di
 
 
 def solve_cells(
-    data: Any, model: Any, *, params: Any = None, t: Any = None, u0: Any = None, mask=None,
-    time_units: str | None = None, time_dim: str | None = None, solver: Any = "auto", rtol: float = 1e-6,
-    atol: float = 1e-8, max_steps: int = 100_000, max_memory: Any = "4GiB", cells_per_batch: int | None = None,
+    data: Any,
+    model: Any,
+    *,
+    params: Any = None,
+    t: Any = None,
+    u0: Any = None,
+    mask=None,
+    time_units: str | None = None,
+    time_dim: str | None = None,
+    solver: Any = "auto",
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    max_steps: int = 100_000,
+    max_memory: Any = "4GiB",
+    cells_per_batch: int | None = None,
     engine: str | None = None,
 ):
     """Solve ``model`` in every cell of ``data``'s grid; returns values over (time, *grid).
@@ -185,19 +260,58 @@ def solve_cells(
     """
     model = check_model(model)
     if any(s.shape != () for s in model.layout.specs):
-
-        return solve_coupled(data, model, params=params, t=t, u0=u0, time_units=time_units, time_dim=time_dim,
-                             solver=solver, rtol=rtol, atol=atol, max_steps=max_steps, engine=engine)
-    return _run(data, model, params=params, u0=u0, t_model=lambda st: output_times(t, st), t0_mode="first",
-                mask=mask, time_units=time_units, time_dim=time_dim, solver=solver, rtol=rtol, atol=atol,
-                max_steps=max_steps, max_memory=max_memory, cells_per_batch=cells_per_batch, engine=engine,
-                what="solve")
+        return solve_coupled(
+            data,
+            model,
+            params=params,
+            t=t,
+            u0=u0,
+            time_units=time_units,
+            time_dim=time_dim,
+            solver=solver,
+            rtol=rtol,
+            atol=atol,
+            max_steps=max_steps,
+            engine=engine,
+        )
+    return _run(
+        data,
+        model,
+        params=params,
+        u0=u0,
+        t_model=lambda st: output_times(t, st),
+        t0_mode="first",
+        mask=mask,
+        time_units=time_units,
+        time_dim=time_dim,
+        solver=solver,
+        rtol=rtol,
+        atol=atol,
+        max_steps=max_steps,
+        max_memory=max_memory,
+        cells_per_batch=cells_per_batch,
+        engine=engine,
+        what="solve",
+    )
 
 
 def forecast_cells(
-    data: Any, model: Any, horizon: float, *, params: Any = None, n: int = 101, u0: Any = None, mask=None,
-    time_units: str | None = None, time_dim: str | None = None, solver: Any = "auto", rtol: float = 1e-6,
-    atol: float = 1e-8, max_steps: int = 100_000, max_memory: Any = "4GiB", cells_per_batch: int | None = None,
+    data: Any,
+    model: Any,
+    horizon: float,
+    *,
+    params: Any = None,
+    n: int = 101,
+    u0: Any = None,
+    mask=None,
+    time_units: str | None = None,
+    time_dim: str | None = None,
+    solver: Any = "auto",
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    max_steps: int = 100_000,
+    max_memory: Any = "4GiB",
+    cells_per_batch: int | None = None,
     engine: str | None = None,
 ):
     """Extrapolate every cell ``horizon`` model-time units past the data's last time.
@@ -215,18 +329,46 @@ def forecast_cells(
         (other arguments as in :func:`solve_cells`)
     """
     model = check_model(model)
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, float, np.integer, np.floating)) or not (
-            np.isfinite(horizon) and horizon > 0):
+    if (
+        isinstance(horizon, bool)
+        or not isinstance(horizon, (int, float, np.integer, np.floating))
+        or not (np.isfinite(horizon) and horizon > 0)
+    ):
         raise InputError(f"must be a positive number of model-time units, got {horizon!r}.", argument="horizon")
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 2:
         raise InputError(f"must be an integer >= 2, got {n!r}.", argument="n")
     if any(s.shape != () for s in model.layout.specs):
-
-        return solve_coupled(data, model, params=params, horizon=float(horizon), n=int(n), u0=u0,
-                             time_units=time_units, time_dim=time_dim, solver=solver, rtol=rtol, atol=atol,
-                             max_steps=max_steps, engine=engine)
-    return _run(data, model, params=params, u0=u0,
-                t_model=lambda st: float(st.t[-1]) + np.linspace(0.0, float(horizon), int(n)), t0_mode="last",
-                mask=mask, time_units=time_units, time_dim=time_dim, solver=solver, rtol=rtol, atol=atol,
-                max_steps=max_steps, max_memory=max_memory, cells_per_batch=cells_per_batch, engine=engine,
-                what="forecast")
+        return solve_coupled(
+            data,
+            model,
+            params=params,
+            horizon=float(horizon),
+            n=int(n),
+            u0=u0,
+            time_units=time_units,
+            time_dim=time_dim,
+            solver=solver,
+            rtol=rtol,
+            atol=atol,
+            max_steps=max_steps,
+            engine=engine,
+        )
+    return _run(
+        data,
+        model,
+        params=params,
+        u0=u0,
+        t_model=lambda st: float(st.t[-1]) + np.linspace(0.0, float(horizon), int(n)),
+        t0_mode="last",
+        mask=mask,
+        time_units=time_units,
+        time_dim=time_dim,
+        solver=solver,
+        rtol=rtol,
+        atol=atol,
+        max_steps=max_steps,
+        max_memory=max_memory,
+        cells_per_batch=cells_per_batch,
+        engine=engine,
+        what="forecast",
+    )

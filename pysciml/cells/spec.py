@@ -19,8 +19,22 @@ from ..errors import InputError
 
 __all__ = ["parse_memory", "content_token", "with_content_token"]
 
-_UNITS = {"": 1, "b": 1, "k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb": 1e9, "t": 1e12, "tb": 1e12,
-          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1e3,
+    "kb": 1e3,
+    "m": 1e6,
+    "mb": 1e6,
+    "g": 1e9,
+    "gb": 1e9,
+    "t": 1e12,
+    "tb": 1e12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
 
 
 def content_token(spec) -> str:
@@ -56,5 +70,6 @@ def parse_memory(value: Any, *, argument: str = "max_memory") -> int | None:
         m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([a-zA-Z]*)\s*", value)
         if m and m.group(2).lower() in _UNITS and float(m.group(1)) > 0:
             return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
-    raise InputError(f"must be a positive number of bytes or a string such as '4GiB' or '500MB', got {value!r}.",
-                     argument=argument)
+    raise InputError(
+        f"must be a positive number of bytes or a string such as '4GiB' or '500MB', got {value!r}.", argument=argument
+    )

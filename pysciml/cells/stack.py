@@ -89,22 +89,33 @@ def _cell_mask(mask, template, grid_dims, grid_shape):
     if not isinstance(mask, xr.DataArray):
         arr = np.asarray(mask)
         if arr.shape != tuple(grid_shape):
-            raise DataError(f"has shape {arr.shape}; the grid {dict(zip(grid_dims, grid_shape))} needs "
-                            f"shape {tuple(grid_shape)} (or pass a DataArray with the grid's coordinates).",
-                            argument="mask")
+            raise DataError(
+                f"has shape {arr.shape}; the grid {dict(zip(grid_dims, grid_shape))} needs "
+                f"shape {tuple(grid_shape)} (or pass a DataArray with the grid's coordinates).",
+                argument="mask",
+            )
         mask = xr.DataArray(arr, dims=grid_dims)
     extra = [d for d in mask.dims if d not in grid_dims]
     if extra:
-        raise DataError(f"has dimensions {extra} that the data's grid {list(grid_dims)} lacks; "
-                        "give a mask over the grid dimensions only (e.g. land.isel(time=0)).", argument="mask")
+        raise DataError(
+            f"has dimensions {extra} that the data's grid {list(grid_dims)} lacks; "
+            "give a mask over the grid dimensions only (e.g. land.isel(time=0)).",
+            argument="mask",
+        )
     if mask.dtype.kind not in "bui":
-        raise DataError(f"has dtype {mask.dtype}; give booleans (True = fit this cell), e.g. land == 0.",
-                        argument="mask")
+        raise DataError(
+            f"has dtype {mask.dtype}; give booleans (True = fit this cell), e.g. land == 0.", argument="mask"
+        )
     try:
         template, mask = xr.align(template, mask, join="exact")
     except ValueError:
-        bad = [d for d in mask.dims if d in template.coords and d in mask.coords
-               and not np.array_equal(np.asarray(template[d]), np.asarray(mask[d]))]
+        bad = [
+            d
+            for d in mask.dims
+            if d in template.coords
+            and d in mask.coords
+            and not np.array_equal(np.asarray(template[d]), np.asarray(mask[d]))
+        ]
         raise DataError(
             f"its coordinates differ from the data's along {bad or list(mask.dims)}; put it on the data's "
             "grid first, e.g. mask.reindex_like(data, method='nearest') or mask.interp_like(data).",
@@ -141,8 +152,9 @@ def stack_cells(
     import xarray as xr
 
     if not isinstance(data, (xr.Dataset, xr.DataArray)):
-        raise DataError(f"gridded data must be an xarray DataArray or Dataset, got {type(data).__name__}.",
-                        argument=argument)
+        raise DataError(
+            f"gridded data must be an xarray DataArray or Dataset, got {type(data).__name__}.", argument=argument
+        )
     if states is None:
         if isinstance(data, xr.DataArray):
             names = (str(data.name) if data.name is not None else "u",)
@@ -152,43 +164,66 @@ def stack_cells(
     else:
         names = state_names_of(states)[0]
     if isinstance(data, xr.DataArray):
-        data = dataarray_to_dataset(data if data.name is not None or len(names) != 1 else data.rename(names[0]),
-                                     ReadOptions(names, time_dim, state_dim, None), argument, [])
+        data = dataarray_to_dataset(
+            data if data.name is not None or len(names) != 1 else data.rename(names[0]),
+            ReadOptions(names, time_dim, state_dim, None),
+            argument,
+            [],
+        )
     tdim = find_time_dim(data, time_dim, argument=argument)
     if tdim not in data.coords:
-        raise DataError(f"time dimension {tdim!r} has no coordinate values; add them with "
-                        f"ds.assign_coords({tdim}=...).", argument=argument)
+        raise DataError(
+            f"time dimension {tdim!r} has no coordinate values; add them with ds.assign_coords({tdim}=...).",
+            argument=argument,
+        )
     data = decode_time_coord(data, tdim)
     present = [s for s in names if s in data.data_vars]
     if not present:
-        raise DataError(f"none of the states {list(names)} is in the data; its variables are "
-                        f"{list(map(str, data.data_vars))}.", argument="states")
+        raise DataError(
+            f"none of the states {list(names)} is in the data; its variables are {list(map(str, data.data_vars))}.",
+            argument="states",
+        )
     missing = [s for s in names if s not in present]
     if missing:
-        warnings.warn(f"{argument}: state(s) {missing} are not in the data; they are treated as latent "
-                      "(all NaN).", DataWarning, stacklevel=2)
+        warnings.warn(
+            f"{argument}: state(s) {missing} are not in the data; they are treated as latent (all NaN).",
+            DataWarning,
+            stacklevel=2,
+        )
     variables = []
     for s in present:
         v = data[s]
         if tdim not in v.dims:
-            raise DataError(f"variable {s!r} has no time dimension {tdim!r} (its dimensions: {list(v.dims)}).",
-                            argument=argument)
+            raise DataError(
+                f"variable {s!r} has no time dimension {tdim!r} (its dimensions: {list(v.dims)}).", argument=argument
+            )
         if v.dtype.kind not in "iuf":
-            raise DataError(f"values of {s!r} are not numbers (dtype {v.dtype}); convert with .astype(float).",
-                            argument=argument)
+            raise DataError(
+                f"values of {s!r} are not numbers (dtype {v.dtype}); convert with .astype(float).", argument=argument
+            )
         variables.append(v)
     variables = list(xr.broadcast(*variables))
     grid_dims = tuple(d for d in variables[0].dims if d != tdim)
     src = xr.Dataset({s: v.transpose(*grid_dims, tdim) for s, v in zip(present, variables)}, attrs=data.attrs)
     chunks = src.chunks if any(_is_dask(v.data) for v in src.data_vars.values()) else {}
     if chunks and len(chunks.get(tdim, ())) > 1:
-        warnings.warn(f"{argument}: the time axis is split into {len(chunks[tdim])} dask chunks; rechunking it "
-                      f"into one (data.chunk({{'{tdim}': -1}})) so each cell's series is whole. Chunk over the "
-                      "grid dimensions instead to avoid this.", DataWarning, stacklevel=2)
+        warnings.warn(
+            f"{argument}: the time axis is split into {len(chunks[tdim])} dask chunks; rechunking it "
+            f"into one (data.chunk({{'{tdim}': -1}})) so each cell's series is whole. Chunk over the "
+            "grid dimensions instead to avoid this.",
+            DataWarning,
+            stacklevel=2,
+        )
         src = src.chunk({tdim: -1})
     coord = np.asarray(data[tdim].values)
-    (t,), meta = to_model_time([coord], time_units=time_units, reference_time=reference_time, name=str(tdim),
-                               attrs=dict(data[tdim].attrs), argument=argument)
+    (t,), meta = to_model_time(
+        [coord],
+        time_units=time_units,
+        reference_time=reference_time,
+        name=str(tdim),
+        attrs=dict(data[tdim].attrs),
+        argument=argument,
+    )
     check_time_order(t, coord, argument=argument, time_name=str(tdim))
     grid_shape = tuple(int(src.sizes[d]) for d in grid_dims)
     n_cells, n_t = int(np.prod(grid_shape, dtype=int)), t.size
@@ -202,8 +237,11 @@ def stack_cells(
         if s in src.data_vars:
             a = src[s].data.astype(np.float64)
             if not lazy and np.isinf(a).any():
-                raise DataError(f"values of {s!r} contain infinite values; replace them with NaN (missing), "
-                                "e.g. ds.where(np.isfinite(ds)).", argument=argument)
+                raise DataError(
+                    f"values of {s!r} contain infinite values; replace them with NaN (missing), "
+                    "e.g. ds.where(np.isfinite(ds)).",
+                    argument=argument,
+                )
             cols.append(a.reshape(n_cells, n_t))
         else:
             cols.append(xp.full((n_cells, n_t), np.nan))
@@ -211,16 +249,32 @@ def stack_cells(
     template = src[present[0]].isel({tdim: 0}, drop=True)
     grid_coords = xr.Dataset(coords={k: c for k, c in src.coords.items() if tdim not in c.dims})
     return GridStack(
-        t=t, values=values, mask=~xp.isnan(values), cell_mask=_cell_mask(mask, template, grid_dims, grid_shape),
-        time=meta, state_names=tuple(names),
+        t=t,
+        values=values,
+        mask=~xp.isnan(values),
+        cell_mask=_cell_mask(mask, template, grid_dims, grid_shape),
+        time=meta,
+        state_names=tuple(names),
         units=tuple(data[s].attrs.get("units") if s in present else None for s in names),
-        state_attrs=tuple(dict(data[s].attrs) if s in present else {} for s in names), attrs=dict(data.attrs),
-        grid_dims=grid_dims, grid_shape=grid_shape, grid_coords=grid_coords, coord=coord, source=src,
+        state_attrs=tuple(dict(data[s].attrs) if s in present else {} for s in names),
+        attrs=dict(data.attrs),
+        grid_dims=grid_dims,
+        grid_shape=grid_shape,
+        grid_coords=grid_coords,
+        coord=coord,
+        source=src,
     )
 
 
-def unstack_cells(values: Any, stack: GridStack, *, dims: Sequence[str] = (), coords: dict | None = None,
-                  name: str | None = None, attrs: dict | None = None):
+def unstack_cells(
+    values: Any,
+    stack: GridStack,
+    *,
+    dims: Sequence[str] = (),
+    coords: dict | None = None,
+    name: str | None = None,
+    attrs: dict | None = None,
+):
     """Per-cell results -> a DataArray on the original grid (numpy or dask, kept lazy).
 
     Args:
@@ -234,8 +288,11 @@ def unstack_cells(values: Any, stack: GridStack, *, dims: Sequence[str] = (), co
 
     shape = tuple(values.shape)
     if not shape or shape[0] != stack.n_cells or len(shape) - 1 != len(dims):
-        raise InputError(f"values have shape {shape}; expected (n_cells={stack.n_cells}, ...) with one name in "
-                         f"dims={tuple(dims)} per trailing axis.", argument="values")
+        raise InputError(
+            f"values have shape {shape}; expected (n_cells={stack.n_cells}, ...) with one name in "
+            f"dims={tuple(dims)} per trailing axis.",
+            argument="values",
+        )
     arr = values.reshape(stack.grid_shape + shape[1:])
     da = xr.DataArray(arr, dims=stack.grid_dims + tuple(dims), name=name, attrs=dict(attrs or {}))
     da = da.assign_coords(stack.grid_coords.coords)
@@ -255,8 +312,11 @@ def cells_to_dataset(u: Any, stack: GridStack, *, t_model: Any = None, what: str
 
     t = stack.t if t_model is None else np.asarray(t_model, dtype=np.float64).reshape(-1)
     if tuple(u.shape) != (stack.n_cells, t.size, len(stack.state_names)):
-        raise InputError(f"u has shape {tuple(u.shape)}; expected (n_cells, n_t, n_states) = "
-                         f"({stack.n_cells}, {t.size}, {len(stack.state_names)}).", argument="u")
+        raise InputError(
+            f"u has shape {tuple(u.shape)}; expected (n_cells, n_t, n_states) = "
+            f"({stack.n_cells}, {t.size}, {len(stack.state_names)}).",
+            argument="u",
+        )
     tname = stack.time.name
     out = {}
     for j, s in enumerate(stack.state_names):

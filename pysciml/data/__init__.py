@@ -18,7 +18,17 @@ from .to_xarray import time_coordinate, to_dataset
 from .trajectory import Observations, Padded, Trajectory, robust_scales
 
 __all__ = [
-    "as_observations", "Observations", "Trajectory", "Padded", "TimeMeta", "DataWarning",
-    "robust_scales", "to_model_time", "model_time_to_coord", "TIME_UNITS", "CALENDAR_YEAR_DAYS",
-    "to_dataset", "time_coordinate",
+    "as_observations",
+    "Observations",
+    "Trajectory",
+    "Padded",
+    "TimeMeta",
+    "DataWarning",
+    "robust_scales",
+    "to_model_time",
+    "model_time_to_coord",
+    "TIME_UNITS",
+    "CALENDAR_YEAR_DAYS",
+    "to_dataset",
+    "time_coordinate",
 ]

@@ -116,18 +116,26 @@ def as_observations(
     if time_units is None:  # a model passed as states= may carry its time units
         time_units = getattr(states, "time_units", None)
     if unobserved not in ("warn", "error", "ignore"):
-        raise InputError(f"unobserved must be 'warn', 'error' or 'ignore', got {unobserved!r}.",
-                         argument="unobserved")
+        raise InputError(f"unobserved must be 'warn', 'error' or 'ignore', got {unobserved!r}.", argument="unobserved")
     if isinstance(data, Observations):
         if data.state_names != names:
-            raise DataError(f"these Observations have states {list(data.state_names)}, the model "
-                            f"{list(names)}; read the data again with states=...", argument=argument)
+            raise DataError(
+                f"these Observations have states {list(data.state_names)}, the model "
+                f"{list(names)}; read the data again with states=...",
+                argument=argument,
+            )
         return data
     notes: list[str] = []
     raws = read_any(data, ReadOptions(names, time_dim, state_dim, trajectory_dim), argument, notes)
     units = _merge_units(raws, names, declared_units, argument)
-    ts, meta = to_model_time([r.coord for r in raws], time_units=time_units, reference_time=reference_time,
-                             name=raws[0].time_name, attrs=raws[0].time_attrs, argument=argument)
+    ts, meta = to_model_time(
+        [r.coord for r in raws],
+        time_units=time_units,
+        reference_time=reference_time,
+        name=raws[0].time_name,
+        attrs=raws[0].time_attrs,
+        argument=argument,
+    )
     traj_names = _unique_names(raws)
     trajs = []
     for raw, t, tname in zip(raws, ts, traj_names):
@@ -136,8 +144,10 @@ def as_observations(
             coord = coord.astype(meta.dtype)
         what = f" (trajectory {tname!r})" if len(raws) > 1 else ""
         if t.size != next(iter(raw.columns.values())).size:
-            raise DataError(f"t has {t.size} times but the values have "
-                            f"{next(iter(raw.columns.values())).size}{what}.", argument=raw.source)
+            raise DataError(
+                f"t has {t.size} times but the values have {next(iter(raw.columns.values())).size}{what}.",
+                argument=raw.source,
+            )
         check_time_order(t, coord, argument=raw.source, time_name=raw.time_name, what=what)
         y = np.full((t.size, len(names)), np.nan)
         for j, s in enumerate(names):
@@ -147,8 +157,11 @@ def as_observations(
         keep = ~np.isnan(y).all(axis=1)
         if not keep.all():
             notes.append(f"{raw.source}: dropped {int((~keep).sum())} time(s) with no observed state")
-        trajs.append(Trajectory(t[keep], y[keep], names, units, tname, meta, coord=coord[keep],
-                                attrs=raw.attrs, source=raw.source))
+        trajs.append(
+            Trajectory(
+                t[keep], y[keep], names, units, tname, meta, coord=coord[keep], attrs=raw.attrs, source=raw.source
+            )
+        )
     state_attrs = []
     for s in names:
         found = next((r.state_attrs[s] for r in raws if s in r.state_attrs), {})
@@ -156,8 +169,10 @@ def as_observations(
     obs = Observations.from_trajectories(trajs, attrs=raws[0].attrs, state_attrs=state_attrs, notes=notes)
     never = [s for s, seen in zip(names, obs.observed_states) if not seen]
     if never and unobserved != "ignore":
-        msg = (f"state(s) {never} are never observed in the data; they will be fitted as latent states. "
-               "If a name is misspelt, rename the variable/column after the state.")
+        msg = (
+            f"state(s) {never} are never observed in the data; they will be fitted as latent states. "
+            "If a name is misspelt, rename the variable/column after the state."
+        )
         if unobserved == "error":
             raise DataError(msg + " (unobserved='warn' accepts latent states.)", argument="states")
         warnings.warn(f"{argument}: {msg}", DataWarning, stacklevel=2)

@@ -24,9 +24,9 @@ _STATE_DIM_NAMES = ("state", "states", "variable", "var")
 class RawTrajectory:
     """One trajectory as read, before time conversion."""
 
-    coord: Any                       # 1-D times as given
-    columns: dict                    # state -> (n_t,) float64
-    source: str                      # "data", "data[1]" ...
+    coord: Any  # 1-D times as given
+    columns: dict  # state -> (n_t,) float64
+    source: str  # "data", "data[1]" ...
     name: str | None = None
     units: dict = dataclasses.field(default_factory=dict)
     state_attrs: dict = dataclasses.field(default_factory=dict)
@@ -91,8 +91,12 @@ def find_time_dim(obj, time_dim: str | None = None, *, exclude=(), argument: str
         if d in obj.coords:
             c = obj.coords[d]
             units = str(c.attrs.get("units", ""))
-            if (_is_time_like(c.values) or c.attrs.get("axis") == "T" or c.attrs.get("standard_name") == "time"
-                    or " since " in units):
+            if (
+                _is_time_like(c.values)
+                or c.attrs.get("axis") == "T"
+                or c.attrs.get("standard_name") == "time"
+                or " since " in units
+            ):
                 marked.append(d)
     if not marked:
         marked = [d for d in dims if str(d).lower() in TIME_NAMES]
@@ -100,8 +104,9 @@ def find_time_dim(obj, time_dim: str | None = None, *, exclude=(), argument: str
         return marked[0]
     seen = {d: (str(obj.coords[d].dtype) if d in obj.coords else "no coordinate") for d in obj.dims}
     if marked:
-        raise DataError(f"several dimensions look like time: {marked}; pass time_dim='...' to choose.",
-                        argument="time_dim")
+        raise DataError(
+            f"several dimensions look like time: {marked}; pass time_dim='...' to choose.", argument="time_dim"
+        )
     raise DataError(
         f"no time axis found: the dimensions are {seen} and none has datetime/cftime values or a time name. "
         "Pass time_dim='<dimension name>' (or rename it to 'time').",
@@ -123,8 +128,10 @@ def decode_time_coord(obj, tdim: str):
 def _state_dim_of(da, names, opts, skip) -> str | None:
     if opts.state_dim is not None:
         if opts.state_dim not in da.dims:
-            raise DataError(f"{opts.state_dim!r} is not a dimension of the data; its dimensions are "
-                            f"{list(da.dims)}.", argument="state_dim")
+            raise DataError(
+                f"{opts.state_dim!r} is not a dimension of the data; its dimensions are {list(da.dims)}.",
+                argument="state_dim",
+            )
         return opts.state_dim
     for d in da.dims:
         if d in skip:
@@ -142,8 +149,11 @@ def dataarray_to_dataset(da, opts, source, notes):
     if sdim is not None:
         labels = [str(v) for v in np.asarray(da.coords[sdim].values)] if sdim in da.coords else []
         if not labels:
-            raise DataError(f"state dimension {sdim!r} has no coordinate labels; label it with the state names, "
-                            f"e.g. da.assign_coords({sdim}={list(names)}).", argument="state_dim")
+            raise DataError(
+                f"state dimension {sdim!r} has no coordinate labels; label it with the state names, "
+                f"e.g. da.assign_coords({sdim}={list(names)}).",
+                argument="state_dim",
+            )
         import xarray as xr
 
         ds = xr.Dataset({lab: da.isel({sdim: i}, drop=True) for i, lab in enumerate(labels)})
@@ -169,15 +179,19 @@ def _read_xarray(obj, opts: ReadOptions, source: str, notes: list) -> list[RawTr
     ds = obj if isinstance(obj, xr.Dataset) else dataarray_to_dataset(obj, opts, source, notes)
     tdim = find_time_dim(ds, opts.time_dim, exclude=(opts.trajectory_dim,), argument=source)
     if tdim not in ds.coords:
-        raise DataError(f"time dimension {tdim!r} has no coordinate values; add them with "
-                        f"ds.assign_coords({tdim}=...).", argument=source)
+        raise DataError(
+            f"time dimension {tdim!r} has no coordinate values; add them with ds.assign_coords({tdim}=...).",
+            argument=source,
+        )
     ds = decode_time_coord(ds, tdim)
     trajdim = opts.trajectory_dim
     if trajdim is None:
         trajdim = next((d for d in ds.dims if str(d).lower() in _TRAJ_NAMES and d != tdim), None)
     elif trajdim not in ds.dims:
-        raise DataError(f"{trajdim!r} is not a dimension of the data; its dimensions are {list(ds.dims)}.",
-                        argument="trajectory_dim")
+        raise DataError(
+            f"{trajdim!r} is not a dimension of the data; its dimensions are {list(ds.dims)}.",
+            argument="trajectory_dim",
+        )
     present = [s for s in names if s in ds.data_vars]
     extra = [str(v) for v in ds.data_vars if v not in names]
     if not present:
@@ -192,8 +206,9 @@ def _read_xarray(obj, opts: ReadOptions, source: str, notes: list) -> list[RawTr
     for s in present:
         v = ds[s]
         if tdim not in v.dims:
-            raise DataError(f"variable {s!r} has no time dimension {tdim!r} (its dimensions: {list(v.dims)}).",
-                            argument=source)
+            raise DataError(
+                f"variable {s!r} has no time dimension {tdim!r} (its dimensions: {list(v.dims)}).", argument=source
+            )
         other = [d for d in v.dims if d not in (tdim, trajdim)]
         squeeze = [d for d in other if v.sizes[d] == 1]
         if len(squeeze) < len(other):
@@ -210,8 +225,13 @@ def _read_xarray(obj, opts: ReadOptions, source: str, notes: list) -> list[RawTr
         units[s] = v.attrs.get("units")
         sattrs[s] = dict(v.attrs)
     coord = ds[tdim]
-    common = dict(units={k: u for k, u in units.items() if u is not None}, state_attrs=sattrs,
-                  attrs=dict(ds.attrs), time_name=str(tdim), time_attrs=dict(coord.attrs))
+    common = dict(
+        units={k: u for k, u in units.items() if u is not None},
+        state_attrs=sattrs,
+        attrs=dict(ds.attrs),
+        time_name=str(tdim),
+        time_attrs=dict(coord.attrs),
+    )
     times = coord.values
     if trajdim is None:
         cols = {s: as_float_values(c.values, name=s, argument=source) for s, c in columns.items()}
@@ -234,9 +254,11 @@ def _pick_time_column(df, opts, index_cols, source) -> str:
     if opts.time_dim is not None:
         key = "index" if opts.time_dim == "index" and "index" in cols else opts.time_dim
         if key not in cols:
-            raise DataError(f"{opts.time_dim!r} is neither a column nor an index level; columns are "
-                            f"{[c for c in cols if c not in index_cols]}, index levels {index_cols}.",
-                            argument="time_dim")
+            raise DataError(
+                f"{opts.time_dim!r} is neither a column nor an index level; columns are "
+                f"{[c for c in cols if c not in index_cols]}, index levels {index_cols}.",
+                argument="time_dim",
+            )
         return key
     skip = {opts.trajectory_dim}
     tiers = [
@@ -248,8 +270,9 @@ def _pick_time_column(df, opts, index_cols, source) -> str:
         if len(tier) == 1:
             return tier[0]
         if len(tier) > 1:
-            raise DataError(f"several columns could be the time axis: {tier}; pass time_dim='...'.",
-                            argument="time_dim")
+            raise DataError(
+                f"several columns could be the time axis: {tier}; pass time_dim='...'.", argument="time_dim"
+            )
     raise DataError(
         f"no time axis found: columns are {cols} and the index is a plain row number. Set the times as the "
         "index (df.set_index('time')), name a time column 'time', or pass time_dim='<column>'.",
@@ -264,8 +287,9 @@ def _read_pandas(obj, opts: ReadOptions, source: str, notes: list) -> list[RawTr
     if isinstance(obj, pd.Series):
         name = obj.name if obj.name is not None else (names[0] if len(names) == 1 else None)
         if name is None:
-            raise DataError(f"the Series has no name; name it after its state, e.g. s.rename('{names[0]}').",
-                            argument=source)
+            raise DataError(
+                f"the Series has no name; name it after its state, e.g. s.rename('{names[0]}').", argument=source
+            )
         obj = obj.to_frame(name=str(name))
     df = obj.copy(deep=False)
     df.columns = [str(c) for c in df.columns]
@@ -279,14 +303,19 @@ def _read_pandas(obj, opts: ReadOptions, source: str, notes: list) -> list[RawTr
     tcol = _pick_time_column(df, opts, index_cols, source)
     trajcol = opts.trajectory_dim
     if trajcol is not None and trajcol not in df.columns:
-        raise DataError(f"{trajcol!r} is neither a column nor an index level; columns are {list(df.columns)}.",
-                        argument="trajectory_dim")
+        raise DataError(
+            f"{trajcol!r} is neither a column nor an index level; columns are {list(df.columns)}.",
+            argument="trajectory_dim",
+        )
     present = [s for s in names if s in df.columns]
     extra = [c for c in df.columns if c not in names and c not in (tcol, trajcol) and c not in index_cols]
     if not present:
-        raise DataError(f"none of the states {list(names)} is a column; columns are "
-                        f"{[c for c in df.columns if c not in (tcol, trajcol)]}. Rename columns after the "
-                        "model's states, e.g. df.rename(columns={'old': 'prey'}).", argument="states")
+        raise DataError(
+            f"none of the states {list(names)} is a column; columns are "
+            f"{[c for c in df.columns if c not in (tcol, trajcol)]}. Rename columns after the "
+            "model's states, e.g. df.rename(columns={'old': 'prey'}).",
+            argument="states",
+        )
     if extra:
         notes.append(f"{source}: ignored columns not among the states: {extra}")
     groups = [(None, df)] if trajcol is None else list(df.groupby(trajcol, sort=False))
@@ -295,9 +324,15 @@ def _read_pandas(obj, opts: ReadOptions, source: str, notes: list) -> list[RawTr
         what = "" if lab is None else f" (trajectory {trajcol}={lab})"
         cols = {s: as_float_values(g[s].to_numpy(), name=s, argument=source, what=what) for s in present}
         times = pd.Index(g[tcol])
-        out.append(RawTrajectory(times, cols, source if lab is None else f"{source}[{trajcol}={lab}]",
-                                 name=None if lab is None else str(lab),
-                                 time_name="time" if tcol == "index" else tcol))
+        out.append(
+            RawTrajectory(
+                times,
+                cols,
+                source if lab is None else f"{source}[{trajcol}={lab}]",
+                name=None if lab is None else str(lab),
+                time_name="time" if tcol == "index" else tcol,
+            )
+        )
     return out
 
 
@@ -323,13 +358,19 @@ def _read_arrays(t, y, columns: dict | None, opts: ReadOptions, source: str) -> 
         n_t = np.asarray(t).reshape(-1).size
         if yarr.ndim == 1:
             if len(names) != 1:
-                raise DataError(f"y is 1-D but the model has {len(names)} states {list(names)}; give y of "
-                                f"shape (n_t, {len(names)}) with NaN for unobserved values.", argument=source)
+                raise DataError(
+                    f"y is 1-D but the model has {len(names)} states {list(names)}; give y of "
+                    f"shape (n_t, {len(names)}) with NaN for unobserved values.",
+                    argument=source,
+                )
             yarr = yarr[:, None]
         if yarr.ndim != 2 or yarr.shape[1] != len(names) or yarr.shape[0] != n_t:
             hint = " (did you mean y.T?)" if yarr.ndim == 2 and yarr.shape == (len(names), n_t) else ""
-            raise DataError(f"y has shape {yarr.shape} but t has {n_t} times and the model {len(names)} "
-                            f"states; y must be (n_t, n_states) = ({n_t}, {len(names)}){hint}.", argument=source)
+            raise DataError(
+                f"y has shape {yarr.shape} but t has {n_t} times and the model {len(names)} "
+                f"states; y must be (n_t, n_states) = ({n_t}, {len(names)}){hint}.",
+                argument=source,
+            )
         columns = {s: yarr[:, j] for j, s in enumerate(names)}
     cols = {}
     n_t = np.asarray(t).reshape(-1).size
@@ -344,15 +385,17 @@ def _read_arrays(t, y, columns: dict | None, opts: ReadOptions, source: str) -> 
 def _read_mapping(d: Mapping, opts: ReadOptions, source: str, notes: list) -> list[RawTrajectory]:
     tkey = next((k for k in ("t", "time") if k in d), None)
     if tkey is None:
-        raise DataError(f"a dict of observations needs a 't' entry with the times; got keys {list(d)}.",
-                        argument=source)
+        raise DataError(
+            f"a dict of observations needs a 't' entry with the times; got keys {list(d)}.", argument=source
+        )
     if "y" in d:
         return _read_arrays(d[tkey], d["y"], None, opts, source)
     present = {k: d[k] for k in opts.names if k in d}
     extra = [k for k in d if k not in opts.names and k != tkey]
     if not present:
-        raise DataError(f"the dict has neither 'y' nor any state among {list(opts.names)}; keys are {list(d)}.",
-                        argument="states")
+        raise DataError(
+            f"the dict has neither 'y' nor any state among {list(opts.names)}; keys are {list(d)}.", argument="states"
+        )
     if extra:
         notes.append(f"{source}: ignored entries not among the states: {extra}")
     return _read_arrays(d[tkey], None, present, opts, source)

@@ -35,9 +35,17 @@ def time_meta_to_dict(meta: TimeMeta) -> dict:
         ref = int(np.asarray(ref).astype("timedelta64[ns]").astype(np.int64))
     elif ref is not None:
         ref = float(ref)
-    return {"kind": meta.kind, "units": meta.units, "calendar": meta.calendar, "reference": ref,
-            "dtype": meta.dtype, "resolution": meta.resolution, "name": meta.name,
-            "attrs": _plain(meta.attrs), "timezone": meta.timezone}
+    return {
+        "kind": meta.kind,
+        "units": meta.units,
+        "calendar": meta.calendar,
+        "reference": ref,
+        "dtype": meta.dtype,
+        "resolution": meta.resolution,
+        "name": meta.name,
+        "attrs": _plain(meta.attrs),
+        "timezone": meta.timezone,
+    }
 
 
 def time_meta_from_dict(d: dict) -> TimeMeta:
@@ -48,9 +56,17 @@ def time_meta_from_dict(d: dict) -> TimeMeta:
         ref = parse_reference(ref, kind, d.get("calendar"), d.get("dtype") or "datetime64[ns]", "time")
     elif kind == "timedelta64" and ref is not None:
         ref = np.timedelta64(int(ref), "ns")
-    return TimeMeta(kind=kind, units=d.get("units"), calendar=d.get("calendar"), reference=ref,
-                    dtype=d.get("dtype"), resolution=d.get("resolution", "ms"), name=d.get("name", "time"),
-                    attrs=dict(d.get("attrs") or {}), timezone=d.get("timezone"))
+    return TimeMeta(
+        kind=kind,
+        units=d.get("units"),
+        calendar=d.get("calendar"),
+        reference=ref,
+        dtype=d.get("dtype"),
+        resolution=d.get("resolution", "ms"),
+        name=d.get("name", "time"),
+        attrs=dict(d.get("attrs") or {}),
+        timezone=d.get("timezone"),
+    )
 
 
 def observations_to_arrays(obs: Observations, prefix: str = "obs") -> tuple[dict, dict[str, np.ndarray]]:
@@ -61,9 +77,15 @@ def observations_to_arrays(obs: Observations, prefix: str = "obs") -> tuple[dict
         arrays[f"{prefix}/t/{i}"] = np.asarray(tr.t)
         arrays[f"{prefix}/y/{i}"] = np.asarray(tr.y)
         trajs.append({"name": tr.name, "attrs": _plain(tr.attrs), "source": tr.source})
-    desc = {"state_names": list(obs.state_names), "units": list(obs.units), "time": time_meta_to_dict(obs.time),
-            "attrs": _plain(obs.attrs), "state_attrs": [_plain(a) for a in obs.state_attrs],
-            "notes": list(obs.notes), "trajectories": trajs}
+    desc = {
+        "state_names": list(obs.state_names),
+        "units": list(obs.units),
+        "time": time_meta_to_dict(obs.time),
+        "attrs": _plain(obs.attrs),
+        "state_attrs": [_plain(a) for a in obs.state_attrs],
+        "notes": list(obs.notes),
+        "trajectories": trajs,
+    }
     return desc, arrays
 
 
@@ -74,7 +96,23 @@ def observations_from_arrays(desc: dict, arrays: dict[str, Any], prefix: str = "
     for i, info in enumerate(desc["trajectories"]):
         t = np.asarray(arrays[f"{prefix}/t/{i}"], dtype=float)
         coord = model_time_to_coord(t, meta)
-        trajs.append(Trajectory(t, np.asarray(arrays[f"{prefix}/y/{i}"], dtype=float), tuple(desc["state_names"]),
-                                tuple(desc["units"]), info["name"], meta, coord, dict(info["attrs"]), info["source"]))
-    return Observations.from_trajectories(trajs, scales=arrays[f"{prefix}/scales"], attrs=desc["attrs"],
-                                          state_attrs=desc["state_attrs"], notes=desc["notes"])
+        trajs.append(
+            Trajectory(
+                t,
+                np.asarray(arrays[f"{prefix}/y/{i}"], dtype=float),
+                tuple(desc["state_names"]),
+                tuple(desc["units"]),
+                info["name"],
+                meta,
+                coord,
+                dict(info["attrs"]),
+                info["source"],
+            )
+        )
+    return Observations.from_trajectories(
+        trajs,
+        scales=arrays[f"{prefix}/scales"],
+        attrs=desc["attrs"],
+        state_attrs=desc["state_attrs"],
+        notes=desc["notes"],
+    )

@@ -48,16 +48,32 @@ __all__ = [
 #: seconds per model-time unit (years depend on the calendar: see CALENDAR_YEAR_DAYS)
 TIME_UNITS = {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0, "days": 86400.0, "years": None}
 _UNIT_ALIASES = {
-    "s": "seconds", "sec": "seconds", "secs": "seconds", "second": "seconds",
-    "min": "minutes", "mins": "minutes", "minute": "minutes",
-    "h": "hours", "hr": "hours", "hrs": "hours", "hour": "hours",
-    "d": "days", "day": "days",
-    "yr": "years", "yrs": "years", "year": "years", "a": "years",
+    "s": "seconds",
+    "sec": "seconds",
+    "secs": "seconds",
+    "second": "seconds",
+    "min": "minutes",
+    "mins": "minutes",
+    "minute": "minutes",
+    "h": "hours",
+    "hr": "hours",
+    "hrs": "hours",
+    "hour": "hours",
+    "d": "days",
+    "day": "days",
+    "yr": "years",
+    "yrs": "years",
+    "year": "years",
+    "a": "years",
 }
 #: mean year length in days, per CF calendar (defines the "years" time unit)
 CALENDAR_YEAR_DAYS = {
-    "standard": 365.2425, "proleptic_gregorian": 365.2425, "julian": 365.25,
-    "noleap": 365.0, "all_leap": 366.0, "360_day": 360.0,
+    "standard": 365.2425,
+    "proleptic_gregorian": 365.2425,
+    "julian": 365.25,
+    "noleap": 365.0,
+    "all_leap": 366.0,
+    "360_day": 360.0,
 }
 _CALENDAR_ALIASES = {"gregorian": "standard", "365_day": "noleap", "366_day": "all_leap"}
 # ticks per second of the integer units calendar times are handled in
@@ -170,8 +186,7 @@ def classify_times(values: Any, *, argument: str = "data") -> tuple[str, str | N
         return _classify_objects(arr, argument) + (timezone,)
     elif kind in "US":
         raise DataError(
-            f"times are strings (e.g. {arr[0]!r}); parse them first, e.g. pd.to_datetime(...) "
-            "or xr.decode_cf(ds).",
+            f"times are strings (e.g. {arr[0]!r}); parse them first, e.g. pd.to_datetime(...) or xr.decode_cf(ds).",
             argument=argument,
         )
     else:
@@ -248,7 +263,9 @@ def parse_reference(reference_time, kind, calendar, dtype, argument):
         if kind == "datetime64":
             import pandas as pd
 
-            ts = pd.Timestamp(reference_time.isoformat() if isinstance(reference_time, _dt.datetime) else reference_time)
+            ts = pd.Timestamp(
+                reference_time.isoformat() if isinstance(reference_time, _dt.datetime) else reference_time
+            )
             if ts.tz is not None:
                 ts = ts.tz_convert("UTC").tz_localize(None)
             return np.datetime64(ts.to_datetime64()).astype(dtype)
@@ -316,8 +333,9 @@ def to_model_time(
     Returns:
         (list of float64 model-time arrays, TimeMeta)
     """
-    classified = [classify_times(t, argument=f"{argument}[{i}]" if len(times) > 1 else argument)
-                  for i, t in enumerate(times)]
+    classified = [
+        classify_times(t, argument=f"{argument}[{i}]" if len(times) > 1 else argument) for i, t in enumerate(times)
+    ]
     kinds = {(k, c) for k, c, _, _ in classified}
     if len(kinds) > 1:
         desc = sorted(f"{k}" + (f" ({c})" if c and k == "cftime" else "") for k, c in kinds)
@@ -344,8 +362,7 @@ def to_model_time(
     if kind == "numeric":
         ref = 0.0 if reference_time is None else parse_reference(reference_time, kind, None, None, argument)
         label = _numeric_units_label(time_units, (attrs or {}).get("units"))
-        meta = TimeMeta("numeric", units=label, reference=ref,
-                        dtype="float64", **meta_kw)
+        meta = TimeMeta("numeric", units=label, reference=ref, dtype="float64", **meta_kw)
         return [v - ref for v in values], meta
 
     if kind in ("datetime64", "timedelta64"):
@@ -367,22 +384,39 @@ def to_model_time(
         ticks = [(v - ref).astype(np.int64) for v in values]
         spu = _seconds_per_unit(units, calendar)
         out = [k.astype(np.float64) / (spu * _PER_SECOND[work]) for k in ticks]
-        meta = TimeMeta(kind, units=units, calendar=calendar, reference=ref, dtype=str(dtype),
-                        resolution=_resolution_of(np.concatenate(ticks), work), **meta_kw)
+        meta = TimeMeta(
+            kind,
+            units=units,
+            calendar=calendar,
+            reference=ref,
+            dtype=str(dtype),
+            resolution=_resolution_of(np.concatenate(ticks), work),
+            **meta_kw,
+        )
         return out, meta
 
     # cftime: exact integer microseconds from cftime's own calendar arithmetic
     import cftime
 
-    ref = (parse_reference(reference_time, kind, calendar, None, argument) if reference_time is not None
-           else min(v.min() for v in values if v.size))
+    ref = (
+        parse_reference(reference_time, kind, calendar, None, argument)
+        if reference_time is not None
+        else min(v.min() for v in values if v.size)
+    )
     cf_units = f"microseconds since {ref_string(ref)}"
     us = [np.asarray(cftime.date2num(v, cf_units, calendar=calendar)) for v in values]
     spu = _seconds_per_unit(units, calendar)
     out = [u.astype(np.float64) / (spu * 1e6) for u in us]
     us_all = np.concatenate([np.rint(u).astype(np.int64) for u in us])
-    meta = TimeMeta("cftime", units=units, calendar=calendar, reference=ref, dtype="object",
-                    resolution=_resolution_of(us_all, "us"), **meta_kw)
+    meta = TimeMeta(
+        "cftime",
+        units=units,
+        calendar=calendar,
+        reference=ref,
+        dtype="object",
+        resolution=_resolution_of(us_all, "us"),
+        **meta_kw,
+    )
     return out, meta
 
 
@@ -411,5 +445,6 @@ def model_time_to_coord(t_model: Any, meta: TimeMeta) -> np.ndarray:
         return meta.reference + ticks.astype(f"timedelta64[{work}]")
     import cftime
 
-    return np.asarray(cftime.num2date(ticks, f"microseconds since {ref_string(meta.reference)}",
-                                      calendar=meta.calendar), dtype=object)
+    return np.asarray(
+        cftime.num2date(ticks, f"microseconds since {ref_string(meta.reference)}", calendar=meta.calendar), dtype=object
+    )

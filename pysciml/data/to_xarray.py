@@ -90,8 +90,9 @@ def to_dataset(
     if arr.ndim == 1 and len(state_names) == 1:
         arr = arr[:, None]
     if arr.shape != (t.size, len(state_names)):
-        raise InputError(f"u has shape {arr.shape}; expected (n_t, n_states) = ({t.size}, {len(state_names)}).",
-                         argument="u")
+        raise InputError(
+            f"u has shape {arr.shape}; expected (n_t, n_states) = ({t.size}, {len(state_names)}).", argument="u"
+        )
     units = list(units) if units is not None else [None] * len(state_names)
     sattrs = list(state_attrs) if state_attrs is not None else [{}] * len(state_names)
     tdim = meta.name
@@ -104,10 +105,16 @@ def to_dataset(
         data_vars[s] = xr.Variable((tdim,), arr[:, j], attrs=va)
     coords = {tdim: time_coordinate(t, meta)}
     if meta.kind != "numeric" or float(meta.reference or 0.0) != 0.0:
-        coords["model_time"] = xr.Variable((tdim,), t, attrs={
-            "long_name": "model time", "units": meta.units or "",
-            "comment": f"model time 0 = {meta.reference}" + (f" ({meta.calendar} calendar)" if meta.calendar else ""),
-        })
+        coords["model_time"] = xr.Variable(
+            (tdim,),
+            t,
+            attrs={
+                "long_name": "model time",
+                "units": meta.units or "",
+                "comment": f"model time 0 = {meta.reference}"
+                + (f" ({meta.calendar} calendar)" if meta.calendar else ""),
+            },
+        )
     ds_attrs = append_history(attrs or {}, what)
     if name is not None:
         ds_attrs["trajectory"] = str(name)

@@ -79,13 +79,16 @@ class Trajectory:
     def select(self, keep: np.ndarray) -> Trajectory:
         """The same trajectory restricted to the time points where ``keep`` is True."""
         keep = np.asarray(keep, bool)
-        return dataclasses.replace(self, t=self.t[keep], y=self.y[keep],
-                                   coord=None if self.coord is None else self.coord[keep])
+        return dataclasses.replace(
+            self, t=self.t[keep], y=self.y[keep], coord=None if self.coord is None else self.coord[keep]
+        )
 
     def __repr__(self):
         obs = self.mask.sum(axis=0).tolist()
-        return (f"Trajectory({self.name!r}, n_t={self.n_times}, t=[{self.t[0]:.6g}, {self.t[-1]:.6g}] "
-                f"{self.time.units or ''}, observed per state={dict(zip(self.state_names, obs))})")
+        return (
+            f"Trajectory({self.name!r}, n_t={self.n_times}, t=[{self.t[0]:.6g}, {self.t[-1]:.6g}] "
+            f"{self.time.units or ''}, observed per state={dict(zip(self.state_names, obs))})"
+        )
 
 
 def robust_scales(ys: Sequence[np.ndarray]) -> np.ndarray:
@@ -167,8 +170,9 @@ class Observations:
     notes: tuple[str, ...] = ()
 
     @classmethod
-    def from_trajectories(cls, trajectories: Sequence[Trajectory], *, scales=None, attrs=None,
-                          state_attrs=None, notes=()) -> Observations:
+    def from_trajectories(
+        cls, trajectories: Sequence[Trajectory], *, scales=None, attrs=None, state_attrs=None, notes=()
+    ) -> Observations:
         """Build from trajectories sharing states and time metadata (scales computed if not given)."""
         trajs = tuple(trajectories)
         if not trajs:
@@ -176,15 +180,24 @@ class Observations:
         first = trajs[0]
         for tr in trajs[1:]:
             if tr.state_names != first.state_names:
-                raise DataError(f"trajectory {tr.name!r} has states {tr.state_names}, expected "
-                                f"{first.state_names}.", argument="data")
+                raise DataError(
+                    f"trajectory {tr.name!r} has states {tr.state_names}, expected {first.state_names}.",
+                    argument="data",
+                )
         if scales is None:
             scales = robust_scales([tr.y for tr in trajs])
         scales = np.asarray(scales, np.float64).copy()
         scales.setflags(write=False)
-        return cls(trajs, first.state_names, first.units, first.time, scales, dict(attrs or {}),
-                   tuple(state_attrs) if state_attrs is not None else tuple({} for _ in first.state_names),
-                   tuple(notes))
+        return cls(
+            trajs,
+            first.state_names,
+            first.units,
+            first.time,
+            scales,
+            dict(attrs or {}),
+            tuple(state_attrs) if state_attrs is not None else tuple({} for _ in first.state_names),
+            tuple(notes),
+        )
 
     # -- sizes ---------------------------------------------------------------
     def __len__(self):
@@ -231,8 +244,9 @@ class Observations:
         lengths = np.array([tr.n_times for tr in self.trajectories], dtype=np.int64)
         L = int(lengths.max()) if length is None else int(length)
         if L < lengths.max():
-            raise InputError(f"length={L} is shorter than the longest trajectory ({lengths.max()} times).",
-                             argument="length")
+            raise InputError(
+                f"length={L} is shorter than the longest trajectory ({lengths.max()} times).", argument="length"
+            )
         n, s = self.n_trajectories, self.n_states
         t = np.empty((n, L))
         y = np.full((n, L, s), fill, dtype=np.float64)
@@ -248,8 +262,9 @@ class Observations:
         return Padded(t, y, mask, valid, lengths)
 
     # -- windows (growing horizons) ------------------------------------------
-    def subset(self, t_min: float | None = None, t_max: float | None = None, *,
-               drop_empty: bool = False) -> Observations:
+    def subset(
+        self, t_min: float | None = None, t_max: float | None = None, *, drop_empty: bool = False
+    ) -> Observations:
         """Keep the points with ``t_min <= t <= t_max`` (absolute model time).
 
         Args:
@@ -285,9 +300,12 @@ class Observations:
         if not np.isfinite(horizon) or horizon < 0:
             raise InputError(f"horizon must be a finite non-negative time, got {horizon!r}.", argument="horizon")
         return dataclasses.replace(
-            self, trajectories=tuple(tr.select(tr.t <= tr.t[0] + float(horizon)) for tr in self.trajectories))
+            self, trajectories=tuple(tr.select(tr.t <= tr.t[0] + float(horizon)) for tr in self.trajectories)
+        )
 
     def __repr__(self):
         units = f" {self.time.units}" if self.time.units else ""
-        return (f"Observations({self.n_trajectories} trajectories, states={list(self.state_names)}, "
-                f"time={self.time.kind}{units}, lengths={[tr.n_times for tr in self.trajectories]})")
+        return (
+            f"Observations({self.n_trajectories} trajectories, states={list(self.state_names)}, "
+            f"time={self.time.kind}{units}, lengths={[tr.n_times for tr in self.trajectories]})"
+        )

@@ -13,8 +13,9 @@ def _show(values, idx) -> list[str]:
     return [str(values[i]) for i in idx[:5]]
 
 
-def check_time_order(t: np.ndarray, coord: np.ndarray, *, argument: str, time_name: str = "time",
-                     what: str = "") -> None:
+def check_time_order(
+    t: np.ndarray, coord: np.ndarray, *, argument: str, time_name: str = "time", what: str = ""
+) -> None:
     """Raise a DataError unless model times ``t`` are strictly increasing.
 
     Args:

@@ -32,7 +32,17 @@ from .regression import CRITERIA, DEFAULT_THRESHOLD, stlsq
 from .search import discover
 
 __all__ = [
-    "discover", "stlsq", "bootstrap", "Equations",
-    "Library", "Polynomial", "Fourier", "Custom", "ConcatLibrary", "ProductLibrary", "Feature",
-    "CRITERIA", "DEFAULT_THRESHOLD",
+    "discover",
+    "stlsq",
+    "bootstrap",
+    "Equations",
+    "Library",
+    "Polynomial",
+    "Fourier",
+    "Custom",
+    "ConcatLibrary",
+    "ProductLibrary",
+    "Feature",
+    "CRITERIA",
+    "DEFAULT_THRESHOLD",
 ]

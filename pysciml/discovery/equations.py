@@ -79,17 +79,31 @@ class Equations:
         network: that network's name in ``model`` (default ``output_name``).
     """
 
-    def __init__(self, features: Sequence[Feature], coefficients, *, input_names: Sequence[str],
-                 output_name: str = "nn", r2=None, rmse=None, thresholds=None, path=None,
-                 n_samples: int | None = None, library: str | None = None,
-                 options: Mapping[str, Any] | None = None, model=None, network: str | None = None):
+    def __init__(
+        self,
+        features: Sequence[Feature],
+        coefficients,
+        *,
+        input_names: Sequence[str],
+        output_name: str = "nn",
+        r2=None,
+        rmse=None,
+        thresholds=None,
+        path=None,
+        n_samples: int | None = None,
+        library: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        model=None,
+        network: str | None = None,
+    ):
         self._features = tuple(features)
         coef = np.array(coefficients, dtype=float)
         if coef.ndim == 1:
             coef = coef[:, None]
         if coef.shape[0] != len(self._features):
-            raise InputError(f"has {coef.shape[0]} rows but there are {len(self._features)} features.",
-                             argument="coefficients")
+            raise InputError(
+                f"has {coef.shape[0]} rows but there are {len(self._features)} features.", argument="coefficients"
+            )
         coef.flags.writeable = False
         self._coef = coef
         self.input_names = check_names(input_names)
@@ -97,8 +111,9 @@ class Equations:
         n_out = coef.shape[1]
         self.r2 = np.full(n_out, np.nan) if r2 is None else np.asarray(r2, dtype=float).reshape(n_out)
         self.rmse = np.full(n_out, np.nan) if rmse is None else np.asarray(rmse, dtype=float).reshape(n_out)
-        self.thresholds = (np.full(n_out, np.nan) if thresholds is None
-                           else np.asarray(thresholds, dtype=float).reshape(n_out))
+        self.thresholds = (
+            np.full(n_out, np.nan) if thresholds is None else np.asarray(thresholds, dtype=float).reshape(n_out)
+        )
         self.path = path
         self.n_samples = n_samples
         self.library = library
@@ -128,8 +143,10 @@ class Equations:
     @property
     def coefficients(self) -> list[dict[str, float]]:
         """Per output, ``{feature name: coefficient}`` of the kept terms (full precision)."""
-        return [{f.name: float(self._coef[j, i]) for j, f in enumerate(self._features) if self._coef[j, i] != 0}
-                for i in range(self.n_outputs)]
+        return [
+            {f.name: float(self._coef[j, i]) for j, f in enumerate(self._features) if self._coef[j, i] != 0}
+            for i in range(self.n_outputs)
+        ]
 
     def terms(self, output: int) -> list[tuple[Feature, float]]:
         """The kept ``(feature, coefficient)`` pairs of one output, in library order."""
@@ -212,8 +229,10 @@ class Equations:
         """Equations with fit quality: per output R², RMSE, threshold and the coefficient table."""
         lines = []
         for i in range(self.n_outputs):
-            lines.append(f"{self.equation(i, 3)}    (R² = {self.r2[i]:.6g}, RMSE = {self.rmse[i]:.3g}, "
-                         f"threshold = {self.thresholds[i]:.3g})")
+            lines.append(
+                f"{self.equation(i, 3)}    (R² = {self.r2[i]:.6g}, RMSE = {self.rmse[i]:.3g}, "
+                f"threshold = {self.thresholds[i]:.3g})"
+            )
             for f, c in self.terms(i):
                 lines.append(f"    {f.name:<24s} {c: .{digits}g}")
         return "\n".join(lines)
@@ -225,8 +244,11 @@ class Equations:
         if X.ndim == 1 and len(self.input_names) == 1:
             X = X[:, None]
         if X.ndim != 2 or X.shape[1] != len(self.input_names):
-            raise InputError(f"has shape {X.shape}; expected (n_samples, {len(self.input_names)}) with columns "
-                             f"{list(self.input_names)}.", argument="X")
+            raise InputError(
+                f"has shape {X.shape}; expected (n_samples, {len(self.input_names)}) with columns "
+                f"{list(self.input_names)}.",
+                argument="X",
+            )
         out = np.zeros((X.shape[0], self.n_outputs))
         for j, f in enumerate(self._features):
             if np.any(self._coef[j]):
@@ -244,8 +266,7 @@ class Equations:
         """
 
         names = coefficient_names(self, self.network or self.output_name, taken=())
-        return {n: c for per_out, i in zip(names, range(self.n_outputs))
-                for n, (_, c) in zip(per_out, self.terms(i))}
+        return {n: c for per_out, i in zip(names, range(self.n_outputs)) for n, (_, c) in zip(per_out, self.terms(i))}
 
     def to_model(self, model=None, network: str | None = None, *, name: str | None = None, model_class=None):
         """A pure-physics model: the network replaced by these equations, coefficients as parameters.
@@ -279,32 +300,36 @@ class Equations:
     # -- persistence ------------------------------------------------------------------
     def to_dict(self) -> dict:
         """A JSON-able dict (exact: floats keep full precision; the model itself is not stored)."""
-        return _jsonable({
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "output_name": self.output_name,
-            "network": self.network,
-            "input_names": list(self.input_names),
-            "features": [{"name": f.name, "expression": f.expression} for f in self._features],
-            "coefficients": self._coef.tolist(),
-            "r2": self.r2.tolist(),
-            "rmse": self.rmse.tolist(),
-            "thresholds": self.thresholds.tolist(),
-            "n_samples": self.n_samples,
-            "library": self.library,
-            "options": self.options,
-            "path": self.path,
-        })
+        return _jsonable(
+            {
+                "format": FORMAT,
+                "version": FORMAT_VERSION,
+                "output_name": self.output_name,
+                "network": self.network,
+                "input_names": list(self.input_names),
+                "features": [{"name": f.name, "expression": f.expression} for f in self._features],
+                "coefficients": self._coef.tolist(),
+                "r2": self.r2.tolist(),
+                "rmse": self.rmse.tolist(),
+                "thresholds": self.thresholds.tolist(),
+                "n_samples": self.n_samples,
+                "library": self.library,
+                "options": self.options,
+                "path": self.path,
+            }
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping, *, model=None, network: str | None = None) -> Equations:
         """Rebuild from :meth:`to_dict` output (feature texts are parsed safely, never evaluated)."""
         if not isinstance(data, Mapping) or data.get("format") != FORMAT:
-            raise FileFormatError(f"is not a saved pysciml Equations (expected format {FORMAT!r}).",
-                                  argument="data")
+            raise FileFormatError(f"is not a saved pysciml Equations (expected format {FORMAT!r}).", argument="data")
         if data.get("version") != FORMAT_VERSION:
-            raise FileFormatError(f"has format version {data.get('version')!r}; this pysciml reads version "
-                                  f"{FORMAT_VERSION}. Upgrade pysciml to read it.", argument="data")
+            raise FileFormatError(
+                f"has format version {data.get('version')!r}; this pysciml reads version "
+                f"{FORMAT_VERSION}. Upgrade pysciml to read it.",
+                argument="data",
+            )
         try:
             names = tuple(data["input_names"])
             feats = tuple(Feature(str(f["name"]), str(f["expression"]), names) for f in data["features"])
@@ -312,12 +337,21 @@ class Equations:
                 compile_expression(f.expression, names, argument="data.features")
             nan = lambda v: [np.nan if x is None else x for x in v]  # noqa: E731
             return cls(
-                feats, np.array(data["coefficients"], dtype=float).reshape(len(feats), -1),
-                input_names=names, output_name=data["output_name"],
-                r2=nan(data["r2"]), rmse=nan(data["rmse"]), thresholds=nan(data["thresholds"]),
-                path=data.get("path"), n_samples=data.get("n_samples"), library=data.get("library"),
-                options=data.get("options"), model=model, network=network or data.get("network"),
+                feats,
+                np.array(data["coefficients"], dtype=float).reshape(len(feats), -1),
+                input_names=names,
+                output_name=data["output_name"],
+                r2=nan(data["r2"]),
+                rmse=nan(data["rmse"]),
+                thresholds=nan(data["thresholds"]),
+                path=data.get("path"),
+                n_samples=data.get("n_samples"),
+                library=data.get("library"),
+                options=data.get("options"),
+                model=model,
+                network=network or data.get("network"),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise FileFormatError(f"is a corrupt Equations record ({type(exc).__name__}: {exc}).",
-                                  argument="data") from None
+            raise FileFormatError(
+                f"is a corrupt Equations record ({type(exc).__name__}: {exc}).", argument="data"
+            ) from None

@@ -23,26 +23,52 @@ from collections.abc import Callable, Mapping, Sequence
 
 from ..errors import InputError
 
-__all__ = ["FUNCTIONS", "compile_expression", "expression_to_sympy", "sympy_to_text", "check_names",
-           "require_sympy"]
+__all__ = ["FUNCTIONS", "compile_expression", "expression_to_sympy", "sympy_to_text", "check_names", "require_sympy"]
 
 #: name in a feature text -> (name of the function on ``m``, sympy name, arity)
 FUNCTIONS: dict[str, tuple[str, str, int]] = {
-    "exp": ("exp", "exp", 1), "log": ("log", "log", 1), "log1p": ("log1p", "log1p", 1),
-    "expm1": ("expm1", "expm1", 1), "sqrt": ("sqrt", "sqrt", 1), "abs": ("abs", "Abs", 1),
-    "sign": ("sign", "sign", 1), "sin": ("sin", "sin", 1), "cos": ("cos", "cos", 1),
-    "tan": ("tan", "tan", 1), "arcsin": ("arcsin", "asin", 1), "arccos": ("arccos", "acos", 1),
-    "arctan": ("arctan", "atan", 1), "sinh": ("sinh", "sinh", 1), "cosh": ("cosh", "cosh", 1),
-    "tanh": ("tanh", "tanh", 1), "arctan2": ("arctan2", "atan2", 2), "power": ("power", "Pow", 2),
-    "maximum": ("maximum", "Max", 2), "minimum": ("minimum", "Min", 2),
+    "exp": ("exp", "exp", 1),
+    "log": ("log", "log", 1),
+    "log1p": ("log1p", "log1p", 1),
+    "expm1": ("expm1", "expm1", 1),
+    "sqrt": ("sqrt", "sqrt", 1),
+    "abs": ("abs", "Abs", 1),
+    "sign": ("sign", "sign", 1),
+    "sin": ("sin", "sin", 1),
+    "cos": ("cos", "cos", 1),
+    "tan": ("tan", "tan", 1),
+    "arcsin": ("arcsin", "asin", 1),
+    "arccos": ("arccos", "acos", 1),
+    "arctan": ("arctan", "atan", 1),
+    "sinh": ("sinh", "sinh", 1),
+    "cosh": ("cosh", "cosh", 1),
+    "tanh": ("tanh", "tanh", 1),
+    "arctan2": ("arctan2", "atan2", 2),
+    "power": ("power", "Pow", 2),
+    "maximum": ("maximum", "Max", 2),
+    "minimum": ("minimum", "Min", 2),
     "heaviside": ("heaviside", "Heaviside", 1),
 }
 # sympy's printed names, accepted so that str(sympy_expr) parses back
-_ALIASES = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "atan2": "arctan2", "Abs": "abs",
-            "Max": "maximum", "Min": "minimum", "Heaviside": "heaviside", "Pow": "power"}
+_ALIASES = {
+    "asin": "arcsin",
+    "acos": "arccos",
+    "atan": "arctan",
+    "atan2": "arctan2",
+    "Abs": "abs",
+    "Max": "maximum",
+    "Min": "minimum",
+    "Heaviside": "heaviside",
+    "Pow": "power",
+}
 _CONSTANTS = {"pi": math.pi, "e": math.e, "E": math.e}
-_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-           ast.Div: operator.truediv, ast.Pow: operator.pow}
+_BINOPS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+}
 
 
 def require_sympy():
@@ -91,8 +117,10 @@ def _parse(text: str, names: Sequence[str], argument: str) -> ast.AST:
     for node in ast.walk(tree):
         if isinstance(node, (ast.Expression, ast.Load, ast.operator, ast.unaryop)):
             if isinstance(node, ast.operator) and type(node) not in _BINOPS:
-                raise InputError(f"operator {type(node).__name__} is not allowed in {text!r}; "
-                                 "use + - * / ** and functions.", argument=argument)
+                raise InputError(
+                    f"operator {type(node).__name__} is not allowed in {text!r}; use + - * / ** and functions.",
+                    argument=argument,
+                )
             if isinstance(node, ast.unaryop) and not isinstance(node, (ast.USub, ast.UAdd)):
                 raise InputError(f"operator {type(node).__name__} is not allowed in {text!r}.", argument=argument)
             continue
@@ -107,8 +135,7 @@ def _parse(text: str, names: Sequence[str], argument: str) -> ast.AST:
             fname = _ALIASES.get(fname, fname)
             if fname not in FUNCTIONS or node.keywords:
                 raise InputError(
-                    f"{ast.unparse(node.func)!r} in {text!r} is not an allowed function; allowed: "
-                    f"{sorted(FUNCTIONS)}.",
+                    f"{ast.unparse(node.func)!r} in {text!r} is not an allowed function; allowed: {sorted(FUNCTIONS)}.",
                     argument=argument,
                 )
             if len(node.args) != FUNCTIONS[fname][2]:
@@ -123,8 +150,7 @@ def _parse(text: str, names: Sequence[str], argument: str) -> ast.AST:
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and id(node) not in calls and node.id not in known and node.id not in _CONSTANTS:
             raise InputError(
-                f"feature expression {text!r} uses {node.id!r}, which is not an input; the inputs are "
-                f"{list(names)}.",
+                f"feature expression {text!r} uses {node.id!r}, which is not an input; the inputs are {list(names)}.",
                 argument=argument,
             )
     return tree.body

@@ -34,8 +34,16 @@ from .expressions import (
     require_sympy,
 )
 
-__all__ = ["Feature", "Library", "Polynomial", "Fourier", "ConcatLibrary", "ProductLibrary", "default_names",
-           "split_inputs"]
+__all__ = [
+    "Feature",
+    "Library",
+    "Polynomial",
+    "Fourier",
+    "ConcatLibrary",
+    "ProductLibrary",
+    "default_names",
+    "split_inputs",
+]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -64,8 +72,9 @@ class Feature:
         """True when the feature does not depend on any input (the bias ``1``)."""
         import ast
 
-        return not any(isinstance(n, ast.Name) and n.id in self.inputs
-                       for n in ast.walk(ast.parse(self.expression, mode="eval")))
+        return not any(
+            isinstance(n, ast.Name) and n.id in self.inputs for n in ast.walk(ast.parse(self.expression, mode="eval"))
+        )
 
     def evaluate_math(self, cols: Sequence[Any], m) -> Any:
         """The feature from the input columns ``cols`` with the math namespace ``m``."""
@@ -174,7 +183,8 @@ class Library(abc.ABC):
         if not isinstance(other, Library):
             return NotImplemented
         parts = (self.parts if isinstance(self, ConcatLibrary) else (self,)) + (
-            other.parts if isinstance(other, ConcatLibrary) else (other,))
+            other.parts if isinstance(other, ConcatLibrary) else (other,)
+        )
         return ConcatLibrary(parts)
 
     def __mul__(self, other):
@@ -304,7 +314,14 @@ class ProductLibrary(Library):
                 fast = None
                 if a.numpy_fn is not None or b.numpy_fn is not None:
                     fast = functools.partial(_product_numpy, a, b)
-                out.append(Feature(f"{wrap_feature(a.name)}*{wrap_feature(b.name)}", f"({a.expression})*({b.expression})", names, fast))
+                out.append(
+                    Feature(
+                        f"{wrap_feature(a.name)}*{wrap_feature(b.name)}",
+                        f"({a.expression})*({b.expression})",
+                        names,
+                        fast,
+                    )
+                )
         return out
 
     def __repr__(self):
@@ -313,4 +330,3 @@ class ProductLibrary(Library):
 
 def _product_numpy(a: Feature, b: Feature, X):
     return a.evaluate(X) * b.evaluate(X)
-

@@ -64,7 +64,9 @@ def as_matrix(a, name: str) -> np.ndarray:
     try:
         arr = np.asarray(a, dtype=float)
     except (TypeError, ValueError):
-        raise InputError(f"could not read as numbers ({type(a).__name__}); pass a numeric array.", argument=name) from None
+        raise InputError(
+            f"could not read as numbers ({type(a).__name__}); pass a numeric array.", argument=name
+        ) from None
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
@@ -117,8 +119,9 @@ def check_prune(prune):
 
 def check_options(alpha, max_iter, criterion):
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not np.isfinite(alpha) or alpha < 0:
-        raise InputError(f"must be a finite number >= 0 (ridge strength on the scaled problem), got {alpha!r}.",
-                         argument="alpha")
+        raise InputError(
+            f"must be a finite number >= 0 (ridge strength on the scaled problem), got {alpha!r}.", argument="alpha"
+        )
     if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
         raise InputError(f"must be a positive integer, got {max_iter!r}.", argument="max_iter")
     if criterion not in CRITERIA:
@@ -192,9 +195,19 @@ def _knee(points):
     return int(np.argmax(dist))
 
 
-def stlsq(Theta, Y, threshold=DEFAULT_THRESHOLD, *, alpha: float = 1e-5, max_iter: int = 25,
-          normalize: bool = True, prune: bool | float = True, thresholds=None, criterion: str = "knee",
-          return_path: bool = False):
+def stlsq(
+    Theta,
+    Y,
+    threshold=DEFAULT_THRESHOLD,
+    *,
+    alpha: float = 1e-5,
+    max_iter: int = 25,
+    normalize: bool = True,
+    prune: bool | float = True,
+    thresholds=None,
+    criterion: str = "knee",
+    return_path: bool = False,
+):
     """Sparse coefficients ``Xi`` with ``Y ≈ Theta @ Xi``, by sequentially thresholded least squares.
 
     Args:
@@ -245,8 +258,13 @@ def stlsq(Theta, Y, threshold=DEFAULT_THRESHOLD, *, alpha: float = 1e-5, max_ite
     A = Theta / col
     G = A.T @ A / n
     if isinstance(thr, str):
-        grid = np.concatenate([[0.0], np.geomspace(1e-4, 1.0, 41)]) if thresholds is None else np.sort(
-            check_threshold(np.asarray(thresholds, dtype=float).ravel(), np.size(thresholds), "thresholds"))
+        grid = (
+            np.concatenate([[0.0], np.geomspace(1e-4, 1.0, 41)])
+            if thresholds is None
+            else np.sort(
+                check_threshold(np.asarray(thresholds, dtype=float).ravel(), np.size(thresholds), "thresholds")
+            )
+        )
     Xi = np.zeros((p, Y.shape[1]))
     infos = []
     for k in range(Y.shape[1]):

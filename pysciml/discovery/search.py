@@ -33,10 +33,23 @@ def fit_quality(Y: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return r2, rmse
 
 
-def discover(X, Y, *, input_names: Sequence[str] | None = None, output_name: str = "nn",
-             library: Library | None = None, threshold=DEFAULT_THRESHOLD, alpha: float = 1e-5,
-             max_iter: int = 25, normalize: bool = True, prune: bool | float = True, criterion: str = "knee",
-             thresholds=None, model=None, network: str | None = None) -> Equations:
+def discover(
+    X,
+    Y,
+    *,
+    input_names: Sequence[str] | None = None,
+    output_name: str = "nn",
+    library: Library | None = None,
+    threshold=DEFAULT_THRESHOLD,
+    alpha: float = 1e-5,
+    max_iter: int = 25,
+    normalize: bool = True,
+    prune: bool | float = True,
+    criterion: str = "knee",
+    thresholds=None,
+    model=None,
+    network: str | None = None,
+) -> Equations:
     """Sparse equations ``Y ≈ library(X) @ Xi`` for a network's outputs.
 
     Args:
@@ -104,17 +117,39 @@ def discover(X, Y, *, input_names: Sequence[str] | None = None, output_name: str
             "(log of a negative number? division by zero?); remove them from the library.",
             argument="library",
         )
-    Xi, infos = stlsq(Theta, Y, threshold, alpha=alpha, max_iter=max_iter, normalize=normalize, prune=prune,
-                      thresholds=thresholds, criterion=criterion, return_path=True)
+    Xi, infos = stlsq(
+        Theta,
+        Y,
+        threshold,
+        alpha=alpha,
+        max_iter=max_iter,
+        normalize=normalize,
+        prune=prune,
+        thresholds=thresholds,
+        criterion=criterion,
+        return_path=True,
+    )
     r2, rmse = fit_quality(Y, Theta @ Xi)
     auto = isinstance(threshold, str)
     return Equations(
-        feats, Xi, input_names=names, output_name=output_name, r2=r2, rmse=rmse,
+        feats,
+        Xi,
+        input_names=names,
+        output_name=output_name,
+        r2=r2,
+        rmse=rmse,
         thresholds=[info["threshold"] for info in infos],
         path=[info for info in infos] if auto else None,
-        n_samples=X.shape[0], library=repr(library),
-        options={"alpha": alpha, "max_iter": max_iter, "normalize": normalize, "prune": prune,
-                 "threshold": threshold if auto else np.asarray(threshold, dtype=float).tolist(),
-                 "criterion": criterion},
-        model=model, network=network,
+        n_samples=X.shape[0],
+        library=repr(library),
+        options={
+            "alpha": alpha,
+            "max_iter": max_iter,
+            "normalize": normalize,
+            "prune": prune,
+            "threshold": threshold if auto else np.asarray(threshold, dtype=float).tolist(),
+            "criterion": criterion,
+        },
+        model=model,
+        network=network,
     )

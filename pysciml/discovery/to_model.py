@@ -124,5 +124,6 @@ def equations_to_model(eqs, model=None, network=None, *, name=None, model_class=
     name = name or f"{model.name}_discovered"
     if model_class is None:
         return model.with_physics(physics, params, others or None, name=name)
-    return model_class(physics, model.layout.specs, params, others or None, name=name,
-                       time_units=model.time_units, u0=model.u0)
+    return model_class(
+        physics, model.layout.specs, params, others or None, name=name, time_units=model.time_units, u0=model.u0
+    )

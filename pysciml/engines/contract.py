@@ -40,9 +40,18 @@ __all__ = ["Engine", "OPERATIONS"]
 
 #: every operation of the contract, in the order of the methods below
 OPERATIONS = (
-    "solve", "sensitivity", "solve_cells",
-    "fit", "fit_cells", "cell_history_steps",
-    "train_latent", "encode_latent", "decode_latent", "sample_latent", "evaluate_latent", "latent_noise_std",
+    "solve",
+    "sensitivity",
+    "solve_cells",
+    "fit",
+    "fit_cells",
+    "cell_history_steps",
+    "train_latent",
+    "encode_latent",
+    "decode_latent",
+    "sample_latent",
+    "evaluate_latent",
+    "latent_noise_std",
 )
 
 
@@ -69,7 +78,8 @@ class Engine(abc.ABC):
     def unavailable(self, operation: str, instead: str = "engine='jax'") -> EngineUnavailableError:
         """The error for an operation this engine cannot run (raise it)."""
         return EngineUnavailableError(
-            f"the {self.name} engine cannot run {operation!r}; use {instead}.", argument="engine")
+            f"the {self.name} engine cannot run {operation!r}; use {instead}.", argument="engine"
+        )
 
     def require(self, operation: str, instead: str = "engine='jax'") -> None:
         """Raise :meth:`unavailable` unless ``operation`` is among :meth:`capabilities`."""
@@ -89,8 +99,9 @@ class Engine(abc.ABC):
         parameters named in ``wrt`` (all with ``"params"``)."""
 
     @abc.abstractmethod
-    def solve_cells(self, request: CellSolveRequest, u0: np.ndarray, params: Mapping[str, np.ndarray],
-                    batching: Batching) -> CellSolveResult:
+    def solve_cells(
+        self, request: CellSolveRequest, u0: np.ndarray, params: Mapping[str, np.ndarray], batching: Batching
+    ) -> CellSolveResult:
         """Solve every cell: ``u0`` (n_cells, n_states), ``params`` {name: (n_cells, *shape)}."""
 
     # -- fitting ------------------------------------------------------------------------------
@@ -99,8 +110,9 @@ class Engine(abc.ABC):
         """Fit a model to observations (numerical failure is a status, never an exception)."""
 
     @abc.abstractmethod
-    def fit_cells(self, request: CellFitRequest, block: CellBlock, batching: Batching,
-                  hooks: FitHooks) -> CellFitResult:
+    def fit_cells(
+        self, request: CellFitRequest, block: CellBlock, batching: Batching, hooks: FitHooks
+    ) -> CellFitResult:
         """Fit the cells of one block (independently, or jointly with shared parameters)."""
 
     @abc.abstractmethod
@@ -113,23 +125,47 @@ class Engine(abc.ABC):
         """Train a latent ODE (maximise the annealed ELBO)."""
 
     @abc.abstractmethod
-    def encode_latent(self, config: LatentConfig, weights: Sequence[np.ndarray], T: np.ndarray, Y: np.ndarray,
-                      M: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def encode_latent(
+        self, config: LatentConfig, weights: Sequence[np.ndarray], T: np.ndarray, Y: np.ndarray, M: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(mean, std, t0)`` of the posterior of z0 for padded series ((n, K), (n, K), (n,))."""
 
     @abc.abstractmethod
-    def decode_latent(self, config: LatentConfig, weights: Sequence[np.ndarray], n_states: int, z0: np.ndarray,
-                      t0: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    def decode_latent(
+        self,
+        config: LatentConfig,
+        weights: Sequence[np.ndarray],
+        n_states: int,
+        z0: np.ndarray,
+        t0: np.ndarray,
+        ts: np.ndarray,
+    ) -> np.ndarray:
         """Decoded means (n_samples, n, m, D) of latent paths from ``z0`` (n_samples, n, K) at ``t0`` (n,)."""
 
     @abc.abstractmethod
-    def sample_latent(self, config: LatentConfig, weights: Sequence[np.ndarray], n_states: int, ts: np.ndarray,
-                      n: int, seed: int, noise: bool) -> np.ndarray:
+    def sample_latent(
+        self,
+        config: LatentConfig,
+        weights: Sequence[np.ndarray],
+        n_states: int,
+        ts: np.ndarray,
+        n: int,
+        seed: int,
+        noise: bool,
+    ) -> np.ndarray:
         """``n`` prior samples decoded at ``ts`` (n, m, D) (scaled units)."""
 
     @abc.abstractmethod
-    def evaluate_latent(self, config: LatentConfig, weights: Sequence[np.ndarray], T: np.ndarray, Y: np.ndarray,
-                        M: np.ndarray, seed: int, n_samples: int) -> dict[str, np.ndarray]:
+    def evaluate_latent(
+        self,
+        config: LatentConfig,
+        weights: Sequence[np.ndarray],
+        T: np.ndarray,
+        Y: np.ndarray,
+        M: np.ndarray,
+        seed: int,
+        n_samples: int,
+    ) -> dict[str, np.ndarray]:
         """Per-series ``loglik``, ``kl``, ``mean``, ``std`` (scaled units, KL at full weight)."""
 
     @abc.abstractmethod

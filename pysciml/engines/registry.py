@@ -33,8 +33,7 @@ def engine_name(engine: str | None = None) -> str:
         source = "PYSCIML_ENGINE"
     if not isinstance(engine, str) or engine.lower() not in ENGINES:
         raise InputError(
-            f"unknown engine {engine!r}; choose one of {sorted(ENGINES)} "
-            "(e.g. engine='jax', the embedded default).",
+            f"unknown engine {engine!r}; choose one of {sorted(ENGINES)} (e.g. engine='jax', the embedded default).",
             argument=source,
         )
     return engine.lower()

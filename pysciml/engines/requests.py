@@ -39,9 +39,25 @@ from ..training.optimizers import Optimizer
 from ..training.strategies import Strategy
 
 __all__ = [
-    "SolveRequest", "RawSolution", "Sensitivities", "FreeParam", "FitRequest", "FitHooks", "FitResult",
-    "CellFitRequest", "CellSolveRequest", "CellBlock", "Batching", "CellFitResult", "CellSolveResult",
-    "LatentConfig", "LatentTrainRequest", "LatentTrainResult", "new_token", "state_arrays", "arrays_list",
+    "SolveRequest",
+    "RawSolution",
+    "Sensitivities",
+    "FreeParam",
+    "FitRequest",
+    "FitHooks",
+    "FitResult",
+    "CellFitRequest",
+    "CellSolveRequest",
+    "CellBlock",
+    "Batching",
+    "CellFitResult",
+    "CellSolveResult",
+    "LatentConfig",
+    "LatentTrainRequest",
+    "LatentTrainResult",
+    "new_token",
+    "state_arrays",
+    "arrays_list",
 ]
 
 

@@ -42,9 +42,24 @@ def fit_fingerprint(problem, engine: str) -> str:
         h.update(f.name.encode() + np.ascontiguousarray(f.z0).tobytes())
     for k in sorted(problem.networks_init):
         h.update(k.encode() + np.ascontiguousarray(problem.networks_init[k]).tobytes())
-    h.update(repr((problem.loss, problem.l2, problem.strategy, problem.optimizers, problem.solver,
-                   problem.adjoint, problem.rtol, problem.atol, problem.max_steps, problem.seed,
-                   problem.free_networks, engine)).encode())
+    h.update(
+        repr(
+            (
+                problem.loss,
+                problem.l2,
+                problem.strategy,
+                problem.optimizers,
+                problem.solver,
+                problem.adjoint,
+                problem.rtol,
+                problem.atol,
+                problem.max_steps,
+                problem.seed,
+                problem.free_networks,
+                engine,
+            )
+        ).encode()
+    )
     return h.hexdigest()
 
 

@@ -84,8 +84,11 @@ class _GracefulInterrupt:
         if self.verbose:
             import sys
 
-            print("\npysciml: stopping after the current chunk of steps (Ctrl-C again to abort)...",
-                  file=sys.stderr, flush=True)
+            print(
+                "\npysciml: stopping after the current chunk of steps (Ctrl-C again to abort)...",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def __enter__(self):
         import signal
@@ -183,23 +186,51 @@ class EstimatorMixin:
             raise InputError("must be a function callback(info) -> bool.", argument="callback")
         if not isinstance(verbose, (int, bool)):
             raise InputError(f"must be an integer (0 = silent), got {verbose!r}.", argument="verbose")
-        obs = as_observations(data, states=self, time_units=time_units or getattr(self, "time_units", None),
-                              time_dim=time_dim, trajectory_dim=trajectory_dim)
+        obs = as_observations(
+            data,
+            states=self,
+            time_units=time_units or getattr(self, "time_units", None),
+            time_dim=time_dim,
+            trajectory_dim=trajectory_dim,
+        )
         problem = build_fit_request(
-            self, obs, params=params, fit=fit, fixed=fixed, u0=u0, fit_u0=fit_u0, loss=loss, l2=l2,
-            strategy=strategy, optimizers=optimizers, solver=solver, adjoint=adjoint, rtol=rtol, atol=atol,
-            max_steps=max_steps, seed=seed,
+            self,
+            obs,
+            params=params,
+            fit=fit,
+            fixed=fixed,
+            u0=u0,
+            fit_u0=fit_u0,
+            loss=loss,
+            l2=l2,
+            strategy=strategy,
+            optimizers=optimizers,
+            solver=solver,
+            adjoint=adjoint,
+            rtol=rtol,
+            atol=atol,
+            max_steps=max_steps,
+            seed=seed,
         )
         name = engine_name(engine)
         eng = get_engine(name, operation="fit")
-        ckpt, resume_state = self._checkpointing(problem, name, checkpoint, checkpoint_every, checkpoint_seconds,
-                                                 resume)
+        ckpt, resume_state = self._checkpointing(
+            problem, name, checkpoint, checkpoint_every, checkpoint_seconds, resume
+        )
         bar, update = progress_bar(planned_steps(problem.strategy, problem.optimizers), verbose)
         t0 = _time.perf_counter()
         with _GracefulInterrupt(verbose) as interrupt:
             try:
-                result = eng.fit(problem, FitHooks(progress=update, callback=callback, checkpoint=ckpt,
-                                                   resume_state=resume_state, should_stop=interrupt.requested))
+                result = eng.fit(
+                    problem,
+                    FitHooks(
+                        progress=update,
+                        callback=callback,
+                        checkpoint=ckpt,
+                        resume_state=resume_state,
+                        should_stop=interrupt.requested,
+                    ),
+                )
             finally:
                 if bar is not None:
                     bar.close()
@@ -241,9 +272,14 @@ class EstimatorMixin:
         self.loss_ = result.final_loss
         self.n_iter_ = len(result.loss_history)
         self.param_cov_ = result.covariance
-        self.param_std_ = {k: (float(np.sqrt(max(float(c), 0.0))) if np.ndim(c) == 0
-                               else np.sqrt(np.clip(np.diagonal(c.reshape(np.size(self.params_[k]), -1)), 0, None)))
-                           for k, c in result.covariance.items()}
+        self.param_std_ = {
+            k: (
+                float(np.sqrt(max(float(c), 0.0)))
+                if np.ndim(c) == 0
+                else np.sqrt(np.clip(np.diagonal(c.reshape(np.size(self.params_[k]), -1)), 0, None))
+            )
+            for k, c in result.covariance.items()
+        }
         self.sigma_ = result.sigma
         self.observations_ = obs
         self.fit_seconds_ = seconds
@@ -284,8 +320,9 @@ class EstimatorMixin:
         meta = TimeMeta(kind="numeric", units=getattr(self, "time_units", None))
         return to_dataset(t_model, u, meta, state_names=list(self.state_names), name=self.name, what=what)
 
-    def predict(self, t: Any = None, *, u0: Any = None, trajectory: int = 0, params=None, solver=None,
-                engine: str | None = None):
+    def predict(
+        self, t: Any = None, *, u0: Any = None, trajectory: int = 0, params=None, solver=None, engine: str | None = None
+    ):
         """The fitted model's trajectory at times ``t`` as an ``xarray.Dataset``.
 
         Args:
@@ -311,9 +348,16 @@ class EstimatorMixin:
         span_t = np.concatenate([[start], tm[tm > start]]) if tm[0] > start else tm
         if span_t.size < 2:
             span_t = np.array([start, start + 1e-12])
-        sol = solve(self, u0, (float(span_t[0]), float(span_t[-1])), saveat=span_t,
-                    params=self._all_params(params), solver=solver or self.fitted_solver_, engine=engine,
-                    **self.fit_options_ | {"max_steps": max(self.fit_options_["max_steps"], 100_000)})
+        sol = solve(
+            self,
+            u0,
+            (float(span_t[0]), float(span_t[-1])),
+            saveat=span_t,
+            params=self._all_params(params),
+            solver=solver or self.fitted_solver_,
+            engine=engine,
+            **self.fit_options_ | {"max_steps": max(self.fit_options_["max_steps"], 100_000)},
+        )
         keep = np.searchsorted(span_t, tm)
         if tm[0] < start:
             raise InputError(f"times before the trajectory's start ({start}) need u0=...", argument="t")
@@ -335,8 +379,14 @@ class EstimatorMixin:
         ds_now = self.predict([t_last], trajectory=trajectory, params=params, solver=solver)
         u_last = np.stack([ds_now[s].values[-1] for s in self.state_names])
         ts = np.linspace(t_last, t_last + float(horizon), int(n))
-        sol = solve(self, u_last, ts, params=self._all_params(params), solver=solver or self.fitted_solver_,
-                    **self.fit_options_ | {"max_steps": 100_000})
+        sol = solve(
+            self,
+            u_last,
+            ts,
+            params=self._all_params(params),
+            solver=solver or self.fitted_solver_,
+            **self.fit_options_ | {"max_steps": 100_000},
+        )
         return self._dataset(ts, sol.u, "forecast")
 
     def score(self, data: Any = None) -> float:
@@ -350,8 +400,11 @@ class EstimatorMixin:
         tot = np.zeros(len(self.state_names))
         for b, tr in enumerate(obs):
             tm = tr.t
-            ds = self.predict(tm, trajectory=min(b, len(self.observations_) - 1)) if data is None else \
-                self.predict(tm, u0=np.where(np.isfinite(tr.y[0]), tr.y[0], self.u0_all_[0]))
+            ds = (
+                self.predict(tm, trajectory=min(b, len(self.observations_) - 1))
+                if data is None
+                else self.predict(tm, u0=np.where(np.isfinite(tr.y[0]), tr.y[0], self.u0_all_[0]))
+            )
             pred = np.stack([ds[s].values for s in self.state_names], axis=1)
             m = np.isfinite(tr.y)
             res += np.where(m, (pred - np.where(m, tr.y, 0)) ** 2, 0).sum(0)
@@ -362,8 +415,7 @@ class EstimatorMixin:
                 r2.append(1.0 - res[j] / tot[j])
         return float(np.mean(r2)) if r2 else float("nan")
 
-    def discover(self, network: str | None = None, *, library=None, threshold=0.05, n_points: int = 200,
-                 **options):
+    def discover(self, network: str | None = None, *, library=None, threshold=0.05, n_points: int = 200, **options):
         """Read a fitted network back as sparse equations in its input names.
 
         Evaluates the network along the fitted trajectories (``n_points`` per
@@ -385,8 +437,17 @@ class EstimatorMixin:
         X, Y = self.network_samples(network, n_points=n_points)
         net = self.networks[network]
         names = getattr(self, "_network_input_names", {}).get(network) or net.input_names(self.state_names)
-        return _discover(X, Y, input_names=names, output_name=network, library=library, threshold=threshold,
-                         model=self, network=network, **options)
+        return _discover(
+            X,
+            Y,
+            input_names=names,
+            output_name=network,
+            library=library,
+            threshold=threshold,
+            model=self,
+            network=network,
+            **options,
+        )
 
     def network_samples(self, network: str, *, n_points: int = 200) -> tuple[np.ndarray, np.ndarray]:
         """Inputs and outputs of a fitted network along the fitted trajectories: ``(X, Y)``."""
@@ -404,8 +465,11 @@ class EstimatorMixin:
             return y
 
         values = {k: v for k, v in self.params_.items()}
-        others = {k: (lambda x, _n=n, _w=self.network_params_[k]: _n.apply_numpy(_w, x))
-                  for k, n in self.networks.items() if k != network}
+        others = {
+            k: (lambda x, _n=n, _w=self.network_params_[k]: _n.apply_numpy(_w, x))
+            for k, n in self.networks.items()
+            if k != network
+        }
         p = ParamView(values, {**others, network: recording})
         for b, tr in enumerate(self.observations_):
             ts = np.linspace(tr.t[0], tr.t[-1], n_points)
@@ -426,17 +490,22 @@ class EstimatorMixin:
     def get_params(self, deep: bool = False) -> dict:
         """Constructor arguments (scikit-learn convention)."""
         return {
-            "physics": self.physics, "states": {s.name: s.shape for s in self.layout.specs},
-            "params": dict(self.param_specs), "networks": dict(self.networks), "name": self.name,
+            "physics": self.physics,
+            "states": {s.name: s.shape for s in self.layout.specs},
+            "params": dict(self.param_specs),
+            "networks": dict(self.networks),
+            "name": self.name,
             "time_units": self.time_units,
         }
 
     def summary(self) -> str:
         """A readable summary of the fit: status, loss, parameters with standard errors."""
         self._check_fitted()
-        lines = [f"{type(self).__name__} {self.name!r}: {self.status_.name} - {self.message_}",
-                 f"  loss {self.loss_:.6g} after {self.n_iter_} steps ({self.fit_seconds_:.1f} s, "
-                 f"{self.compile_seconds_:.1f} s compiling)"]
+        lines = [
+            f"{type(self).__name__} {self.name!r}: {self.status_.name} - {self.message_}",
+            f"  loss {self.loss_:.6g} after {self.n_iter_} steps ({self.fit_seconds_:.1f} s, "
+            f"{self.compile_seconds_:.1f} s compiling)",
+        ]
         for k, v in self.params_.items():
             std = self.param_std_.get(k)
             if np.ndim(v) == 0:

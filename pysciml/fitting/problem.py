@@ -31,7 +31,9 @@ def _free_params(model, fit, fixed_names) -> tuple[list[str], list[str], list[st
         names = [n for n in specs if n in fit]
         nets = [n for n in model.networks if n in fit]
     else:
-        fixed_names = [] if fixed_names is None else ([fixed_names] if isinstance(fixed_names, str) else list(fixed_names))
+        fixed_names = (
+            [] if fixed_names is None else ([fixed_names] if isinstance(fixed_names, str) else list(fixed_names))
+        )
         unknown = [n for n in fixed_names if n not in specs and n not in model.networks]
         if unknown:
             raise InputError(f"unknown parameters {unknown}; the model has {list(specs)}.", argument="fixed")
@@ -44,10 +46,15 @@ def _initial_states(model, obs, padded, u0, fit_u0) -> tuple[np.ndarray, np.ndar
     n_traj, n = padded.t.shape[0], model.n_states
     first = np.asarray(obs.first_values(), dtype=float).reshape(n_traj, n) if hasattr(obs, "first_values") else None
     if u0 is not None:
-        arr = np.asarray([model.layout.flatten_u0(u0, argument="u0")] * n_traj) if not (
-            isinstance(u0, np.ndarray) and u0.ndim == 2) else np.asarray(u0, dtype=float)
+        arr = (
+            np.asarray([model.layout.flatten_u0(u0, argument="u0")] * n_traj)
+            if not (isinstance(u0, np.ndarray) and u0.ndim == 2)
+            else np.asarray(u0, dtype=float)
+        )
         if arr.shape != (n_traj, n):
-            raise InputError(f"must have shape ({n_traj}, {n}) (one row per trajectory), got {arr.shape}.", argument="u0")
+            raise InputError(
+                f"must have shape ({n_traj}, {n}) (one row per trajectory), got {arr.shape}.", argument="u0"
+            )
         if not np.all(np.isfinite(arr)):
             raise InputError("contains NaN or infinite values.", argument="u0")
         init = arr
@@ -80,10 +87,25 @@ def _initial_states(model, obs, padded, u0, fit_u0) -> tuple[np.ndarray, np.ndar
 
 
 def build_fit_request(
-    model, obs, *, params: Mapping[str, Any] | None = None, fit: Sequence[str] | None = None,
-    fixed: Sequence[str] | None = None, u0=None, fit_u0: Any = "auto", loss=None, l2: float = 0.0,
-    strategy=None, optimizers=None, solver="auto", adjoint=None, rtol: float = 1e-6, atol: float = 1e-8,
-    max_steps: int = 10_000, seed: int = 0, network_params: Mapping[str, Any] | None = None,
+    model,
+    obs,
+    *,
+    params: Mapping[str, Any] | None = None,
+    fit: Sequence[str] | None = None,
+    fixed: Sequence[str] | None = None,
+    u0=None,
+    fit_u0: Any = "auto",
+    loss=None,
+    l2: float = 0.0,
+    strategy=None,
+    optimizers=None,
+    solver="auto",
+    adjoint=None,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    max_steps: int = 10_000,
+    seed: int = 0,
+    network_params: Mapping[str, Any] | None = None,
 ) -> FitRequest:
     """Check the fit arguments and assemble the :class:`~pysciml.engines.requests.FitRequest`."""
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
@@ -115,12 +137,28 @@ def build_fit_request(
     init, u0_free = _initial_states(model, obs, padded, u0, fit_u0)
     t0 = padded.t[:, 0].copy()
     return FitRequest(
-        model=model, t=padded.t, y=padded.y, mask=padded.mask, valid=padded.valid, lengths=padded.lengths,
-        scales=np.asarray(obs.scales, dtype=float), t0=t0, u0_init=init, u0_free=u0_free, free=free,
-        fixed={n: np.asarray(start[n], dtype=float) for n in fixed_names}, networks_init=nets,
+        model=model,
+        t=padded.t,
+        y=padded.y,
+        mask=padded.mask,
+        valid=padded.valid,
+        lengths=padded.lengths,
+        scales=np.asarray(obs.scales, dtype=float),
+        t0=t0,
+        u0_init=init,
+        u0_free=u0_free,
+        free=free,
+        fixed={n: np.asarray(start[n], dtype=float) for n in fixed_names},
+        networks_init=nets,
         free_networks=tuple(free_nets),
-        loss=resolve_loss(loss), l2=float(l2), strategy=resolve_strategy(strategy),
-        optimizers=resolve_optimizers(optimizers), solver=resolve_solver(solver),
-        adjoint=resolve_adjoint(adjoint), rtol=float(rtol), atol=float(atol), max_steps=int(max_steps),
+        loss=resolve_loss(loss),
+        l2=float(l2),
+        strategy=resolve_strategy(strategy),
+        optimizers=resolve_optimizers(optimizers),
+        solver=resolve_solver(solver),
+        adjoint=resolve_adjoint(adjoint),
+        rtol=float(rtol),
+        atol=float(atol),
+        max_steps=int(max_steps),
         seed=int(seed),
     )

@@ -52,15 +52,34 @@ def model_declaration(model) -> dict:
         "class": type(model).__name__,
         "name": model.name,
         "time_units": model.time_units,
-        "states": [{"name": s.name, "shape": list(s.shape), "units": s.units, "description": s.description}
-                   for s in model.layout.specs],
-        "params": [{"name": k, "bounds": list(s.bounds) if s.bounds else None, "units": s.units,
-                    "description": s.description, "fixed": s.fixed, "shape": list(s.shape)}
-                   for k, s in model.param_specs.items()],
-        "networks": {k: {"n_in": n.n_in, "n_out": n.n_out, "width": n.width, "depth": n.depth,
-                         "activation": n.activation, "final_activation": n.final_activation,
-                         "inputs": list(n.inputs) if n.inputs else None, "last_layer_scale": n.last_layer_scale}
-                     for k, n in model.networks.items()},
+        "states": [
+            {"name": s.name, "shape": list(s.shape), "units": s.units, "description": s.description}
+            for s in model.layout.specs
+        ],
+        "params": [
+            {
+                "name": k,
+                "bounds": list(s.bounds) if s.bounds else None,
+                "units": s.units,
+                "description": s.description,
+                "fixed": s.fixed,
+                "shape": list(s.shape),
+            }
+            for k, s in model.param_specs.items()
+        ],
+        "networks": {
+            k: {
+                "n_in": n.n_in,
+                "n_out": n.n_out,
+                "width": n.width,
+                "depth": n.depth,
+                "activation": n.activation,
+                "final_activation": n.final_activation,
+                "inputs": list(n.inputs) if n.inputs else None,
+                "last_layer_scale": n.last_layer_scale,
+            }
+            for k, n in model.networks.items()
+        },
         "physics": physics_fingerprint(model.physics),
     }
 
@@ -94,10 +113,16 @@ def save_model(model, path) -> None:
         obs_desc, obs_arrays = observations_to_arrays(model.observations_)
         arrays.update(obs_arrays)
         doc["fitted"] = {
-            "status": model.status_.name, "message": model.message_, "loss": jsonable(model.loss_),
-            "events": model.events_, "phases": [{k: jsonable(v) for k, v in ph.items()} for ph in model.phases_],
-            "engine": model.engine_, "solver": type(model.fitted_solver_).__name__, "fit_options": model.fit_options_,
-            "fit_seconds": model.fit_seconds_, "compile_seconds": model.compile_seconds_,
+            "status": model.status_.name,
+            "message": model.message_,
+            "loss": jsonable(model.loss_),
+            "events": model.events_,
+            "phases": [{k: jsonable(v) for k, v in ph.items()} for ph in model.phases_],
+            "engine": model.engine_,
+            "solver": type(model.fitted_solver_).__name__,
+            "fit_options": model.fit_options_,
+            "fit_seconds": model.fit_seconds_,
+            "compile_seconds": model.compile_seconds_,
             "observations": obs_desc,
         }
     write_pair(path, doc, arrays)
@@ -130,15 +155,23 @@ def model_from_document(doc: dict, arrays: Mapping[str, np.ndarray], physics, cl
     """
     decl = doc["model"]
     fn = _resolve_physics(decl, physics)
-    states = {s["name"]: {"shape": tuple(s["shape"]) or None, "units": s["units"], "description": s["description"]}
-              for s in decl["states"]}
-    params = {p["name"]: Param(arrays[f"default/{p['name']}"], bounds=tuple(p["bounds"]) if p["bounds"] else None,
-                               units=p["units"], description=p["description"], fixed=p["fixed"])
-              for p in decl["params"]}
+    states = {
+        s["name"]: {"shape": tuple(s["shape"]) or None, "units": s["units"], "description": s["description"]}
+        for s in decl["states"]
+    }
+    params = {
+        p["name"]: Param(
+            arrays[f"default/{p['name']}"],
+            bounds=tuple(p["bounds"]) if p["bounds"] else None,
+            units=p["units"],
+            description=p["description"],
+            fixed=p["fixed"],
+        )
+        for p in decl["params"]
+    }
     nets = {k: MLP(**{**v, "inputs": tuple(v["inputs"]) if v["inputs"] else None}) for k, v in decl["networks"].items()}
     cls = classes.get(decl["class"], classes["ODEModel"])
-    model = cls(fn, states, params, nets, name=decl["name"], time_units=decl["time_units"],
-                u0=arrays.get("model_u0"))
+    model = cls(fn, states, params, nets, name=decl["name"], time_units=decl["time_units"], u0=arrays.get("model_u0"))
     fitted = doc.get("fitted")
     if fitted:
         _restore_fit(model, fitted, arrays, decl)
@@ -146,13 +179,24 @@ def model_from_document(doc: dict, arrays: Mapping[str, np.ndarray], physics, cl
 
 
 def _restore_fit(model, fitted: dict, arrays: Mapping[str, np.ndarray], decl: dict):
-    model.params_ = {p["name"]: (float(arrays[f"params/{p['name']}"]) if arrays[f"params/{p['name']}"].ndim == 0
-                                 else arrays[f"params/{p['name']}"]) for p in decl["params"]}
+    model.params_ = {
+        p["name"]: (
+            float(arrays[f"params/{p['name']}"])
+            if arrays[f"params/{p['name']}"].ndim == 0
+            else arrays[f"params/{p['name']}"]
+        )
+        for p in decl["params"]
+    }
     model.network_params_ = {k: arrays[f"networks/{k}"] for k in decl["networks"]}
     model.param_cov_ = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("cov/")}
-    model.param_std_ = {k: (float(np.sqrt(max(float(c), 0.0))) if np.ndim(c) == 0 else
-                            np.sqrt(np.clip(np.diagonal(c.reshape(np.size(model.params_[k]), -1)), 0, None)))
-                        for k, c in model.param_cov_.items()}
+    model.param_std_ = {
+        k: (
+            float(np.sqrt(max(float(c), 0.0)))
+            if np.ndim(c) == 0
+            else np.sqrt(np.clip(np.diagonal(c.reshape(np.size(model.params_[k]), -1)), 0, None))
+        )
+        for k, c in model.param_cov_.items()
+    }
     model.u0_all_ = arrays["u0"]
     model.u0_ = model.u0_all_[0] if model.u0_all_.shape[0] == 1 else model.u0_all_
     model.loss_history_ = arrays["loss_history"]

@@ -37,7 +37,19 @@ from .numpy_operators import (
 from .regular import RegularGrid
 
 __all__ = [
-    "Grid", "RegularGrid", "LatLonGrid", "EARTH_RADIUS", "from_xarray",
-    "laplacian_numpy", "advect_numpy", "gradient_numpy", "divergence_numpy", "laplacian_matrix",
-    "check_grid", "check_field", "check_velocity", "check_scheme", "check_vector",
+    "Grid",
+    "RegularGrid",
+    "LatLonGrid",
+    "EARTH_RADIUS",
+    "from_xarray",
+    "laplacian_numpy",
+    "advect_numpy",
+    "gradient_numpy",
+    "divergence_numpy",
+    "laplacian_matrix",
+    "check_grid",
+    "check_field",
+    "check_velocity",
+    "check_scheme",
+    "check_vector",
 ]

@@ -63,8 +63,7 @@ def _frozen(a) -> np.ndarray:
     return a
 
 
-def build_axis(centres, edges, *, periodic: bool, period: float, kind: str, value: float,
-               orientation: int) -> Axis:
+def build_axis(centres, edges, *, periodic: bool, period: float, kind: str, value: float, orientation: int) -> Axis:
     """Face distances and interpolation weights of one axis (see :class:`Axis`).
 
     Args:
@@ -92,9 +91,19 @@ def build_axis(centres, edges, *, periodic: bool, period: float, kind: str, valu
         if kind != "dirichlet":
             value = 0.0
     cw = (e[1:] - q) / (e[1:] - e[:-1])
-    return Axis(_frozen(q), _frozen(e), _frozen(dist), _frozen(wl), _frozen(cw),
-                _frozen(e[1:] - e[:-1]), bool(periodic), float(period) if periodic else 0.0,
-                kind, float(value), int(orientation))
+    return Axis(
+        _frozen(q),
+        _frozen(e),
+        _frozen(dist),
+        _frozen(wl),
+        _frozen(cw),
+        _frozen(e[1:] - e[:-1]),
+        bool(periodic),
+        float(period) if periodic else 0.0,
+        kind,
+        float(value),
+        int(orientation),
+    )
 
 
 def pair(value, argument: str, what: str):

@@ -22,16 +22,16 @@ __all__ = ["Grid", "AxisOps", "GridOps", "as_mask"]
 class AxisOps(NamedTuple):
     """Per-axis coefficient arrays in the form the kernels use (see :mod:`pysciml.grid.operators`)."""
 
-    kind: str              # "periodic" | "neumann" | "dirichlet"
-    value: float           # Dirichlet boundary value
-    sign: int              # orientation (+1 / -1) applied to vector components
-    length: np.ndarray     # face length x active, faces shape
+    kind: str  # "periodic" | "neumann" | "dirichlet"
+    value: float  # Dirichlet boundary value
+    sign: int  # orientation (+1 / -1) applied to vector components
+    length: np.ndarray  # face length x active, faces shape
     conductance: np.ndarray  # face length x active / face distance, faces shape
     inv_distance: np.ndarray  # active / face distance, faces shape
-    face_weight: np.ndarray   # lower-cell interpolation weight, faces shape
+    face_weight: np.ndarray  # lower-cell interpolation weight, faces shape
     centre_weight: np.ndarray  # lower-face interpolation weight, cells shape
     pole: tuple = (False, False)  # (lower, upper) end is a pole face (gradient looks across it)
-    pole_shift: int = 0           # columns to the antipodal meridian; 0: no across-pole values
+    pole_shift: int = 0  # columns to the antipodal meridian; 0: no across-pole values
 
 
 class GridOps(NamedTuple):
@@ -133,9 +133,23 @@ class Grid(abc.ABC):
         """
         return types.MappingProxyType(vars(self._metrics))
 
-    def _finish(self, shape, y: Axis, x: Axis, *, area, length_y, distance_y, length_x,
-                distance_x, open_y=None, open_x=None, mask=None, pole=(False, False),
-                pole_shift=0):
+    def _finish(
+        self,
+        shape,
+        y: Axis,
+        x: Axis,
+        *,
+        area,
+        length_y,
+        distance_y,
+        length_x,
+        distance_x,
+        open_y=None,
+        open_x=None,
+        mask=None,
+        pole=(False, False),
+        pole_shift=0,
+    ):
         """Derive face activity and the kernel coefficients; store them (frozen).
 
         ``pole`` flags y-axis ends that are pole faces.  There the gradient uses the cell
@@ -176,15 +190,33 @@ class Grid(abc.ABC):
                         inv_dist[k] = (act[row] & anti[row]) / (2.0 * dist[k])
                     else:
                         cw[row] = 0.0 if k == 0 else 1.0
-            ops.append(AxisOps(ax.kind, ax.value, ax.orientation, _ro(length_eff),
-                               _ro(length_eff / dist), _ro(inv_dist), _ro(wl), _ro(cw),
-                               tuple(pole) if name == "y" else (False, False),
-                               int(pole_shift) if name == "y" else 0))
-            md.update({f"face_length_{name}": _ro(length), f"face_distance_{name}": _ro(dist),
-                       f"face_active_{name}": _ro(active, bool), f"face_weight_{name}": _ro(wl),
-                       f"centre_weight_{name}": _ro(cw), f"gradient_inv_distance_{name}": _ro(inv_dist),
-                       f"kind_{name}": ax.kind,
-                       f"value_{name}": ax.value, f"orientation_{name}": ax.orientation})
+            ops.append(
+                AxisOps(
+                    ax.kind,
+                    ax.value,
+                    ax.orientation,
+                    _ro(length_eff),
+                    _ro(length_eff / dist),
+                    _ro(inv_dist),
+                    _ro(wl),
+                    _ro(cw),
+                    tuple(pole) if name == "y" else (False, False),
+                    int(pole_shift) if name == "y" else 0,
+                )
+            )
+            md.update(
+                {
+                    f"face_length_{name}": _ro(length),
+                    f"face_distance_{name}": _ro(dist),
+                    f"face_active_{name}": _ro(active, bool),
+                    f"face_weight_{name}": _ro(wl),
+                    f"centre_weight_{name}": _ro(cw),
+                    f"gradient_inv_distance_{name}": _ro(inv_dist),
+                    f"kind_{name}": ax.kind,
+                    f"value_{name}": ax.value,
+                    f"orientation_{name}": ax.orientation,
+                }
+            )
         area = _ro(area)
         md.update(area=area, active=_ro(act, bool), pole_y=tuple(pole), pole_shift=int(pole_shift))
         wsum = np.where(act, area, 0.0)

@@ -50,7 +50,9 @@ def check_velocity(velocity, f, grid: Grid, xp, argument: str = "velocity"):
         except ValueError:
             raise InputError(
                 f"component {name} has shape {np.shape(c)}, which does not broadcast with the "
-                f"field's shape {np.shape(f)}.", argument=argument) from None
+                f"field's shape {np.shape(f)}.",
+                argument=argument,
+            ) from None
         if c.ndim < 2:
             c = xp.broadcast_to(c, grid.shape)
         out.append(c)
@@ -59,8 +61,11 @@ def check_velocity(velocity, f, grid: Grid, xp, argument: str = "velocity"):
 
 def check_scheme(scheme):
     if scheme not in SCHEMES:
-        raise InputError(f"unknown advection scheme {scheme!r}; choose 'upwind' (first order, "
-                         "monotone) or 'centered' (second order).", argument="scheme")
+        raise InputError(
+            f"unknown advection scheme {scheme!r}; choose 'upwind' (first order, "
+            "monotone) or 'centered' (second order).",
+            argument="scheme",
+        )
     return scheme
 
 

@@ -40,12 +40,16 @@ def _edges(values, n, orientation, argument, *, wrap=False):
     if e.ndim == 2 and e.shape == (n, 2):
         lo, hi = (e.min(axis=1), e.max(axis=1)) if orientation > 0 else (e.max(axis=1), e.min(axis=1))
         if not np.allclose(lo[1:], hi[:-1], rtol=0, atol=1e-9):
-            raise InputError("CF bounds must be contiguous (each cell's upper bound is the next "
-                             "cell's lower bound).", argument=argument)
+            raise InputError(
+                "CF bounds must be contiguous (each cell's upper bound is the next cell's lower bound).",
+                argument=argument,
+            )
         e = np.concatenate([lo, hi[-1:]])
     if e.shape != (n + 1,):
-        raise InputError(f"must have n+1 = {n + 1} face values (or CF bounds of shape ({n}, 2)); "
-                         f"got shape {e.shape}.", argument=argument)
+        raise InputError(
+            f"must have n+1 = {n + 1} face values (or CF bounds of shape ({n}, 2)); got shape {e.shape}.",
+            argument=argument,
+        )
     if wrap:
         e = np.unwrap(e, period=360.0)
     q = orientation * e
@@ -59,7 +63,7 @@ def _antipodal_shift(qx, periodic) -> int:
     n = qx.size
     if not periodic or n % 2:
         return 0
-    d = np.mod(qx[n // 2:] - qx[: n // 2], 360.0)
+    d = np.mod(qx[n // 2 :] - qx[: n // 2], 360.0)
     return n // 2 if np.allclose(d, 180.0, rtol=0, atol=1e-6) else 0
 
 
@@ -112,15 +116,22 @@ class LatLonGrid(Grid):
         dims = (_dim(self.lat, "lat"), _dim(self.lon, "lon"))
         lat = check_coordinate(self.lat, "lat", unit="degrees north")
         if np.any(np.abs(lat) > 90):
-            raise InputError(f"has values outside [-90, 90] (min {lat.min()}, max {lat.max()}); "
-                             "latitudes are in degrees north.", argument="lat")
+            raise InputError(
+                f"has values outside [-90, 90] (min {lat.min()}, max {lat.max()}); latitudes are in degrees north.",
+                argument="lat",
+            )
         if np.any(np.abs(lat) == 90):
-            raise InputError("contains a pole point (+-90); cell centres must lie strictly inside "
-                             "(-90, 90). Drop the pole rows, e.g. ds.isel(lat=slice(1, -1)).",
-                             argument="lat")
+            raise InputError(
+                "contains a pole point (+-90); cell centres must lie strictly inside "
+                "(-90, 90). Drop the pole rows, e.g. ds.isel(lat=slice(1, -1)).",
+                argument="lat",
+            )
         lon_raw = np.asarray(getattr(self.lon, "values", self.lon), dtype=np.float64)
-        lon = check_coordinate(np.unwrap(lon_raw, period=360.0) if lon_raw.ndim == 1 and
-                               np.all(np.isfinite(lon_raw)) else lon_raw, "lon", unit="degrees east")
+        lon = check_coordinate(
+            np.unwrap(lon_raw, period=360.0) if lon_raw.ndim == 1 and np.all(np.isfinite(lon_raw)) else lon_raw,
+            "lon",
+            unit="degrees east",
+        )
         try:
             radius = float(self.radius)
         except (TypeError, ValueError):
@@ -142,8 +153,7 @@ class LatLonGrid(Grid):
         gap, d = qx[0] + 360.0 - qx[-1], np.diff(qx)
         if isinstance(self.periodic_lon, str):
             if self.periodic_lon != "auto":
-                raise InputError(f"must be 'auto', True or False; got {self.periodic_lon!r}.",
-                                 argument="periodic_lon")
+                raise InputError(f"must be 'auto', True or False; got {self.periodic_lon!r}.", argument="periodic_lon")
             if self.lon_edges is not None:
                 e = _edges(self.lon_edges, nx, s_lon, "lon_edges", wrap=True)
                 periodic = bool(abs(e[-1] - e[0] - 360.0) < 1e-6)
@@ -158,8 +168,9 @@ class LatLonGrid(Grid):
                 raise InputError("has values outside [-90, 90].", argument="lat_edges")
         else:
             mid = 0.5 * (qy[1:] + qy[:-1])
-            ey = np.clip(np.concatenate([[qy[0] - 0.5 * (qy[1] - qy[0])], mid,
-                                         [qy[-1] + 0.5 * (qy[-1] - qy[-2])]]), -90.0, 90.0)
+            ey = np.clip(
+                np.concatenate([[qy[0] - 0.5 * (qy[1] - qy[0])], mid, [qy[-1] + 0.5 * (qy[-1] - qy[-2])]]), -90.0, 90.0
+            )
         _check_inside(qy, ey, "lat_edges")
         if self.lon_edges is not None:
             ex = _edges(self.lon_edges, nx, s_lon, "lon_edges", wrap=True)
@@ -171,28 +182,37 @@ class LatLonGrid(Grid):
                 e0 = 0.5 * (qx[-1] - 360.0 + qx[0])
                 ex = np.concatenate([[e0], mid, [e0 + 360.0]])
             else:
-                ex = np.concatenate([[qx[0] - 0.5 * (qx[1] - qx[0])], mid,
-                                     [qx[-1] + 0.5 * (qx[-1] - qx[-2])]])
+                ex = np.concatenate([[qx[0] - 0.5 * (qx[1] - qx[0])], mid, [qx[-1] + 0.5 * (qx[-1] - qx[-2])]])
         _check_inside(qx, ex, "lon_edges")
         kinds = pair(self.boundary, "boundary", "boundary kind")
         for b in kinds:
             if b not in BOUNDARY_KINDS:
-                raise InputError(f"unknown boundary kind {b!r}; choose 'neumann' (zero flux) or "
-                                 "'dirichlet' (with boundary_value=...).", argument="boundary")
+                raise InputError(
+                    f"unknown boundary kind {b!r}; choose 'neumann' (zero flux) or "
+                    "'dirichlet' (with boundary_value=...).",
+                    argument="boundary",
+                )
         values = tuple(float(v) for v in pair(self.boundary_value, "boundary_value", "number"))
         mask = as_mask(self.mask, (ny, nx), dims=dims, coords={dims[0]: lat, dims[1]: lon_raw})
         rad = np.deg2rad
-        y = build_axis(rad(qy), rad(ey), periodic=False, period=0.0, kind=kinds[0],
-                       value=values[0], orientation=s_lat)
-        x = build_axis(rad(qx), rad(ex), periodic=periodic, period=2 * np.pi, kind=kinds[1],
-                       value=values[1], orientation=s_lon)
+        y = build_axis(rad(qy), rad(ey), periodic=False, period=0.0, kind=kinds[0], value=values[0], orientation=s_lat)
+        x = build_axis(
+            rad(qx), rad(ex), periodic=periodic, period=2 * np.pi, kind=kinds[1], value=values[1], orientation=s_lon
+        )
         pole = np.abs(ey) == 90.0
         cos_e = np.where(pole, 0.0, np.cos(rad(ey)))
         sin_e = np.sin(rad(ey))
         R = radius
         area = R * R * (sin_e[1:] - sin_e[:-1])[:, None] * x.width[None, :]
-        for name, value in (("lat", lat), ("lon", lon_raw), ("radius", radius), ("mask", mask),
-                            ("periodic_lon", periodic), ("boundary", kinds), ("boundary_value", values)):
+        for name, value in (
+            ("lat", lat),
+            ("lon", lon_raw),
+            ("radius", radius),
+            ("mask", mask),
+            ("periodic_lon", periodic),
+            ("boundary", kinds),
+            ("boundary_value", values),
+        ):
             if isinstance(value, np.ndarray):
                 value = value.copy()
                 value.setflags(write=False)
@@ -200,13 +220,20 @@ class LatLonGrid(Grid):
         object.__setattr__(self, "_dims", dims)
         object.__setattr__(self, "lat_edges", s_lat * ey)
         object.__setattr__(self, "lon_edges", s_lon * ex)
-        self._finish((ny, nx), y, x, area=area,
-                     length_y=R * cos_e[:, None] * x.width[None, :],
-                     distance_y=np.broadcast_to(R * y.face_distance[:, None], (ny + 1, nx)),
-                     length_x=np.broadcast_to(R * y.width[:, None], (ny, nx + 1)),
-                     distance_x=R * np.cos(y.centres)[:, None] * x.face_distance[None, :],
-                     open_y=np.broadcast_to(~pole[:, None], (ny + 1, nx)), mask=mask,
-                     pole=(bool(pole[0]), bool(pole[-1])), pole_shift=_antipodal_shift(qx, periodic))
+        self._finish(
+            (ny, nx),
+            y,
+            x,
+            area=area,
+            length_y=R * cos_e[:, None] * x.width[None, :],
+            distance_y=np.broadcast_to(R * y.face_distance[:, None], (ny + 1, nx)),
+            length_x=np.broadcast_to(R * y.width[:, None], (ny, nx + 1)),
+            distance_x=R * np.cos(y.centres)[:, None] * x.face_distance[None, :],
+            open_y=np.broadcast_to(~pole[:, None], (ny + 1, nx)),
+            mask=mask,
+            pole=(bool(pole[0]), bool(pole[-1])),
+            pole_shift=_antipodal_shift(qx, periodic),
+        )
 
     @property
     def dims(self):
@@ -218,15 +245,18 @@ class LatLonGrid(Grid):
 
     def __repr__(self):
         m = "None" if self.mask is None else f"{int(self.mask.sum())} of {self.size} active"
-        return (f"LatLonGrid(n_lat={self.shape[0]}, n_lon={self.shape[1]}, lat=[{self.lat[0]:g}..."
-                f"{self.lat[-1]:g}], lon=[{self.lon[0]:g}...{self.lon[-1]:g}], "
-                f"periodic_lon={self.periodic_lon}, radius={self.radius:g}, mask={m})")
+        return (
+            f"LatLonGrid(n_lat={self.shape[0]}, n_lon={self.shape[1]}, lat=[{self.lat[0]:g}..."
+            f"{self.lat[-1]:g}], lon=[{self.lon[0]:g}...{self.lon[-1]:g}], "
+            f"periodic_lon={self.periodic_lon}, radius={self.radius:g}, mask={m})"
+        )
 
 
 def _find(obj, names, standard_name, units, what):
     for name, c in obj.coords.items():
-        if c.ndim == 1 and (c.attrs.get("standard_name") == standard_name or
-                            str(c.attrs.get("units", "")).lower() in units):
+        if c.ndim == 1 and (
+            c.attrs.get("standard_name") == standard_name or str(c.attrs.get("units", "")).lower() in units
+        ):
             return name
     for name in list(obj.coords) + list(obj.dims):
         if str(name).lower() in names:
@@ -258,14 +288,13 @@ def from_xarray(da, mask=None, *, lat: str | None = None, lon: str | None = None
     """
     if not (hasattr(da, "coords") and hasattr(da, "dims")):
         raise InputError(f"must be an xarray DataArray or Dataset; got {type(da).__name__}.", argument="da")
-    lat = lat or _find(da, _LAT_NAMES, "latitude", {"degrees_north", "degree_north", "degrees_n",
-                                                     "degree_n"}, "lat")
-    lon = lon or _find(da, _LON_NAMES, "longitude", {"degrees_east", "degree_east", "degrees_e",
-                                                      "degree_e"}, "lon")
+    lat = lat or _find(da, _LAT_NAMES, "latitude", {"degrees_north", "degree_north", "degrees_n", "degree_n"}, "lat")
+    lon = lon or _find(da, _LON_NAMES, "longitude", {"degrees_east", "degree_east", "degrees_e", "degree_e"}, "lon")
     for arg, name in (("lat", lat), ("lon", lon)):
         if name not in da.coords or da.coords[name].ndim != 1:
-            raise InputError(f"{name!r} is not a 1-D coordinate of da; coordinates are "
-                             f"{list(da.coords)}.", argument=arg)
+            raise InputError(
+                f"{name!r} is not a 1-D coordinate of da; coordinates are {list(da.coords)}.", argument=arg
+            )
     clat, clon = da.coords[lat], da.coords[lon]
     data_vars = getattr(da, "data_vars", {})
     for key, c in (("lat_edges", clat), ("lon_edges", clon)):
@@ -275,8 +304,9 @@ def from_xarray(da, mask=None, *, lat: str | None = None, lon: str | None = None
     if isinstance(mask, str):
         if mask == "notnull":
             if data_vars:
-                raise InputError("mask='notnull' needs a DataArray; pass ds['var'] or an explicit mask.",
-                                 argument="mask")
+                raise InputError(
+                    "mask='notnull' needs a DataArray; pass ds['var'] or an explicit mask.", argument="mask"
+                )
             other = [d for d in da.dims if d not in (clat.dims[0], clon.dims[0])]
             mask = da.notnull().all(other) if other else da.notnull()
         elif mask in data_vars:

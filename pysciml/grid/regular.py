@@ -87,25 +87,35 @@ class RegularGrid(Grid):
         values = tuple(float(v) for v in pair(self.boundary_value, "boundary_value", "number"))
         origin = tuple(float(v) for v in pair(self.origin, "origin", "number"))
         mask = as_mask(self.mask, (ny, nx))
-        for name, value in (("shape", (ny, nx)), ("spacing", spacing), ("periodic", periodic),
-                            ("boundary", boundary), ("boundary_value", values), ("origin", origin),
-                            ("mask", mask)):
+        for name, value in (
+            ("shape", (ny, nx)),
+            ("spacing", spacing),
+            ("periodic", periodic),
+            ("boundary", boundary),
+            ("boundary_value", values),
+            ("origin", origin),
+            ("mask", mask),
+        ):
             object.__setattr__(self, name, value)
         object.__setattr__(self, "extent", (spacing[0] * ny, spacing[1] * nx))
         axes = []
         for n, h, p, b, v, o in zip((ny, nx), spacing, periodic, boundary, values, origin):
             e = o + h * np.arange(n + 1)
-            axes.append(build_axis(0.5 * (e[1:] + e[:-1]), e, periodic=p, period=n * h,
-                                   kind=b, value=v, orientation=1))
+            axes.append(build_axis(0.5 * (e[1:] + e[:-1]), e, periodic=p, period=n * h, kind=b, value=v, orientation=1))
         y, x = axes
         dy = np.broadcast_to(y.width[:, None], (ny, nx))
         dx = np.broadcast_to(x.width[None, :], (ny, nx))
-        self._finish((ny, nx), y, x, area=dy * dx,
-                     length_y=np.broadcast_to(x.width[None, :], (ny + 1, nx)),
-                     distance_y=np.broadcast_to(y.face_distance[:, None], (ny + 1, nx)),
-                     length_x=np.broadcast_to(y.width[:, None], (ny, nx + 1)),
-                     distance_x=np.broadcast_to(x.face_distance[None, :], (ny, nx + 1)),
-                     mask=mask)
+        self._finish(
+            (ny, nx),
+            y,
+            x,
+            area=dy * dx,
+            length_y=np.broadcast_to(x.width[None, :], (ny + 1, nx)),
+            distance_y=np.broadcast_to(y.face_distance[:, None], (ny + 1, nx)),
+            length_x=np.broadcast_to(y.width[:, None], (ny, nx + 1)),
+            distance_x=np.broadcast_to(x.face_distance[None, :], (ny, nx + 1)),
+            mask=mask,
+        )
 
     @property
     def y(self) -> np.ndarray:
@@ -127,5 +137,7 @@ class RegularGrid(Grid):
 
     def __repr__(self):
         m = "None" if self.mask is None else f"{int(self.mask.sum())} of {self.size} active"
-        return (f"RegularGrid(shape={self.shape}, spacing={self.spacing}, periodic={self.periodic}, "
-                f"boundary={self.boundary}, boundary_value={self.boundary_value}, mask={m})")
+        return (
+            f"RegularGrid(shape={self.shape}, spacing={self.spacing}, periodic={self.periodic}, "
+            f"boundary={self.boundary}, boundary_value={self.boundary_value}, mask={m})"
+        )

@@ -80,16 +80,21 @@ def check_target(target, *, argument: str = "path", directory: bool = False) -> 
     path = Path(os.fsdecode(os.fspath(target)))
     if path.exists():
         if directory and not path.is_dir():
-            raise InputError(f"{path} exists and is a file, not a directory store; remove it or choose another path.",
-                             argument=argument)
+            raise InputError(
+                f"{path} exists and is a file, not a directory store; remove it or choose another path.",
+                argument=argument,
+            )
         if not directory and path.is_dir():
-            raise InputError(f"{path} is a directory; give a file name inside it (e.g. {path / 'result'}).",
-                             argument=argument)
+            raise InputError(
+                f"{path} is a directory; give a file name inside it (e.g. {path / 'result'}).", argument=argument
+            )
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():
-                raise InputError(f"{parent} is a file, so {path} cannot be created inside it; choose another path.",
-                                 argument=argument)
+                raise InputError(
+                    f"{parent} is a file, so {path} cannot be created inside it; choose another path.",
+                    argument=argument,
+                )
             break
     return path
 
@@ -124,7 +129,7 @@ def _remove_stale(target: Path) -> None:
         name = entry.name
         if not name.startswith(prefix) or not name.endswith((".partial", ".old")):
             continue
-        tag = name[len(prefix):].split(".", 1)[0]
+        tag = name[len(prefix) :].split(".", 1)[0]
         h, _, pid = tag.rpartition("-")
         if h != host or not pid.isdigit() or _alive(int(pid)):
             continue

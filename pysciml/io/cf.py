@@ -32,9 +32,24 @@ def append_history(attrs: Mapping[str, Any] | None, what: str) -> dict[str, Any]
 
 # variable attributes that describe the stored *input* values, not a model's output
 _INPUT_ONLY_ATTRS = {
-    "_FillValue", "missing_value", "valid_min", "valid_max", "valid_range", "actual_range",
-    "scale_factor", "add_offset", "cell_methods", "coordinates", "ancillary_variables", "flag_values",
-    "flag_meanings", "flag_masks", "_Unsigned", "_ChunkSizes", "chunksizes", "compression",
+    "_FillValue",
+    "missing_value",
+    "valid_min",
+    "valid_max",
+    "valid_range",
+    "actual_range",
+    "scale_factor",
+    "add_offset",
+    "cell_methods",
+    "coordinates",
+    "ancillary_variables",
+    "flag_values",
+    "flag_meanings",
+    "flag_masks",
+    "_Unsigned",
+    "_ChunkSizes",
+    "chunksizes",
+    "compression",
 }
 
 
@@ -50,8 +65,11 @@ def _clean_attrs(attrs: dict) -> dict:
             continue
         if isinstance(v, (bool, np.bool_)):
             v = "yes" if v else "no"
-        elif isinstance(v, (dict, list, tuple)) and not (isinstance(v, (list, tuple)) and v and all(
-                isinstance(x, (int, float, np.number)) and not isinstance(x, bool) for x in v)):
+        elif isinstance(v, (dict, list, tuple)) and not (
+            isinstance(v, (list, tuple))
+            and v
+            and all(isinstance(x, (int, float, np.number)) and not isinstance(x, bool) for x in v)
+        ):
             v = json.dumps(v, default=str)
         out[k] = v
     return out

@@ -29,9 +29,7 @@ def _netcdf_engine() -> str:
             return name
         except ImportError:
             continue
-    raise InputError(
-        "no NetCDF library is installed; pip install netCDF4 (or h5netcdf).", argument="engine"
-    )
+    raise InputError("no NetCDF library is installed; pip install netCDF4 (or h5netcdf).", argument="engine")
 
 
 def write_netcdf(ds, path: str | os.PathLike, *, engine: str | None = None, **kwargs) -> Path:
@@ -49,11 +47,15 @@ def write_netcdf(ds, path: str | os.PathLike, *, engine: str | None = None, **kw
     _check_dataset(ds)
     path = check_target(path, argument="path")
     if "mode" in kwargs:
-        raise InputError("atomic writes always write a complete new file (mode='w'); to add variables, "
-                         "merge them into the dataset and write it again.", argument="mode")
+        raise InputError(
+            "atomic writes always write a complete new file (mode='w'); to add variables, "
+            "merge them into the dataset and write it again.",
+            argument="mode",
+        )
     if engine is not None and engine not in _NETCDF_ENGINES:
-        raise InputError(f"unknown NetCDF engine {engine!r}; use one of {list(_NETCDF_ENGINES)} (or None).",
-                         argument="engine")
+        raise InputError(
+            f"unknown NetCDF engine {engine!r}; use one of {list(_NETCDF_ENGINES)} (or None).", argument="engine"
+        )
     engine = engine or _netcdf_engine()
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, engine=engine, **kwargs)
@@ -75,12 +77,20 @@ def write_zarr(ds, path: str | os.PathLike, **kwargs) -> Path:
     _check_dataset(ds)
     path = check_target(path, argument="path", directory=True)
     if "mode" in kwargs or "append_dim" in kwargs:
-        raise InputError("atomic writes always write a complete new store; merge the new data into the "
-                         "dataset and write it again.", argument="mode" if "mode" in kwargs else "append_dim")
-    if path.is_dir() and any(path.iterdir()) and not any(
-            (path / marker).exists() for marker in ("zarr.json", ".zgroup", ".zarray")):
-        raise InputError(f"{path} is a directory that is not a Zarr store; writing would replace everything in it. "
-                         "Choose a new name (e.g. results.zarr) or remove the directory yourself.", argument="path")
+        raise InputError(
+            "atomic writes always write a complete new store; merge the new data into the dataset and write it again.",
+            argument="mode" if "mode" in kwargs else "append_dim",
+        )
+    if (
+        path.is_dir()
+        and any(path.iterdir())
+        and not any((path / marker).exists() for marker in ("zarr.json", ".zgroup", ".zarray"))
+    ):
+        raise InputError(
+            f"{path} is a directory that is not a Zarr store; writing would replace everything in it. "
+            "Choose a new name (e.g. results.zarr) or remove the directory yourself.",
+            argument="path",
+        )
     kwargs.setdefault("zarr_format", 3)
     kwargs.setdefault("consolidated", False)
     with atomic_path(path, directory=True) as tmp:

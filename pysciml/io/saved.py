@@ -29,8 +29,16 @@ import numpy as np
 from ..errors import FileFormatError, InputError
 from .atomic import atomic_path, atomic_write_bytes, check_target, file_lock
 
-__all__ = ["pair_paths", "write_pair", "read_pair", "check_format", "write_document", "read_document",
-           "load_arrays", "jsonable"]
+__all__ = [
+    "pair_paths",
+    "write_pair",
+    "read_pair",
+    "check_format",
+    "write_document",
+    "read_document",
+    "load_arrays",
+    "jsonable",
+]
 
 _META = "__meta__"
 
@@ -70,7 +78,8 @@ def load_arrays(raw: bytes, name: str, *, argument: str = "path") -> dict[str, n
             raise FileFormatError(
                 f"{name} holds an object array (a pickle), which pysciml never loads: unpickling can run arbitrary "
                 "code. Files pysciml writes contain only numeric arrays; this one was not written by pysciml.",
-                argument=argument) from None
+                argument=argument,
+            ) from None
         raise FileFormatError(f"{name} is corrupt or not an npz file ({exc}).", argument=argument) from None
     except (OSError, EOFError) as exc:
         raise FileFormatError(f"{name} is corrupt or not an npz file ({exc}).", argument=argument) from None
@@ -85,7 +94,9 @@ def check_format(doc: Any, name: str, formats: Mapping[str, int], *, what: str, 
         raise FileFormatError(
             f"{name} is {what} version {doc.get('version')!r} (format version {doc.get('version')!r}); this "
             f"pysciml reads version {formats[fmt]}. "
-            "Upgrade pysciml (or save again with the version that wrote it).", argument=argument)
+            "Upgrade pysciml (or save again with the version that wrote it).",
+            argument=argument,
+        )
     return fmt
 
 
@@ -104,8 +115,9 @@ def write_pair(path, doc: Mapping[str, Any], arrays: Mapping[str, np.ndarray], *
         jtmp.write_bytes(json.dumps(doc, indent=1, default=jsonable).encode())
 
 
-def read_pair(path, formats: Mapping[str, int], *, what: str, argument: str = "path"
-              ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def read_pair(
+    path, formats: Mapping[str, int], *, what: str, argument: str = "path"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """``(doc, arrays)`` of a pair written by :func:`write_pair` in one of ``formats`` (format -> version)."""
     jpath, npath = pair_paths(path, argument=argument)
     if not jpath.exists() or not npath.exists():
@@ -122,7 +134,8 @@ def read_pair(path, formats: Mapping[str, int], *, what: str, argument: str = "p
         raise FileFormatError(
             f"{npath.name} does not belong with {jpath.name} (its checksum differs): the files come from "
             "different saves, e.g. a save that was interrupted, or one was replaced. Save again.",
-            argument=argument)
+            argument=argument,
+        )
     return doc, load_arrays(raw, str(npath), argument=argument)
 
 
@@ -133,8 +146,9 @@ def write_document(path, doc: Mapping[str, Any], arrays: Mapping[str, np.ndarray
     atomic_write_bytes(Path(path), _npz_bytes(payload))
 
 
-def read_document(path, formats: Mapping[str, int], *, what: str, argument: str = "path"
-                  ) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
+def read_document(
+    path, formats: Mapping[str, int], *, what: str, argument: str = "path"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
     """``(doc, arrays)`` of a file written by :func:`write_document`, or None if there is none."""
     p = Path(path)
     if not p.exists():
@@ -143,7 +157,8 @@ def read_document(path, formats: Mapping[str, int], *, what: str, argument: str 
         arrays = load_arrays(p.read_bytes(), str(p), argument=argument)
         doc = json.loads(arrays.pop(_META).tobytes().decode())
     except (FileFormatError, KeyError, ValueError, UnicodeDecodeError, OSError) as exc:
-        raise FileFormatError(f"{p} is not a readable pysciml {what} ({exc}); delete it or pass another path.",
-                              argument=argument) from None
+        raise FileFormatError(
+            f"{p} is not a readable pysciml {what} ({exc}); delete it or pass another path.", argument=argument
+        ) from None
     check_format(doc, str(p), formats, what=what, argument=argument)
     return doc, arrays

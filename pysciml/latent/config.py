@@ -11,14 +11,14 @@ from ..errors import InputError
 from ..solvers.catalog import SOLVER_CLASSES, resolve_solver
 from ..solvers.runge_kutta import RungeKutta
 
-__all__ = ["LatentConfig", "ENCODERS", "LATENT_SOLVERS", "check_positive_int", "check_positive_float",
-           "latent_solver"]
+__all__ = ["LatentConfig", "ENCODERS", "LATENT_SOLVERS", "check_positive_int", "check_positive_float", "latent_solver"]
 
 ENCODERS = ("ode-rnn", "gru")
 #: methods usable for the latent flow: the explicit ones with a diffrax method (latent ODEs are non-stiff by
 #: construction)
 LATENT_SOLVERS: tuple[type[RungeKutta], ...] = tuple(
-    c for c in SOLVER_CLASSES if issubclass(c, RungeKutta) and c.diffrax_method and not c.implicit)
+    c for c in SOLVER_CLASSES if issubclass(c, RungeKutta) and c.diffrax_method and not c.implicit
+)
 
 
 def check_positive_int(value: Any, argument: str, *, minimum: int = 1) -> int:
@@ -30,8 +30,13 @@ def check_positive_int(value: Any, argument: str, *, minimum: int = 1) -> int:
 
 def check_positive_float(value: Any, argument: str, *, allow_zero: bool = False) -> float:
     """``value`` as a finite float > 0 (>= 0 with allow_zero), else an InputError naming ``argument``."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and value == value \
-        and abs(value) != float("inf") and (value >= 0 if allow_zero else value > 0)
+    ok = (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and value == value
+        and abs(value) != float("inf")
+        and (value >= 0 if allow_zero else value > 0)
+    )
     if not ok:
         what = "a finite number >= 0" if allow_zero else "a finite positive number"
         raise InputError(f"must be {what}, got {value!r}.", argument=argument)

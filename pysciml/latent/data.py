@@ -56,12 +56,17 @@ def _series_dim(obj, time_dim: str, series_dim: str | None, state_dim: str | Non
     dims = [d for d in obj.dims if d not in (time_dim, state_dim)]
     if series_dim is not None:
         if series_dim not in obj.dims:
-            raise InputError(f"{series_dim!r} is not a dimension of the data; its dimensions are "
-                             f"{list(obj.dims)}.", argument="series_dim")
+            raise InputError(
+                f"{series_dim!r} is not a dimension of the data; its dimensions are {list(obj.dims)}.",
+                argument="series_dim",
+            )
         return series_dim
     if len(dims) > 1:
-        raise InputError(f"the data has several dimensions besides time: {dims}; pass series_dim='<dim>' "
-                         "naming the one that separates series.", argument="series_dim")
+        raise InputError(
+            f"the data has several dimensions besides time: {dims}; pass series_dim='<dim>' "
+            "naming the one that separates series.",
+            argument="series_dim",
+        )
     return dims[0] if dims else None
 
 
@@ -69,8 +74,10 @@ def _xarray_names(data, time_dim, series_dim, states):
     import xarray as xr
 
     if series_dim is not None and series_dim not in data.dims:
-        raise InputError(f"{series_dim!r} is not a dimension of the data; its dimensions are {list(data.dims)}.",
-                         argument="series_dim")
+        raise InputError(
+            f"{series_dim!r} is not a dimension of the data; its dimensions are {list(data.dims)}.",
+            argument="series_dim",
+        )
     tdim = find_time_dim(data, time_dim, exclude=(series_dim,) if series_dim else (), argument="data")
     if isinstance(data, xr.Dataset):
         names = tuple(str(v) for v in data.data_vars) if states is None else tuple(states)
@@ -80,8 +87,11 @@ def _xarray_names(data, time_dim, series_dim, states):
     if len(data.dims) == 3 or (series_dim is not None and len(extra) == 1):
         state_dim = extra[-1] if series_dim is not None else None
         if state_dim is None:
-            raise InputError(f"a 3-D DataArray needs series_dim='<dim>' (dimensions {list(data.dims)}); the "
-                             "remaining one is read as the state dimension.", argument="series_dim")
+            raise InputError(
+                f"a 3-D DataArray needs series_dim='<dim>' (dimensions {list(data.dims)}); the "
+                "remaining one is read as the state dimension.",
+                argument="series_dim",
+            )
         labels = data.coords[state_dim].values if state_dim in data.coords else range(data.sizes[state_dim])
         names = tuple(str(v) for v in labels) if states is None else tuple(states)
         return names, tdim, series_dim
@@ -94,15 +104,21 @@ def _pairs_names(data, states):
     dims = set()
     for i, item in enumerate(data):
         if not is_pair(item):
-            raise DataError(f"item {i} is a {type(item).__name__}; each series must be a (t, y) pair of arrays "
-                            "(t: (n_t,), y: (n_t,) or (n_t, n_states)).", argument=f"data[{i}]")
+            raise DataError(
+                f"item {i} is a {type(item).__name__}; each series must be a (t, y) pair of arrays "
+                "(t: (n_t,), y: (n_t,) or (n_t, n_states)).",
+                argument=f"data[{i}]",
+            )
         y = np.asarray(item[1])
         if y.ndim not in (1, 2):
             raise DataError(f"y has shape {y.shape}; give (n_t,) or (n_t, n_states).", argument=f"data[{i}]")
         dims.add(1 if y.ndim == 1 else y.shape[1])
     if len(dims) != 1:
-        raise DataError(f"the series have different numbers of states {sorted(dims)}; every y needs the same "
-                        "columns (NaN where a state is not observed).", argument="data")
+        raise DataError(
+            f"the series have different numbers of states {sorted(dims)}; every y needs the same "
+            "columns (NaN where a state is not observed).",
+            argument="data",
+        )
     d = dims.pop()
     if states is not None:
         return tuple(states)
@@ -125,14 +141,17 @@ def read_series(data: Any, *, states=None, time_dim=None, series_dim=None, time_
         return data
     if _is_xarray(data):
         names, tdim, sdim = _xarray_names(data, time_dim, series_dim, states)
-        return as_observations(data, states=list(names), time_dim=tdim, trajectory_dim=sdim,
-                               time_units=time_units, unobserved="error")
+        return as_observations(
+            data, states=list(names), time_dim=tdim, trajectory_dim=sdim, time_units=time_units, unobserved="error"
+        )
     if is_pair(data):
         data = [tuple(data)]
     if not isinstance(data, (list, tuple)) or not data:
-        raise DataError(f"cannot read series from {type(data).__name__ if data is not None else 'None'}; give a "
-                        "list of (t, y) pairs or an xarray Dataset/DataArray with a time and a series dimension.",
-                        argument="data")
+        raise DataError(
+            f"cannot read series from {type(data).__name__ if data is not None else 'None'}; give a "
+            "list of (t, y) pairs or an xarray Dataset/DataArray with a time and a series dimension.",
+            argument="data",
+        )
     names = _pairs_names(data, states)
     return as_observations(list(data), states=list(names), time_units=time_units, unobserved="error")
 
@@ -151,16 +170,19 @@ def bucket(n: int, minimum: int = 8) -> int:
 
 def pad_rows(*arrays, rows: int):
     """Each array with its first axis padded to ``rows`` by repeating its last row (results there are dropped)."""
-    return tuple(np.concatenate([a, np.repeat(a[-1:], rows - a.shape[0], axis=0)]) if rows > a.shape[0] else a
-                 for a in arrays)
+    return tuple(
+        np.concatenate([a, np.repeat(a[-1:], rows - a.shape[0], axis=0)]) if rows > a.shape[0] else a for a in arrays
+    )
 
 
 def query_times(t: Any, argument: str) -> np.ndarray:
     """1-D finite, strictly increasing float times, else an InputError naming ``argument``."""
     arr = np.asarray(t)
     if arr.dtype.kind not in "iuf":
-        raise InputError(f"must be numeric model times (dtype {arr.dtype} given); convert calendar times to "
-                         "model time first.", argument=argument)
+        raise InputError(
+            f"must be numeric model times (dtype {arr.dtype} given); convert calendar times to model time first.",
+            argument=argument,
+        )
     arr = arr.astype(float)
     if arr.ndim != 1 or arr.size == 0:
         raise InputError(f"must be a non-empty 1-D array of times, got shape {arr.shape}.", argument=argument)
@@ -184,8 +206,11 @@ def query_series(t: Any, y: Any, n_obs: int, names) -> tuple[np.ndarray, np.ndar
     if yarr.ndim == 1 and n_obs == 1:
         yarr = yarr[:, None]
     if yarr.ndim != 2 or yarr.shape != (t.size, n_obs):
-        raise InputError(f"has shape {yarr.shape}; expected (len(t), n_states) = ({t.size}, {n_obs}) for the "
-                         f"fitted states {list(names)}.", argument="y")
+        raise InputError(
+            f"has shape {yarr.shape}; expected (len(t), n_states) = ({t.size}, {n_obs}) for the "
+            f"fitted states {list(names)}.",
+            argument="y",
+        )
     if np.isinf(yarr).any():
         raise InputError("contains infinite values; use NaN for missing values.", argument="y")
     if np.isnan(yarr).all():

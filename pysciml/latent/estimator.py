@@ -64,11 +64,26 @@ class LatentODE:
         engine: the engine that trains and runs it (default ``PYSCIML_ENGINE``, else jax).
     """
 
-    def __init__(self, n_latent: int = 4, *, encoder_hidden: int = 32, ode_hidden: int = 32,
-                 decoder_hidden: int = 32, encoder: str = "ode-rnn", solver: Any = "tsit5", rtol: float = 1e-5,
-                 atol: float = 1e-7, max_steps: int = 4096, encoder_steps: int = 2, noise_std: Any = "learn",
-                 time_scale: Any = "auto", states=None, seed: int = 0, verbose: int = 0,
-                 engine: str | None = None):
+    def __init__(
+        self,
+        n_latent: int = 4,
+        *,
+        encoder_hidden: int = 32,
+        ode_hidden: int = 32,
+        decoder_hidden: int = 32,
+        encoder: str = "ode-rnn",
+        solver: Any = "tsit5",
+        rtol: float = 1e-5,
+        atol: float = 1e-7,
+        max_steps: int = 4096,
+        encoder_steps: int = 2,
+        noise_std: Any = "learn",
+        time_scale: Any = "auto",
+        states=None,
+        seed: int = 0,
+        verbose: int = 0,
+        engine: str | None = None,
+    ):
         self.n_latent = check_positive_int(n_latent, "n_latent")
         self.encoder_hidden = check_positive_int(encoder_hidden, "encoder_hidden")
         self.ode_hidden = check_positive_int(ode_hidden, "ode_hidden")
@@ -83,13 +98,17 @@ class LatentODE:
         self.encoder_steps = check_positive_int(encoder_steps, "encoder_steps")
         if isinstance(noise_std, str):
             if noise_std != "learn":
-                raise InputError(f"must be 'learn' or a positive std in data units, got {noise_std!r}.",
-                                 argument="noise_std")
+                raise InputError(
+                    f"must be 'learn' or a positive std in data units, got {noise_std!r}.", argument="noise_std"
+                )
         else:
             arr = np.asarray(noise_std, dtype=float) if np.asarray(noise_std).dtype.kind in "iuf" else None
             if arr is None or arr.ndim > 1 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-                raise InputError(f"must be 'learn' or a positive std in data units (one number or one per "
-                                 f"state), got {noise_std!r}.", argument="noise_std")
+                raise InputError(
+                    f"must be 'learn' or a positive std in data units (one number or one per "
+                    f"state), got {noise_std!r}.",
+                    argument="noise_std",
+                )
             noise_std = arr.tolist()
         self.noise_std = noise_std
         if not (isinstance(time_scale, str) and time_scale == "auto"):
@@ -112,9 +131,27 @@ class LatentODE:
 
     def get_params(self, deep: bool = False) -> dict:
         """Constructor arguments (scikit-learn convention)."""
-        return {k: getattr(self, k) for k in ("n_latent", "encoder_hidden", "ode_hidden", "decoder_hidden",
-                                              "encoder", "solver", "rtol", "atol", "max_steps", "encoder_steps",
-                                              "noise_std", "time_scale", "states", "seed", "verbose", "engine")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "n_latent",
+                "encoder_hidden",
+                "ode_hidden",
+                "decoder_hidden",
+                "encoder",
+                "solver",
+                "rtol",
+                "atol",
+                "max_steps",
+                "encoder_steps",
+                "noise_std",
+                "time_scale",
+                "states",
+                "seed",
+                "verbose",
+                "engine",
+            )
+        }
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -124,17 +161,43 @@ class LatentODE:
     def _make_config(self, scaling: Scaling, n_obs: int) -> LatentConfig:
         noise = None
         if self.noise_std != "learn":
-            arr = np.broadcast_to(np.asarray(self.noise_std, float), (n_obs,)) if np.ndim(self.noise_std) == 0 \
+            arr = (
+                np.broadcast_to(np.asarray(self.noise_std, float), (n_obs,))
+                if np.ndim(self.noise_std) == 0
                 else np.asarray(self.noise_std, float)
+            )
             if arr.shape != (n_obs,):
                 raise InputError(f"has {arr.size} values but the data has {n_obs} states.", argument="noise_std")
             noise = tuple(float(v) for v in arr / scaling.scale)
-        return LatentConfig(self.n_latent, self.encoder_hidden, self.ode_hidden, self.decoder_hidden, self.encoder,
-                            self.encoder_steps, latent_solver(self.solver), self.rtol, self.atol, self.max_steps, noise)
+        return LatentConfig(
+            self.n_latent,
+            self.encoder_hidden,
+            self.ode_hidden,
+            self.decoder_hidden,
+            self.encoder,
+            self.encoder_steps,
+            latent_solver(self.solver),
+            self.rtol,
+            self.atol,
+            self.max_steps,
+            noise,
+        )
 
-    def fit(self, data: Any, *, steps: int = 500, batch_size: int = 32, learning_rate: float = 1e-2,
-            kl_anneal: float = 0.3, n_samples: int = 1, clip: float = 1.0, warm_start: bool = False,
-            time_dim: str | None = None, series_dim: str | None = None, time_units: str | None = None):
+    def fit(
+        self,
+        data: Any,
+        *,
+        steps: int = 500,
+        batch_size: int = 32,
+        learning_rate: float = 1e-2,
+        kl_anneal: float = 0.3,
+        n_samples: int = 1,
+        clip: float = 1.0,
+        warm_start: bool = False,
+        time_dim: str | None = None,
+        series_dim: str | None = None,
+        time_units: str | None = None,
+    ):
         """Train by maximising the ELBO (KL weight annealed from 0 to 1).
 
         Args:
@@ -165,12 +228,13 @@ class LatentODE:
             raise InputError(f"must be a fraction of the steps in [0, 1], got {kl_anneal!r}.", argument="kl_anneal")
         if warm_start and not hasattr(self, "weights_"):
             raise NotFittedError("warm_start=True needs a fitted model; fit once without it.", argument="warm_start")
-        obs = read_series(data, states=self.states, time_dim=time_dim, series_dim=series_dim,
-                          time_units=time_units)
+        obs = read_series(data, states=self.states, time_dim=time_dim, series_dim=series_dim, time_units=time_units)
         if warm_start:
             if obs.state_names != self.state_names_:
-                raise InputError(f"the data has states {list(obs.state_names)}, the fitted model "
-                                 f"{list(self.state_names_)}.", argument="data")
+                raise InputError(
+                    f"the data has states {list(obs.state_names)}, the fitted model {list(self.state_names_)}.",
+                    argument="data",
+                )
             scaling = self.scaling_
         else:
             scaling = self._scaling(obs)
@@ -180,10 +244,23 @@ class LatentODE:
         bar, update = progress_bar(steps, self.verbose)
         t0 = _time.perf_counter()
         try:
-            res = eng.train_latent(LatentTrainRequest(
-                cfg, T, Y, M, steps=steps, batch_size=batch_size, learning_rate=learning_rate,
-                kl_anneal=float(kl_anneal), n_samples=n_samples, clip=clip, seed=self.seed,
-                weights=tuple(self.weights_) if warm_start else None), FitHooks(progress=update))
+            res = eng.train_latent(
+                LatentTrainRequest(
+                    cfg,
+                    T,
+                    Y,
+                    M,
+                    steps=steps,
+                    batch_size=batch_size,
+                    learning_rate=learning_rate,
+                    kl_anneal=float(kl_anneal),
+                    n_samples=n_samples,
+                    clip=clip,
+                    seed=self.seed,
+                    weights=tuple(self.weights_) if warm_start else None,
+                ),
+                FitHooks(progress=update),
+            )
         finally:
             if bar is not None:
                 bar.close()
@@ -203,8 +280,10 @@ class LatentODE:
         self.noise_std_ = eng.latent_noise_std(cfg, weights, obs.n_states) * scaling.scale
         bad = res.rejected_steps
         if not np.isfinite(self.elbo_):
-            self.status_, self.message_ = Status.NONFINITE, ("the ELBO is not finite: lower learning_rate, "
-                                                             "loosen rtol/atol or raise max_steps.")
+            self.status_, self.message_ = (
+                Status.NONFINITE,
+                ("the ELBO is not finite: lower learning_rate, loosen rtol/atol or raise max_steps."),
+            )
         else:
             self.status_ = Status.SUCCESS
             self.message_ = f"trained {steps} steps" + (f" ({bad} non-finite steps skipped)" if bad else "")
@@ -226,8 +305,10 @@ class LatentODE:
     # -- using a fitted model -------------------------------------------------------------
     def _check_fitted(self):
         if not hasattr(self, "weights_"):
-            raise NotFittedError("this LatentODE has not been fitted; call model.fit(data) first "
-                                 "(or LatentODE.load(path)).", argument="model")
+            raise NotFittedError(
+                "this LatentODE has not been fitted; call model.fit(data) first (or LatentODE.load(path)).",
+                argument="model",
+            )
 
     def _batch(self, t, y):
         """Query series -> (list of (t, y), single?)."""
@@ -235,8 +316,9 @@ class LatentODE:
         if single:
             return [query_series(t, y, self.n_states_, self.state_names_)], True
         if not isinstance(y, (list, tuple)) or len(y) != len(t):
-            raise InputError("with a list of time arrays t, give a list of value arrays y of the same length.",
-                             argument="y")
+            raise InputError(
+                "with a list of time arrays t, give a list of value arrays y of the same length.", argument="y"
+            )
         return [query_series(a, b, self.n_states_, self.state_names_) for a, b in zip(t, y)], False
 
     def _padded(self, series):
@@ -260,9 +342,8 @@ class LatentODE:
         """
         self._check_fitted()
         series, single = self._batch(t, y)
-        mean, std, _ = self._engine("encode_latent").encode_latent(self.config_, self.weights_,
-                                                                   *self._padded(series))
-        mean, std = mean[:len(series)], std[:len(series)]
+        mean, std, _ = self._engine("encode_latent").encode_latent(self.config_, self.weights_, *self._padded(series))
+        mean, std = mean[: len(series)], std[: len(series)]
         return (mean[0], std[0]) if single else (mean, std)
 
     def predict(self, t, y, t_new, *, n_samples: int = 0, seed: int = 0, return_std: bool = False):
@@ -305,8 +386,8 @@ class LatentODE:
         x = eng.decode_latent(self.config_, self.weights_, self.n_states_, z0, t0, self.scaling_.times(Q))
         x = self.scaling_.unvalues(x)
         mu, sd = x.mean(axis=0), x.std(axis=0, ddof=1) if n_samples >= 2 else None
-        out = [mu[i, :q.size] for i, q in enumerate(queries)]
-        sds = [sd[i, :q.size] for i, q in enumerate(queries)] if return_std else None
+        out = [mu[i, : q.size] for i, q in enumerate(queries)]
+        sds = [sd[i, : q.size] for i, q in enumerate(queries)] if return_std else None
         if single:
             return (out[0], sds[0]) if return_std else out[0]
         return (out, sds) if return_std else out
@@ -347,9 +428,10 @@ class LatentODE:
         eng = self._engine("sample_latent")
         m = bucket(t.size, 32)  # padded shapes: fewer compilations
         tp = np.concatenate([t, np.full(m - t.size, t[-1])])
-        x = eng.sample_latent(self.config_, self.weights_, self.n_states_, self.scaling_.times(tp), bucket(n, 8),
-                               int(seed), bool(noise))
-        return self.scaling_.unvalues(x[:n, :t.size])
+        x = eng.sample_latent(
+            self.config_, self.weights_, self.n_states_, self.scaling_.times(tp), bucket(n, 8), int(seed), bool(noise)
+        )
+        return self.scaling_.unvalues(x[:n, : t.size])
 
     def elbo_terms(self, data: Any, *, seed: int = 0, n_samples: int = 8, **read) -> dict[str, np.ndarray]:
         """Per-series ELBO terms on ``data`` (KL at full weight), in data units.
@@ -361,13 +443,15 @@ class LatentODE:
         self._check_fitted()
         obs = read_series(data, states=self.state_names_, **read)
         if obs.state_names != self.state_names_:
-            raise InputError(f"the data has states {list(obs.state_names)}, the model {list(self.state_names_)}.",
-                             argument="data")
+            raise InputError(
+                f"the data has states {list(obs.state_names)}, the model {list(self.state_names_)}.", argument="data"
+            )
         n = obs.n_trajectories
         T, Y, M = padded_arrays(obs, self.scaling_, bucket(max(tr.n_times for tr in obs), 32))
         T, Y, M = pad_rows(T, Y, M, rows=bucket(n, 16))
         out = self._engine("evaluate_latent").evaluate_latent(
-            self.config_, self.weights_, T, Y, M, seed, check_positive_int(n_samples, "n_samples"))
+            self.config_, self.weights_, T, Y, M, seed, check_positive_int(n_samples, "n_samples")
+        )
         out = {k: v[:n] for k, v in out.items()}
         T, Y, M = T[:n], Y[:n], M[:n]
         # change of variables: scaled -> data units (each observed value divides by its state's scale)
@@ -387,4 +471,3 @@ class LatentODE:
     def replace(self, **changes) -> LatentODE:
         """An unfitted copy with some constructor arguments changed."""
         return type(self)(**{**self.get_params(), **changes})
-

@@ -47,11 +47,20 @@ def save_latent(model, path) -> None:
         cfg["noise_scaled"] = list(cfg["noise_scaled"]) if cfg["noise_scaled"] is not None else None
         cfg["solver"] = model.config_.solver.name.lower()
         doc["fitted"] = {
-            "config": cfg, "n_weights": len(model.weights_), "state_names": list(model.state_names_),
-            "t_offset": model.scaling_.t_offset, "time_scale": model.scaling_.time_scale,
-            "elbo": model.elbo_, "loglik": model.loglik_, "kl": model.kl_, "n_iter": model.n_iter_,
-            "status": model.status_.name, "message": model.message_, "fit_seconds": model.fit_seconds_,
-            "compile_seconds": model.compile_seconds_, "observations": obs_desc,
+            "config": cfg,
+            "n_weights": len(model.weights_),
+            "state_names": list(model.state_names_),
+            "t_offset": model.scaling_.t_offset,
+            "time_scale": model.scaling_.time_scale,
+            "elbo": model.elbo_,
+            "loglik": model.loglik_,
+            "kl": model.kl_,
+            "n_iter": model.n_iter_,
+            "status": model.status_.name,
+            "message": model.message_,
+            "fit_seconds": model.fit_seconds_,
+            "compile_seconds": model.compile_seconds_,
+            "observations": obs_desc,
         }
     write_pair(path, doc, arrays)
 
@@ -61,8 +70,9 @@ def latent_from_document(cls, doc: dict, arrays: Mapping[str, np.ndarray], path)
     try:
         return _rebuild(cls, doc, arrays, path)
     except (KeyError, TypeError, AttributeError, IndexError) as exc:
-        raise FileFormatError(f"{path} is incomplete or damaged (missing or malformed {exc}); save the model "
-                              "again.", argument="path") from None
+        raise FileFormatError(
+            f"{path} is incomplete or damaged (missing or malformed {exc}); save the model again.", argument="path"
+        ) from None
 
 
 def _rebuild(cls, doc: dict, arrays: Mapping[str, np.ndarray], path):
@@ -78,8 +88,9 @@ def _rebuild(cls, doc: dict, arrays: Mapping[str, np.ndarray], path):
         model.weights_ = [arrays[f"weights/{i:04d}"] for i in range(fitted["n_weights"])]
     except (TypeError, KeyError) as exc:
         raise FileFormatError(f"{path}: incomplete latent ODE file ({exc}).", argument="path") from None
-    model.scaling_ = Scaling(arrays["scaling/mean"], arrays["scaling/scale"], float(fitted["t_offset"]),
-                             float(fitted["time_scale"]))
+    model.scaling_ = Scaling(
+        arrays["scaling/mean"], arrays["scaling/scale"], float(fitted["t_offset"]), float(fitted["time_scale"])
+    )
     model.state_names_ = tuple(fitted["state_names"])
     model.n_states_ = len(model.state_names_)
     model.history_ = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("history/")}

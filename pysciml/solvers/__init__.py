@@ -8,28 +8,28 @@ tableau and its thin class), :mod:`.auto` (the automatic choice), :mod:`.linear`
 """
 
 from .adjoints import (
-                       Adjoint,
-                       Backsolve,
-                       Checkpointed,
-                       Direct,
-                       ForwardDiffSensitivity,
-                       Gauss,
-                       Interpolating,
-                       Quadrature,
-                       resolve_adjoint,
+    Adjoint,
+    Backsolve,
+    Checkpointed,
+    Direct,
+    ForwardDiffSensitivity,
+    Gauss,
+    Interpolating,
+    Quadrature,
+    resolve_adjoint,
 )
 from .auto import Auto, SolverChoice, choose_solver
 from .base import Solver
 from .bdf import FBDF, QNDF
 from .catalog import SOLVER_CLASSES, resolve_solver
 from .linear import (
-                       DENSE_MAX,
-                       GMRES,
-                       AutoLinsolve,
-                       DenseLU,
-                       LinearSolver,
-                       SparseLU,
-                       resolve_linsolve,
+    DENSE_MAX,
+    GMRES,
+    AutoLinsolve,
+    DenseLU,
+    LinearSolver,
+    SparseLU,
+    resolve_linsolve,
 )
 from .rosenbrock.method import Rosenbrock
 from .rosenbrock.rodas4 import Rodas4
@@ -38,9 +38,39 @@ from .rosenbrock.rosenbrock23 import Rosenbrock23
 from .runge_kutta import Dopri5, Dopri8, KenCarp4, Kvaerno5, RungeKutta, Tsit5, Vern7
 
 __all__ = [
-    "Solver", "RungeKutta", "Rosenbrock", "Tsit5", "Dopri5", "Dopri8", "Vern7", "Kvaerno5", "KenCarp4",
-    "Rosenbrock23", "Rodas4", "Rodas5P", "FBDF", "QNDF", "Auto", "SolverChoice", "choose_solver",
-    "SOLVER_CLASSES", "resolve_solver", "LinearSolver", "AutoLinsolve", "DenseLU", "SparseLU", "GMRES",
-    "resolve_linsolve", "DENSE_MAX", "Adjoint", "Direct", "Checkpointed", "Backsolve", "Gauss",
-    "Interpolating", "Quadrature", "ForwardDiffSensitivity", "resolve_adjoint",
+    "Solver",
+    "RungeKutta",
+    "Rosenbrock",
+    "Tsit5",
+    "Dopri5",
+    "Dopri8",
+    "Vern7",
+    "Kvaerno5",
+    "KenCarp4",
+    "Rosenbrock23",
+    "Rodas4",
+    "Rodas5P",
+    "FBDF",
+    "QNDF",
+    "Auto",
+    "SolverChoice",
+    "choose_solver",
+    "SOLVER_CLASSES",
+    "resolve_solver",
+    "LinearSolver",
+    "AutoLinsolve",
+    "DenseLU",
+    "SparseLU",
+    "GMRES",
+    "resolve_linsolve",
+    "DENSE_MAX",
+    "Adjoint",
+    "Direct",
+    "Checkpointed",
+    "Backsolve",
+    "Gauss",
+    "Interpolating",
+    "Quadrature",
+    "ForwardDiffSensitivity",
+    "resolve_adjoint",
 ]

@@ -26,8 +26,15 @@ from ..errors import InputError
 from ..options import options
 
 __all__ = [
-    "Adjoint", "Direct", "Checkpointed", "Backsolve", "Gauss", "Interpolating", "Quadrature",
-    "ForwardDiffSensitivity", "resolve_adjoint",
+    "Adjoint",
+    "Direct",
+    "Checkpointed",
+    "Backsolve",
+    "Gauss",
+    "Interpolating",
+    "Quadrature",
+    "ForwardDiffSensitivity",
+    "resolve_adjoint",
 ]
 
 _VJPS = ("zygote", "enzyme", "reversediff")
@@ -121,8 +128,10 @@ class ForwardDiffSensitivity(Adjoint):
     julia_sensealg: ClassVar[str] = "forward"
 
 
-_NAMES = {c.__name__.lower(): c for c in (Direct, Checkpointed, Backsolve, Gauss, Interpolating,
-                                          Quadrature, ForwardDiffSensitivity)}
+_NAMES = {
+    c.__name__.lower(): c
+    for c in (Direct, Checkpointed, Backsolve, Gauss, Interpolating, Quadrature, ForwardDiffSensitivity)
+}
 
 
 def resolve_adjoint(value: Any) -> Adjoint | None:

@@ -75,8 +75,9 @@ class SolverChoice:
     reason: str = ""
 
 
-def stiffness_estimate(model, u0, t0: float, t1: float, params: Mapping[str, Any],
-                       networks: Mapping[str, Any]) -> float | None:
+def stiffness_estimate(
+    model, u0, t0: float, t1: float, params: Mapping[str, Any], networks: Mapping[str, Any]
+) -> float | None:
     """Spectral radius of the Jacobian at ``(t0, u0)`` times the span ``t1 - t0``, or None if unknown.
 
     Args:
@@ -124,9 +125,18 @@ def stiffness_estimate(model, u0, t0: float, t1: float, params: Mapping[str, Any
     return rho * (t1 - t0)
 
 
-def choose_solver(solver: Solver, model, u0, t0: float, t1: float, params: Mapping[str, Any],
-                  networks: Mapping[str, Any], *, max_steps: int = 100_000,
-                  runtime_fallback: bool = True) -> SolverChoice:
+def choose_solver(
+    solver: Solver,
+    model,
+    u0,
+    t0: float,
+    t1: float,
+    params: Mapping[str, Any],
+    networks: Mapping[str, Any],
+    *,
+    max_steps: int = 100_000,
+    runtime_fallback: bool = True,
+) -> SolverChoice:
     """Resolve ``solver`` (possibly :class:`Auto`) into the method(s) to run.
 
     Args:
@@ -144,11 +154,16 @@ def choose_solver(solver: Solver, model, u0, t0: float, t1: float, params: Mappi
         return SolverChoice(chosen, reason=f"auto: stiff={solver.stiff_hint} was given -> {chosen.name}")
     est = stiffness_estimate(model, u0, t0, t1, params, networks)
     if est is not None and est / EXPLICIT_STABILITY > STIFF_STEPS:
-        return SolverChoice(stiff, reason=(
-            f"auto: stiff (spectral radius x span = {est:.3g} at t0: an explicit method would need "
-            f"~{est / EXPLICIT_STABILITY:.2g} steps) -> {stiff.name}"))
+        return SolverChoice(
+            stiff,
+            reason=(
+                f"auto: stiff (spectral radius x span = {est:.3g} at t0: an explicit method would need "
+                f"~{est / EXPLICIT_STABILITY:.2g} steps) -> {stiff.name}"
+            ),
+        )
     why = "not stiff at t0" if est is not None else "stiffness unknown at t0"
     if not runtime_fallback:
         return SolverChoice(Tsit5(), reason=f"auto: {why} -> Tsit5")
-    return SolverChoice(Tsit5(), fallback=stiff, budget=min(PROBE_BUDGET, int(max_steps)),
-                        reason=f"auto: {why}; tried Tsit5 first")
+    return SolverChoice(
+        Tsit5(), fallback=stiff, budget=min(PROBE_BUDGET, int(max_steps)), reason=f"auto: {why}; tried Tsit5 first"
+    )

@@ -17,7 +17,19 @@ __all__ = ["SOLVER_CLASSES", "resolve_solver"]
 
 #: every solver a user can pick (leaf classes)
 SOLVER_CLASSES: tuple[type[Solver], ...] = (
-    Tsit5, Dopri5, Dopri8, Vern7, Kvaerno5, KenCarp4, Rosenbrock23, Rodas4, Rodas5P, FBDF, QNDF, Auto)
+    Tsit5,
+    Dopri5,
+    Dopri8,
+    Vern7,
+    Kvaerno5,
+    KenCarp4,
+    Rosenbrock23,
+    Rodas4,
+    Rodas5P,
+    FBDF,
+    QNDF,
+    Auto,
+)
 
 
 def _key(name: str) -> str:

@@ -83,9 +83,7 @@ class SparseLU(LinearSolver):
             else:
                 shape = np.shape(pat)
             if len(shape) != 2 or shape[0] != shape[1]:
-                raise InputError(
-                    f"must be a square (n, n) pattern, got shape {shape}.", argument="SparseLU.sparsity"
-                )
+                raise InputError(f"must be a square (n, n) pattern, got shape {shape}.", argument="SparseLU.sparsity")
 
 
 @options
@@ -122,8 +120,16 @@ def resolve_linsolve(value: Any) -> LinearSolver:
         return value
     if isinstance(value, str):
         key = value.lower().replace("_", "").replace("-", "")
-        table = {"auto": AutoLinsolve, "dense": DenseLU, "denselu": DenseLU, "lu": DenseLU,
-                 "sparse": SparseLU, "sparselu": SparseLU, "gmres": GMRES, "krylov": GMRES}
+        table = {
+            "auto": AutoLinsolve,
+            "dense": DenseLU,
+            "denselu": DenseLU,
+            "lu": DenseLU,
+            "sparse": SparseLU,
+            "sparselu": SparseLU,
+            "gmres": GMRES,
+            "krylov": GMRES,
+        }
         if key in table:
             return table[key]()
     raise InputError(

@@ -56,8 +56,9 @@ class GaussianNLL(Loss):
     def __post_init__(self):
         if isinstance(self.sigma, str):
             if self.sigma != "fit":
-                raise InputError(f"must be a number, one per state, or 'fit'; got {self.sigma!r}.",
-                                 argument="GaussianNLL.sigma")
+                raise InputError(
+                    f"must be a number, one per state, or 'fit'; got {self.sigma!r}.", argument="GaussianNLL.sigma"
+                )
         else:
             arr = np.asarray(self.sigma, dtype=float)
             if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
@@ -101,7 +102,7 @@ def from_unconstrained(z, bounds, xp=np):
     if bounds is None:
         return z
     lo, hi = bounds
-    softplus = (lambda v: xp.logaddexp(v, 0.0))
+    softplus = lambda v: xp.logaddexp(v, 0.0)
     if lo is not None and hi is not None:
         return lo + (hi - lo) / (1.0 + xp.exp(-z))
     if lo is not None:

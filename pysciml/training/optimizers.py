@@ -66,7 +66,9 @@ class Adam(Optimizer):
         _positive(self.clip, "Adam.clip", allow_none=True)
         _positive(self.patience, "Adam.patience", integer=True, allow_none=True)
         if self.schedule not in _SCHEDULES:
-            raise InputError(f"unknown schedule {self.schedule!r}; choose one of {_SCHEDULES}.", argument="Adam.schedule")
+            raise InputError(
+                f"unknown schedule {self.schedule!r}; choose one of {_SCHEDULES}.", argument="Adam.schedule"
+            )
         if not 0 < self.final_fraction <= 1:
             raise InputError(f"must be in (0, 1], got {self.final_fraction!r}.", argument="Adam.final_fraction")
 

@@ -21,15 +21,27 @@ from typing import Any
 from ..errors import InputError
 from ..options import options
 
-__all__ = ["Strategy", "SingleShooting", "MultipleShooting", "Collocation", "GrowingHorizon",
-           "resolve_strategy", "default_strategy", "OneStepAhead"]
+__all__ = [
+    "Strategy",
+    "SingleShooting",
+    "MultipleShooting",
+    "Collocation",
+    "GrowingHorizon",
+    "resolve_strategy",
+    "default_strategy",
+    "OneStepAhead",
+]
 
 
 def _check_steps_and_rate(owner: str, steps, learning_rate) -> None:
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise InputError(f"must be a positive integer, got {steps!r}.", argument=f"{owner}.steps")
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or not learning_rate > 0 \
-            or learning_rate == float("inf"):
+    if (
+        isinstance(learning_rate, bool)
+        or not isinstance(learning_rate, (int, float))
+        or not learning_rate > 0
+        or learning_rate == float("inf")
+    ):
         raise InputError(f"must be a positive number, got {learning_rate!r}.", argument=f"{owner}.learning_rate")
 
 
@@ -67,7 +79,9 @@ class MultipleShooting(Strategy):
 
     def __post_init__(self):
         if not isinstance(self.segments, int) or self.segments < 1:
-            raise InputError(f"must be a positive integer, got {self.segments!r}.", argument="MultipleShooting.segments")
+            raise InputError(
+                f"must be a positive integer, got {self.segments!r}.", argument="MultipleShooting.segments"
+            )
         if not self.continuity > 0:
             raise InputError(f"must be positive, got {self.continuity!r}.", argument="MultipleShooting.continuity")
 
@@ -93,12 +107,15 @@ class Collocation(Strategy):
 
     def __post_init__(self):
         if not (self.smoothing == "auto" or (isinstance(self.smoothing, (int, float)) and self.smoothing >= 0)):
-            raise InputError(f"must be 'auto' or a non-negative number, got {self.smoothing!r}.",
-                             argument="Collocation.smoothing")
+            raise InputError(
+                f"must be 'auto' or a non-negative number, got {self.smoothing!r}.", argument="Collocation.smoothing"
+            )
         _check_steps_and_rate("Collocation", self.steps, self.learning_rate)
         if not isinstance(self.then, Strategy) or isinstance(self.then, Collocation):
-            raise InputError("must be a shooting strategy (ps.SingleShooting() or ps.MultipleShooting()).",
-                             argument="Collocation.then")
+            raise InputError(
+                "must be a shooting strategy (ps.SingleShooting() or ps.MultipleShooting()).",
+                argument="Collocation.then",
+            )
 
 
 @options
@@ -157,8 +174,14 @@ def resolve_strategy(value: Any) -> Strategy:
         return default_strategy()
     if isinstance(value, Strategy):
         return value
-    names = {"single": SingleShooting, "singleshooting": SingleShooting, "multipleshooting": MultipleShooting,
-             "multiple": MultipleShooting, "collocation": Collocation, "growinghorizon": GrowingHorizon}
+    names = {
+        "single": SingleShooting,
+        "singleshooting": SingleShooting,
+        "multipleshooting": MultipleShooting,
+        "multiple": MultipleShooting,
+        "collocation": Collocation,
+        "growinghorizon": GrowingHorizon,
+    }
     if isinstance(value, str) and value.lower().replace("_", "") in names:
         return names[value.lower().replace("_", "")]()
     raise InputError(

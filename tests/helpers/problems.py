@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -255,7 +255,7 @@ def for_scipy(problem: Problem, p=None):
     return (lambda t, y: f(t, y, pl, _FAST_NP)), (lambda t, y: j(t, y, pl))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _reference(name, ts, rtol, atol, p):
     from scipy.integrate import solve_ivp
 

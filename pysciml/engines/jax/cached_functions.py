@@ -49,13 +49,20 @@ EXPORT_FORMAT = 1
 _PLAIN = object()  # marker: this signature runs the plain jitted function
 #: entries already loaded or built in this process, by key (functions rebuilt with the same
 #: content, e.g. a second fit of the same model and data, reuse them at once)
-_LOADED: "collections.OrderedDict[str, _Loaded]" = collections.OrderedDict()
+_LOADED: collections.OrderedDict[str, _Loaded] = collections.OrderedDict()
 _LOADED_MAX = 256
 _PACKAGES = ("jax", "jaxlib", "diffrax", "equinox", "optax", "lineax", "optimistix", "numpy")
 _TRACING_OPTIONS = (
-    "jax_enable_x64", "jax_default_matmul_precision", "jax_numpy_dtype_promotion", "jax_numpy_rank_promotion",
-    "jax_default_prng_impl", "jax_enable_custom_prng", "jax_threefry_partitionable", "jax_softmax_custom_jvp",
-    "jax_dynamic_shapes", "jax_enable_checks",
+    "jax_enable_x64",
+    "jax_default_matmul_precision",
+    "jax_numpy_dtype_promotion",
+    "jax_numpy_rank_promotion",
+    "jax_default_prng_impl",
+    "jax_enable_custom_prng",
+    "jax_threefry_partitionable",
+    "jax_softmax_custom_jvp",
+    "jax_dynamic_shapes",
+    "jax_enable_checks",
 )
 #: with these on, jax re-runs or un-jits computations; exported functions would behave differently
 _UNCACHEABLE_OPTIONS = ("jax_disable_jit", "jax_debug_nans", "jax_debug_infs")
@@ -308,8 +315,7 @@ class CachedFunction:
             self._skip = _blocked_by_options()
         if self._skip is None and self._base is None:
             try:
-                self._base = fingerprint(("pysciml-export", EXPORT_FORMAT), environment(), self.kind,
-                                         self._descriptor)
+                self._base = fingerprint(("pysciml-export", EXPORT_FORMAT), environment(), self.kind, self._descriptor)
             except Unfingerprintable as exc:
                 self._skip = f"cannot key the function: {exc}"
         if self._skip is not None:
@@ -360,8 +366,13 @@ class CachedFunction:
             store.count("skipped", f"{self.kind} {self.label}: cannot export: {reason}")
             return _PLAIN
         store.count("misses")
-        store.write(key, payload, kind=self.kind, label=self.label,
-                    meta={"in_tree": str(treedef), "out_tree": out_spec, "signature": repr(sig)})
+        store.write(
+            key,
+            payload,
+            kind=self.kind,
+            label=self.label,
+            meta={"in_tree": str(treedef), "out_tree": out_spec, "signature": repr(sig)},
+        )
         return _Loaded(jax.jit(exported.call), box["out"], key, checked=True)
 
 

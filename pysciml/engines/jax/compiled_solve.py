@@ -35,8 +35,25 @@ def _time_reached(ys, status, t0, t1, ts):
     return jnp.where(status == 0, t1, last)
 
 
-def run_method(solver, fun, t0, t1, y0, args, ts, rtol, atol, dt0, *, max_steps, differentiation,
-               linsolve=None, adaptive=True, adjoint=None, max_recorded_steps=None):
+def run_method(
+    solver,
+    fun,
+    t0,
+    t1,
+    y0,
+    args,
+    ts,
+    rtol,
+    atol,
+    dt0,
+    *,
+    max_steps,
+    differentiation,
+    linsolve=None,
+    adaptive=True,
+    adjoint=None,
+    max_recorded_steps=None,
+):
     """Run one method (traceable); returns ``(ys, status, stats)`` with normalised stats.
 
     ``adjoint`` (a :mod:`pysciml.adjoints` object or None for the default) selects how
@@ -47,22 +64,56 @@ def run_method(solver, fun, t0, t1, y0, args, ts, rtol, atol, dt0, *, max_steps,
         from .diffrax_solvers import diffrax_solve
 
         ys, status, stats = diffrax_solve(
-            fun, solver, t0, t1, y0, args, ts, rtol=rtol, atol=atol, dt0=dt0,
-            max_steps=max_steps, differentiation=differentiation, adaptive=adaptive, adjoint=adjoint,
+            fun,
+            solver,
+            t0,
+            t1,
+            y0,
+            args,
+            ts,
+            rtol=rtol,
+            atol=atol,
+            dt0=dt0,
+            max_steps=max_steps,
+            differentiation=differentiation,
+            adaptive=adaptive,
+            adjoint=adjoint,
         )
         stats["t_end"] = _time_reached(ys, status, t0, t1, ts)
     elif isinstance(solver, Rosenbrock) and adjoint is not None and not isinstance(adjoint, Direct):
         from .rosenbrock_diffrax import rosenbrock_via_diffrax
 
         ys, status, stats = rosenbrock_via_diffrax(
-            fun, solver, t0, t1, y0, args, ts, rtol=rtol, atol=atol,
-            dt0=dt0, max_steps=max_steps, adjoint=adjoint, linsolve=linsolve,
+            fun,
+            solver,
+            t0,
+            t1,
+            y0,
+            args,
+            ts,
+            rtol=rtol,
+            atol=atol,
+            dt0=dt0,
+            max_steps=max_steps,
+            adjoint=adjoint,
+            linsolve=linsolve,
         )
         stats["t_end"] = _time_reached(ys, status, t0, t1, ts)
     elif isinstance(solver, Rosenbrock):
         res = rosenbrock_solve(
-            fun, t0, t1, y0, args, ts, tableau=solver.tableau, rtol=rtol, atol=atol, max_steps=max_steps,
-            dt0=dt0, linsolve=linsolve, differentiation=differentiation,
+            fun,
+            t0,
+            t1,
+            y0,
+            args,
+            ts,
+            tableau=solver.tableau,
+            rtol=rtol,
+            atol=atol,
+            max_steps=max_steps,
+            dt0=dt0,
+            linsolve=linsolve,
+            differentiation=differentiation,
             **({} if adaptive else {"adaptive": False}),
             **({} if max_recorded_steps is None else {"max_recorded_steps": min(max_recorded_steps, max_steps)}),
         )
@@ -72,15 +123,25 @@ def run_method(solver, fun, t0, t1, y0, args, ts, rtol, atol, dt0, *, max_steps,
     return ys, jnp.asarray(status, jnp.int32), _normalise_stats(stats)
 
 
-def make_solve(model, plan: SolverPlan, *, max_steps: int, differentiation: str, auto_dt0: bool,
-               adaptive: bool = True):
+def make_solve(model, plan: SolverPlan, *, max_steps: int, differentiation: str, auto_dt0: bool, adaptive: bool = True):
     """Build the jitted ``f(t0, t1, y0, args, ts, rtol, atol, dt0) -> (ys, status, stats)``."""
     fun = vector_field(model)
 
     def run(solver, steps, t0, t1, y0, args, ts, rtol, atol, dt0):
         return run_method(
-            solver, fun, t0, t1, y0, args, ts, rtol, atol, None if auto_dt0 else dt0,
-            max_steps=steps, differentiation=differentiation, linsolve=plan.linsolve,
+            solver,
+            fun,
+            t0,
+            t1,
+            y0,
+            args,
+            ts,
+            rtol,
+            atol,
+            None if auto_dt0 else dt0,
+            max_steps=steps,
+            differentiation=differentiation,
+            linsolve=plan.linsolve,
             adaptive=adaptive,
         )
 
@@ -125,7 +186,9 @@ def finish_stats(plan: SolverPlan, request: SolveRequest, ys, status, stats) -> 
     except Exception:
         which, concrete = 0, False
     chosen = plan.fallback if (which == 1 and plan.fallback is not None) else plan.primary
-    out["solver"] = chosen.name if concrete or plan.fallback is None else f"auto({plan.primary.name}|{plan.fallback.name})"
+    out["solver"] = (
+        chosen.name if concrete or plan.fallback is None else f"auto({plan.primary.name}|{plan.fallback.name})"
+    )
     if plan.reason:
         reason = plan.reason
         if plan.fallback is not None and concrete:

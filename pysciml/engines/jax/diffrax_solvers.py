@@ -66,8 +66,23 @@ def diffrax_adjoint(adjoint, differentiation: str, max_steps: int):
     raise NotImplementedError(f"adjoint {adjoint!r}")
 
 
-def diffrax_solve(fun, solver, t0, t1, y0, args, ts, *, rtol, atol, dt0, max_steps, differentiation="reverse",
-                  adaptive=True, adjoint=None):
+def diffrax_solve(
+    fun,
+    solver,
+    t0,
+    t1,
+    y0,
+    args,
+    ts,
+    *,
+    rtol,
+    atol,
+    dt0,
+    max_steps,
+    differentiation="reverse",
+    adaptive=True,
+    adjoint=None,
+):
     """Solve with a diffrax method; returns ``(ys, status, stats)`` like the Rosenbrock machine.
 
     Args:

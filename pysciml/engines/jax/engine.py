@@ -46,7 +46,10 @@ class JaxEngine(Engine):
         # find, not import: diffrax/equinox cost ~0.3 s that a cached solve does not need
         missing = [m for m in ("jax", "diffrax", "equinox") if importlib.util.find_spec(m) is None]
         if missing:  # pragma: no cover - core dependencies
-            return False, f"the jax engine needs jax, diffrax and equinox ({', '.join(missing)} missing); pip install pysciml"
+            return (
+                False,
+                f"the jax engine needs jax, diffrax and equinox ({', '.join(missing)} missing); pip install pysciml",
+            )
         return True, ""
 
     def __init__(self):
@@ -82,19 +85,33 @@ class JaxEngine(Engine):
 
     def solve_function(self, request: SolveRequest, plan):
         """The jitted ``f(t0, t1, y0, args, ts, rtol, atol, dt0) -> (ys, status, stats)`` for a request."""
-        key = ("solve", plan.key, request.max_steps, request.differentiation, request.dt0 is None,
-               request.adaptive)
+        key = ("solve", plan.key, request.max_steps, request.differentiation, request.dt0 is None, request.adaptive)
 
         def build():
             from .compiled_solve import make_solve
 
-            return make_solve(request.model, plan, max_steps=request.max_steps,
-                              differentiation=request.differentiation, auto_dt0=request.dt0 is None,
-                              adaptive=request.adaptive)
+            return make_solve(
+                request.model,
+                plan,
+                max_steps=request.max_steps,
+                differentiation=request.differentiation,
+                auto_dt0=request.dt0 is None,
+                adaptive=request.adaptive,
+            )
 
         # what make_solve's function computes with (plan.reason is only reported)
-        persist = ("make_solve", request.model, plan.primary, plan.fallback, plan.budget, plan.linsolve,
-                   request.max_steps, request.differentiation, request.dt0 is None, request.adaptive)
+        persist = (
+            "make_solve",
+            request.model,
+            plan.primary,
+            plan.fallback,
+            plan.budget,
+            plan.linsolve,
+            request.max_steps,
+            request.differentiation,
+            request.dt0 is None,
+            request.adaptive,
+        )
         return self.jitted(request.model, key, build, persist=persist)
 
     # -- solving ---------------------------------------------------------------------------------
@@ -116,8 +133,9 @@ class JaxEngine(Engine):
         """Every cell in compiled, vmapped batches (see :mod:`.fit.cells_solve`)."""
         from .cells.solve import solve_cells
 
-        ys, status, solver = solve_cells(request, u0, dict(params), cells_per_batch=batching.cells_per_batch,
-                                         max_memory=batching.max_memory)
+        ys, status, solver = solve_cells(
+            request, u0, dict(params), cells_per_batch=batching.cells_per_batch, max_memory=batching.max_memory
+        )
         return CellSolveResult(ys, status, solver)
 
     # -- fitting ---------------------------------------------------------------------------------
@@ -127,15 +145,23 @@ class JaxEngine(Engine):
 
         return fit_problem(request, hooks)
 
-    def fit_cells(self, request: CellFitRequest, block: CellBlock, batching: Batching,
-                  hooks: FitHooks) -> CellFitResult:
+    def fit_cells(
+        self, request: CellFitRequest, block: CellBlock, batching: Batching, hooks: FitHooks
+    ) -> CellFitResult:
         """Fit the cells of one block (``(n_cells, n_t, n_states)``).
 
         Independent cells train in one vmapped computation per batch (:mod:`.fit.cells`);
         with shared parameters, one joint optimisation over the cells (:mod:`.fit.cells_joint`).
         """
-        kw = dict(cells=block.cells, z0=dict(block.z0), u0=block.u0, cells_per_batch=batching.cells_per_batch,
-                  max_memory=batching.max_memory, progress=hooks.progress, workers=batching.workers)
+        kw = dict(
+            cells=block.cells,
+            z0=dict(block.z0),
+            u0=block.u0,
+            cells_per_batch=batching.cells_per_batch,
+            max_memory=batching.max_memory,
+            progress=hooks.progress,
+            workers=batching.workers,
+        )
         if request.joint:
             from .cells.joint import fit_cells_joint
 
@@ -156,14 +182,23 @@ class JaxEngine(Engine):
     def train_latent(self, request: LatentTrainRequest, hooks: FitHooks) -> LatentTrainResult:
         from .latent.train import train
 
-        weights, hist = train(request.config, request.T, request.Y, request.M, steps=request.steps,
-                              batch_size=request.batch_size, learning_rate=request.learning_rate,
-                              kl_anneal=request.kl_anneal, n_samples=request.n_samples, seed=request.seed,
-                              clip=request.clip, progress=hooks.progress,
-                              weights=None if request.weights is None else list(request.weights))
+        weights, hist = train(
+            request.config,
+            request.T,
+            request.Y,
+            request.M,
+            steps=request.steps,
+            batch_size=request.batch_size,
+            learning_rate=request.learning_rate,
+            kl_anneal=request.kl_anneal,
+            n_samples=request.n_samples,
+            seed=request.seed,
+            clip=request.clip,
+            progress=hooks.progress,
+            weights=None if request.weights is None else list(request.weights),
+        )
         history = {k: np.asarray(hist[k]) for k in ("loss", "loglik", "kl", "beta")}
-        return LatentTrainResult(tuple(weights), history, int(hist["rejected_steps"]),
-                                 float(hist["compile_seconds"]))
+        return LatentTrainResult(tuple(weights), history, int(hist["rejected_steps"]), float(hist["compile_seconds"]))
 
     def encode_latent(self, config, weights, T, Y, M):
         from .latent.infer import encode

@@ -34,7 +34,7 @@ from ...grid.operators import laplacian as fv_laplacian
 
 __all__ = ["laplacian", "advect", "gradient", "divergence", "mean"]
 
-_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
@@ -54,8 +54,9 @@ def _jax_ops(grid) -> GridOps:
 
 def _convert(g: GridOps, dtype) -> GridOps:
     def conv(a: AxisOps) -> AxisOps:
-        return a._replace(**{k: jnp.asarray(v, dtype=dtype) for k, v in a._asdict().items()
-                             if isinstance(v, np.ndarray)})
+        return a._replace(
+            **{k: jnp.asarray(v, dtype=dtype) for k, v in a._asdict().items() if isinstance(v, np.ndarray)}
+        )
 
     mask = None if g.mask is None else jnp.asarray(g.mask)
     return GridOps(conv(g.y), conv(g.x), jnp.asarray(g.inv_area, dtype=dtype), mask)

@@ -48,7 +48,6 @@ def network_callable(name: str, net: MLP, theta):
     def call(x):
         x = jnp.asarray(x)
         if x.ndim == 0 or x.shape[-1] != net.n_in:
-
             raise ModelError(
                 f"network {name!r} takes {net.n_in} inputs but was called with shape "
                 f"{tuple(x.shape)}; pass a vector of {net.n_in} values (e.g. m.stack([...])), or a "

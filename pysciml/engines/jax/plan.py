@@ -50,8 +50,18 @@ def prepared_linsolve(request, solver):
 
 def plan_solver(request, *, runtime_fallback: bool = True) -> SolverPlan:
     """Turn ``request.solver`` into a plan (``runtime_fallback=False``: one static method, for fits)."""
-    choice = choose_solver(request.solver, request.model, request.u0, request.t0, request.t1, request.params,
-                           request.network_params, max_steps=request.max_steps, runtime_fallback=runtime_fallback)
+    choice = choose_solver(
+        request.solver,
+        request.model,
+        request.u0,
+        request.t0,
+        request.t1,
+        request.params,
+        request.network_params,
+        max_steps=request.max_steps,
+        runtime_fallback=runtime_fallback,
+    )
     stiff = choice.fallback if choice.fallback is not None else choice.primary
-    return SolverPlan(choice.primary, choice.fallback, choice.budget, choice.reason,
-                      linsolve=prepared_linsolve(request, stiff))
+    return SolverPlan(
+        choice.primary, choice.fallback, choice.budget, choice.reason, linsolve=prepared_linsolve(request, stiff)
+    )

@@ -52,6 +52,8 @@ def split_network_weights(model: ModelSpec, args):
     """
     values, thetas = args
     nets = model.networks
-    split = {k: (tuple(nets[k].unflatten(w)) if k in nets and not isinstance(w, (list, tuple)) else w)
-             for k, w in thetas.items()}
+    split = {
+        k: (tuple(nets[k].unflatten(w)) if k in nets and not isinstance(w, (list, tuple)) else w)
+        for k, w in thetas.items()
+    }
     return values, split

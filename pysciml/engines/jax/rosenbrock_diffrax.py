@@ -18,15 +18,26 @@ from .rosenbrock.diffrax_adapter import DiffraxRosenbrock
 __all__ = ["rosenbrock_via_diffrax"]
 
 
-def rosenbrock_via_diffrax(fun, solver, t0, t1, y0, args, ts, *, rtol, atol, dt0, max_steps,
-                           adjoint, linsolve=None, differentiation="reverse"):
+def rosenbrock_via_diffrax(
+    fun, solver, t0, t1, y0, args, ts, *, rtol, atol, dt0, max_steps, adjoint, linsolve=None, differentiation="reverse"
+):
     """Solve with a Rosenbrock solver's tableau inside ``diffrax.diffeqsolve``; returns ``(ys, status, stats)``."""
-    method = (DiffraxRosenbrock(solver.tableau) if linsolve is None
-              else DiffraxRosenbrock(solver.tableau, linsolve=linsolve))
+    method = (
+        DiffraxRosenbrock(solver.tableau) if linsolve is None else DiffraxRosenbrock(solver.tableau, linsolve=linsolve)
+    )
     sol = dfx.diffeqsolve(
-        dfx.ODETerm(fun), method, t0, t1, dt0, y0, args=args, saveat=dfx.SaveAt(ts=ts),
-        stepsize_controller=dfx.PIDController(rtol=rtol, atol=atol), max_steps=max_steps,
-        adjoint=diffrax_adjoint(adjoint, differentiation, max_steps), throw=False,
+        dfx.ODETerm(fun),
+        method,
+        t0,
+        t1,
+        dt0,
+        y0,
+        args=args,
+        saveat=dfx.SaveAt(ts=ts),
+        stepsize_controller=dfx.PIDController(rtol=rtol, atol=atol),
+        max_steps=max_steps,
+        adjoint=diffrax_adjoint(adjoint, differentiation, max_steps),
+        throw=False,
     )
     status = status_from_result(sol.result)
     ys = jnp.where(jnp.isfinite(sol.ys), sol.ys, jnp.nan)

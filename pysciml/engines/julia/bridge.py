@@ -124,15 +124,19 @@ def availability() -> tuple[bool, str]:
     if importlib.util.find_spec("juliacall") is None:
         return False, _INSTALL_HINT
     if not (julia_env_path() / "Project.toml").is_file():
-        return False, (f"the PySciMLBridge Julia package is missing at {julia_env_path()} (a broken install "
-                       "or a checkout without symlinks); reinstall pysciml, or in a checkout run "
-                       "`git config core.symlinks true` and check out again.")
+        return False, (
+            f"the PySciMLBridge Julia package is missing at {julia_env_path()} (a broken install "
+            "or a checkout without symlinks); reinstall pysciml, or in a checkout run "
+            "`git config core.symlinks true` and check out again."
+        )
     if find_julia() is None:
         if _offline():
             return False, _NO_JULIA_HINT
-        return True, ("no Julia found yet: juliapkg will download Julia and the Julia packages on "
-                      "first use (needs internet, takes minutes). To use an existing Julia set "
-                      "PYTHON_JULIAPKG_EXE; offline machines: PYTHON_JULIAPKG_OFFLINE=yes.")
+        return True, (
+            "no Julia found yet: juliapkg will download Julia and the Julia packages on "
+            "first use (needs internet, takes minutes). To use an existing Julia set "
+            "PYTHON_JULIAPKG_EXE; offline machines: PYTHON_JULIAPKG_OFFLINE=yes."
+        )
     return True, ""
 
 
@@ -155,12 +159,20 @@ def _set_environment():
 def _explain_start_failure(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}"
     low = text.lower()
-    if ("urlerror" in low or "could not find julia" in low or "name or service" in low
-            or "urlopen" in low or "network" in low or "not a julia executable" in low):
+    if (
+        "urlerror" in low
+        or "could not find julia" in low
+        or "name or service" in low
+        or "urlopen" in low
+        or "network" in low
+        or "not a julia executable" in low
+    ):
         return f"could not start Julia ({text}); {_NO_JULIA_HINT}"
-    return (f"could not start Julia through juliacall ({text}). Check the messages above; "
-            "PYTHON_JULIAPKG_EXE, PYTHON_JULIAPKG_PROJECT and PYTHON_JULIAPKG_OFFLINE control which "
-            "Julia and which environment are used. Or use engine='jax'.")
+    return (
+        f"could not start Julia through juliacall ({text}). Check the messages above; "
+        "PYTHON_JULIAPKG_EXE, PYTHON_JULIAPKG_PROJECT and PYTHON_JULIAPKG_OFFLINE control which "
+        "Julia and which environment are used. Or use engine='jax'."
+    )
 
 
 def _start_julia():
@@ -170,8 +182,12 @@ def _start_julia():
     _set_environment()
     quiet = os.environ.get("PYSCIML_QUIET", "") not in ("", "0")
     if not quiet:
-        print("pysciml: starting the Julia engine (installing and compiling Julia packages, "
-              "this takes minutes the first time)...", file=sys.stderr, flush=True)
+        print(
+            "pysciml: starting the Julia engine (installing and compiling Julia packages, "
+            "this takes minutes the first time)...",
+            file=sys.stderr,
+            flush=True,
+        )
     t0 = time.perf_counter()
     try:
         import juliacall
@@ -187,8 +203,10 @@ def _start_julia():
         module = jl.PySciMLBridge
         wrap = jl.seval("f -> (i, l, s) -> PythonCall.pytruth(f(i, l, s))")
     except juliacall.JuliaError as exc:
-        msg = (f"Julia started but the PySciMLBridge package could not be loaded: {exc}. Re-resolve the "
-               "environment with: python -c \"import juliapkg; juliapkg.resolve(force=True)\".")
+        msg = (
+            f"Julia started but the PySciMLBridge package could not be loaded: {exc}. Re-resolve the "
+            "environment with: python -c \"import juliapkg; juliapkg.resolve(force=True)\"."
+        )
         _BRIDGE_STATE["error"] = msg
         raise EngineUnavailableError(msg, argument="engine") from None
     if not quiet:
@@ -231,7 +249,9 @@ class JuliaBridge:
             raise EngineError(
                 "the julia engine runs Julia only on the main Python thread; call it from the main "
                 "thread (with dask use scheduler='synchronous' or a process-based scheduler), or use "
-                "engine='jax'.", argument="engine")
+                "engine='jax'.",
+                argument="engine",
+            )
         with _LOCK:
             fn = getattr(self._module(), name)
             jc = self._juliacall
@@ -256,19 +276,32 @@ class JuliaBridge:
     def _grid(self, grid):
         ops = getattr(grid, "coefficients", None)
         if ops is None:
-            raise EngineError(f"{type(grid).__name__} has no discretisation coefficients; "
-                              "use a pysciml.grid grid.", argument="grid")
+            raise EngineError(
+                f"{type(grid).__name__} has no discretisation coefficients; use a pysciml.grid grid.", argument="grid"
+            )
 
         def axis(a):
-            arr = (lambda v: np.ascontiguousarray(v, dtype=np.float64))
+            arr = lambda v: np.ascontiguousarray(v, dtype=np.float64)
             pole = tuple(bool(b) for b in a.pole)
-            return self.call("make_axis", str(a.kind), float(a.value), float(a.sign), arr(a.length),
-                             arr(a.conductance), arr(a.inv_distance), arr(a.face_weight),
-                             arr(a.centre_weight), pole[0], pole[1], int(a.pole_shift))
+            return self.call(
+                "make_axis",
+                str(a.kind),
+                float(a.value),
+                float(a.sign),
+                arr(a.length),
+                arr(a.conductance),
+                arr(a.inv_distance),
+                arr(a.face_weight),
+                arr(a.centre_weight),
+                pole[0],
+                pole[1],
+                int(a.pole_shift),
+            )
 
         mask = None if ops.mask is None else np.ascontiguousarray(ops.mask, dtype=bool)
-        return self.call("make_grid", axis(ops.y), axis(ops.x),
-                         np.ascontiguousarray(ops.inv_area, dtype=np.float64), mask)
+        return self.call(
+            "make_grid", axis(ops.y), axis(ops.x), np.ascontiguousarray(ops.inv_area, dtype=np.float64), mask
+        )
 
     def compile(self, model) -> int:
         """Trace, emit and compile ``model`` once; returns its Julia handle."""
@@ -278,13 +311,26 @@ class JuliaBridge:
         cached = self._handles.get(model)
         if cached is not None and cached[0] == em.source_hash:
             return cached[1]
-        nets = tuple((name, int(n.n_in), int(n.n_out), int(n.width), int(n.depth), str(n.activation),
-                      str(n.final_activation)) for name, n in model.networks.items())
+        nets = tuple(
+            (name, int(n.n_in), int(n.n_out), int(n.width), int(n.depth), str(n.activation), str(n.final_activation))
+            for name, n in model.networks.items()
+        )
         consts = tuple(np.ascontiguousarray(c, dtype=np.float64) for c in em.consts)
         grids = tuple(self._grid(g) for g in em.grids)
         n_phys = int(sum(s.size for s in model.param_specs.values()))
-        handle = int(self.call("compile_model", em.source, em.source_hash, int(model.n_states), n_phys,
-                               nets, consts, grids, bool(em.has_branches)))
+        handle = int(
+            self.call(
+                "compile_model",
+                em.source,
+                em.source_hash,
+                int(model.n_states),
+                n_phys,
+                nets,
+                consts,
+                grids,
+                bool(em.has_branches),
+            )
+        )
         self._handles[model] = (em.source_hash, handle)
         return handle
 

@@ -33,8 +33,20 @@ from .trace import Trace, trace_model
 __all__ = ["Program", "build_program", "julia_source", "julia_code", "program_for"]
 
 #: functions whose derivative or value depends on a branch (no compiled ReverseDiff tape)
-_BRANCHY = (Where, Maximum, Minimum, sympy.Abs, sympy.sign, sympy.floor, sympy.ceiling,
-            sympy.Piecewise, sympy.log, Log1p, sympy.asin, sympy.acos)
+_BRANCHY = (
+    Where,
+    Maximum,
+    Minimum,
+    sympy.Abs,
+    sympy.sign,
+    sympy.floor,
+    sympy.ceiling,
+    sympy.Piecewise,
+    sympy.log,
+    Log1p,
+    sympy.asin,
+    sympy.acos,
+)
 
 
 @dataclasses.dataclass
@@ -55,10 +67,10 @@ class Program:
     """A scheduled straight-line program computing the flat derivative."""
 
     trace: Trace
-    statements: list           # Assign | Call, in execution order
-    outputs: list              # (Output, reduced expr)
-    shapes: dict               # symbol -> shape (leaves, temporaries, node outputs)
-    used: set                  # symbols referenced anywhere
+    statements: list  # Assign | Call, in execution order
+    outputs: list  # (Output, reduced expr)
+    shapes: dict  # symbol -> shape (leaves, temporaries, node outputs)
+    used: set  # symbols referenced anywhere
     has_branches: bool
 
     @property
@@ -89,7 +101,7 @@ def build_program(trace: Trace) -> Program:
     k = 0
     calls = []
     for n in nodes:
-        calls.append((n, tuple(reduced[k:k + len(n.args)])))
+        calls.append((n, tuple(reduced[k : k + len(n.args)])))
         k += len(n.args)
     out_exprs = reduced[k:]
 
@@ -150,10 +162,12 @@ def build_program(trace: Trace) -> Program:
     for e in out_exprs:
         used |= _free(e)
     branchy = False
-    for e in [st.expr for st in statements if isinstance(st, Assign)] + list(out_exprs) + [
-            a for st in statements if isinstance(st, Call) for a in st.args]:
-        if isinstance(e, sympy.Basic) and (e.has(*_BRANCHY) or any(
-                not p.exp.is_Integer for p in e.atoms(sympy.Pow))):
+    for e in (
+        [st.expr for st in statements if isinstance(st, Assign)]
+        + list(out_exprs)
+        + [a for st in statements if isinstance(st, Call) for a in st.args]
+    ):
+        if isinstance(e, sympy.Basic) and (e.has(*_BRANCHY) or any(not p.exp.is_Integer for p in e.atoms(sympy.Pow))):
             branchy = True
             break
     return Program(trace, statements, list(zip(trace.outputs, out_exprs)), shapes, used, branchy)
@@ -300,8 +314,11 @@ def _call_lines(call: Call, prog: Program) -> list[str]:
         if n.extra["vector_input"]:
             vec = n.extra["base"]
             lines = [f"{vec} = B.net_apply(K.nets.{name}, [{', '.join(a)}], p.nets.{name})"]
-            lines += [f"{o} = {vec}[{i + 1}]" for i, o in enumerate(outs) if n.outputs[i] in prog.used
-                      or _is_output(n.outputs[i], prog)]
+            lines += [
+                f"{o} = {vec}[{i + 1}]"
+                for i, o in enumerate(outs)
+                if n.outputs[i] in prog.used or _is_output(n.outputs[i], prog)
+            ]
             return lines
         return [f"{outs[0]} = B.net_apply(K.nets.{name}, {a[0]}, p.nets.{name})"]
     if kind in ("sum", "prod"):
@@ -333,8 +350,11 @@ def _call_lines(call: Call, prog: Program) -> list[str]:
     if kind == "gradient":
         vec = n.extra["base"]
         lines = [f"{vec} = B.gradient({a[0]}, {g})"]
-        lines += [f"{o} = {vec}[{i + 1}]" for i, o in enumerate(outs)
-                  if n.outputs[i] in prog.used or _is_output(n.outputs[i], prog)]
+        lines += [
+            f"{o} = {vec}[{i + 1}]"
+            for i, o in enumerate(outs)
+            if n.outputs[i] in prog.used or _is_output(n.outputs[i], prog)
+        ]
         return lines
     raise ValueError(f"unknown node kind {kind}")  # pragma: no cover
 
@@ -420,12 +440,12 @@ class Emitted:
     source: str
     source_hash: str
     program: Program
-    consts: tuple          # numpy arrays, in K.consts order
-    grids: tuple           # grid objects, in K.grids order
+    consts: tuple  # numpy arrays, in K.consts order
+    grids: tuple  # grid objects, in K.grids order
     has_branches: bool
 
 
-_emitted: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_emitted: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def program_for(model) -> Emitted:

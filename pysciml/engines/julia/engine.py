@@ -69,8 +69,11 @@ def _f64(x, shape=None, *, argument: str):
     try:
         a = np.ascontiguousarray(x, dtype=np.float64)
     except Exception:  # noqa: BLE001 - jax tracers and other non-numbers
-        raise InputError(f"must be concrete numbers, got {type(x).__name__} (the julia engine cannot run "
-                         "inside jax.grad/jit; use engine='jax' there).", argument=argument) from None
+        raise InputError(
+            f"must be concrete numbers, got {type(x).__name__} (the julia engine cannot run "
+            "inside jax.grad/jit; use engine='jax' there).",
+            argument=argument,
+        ) from None
     if shape is not None and a.shape != tuple(shape):
         raise InputError(f"has shape {a.shape}, expected {tuple(shape)}.", argument=argument)
     return a
@@ -106,8 +109,8 @@ class JuliaEngine(Engine):
             "julia_executable": find_julia(),
             "bridge_package": str(julia_env_path()),
             "threads": os.environ.get("PYTHON_JULIACALL_THREADS", "auto (set on start)"),
-            "sysimage": os.environ.get("PYTHON_JULIACALL_SYSIMAGE") or (
-                str(usable_sysimage()) if usable_sysimage() is not None else None),
+            "sysimage": os.environ.get("PYTHON_JULIACALL_SYSIMAGE")
+            or (str(usable_sysimage()) if usable_sysimage() is not None else None),
         }
         try:
             from juliapkg.state import STATE
@@ -159,14 +162,39 @@ class JuliaEngine(Engine):
         h = self._bridge.compile(model)
         name, ls, stiff, rows, cols = solver_args(request.solver, model)
         t, U, status, stats, t_end, alg = self._bridge.call(
-            "bridge_solve", h, u0, theta, float(request.t0), float(request.t1), saveat, name, ls, stiff,
-            float(request.rtol), _atol(request.atol, model.n_states), float(request.dt0 or 0.0),
-            int(request.max_steps), bool(request.adaptive), rows, cols)
-        return RawSolution(t=to_numpy(t), u=to_numpy(U).reshape(saveat.size, model.n_states),
-                           status=int(status), stats=self._stats(stats, str(alg), float(t_end)))
+            "bridge_solve",
+            h,
+            u0,
+            theta,
+            float(request.t0),
+            float(request.t1),
+            saveat,
+            name,
+            ls,
+            stiff,
+            float(request.rtol),
+            _atol(request.atol, model.n_states),
+            float(request.dt0 or 0.0),
+            int(request.max_steps),
+            bool(request.adaptive),
+            rows,
+            cols,
+        )
+        return RawSolution(
+            t=to_numpy(t),
+            u=to_numpy(U).reshape(saveat.size, model.n_states),
+            status=int(status),
+            stats=self._stats(stats, str(alg), float(t_end)),
+        )
 
-    def solve_batch(self, request: SolveRequest, *, u0=None, params: Mapping[str, Any] | None = None,
-                    network_params: Mapping[str, Any] | None = None) -> RawSolution:
+    def solve_batch(
+        self,
+        request: SolveRequest,
+        *,
+        u0=None,
+        params: Mapping[str, Any] | None = None,
+        network_params: Mapping[str, Any] | None = None,
+    ) -> RawSolution:
         """Many cells at once (EnsembleProblem with threads).
 
         Args:
@@ -181,50 +209,79 @@ class JuliaEngine(Engine):
         model = request.model
         params, network_params = dict(params or {}), dict(network_params or {})
         n_cells = None
-        for k, v in [("u0", u0)] + [(f"params.{k}", v) for k, v in params.items()] + \
-                [(f"network_params.{k}", v) for k, v in network_params.items()]:
+        for k, v in (
+            [("u0", u0)]
+            + [(f"params.{k}", v) for k, v in params.items()]
+            + [(f"network_params.{k}", v) for k, v in network_params.items()]
+        ):
             if v is not None:
                 n = np.shape(v)[0] if np.ndim(v) else None
                 if n is None or (n_cells is not None and n != n_cells):
-                    raise InputError(f"needs a leading cell axis of the same length as the others, "
-                                     f"got shape {np.shape(v)}.", argument=k)
+                    raise InputError(
+                        f"needs a leading cell axis of the same length as the others, got shape {np.shape(v)}.",
+                        argument=k,
+                    )
                 n_cells = n
         if n_cells is None:
-            raise InputError("give per-cell values (u0, params or network_params with a leading cell axis).",
-                             argument="u0")
+            raise InputError(
+                "give per-cell values (u0, params or network_params with a leading cell axis).", argument="u0"
+            )
         base = flat_theta(model, request.params, request.network_params)
         THETA = np.repeat(base[None, :], n_cells, axis=0)
         k = 0
         for name, spec in model.param_specs.items():
             if name in params:
                 v = _f64(params[name], argument=f"params.{name}")
-                THETA[:, k:k + spec.size] = np.broadcast_to(v.reshape((n_cells,) + v.shape[1:]),
-                                                            (n_cells,) + spec.shape).reshape(n_cells, -1)
+                THETA[:, k : k + spec.size] = np.broadcast_to(
+                    v.reshape((n_cells,) + v.shape[1:]), (n_cells,) + spec.shape
+                ).reshape(n_cells, -1)
             k += spec.size
         for name, net in model.networks.items():
             if name in network_params:
-                THETA[:, k:k + net.n_params] = _f64(network_params[name], (n_cells, net.n_params),
-                                                    argument=f"network_params.{name}")
+                THETA[:, k : k + net.n_params] = _f64(
+                    network_params[name], (n_cells, net.n_params), argument=f"network_params.{name}"
+                )
             k += net.n_params
         unknown = set(params) - set(model.param_specs)
         if unknown:
             raise InputError(f"unknown parameters {sorted(unknown)}.", argument="params")
-        U0 = (np.repeat(_f64(request.u0, (model.n_states,), argument="u0")[None], n_cells, axis=0)
-              if u0 is None else _f64(u0, (n_cells, model.n_states), argument="u0"))
+        U0 = (
+            np.repeat(_f64(request.u0, (model.n_states,), argument="u0")[None], n_cells, axis=0)
+            if u0 is None
+            else _f64(u0, (n_cells, model.n_states), argument="u0")
+        )
         h = self._bridge.compile(model)
         name, ls, stiff, rows, cols = solver_args(request.solver, model)
         saveat = _f64(request.saveat, argument="saveat").reshape(-1)
         U, status, stats, t_end = self._bridge.call(
-            "bridge_solve_batch", h, np.ascontiguousarray(U0), np.ascontiguousarray(THETA),
-            float(request.t0), float(request.t1), saveat, name, ls, stiff, float(request.rtol),
-            _atol(request.atol, model.n_states), float(request.dt0 or 0.0), int(request.max_steps),
-            bool(request.adaptive), rows, cols)
+            "bridge_solve_batch",
+            h,
+            np.ascontiguousarray(U0),
+            np.ascontiguousarray(THETA),
+            float(request.t0),
+            float(request.t1),
+            saveat,
+            name,
+            ls,
+            stiff,
+            float(request.rtol),
+            _atol(request.atol, model.n_states),
+            float(request.dt0 or 0.0),
+            int(request.max_steps),
+            bool(request.adaptive),
+            rows,
+            cols,
+        )
         stats = to_numpy(stats, np.int64).reshape(n_cells, len(STAT_NAMES))
         out_stats = {k: stats[:, i] for i, k in enumerate(STAT_NAMES)}
         out_stats["solver"] = name
         out_stats["t_end"] = to_numpy(t_end).reshape(n_cells)
-        return RawSolution(t=saveat.copy(), u=to_numpy(U).reshape(n_cells, saveat.size, model.n_states),
-                           status=to_numpy(status, np.int64).reshape(n_cells), stats=out_stats)
+        return RawSolution(
+            t=saveat.copy(),
+            u=to_numpy(U).reshape(n_cells, saveat.size, model.n_states),
+            status=to_numpy(status, np.int64).reshape(n_cells),
+            stats=out_stats,
+        )
 
     # -- fitting ------------------------------------------------------------------------------
     def _data(self, model, u0, t0, ts, ys, mask, scale):
@@ -247,9 +304,25 @@ class JuliaEngine(Engine):
         t0 = _f64(np.broadcast_to(np.asarray(t0, dtype=np.float64), (n_traj,)), argument="t0")
         return np.ascontiguousarray(u0), np.ascontiguousarray(t0), ts, ys, mask, scale
 
-    def loss_and_grad(self, model, *, params=None, network_params=None, u0, t0, ts, ys, mask, scale,
-                      l2: float = 0.0, solver="auto", adjoint=None, rtol: float = 1e-6, atol: float = 1e-8,
-                      max_steps: int = 100_000) -> LossGrad:
+    def loss_and_grad(
+        self,
+        model,
+        *,
+        params=None,
+        network_params=None,
+        u0,
+        t0,
+        ts,
+        ys,
+        mask,
+        scale,
+        l2: float = 0.0,
+        solver="auto",
+        adjoint=None,
+        rtol: float = 1e-6,
+        atol: float = 1e-8,
+        max_steps: int = 100_000,
+    ) -> LossGrad:
         """The fitting loss and its exact gradient (SciMLSensitivity adjoint).
 
         loss = sum(mask * ((u(ts) - ys) / scale)^2) / sum(mask) + l2 * sum(network weights^2).
@@ -271,11 +344,31 @@ class JuliaEngine(Engine):
         name, ls, stiff, rows, cols = solver_args(solver, model)
         kind, vjp = adjoint_args(adjoint)
         loss, g, gu, status = self._bridge.call(
-            "bridge_loss_and_grad", h, theta, U0, T0, ts, ys, mask, scale, float(l2), name, ls, stiff,
-            kind, vjp, float(rtol), float(atol), int(max_steps), rows, cols)
+            "bridge_loss_and_grad",
+            h,
+            theta,
+            U0,
+            T0,
+            ts,
+            ys,
+            mask,
+            scale,
+            float(l2),
+            name,
+            ls,
+            stiff,
+            kind,
+            vjp,
+            float(rtol),
+            float(atol),
+            int(max_steps),
+            rows,
+            cols,
+        )
         gp, gn = split_theta(model, to_numpy(g).reshape(theta.size))
-        return LossGrad(float(loss), gp, gn, to_numpy(gu).reshape(U0.shape),
-                        to_numpy(status, np.int64).reshape(U0.shape[0]))
+        return LossGrad(
+            float(loss), gp, gn, to_numpy(gu).reshape(U0.shape), to_numpy(status, np.int64).reshape(U0.shape[0])
+        )
 
     def fit(self, request: FitRequest, hooks: FitHooks) -> FitResult:
         """Fit a :class:`~pysciml.engines.requests.FitRequest` in Julia (Optimization.jl).
@@ -294,15 +387,25 @@ class JuliaEngine(Engine):
         del batching
         model = request.model
         per_cell = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
-        base = SolveRequest(model=model, u0=np.zeros(model.n_states), params=model.resolve_params(request.values),
-                            network_params=dict(request.networks), t0=float(request.t0),
-                            t1=float(request.ts[-1]), saveat=np.asarray(request.ts, float), solver=request.solver,
-                            rtol=request.rtol, atol=request.atol, max_steps=request.max_steps)
+        base = SolveRequest(
+            model=model,
+            u0=np.zeros(model.n_states),
+            params=model.resolve_params(request.values),
+            network_params=dict(request.networks),
+            t0=float(request.t0),
+            t1=float(request.ts[-1]),
+            saveat=np.asarray(request.ts, float),
+            solver=request.solver,
+            rtol=request.rtol,
+            atol=request.atol,
+            max_steps=request.max_steps,
+        )
         raw = self.solve_batch(base, u0=np.asarray(u0, dtype=np.float64), params=per_cell)
         return CellSolveResult(np.asarray(raw.u), np.asarray(raw.status).astype(np.int8), str(raw.stats["solver"]))
 
-    def fit_cells(self, request: CellFitRequest, block: CellBlock, batching: Batching,
-                  hooks: FitHooks) -> CellFitResult:
+    def fit_cells(
+        self, request: CellFitRequest, block: CellBlock, batching: Batching, hooks: FitHooks
+    ) -> CellFitResult:
         raise self.unavailable("fit_cells", "engine='jax' for gridded fits (the julia engine solves cells)")
 
     def cell_history_steps(self, request: CellFitRequest):
@@ -343,16 +446,39 @@ class JuliaEngine(Engine):
         want_u0 = "u0" in wrt
         saveat = _f64(request.saveat, argument="saveat").reshape(-1)
         U, J, status = self._bridge.call(
-            "bridge_sensitivity", h, _f64(request.u0, (model.n_states,), argument="u0"), theta, want_u0,
-            np.asarray(index, dtype=np.int64), float(request.t0), float(request.t1), saveat, name, ls, stiff,
-            float(request.rtol), _atol(request.atol, model.n_states), float(request.dt0 or 0.0),
-            int(request.max_steps), bool(request.adaptive), rows, cols)
+            "bridge_sensitivity",
+            h,
+            _f64(request.u0, (model.n_states,), argument="u0"),
+            theta,
+            want_u0,
+            np.asarray(index, dtype=np.int64),
+            float(request.t0),
+            float(request.t1),
+            saveat,
+            name,
+            ls,
+            stiff,
+            float(request.rtol),
+            _atol(request.atol, model.n_states),
+            float(request.dt0 or 0.0),
+            int(request.max_steps),
+            bool(request.adaptive),
+            rows,
+            cols,
+        )
         n, n_save = model.n_states, saveat.size
         J = to_numpy(J).reshape(n_save, n, -1)
         nu = n if want_u0 else 0
         sens_params = None
         if names:
-            sens_params = {p: J[:, :, nu + o: nu + o + int(np.prod(shp, dtype=int))].reshape((n_save, n) + shp)
-                           for p, (o, shp) in offsets.items()}
-        return Sensitivities(t=saveat.copy(), u=to_numpy(U).reshape(n_save, n), status=Status(int(status)),
-                             u0=J[:, :, :n].copy() if want_u0 else None, params=sens_params)
+            sens_params = {
+                p: J[:, :, nu + o : nu + o + int(np.prod(shp, dtype=int))].reshape((n_save, n) + shp)
+                for p, (o, shp) in offsets.items()
+            }
+        return Sensitivities(
+            t=saveat.copy(),
+            u=to_numpy(U).reshape(n_save, n),
+            status=Status(int(status)),
+            u0=J[:, :, :n].copy() if want_u0 else None,
+            params=sens_params,
+        )

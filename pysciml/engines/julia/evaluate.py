@@ -22,10 +22,16 @@ from .symbolic import Expm1, Log1p, Maximum, Minimum, Where
 
 __all__ = ["evaluate_program"]
 
-_MODULES = [{
-    "Maximum": np.maximum, "Minimum": np.minimum, "Where": np.where,
-    "Log1p": np.log1p, "Expm1": np.expm1,
-}, "numpy"]
+_MODULES = [
+    {
+        "Maximum": np.maximum,
+        "Minimum": np.minimum,
+        "Where": np.where,
+        "Log1p": np.log1p,
+        "Expm1": np.expm1,
+    },
+    "numpy",
+]
 _ = (Maximum, Minimum, Where, Log1p, Expm1)  # the names above refer to these functions
 
 
@@ -73,10 +79,10 @@ def evaluate_program(prog: Program, u, phys, t: float, network_params=None, cons
     env = {tr.t: float(t)}
     for s, off, shape in tr.state_leaves:
         size = int(np.prod(shape, dtype=int))
-        env[s] = u[off:off + size].reshape(shape) if shape else u[off]
+        env[s] = u[off : off + size].reshape(shape) if shape else u[off]
     for s, off, shape in tr.param_leaves:
         size = int(np.prod(shape, dtype=int))
-        env[s] = phys[off:off + size].reshape(shape) if shape else phys[off]
+        env[s] = phys[off : off + size].reshape(shape) if shape else phys[off]
     for i, (s, v) in enumerate(tr.rec.consts):
         env[s] = v if consts is None else np.asarray(consts[i])
     cache: dict = {}
@@ -112,7 +118,6 @@ def evaluate_program(prog: Program, u, phys, t: float, network_params=None, cons
             item = n.extra["item_shape"]
             vals = [np.stack([np.broadcast_to(a, item) for a in args], axis=n.extra["axis"])]
         else:
-
             g = grids[n.extra["grid"]]
             if kind == "laplacian":
                 vals = [laplacian_numpy(args[0], g)]
@@ -129,5 +134,5 @@ def evaluate_program(prog: Program, u, phys, t: float, network_params=None, cons
     du = np.empty(tr.n_states)
     for out, expr in prog.outputs:
         v = np.broadcast_to(np.asarray(_eval(expr, env, cache), dtype=np.float64), out.target_shape)
-        du[out.offset:out.offset + out.size] = v.reshape(-1)
+        du[out.offset : out.offset + out.size] = v.reshape(-1)
     return du

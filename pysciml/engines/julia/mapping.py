@@ -23,9 +23,19 @@ from ...solvers.linear import DENSE_MAX, AutoLinsolve, SparseLU
 from ...status import Status
 
 __all__ = [
-    "STAT_NAMES", "RETCODE_STATUS", "VJPS", "solver_args",
-    "adjoint_args", "optimizer_stages", "flat_theta", "split_theta", "lux_permutation",
-    "bound_arrays", "to_natural", "to_unconstrained", "scalar_sparsity",
+    "STAT_NAMES",
+    "RETCODE_STATUS",
+    "VJPS",
+    "solver_args",
+    "adjoint_args",
+    "optimizer_stages",
+    "flat_theta",
+    "split_theta",
+    "lux_permutation",
+    "bound_arrays",
+    "to_natural",
+    "to_unconstrained",
+    "scalar_sparsity",
 ]
 
 #: solver counters returned by the bridge, in order (retcodes.jl STAT_NAMES)
@@ -34,18 +44,24 @@ STAT_NAMES = ("steps", "rejected", "nfev", "njev", "nlu", "nsolve", "nnewton", "
 #: SciMLBase.ReturnCode -> pysciml status (retcodes.jl status_code); every other
 #: unsuccessful code is FAILED, and every code SciMLBase.successful_retcode accepts is SUCCESS
 RETCODE_STATUS = {
-    "Success": Status.SUCCESS, "Terminated": Status.SUCCESS, "ExactSolutionLeft": Status.SUCCESS,
-    "ExactSolutionRight": Status.SUCCESS, "FloatingPointLimit": Status.SUCCESS,
+    "Success": Status.SUCCESS,
+    "Terminated": Status.SUCCESS,
+    "ExactSolutionLeft": Status.SUCCESS,
+    "ExactSolutionRight": Status.SUCCESS,
+    "FloatingPointLimit": Status.SUCCESS,
     "StalledSuccess": Status.SUCCESS,
-    "MaxIters": Status.MAX_STEPS, "MaxNumSub": Status.MAX_STEPS,
+    "MaxIters": Status.MAX_STEPS,
+    "MaxNumSub": Status.MAX_STEPS,
     "DtLessThanMin": Status.STEP_SIZE_UNDERFLOW,
-    "DtNaN": Status.NONFINITE, "Unstable": Status.NONFINITE,
+    "DtNaN": Status.NONFINITE,
+    "Unstable": Status.NONFINITE,
     "InternalLinearSolveFailed": Status.LINEAR_SOLVE_FAILED,
     "ConvergenceFailure": Status.NONLINEAR_SOLVE_FAILED,
 }
 
 #: vector-Jacobian product choices (SciMLSensitivity autojacvec)
 VJPS = ("auto", "zygote", "enzyme", "reversediff", "forwarddiff")
+
 
 def _key(x: str) -> str:
     return "".join(ch for ch in x.lower() if ch.isalnum())
@@ -62,7 +78,9 @@ def solver_args(solver: Any, model, *, argument: str = "solver") -> tuple[str, s
     if "julia" not in s.engines or not s.julia_method:
         raise EngineError(
             f"solver {s.name} is not available on the julia engine; use one of Tsit5, Dopri5, Dopri8, Vern7, "
-            "Rosenbrock23, Rodas4, Rodas5P, KenCarp4, Kvaerno5, FBDF, QNDF or Auto.", argument=argument)
+            "Rosenbrock23, Rodas4, Rodas5P, KenCarp4, Kvaerno5, FBDF, QNDF or Auto.",
+            argument=argument,
+        )
     name = s.julia_method
     stiff = -1
     if isinstance(s, Auto) and s.stiff_hint is not None:
@@ -95,8 +113,9 @@ def _pattern_indices(pattern, n):
     else:
         r, c = np.nonzero(np.asarray(pattern))
     if np.shape(pattern) != (n, n):
-        raise InputError(f"sparsity has shape {np.shape(pattern)}, the model has {n} states.",
-                         argument="SparseLU.sparsity")
+        raise InputError(
+            f"sparsity has shape {np.shape(pattern)}, the model has {n} states.", argument="SparseLU.sparsity"
+        )
     diag = np.arange(n)  # W = I - h*gamma*J always has its diagonal
     r = np.concatenate([np.asarray(r), diag])
     c = np.concatenate([np.asarray(c), diag])
@@ -159,7 +178,9 @@ def adjoint_args(adjoint: Any) -> tuple[str, str]:
         raise InputError(
             f"adjoint {adjoint!r} is not available on the julia engine; use one of "
             "ps.Gauss(), ps.Interpolating(), ps.Checkpointed(), ps.Quadrature(), ps.Backsolve(), "
-            "ps.Direct() (forward mode) or 'auto'.", argument="adjoint")
+            "ps.Direct() (forward mode) or 'auto'.",
+            argument="adjoint",
+        )
     vjp = _key(vjp) or "auto"
     if vjp not in VJPS:
         raise InputError(f"unknown vjp {vjp!r}; choose one of {VJPS}.", argument="adjoint.vjp")
@@ -179,19 +200,22 @@ def optimizer_stages(optimizers) -> tuple:
         else:
             name = type(opt).__name__
             lr = next((getattr(opt, a) for a in ("learning_rate", "lr") if getattr(opt, a, None) is not None), 0.0)
-            steps = next((getattr(opt, a) for a in ("steps", "maxiters", "max_steps")
-                          if getattr(opt, a, None) is not None), None)
+            steps = next(
+                (getattr(opt, a) for a in ("steps", "maxiters", "max_steps") if getattr(opt, a, None) is not None), None
+            )
         key = _key(str(name))
         if key not in ("adam", "lbfgs"):
-            raise InputError(f"optimizer {opt!r} is not available on the julia engine; use Adam or LBFGS.",
-                             argument="optimizers")
+            raise InputError(
+                f"optimizer {opt!r} is not available on the julia engine; use Adam or LBFGS.", argument="optimizers"
+            )
         if steps is None or int(steps) < 0:
             raise InputError(f"optimizer {opt!r} needs a non-negative number of steps.", argument="optimizers")
         if not callable(lr):
             lr = float(lr)
         else:
-            raise InputError("learning-rate schedules are not supported by the julia engine; give a number.",
-                             argument="optimizers")
+            raise InputError(
+                "learning-rate schedules are not supported by the julia engine; give a number.", argument="optimizers"
+            )
         out.append((key, lr, int(steps)))
     return tuple(out)
 
@@ -206,8 +230,9 @@ def flat_theta(model, params: Mapping[str, Any], network_params: Mapping[str, An
     for name, net in model.networks.items():
         w = _concrete(network_params[name], f"network_params.{name}").reshape(-1)
         if w.size != net.n_params:
-            raise InputError(f"network {name!r} has {w.size} weights, it needs {net.n_params}.",
-                             argument=f"network_params.{name}")
+            raise InputError(
+                f"network {name!r} has {w.size} weights, it needs {net.n_params}.", argument=f"network_params.{name}"
+            )
         parts.append(w)
     return np.concatenate(parts) if parts else np.zeros(0)
 
@@ -220,7 +245,8 @@ def _concrete(value, argument: str) -> np.ndarray:
             f"is not a concrete number ({type(value).__name__}); the julia engine cannot run inside "
             "jax.grad/jit. It computes gradients itself: use ps.sensitivity(..., engine='julia') or "
             "model.fit(..., engine='julia'), or use engine='jax' with jax transformations.",
-            argument=argument) from None
+            argument=argument,
+        ) from None
 
 
 def split_theta(model, theta) -> tuple[dict, dict]:
@@ -228,10 +254,10 @@ def split_theta(model, theta) -> tuple[dict, dict]:
     theta = np.asarray(theta, dtype=np.float64)
     params, nets, k = {}, {}, 0
     for name, spec in model.param_specs.items():
-        params[name] = theta[k:k + spec.size].reshape(spec.shape).copy()
+        params[name] = theta[k : k + spec.size].reshape(spec.shape).copy()
         k += spec.size
     for name, net in model.networks.items():
-        nets[name] = theta[k:k + net.n_params].copy()
+        nets[name] = theta[k : k + net.n_params].copy()
         k += net.n_params
     return params, nets
 
@@ -269,7 +295,7 @@ def bound_arrays(model, fixed=()) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
         los.append(np.zeros(net.n_params))
         his.append(np.zeros(net.n_params))
         free.append(np.full(net.n_params, name not in fixed))
-    cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt))
+    cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)
     return cat(kinds, np.int64), cat(los, np.float64), cat(his, np.float64), cat(free, bool)
 
 
@@ -288,8 +314,9 @@ def _invsoftplus(y):
 def to_natural(kind, lo, hi, z):
     """Parameter values from unconstrained coordinates (sensitivity.jl ``to_natural``)."""
     kind, lo, hi, z = (np.asarray(a) for a in (kind, lo, hi, z))
-    return np.select([kind == 1, kind == 2, kind == 3],
-                     [lo + _softplus(z), hi - _softplus(z), lo + (hi - lo) * _sigmoid(z)], z).astype(np.float64)
+    return np.select(
+        [kind == 1, kind == 2, kind == 3], [lo + _softplus(z), hi - _softplus(z), lo + (hi - lo) * _sigmoid(z)], z
+    ).astype(np.float64)
 
 
 def to_unconstrained(kind, lo, hi, x):

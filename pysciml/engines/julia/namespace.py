@@ -33,8 +33,9 @@ __all__ = ["SymbolicMath", "network_tracer"]
 
 # -- the math namespace --------------------------------------------------------------------
 def _heaviside(x, h0=sympy.Float(0.5)):
-    return Where(sympy.StrictLessThan(x, 0), sympy.Float(0.0),
-                 Where(sympy.Eq(x, 0, evaluate=False), h0, sympy.Float(1.0)))
+    return Where(
+        sympy.StrictLessThan(x, 0), sympy.Float(0.0), Where(sympy.Eq(x, 0, evaluate=False), h0, sympy.Float(1.0))
+    )
 
 
 def _where(c, a, b):
@@ -53,22 +54,40 @@ def _clip(x, lo, hi):
 
 #: m.name -> (sympy builder, numpy function used when no argument is symbolic)
 _ELEMENTWISE = {
-    "exp": (sympy.exp, np.exp), "log": (sympy.log, np.log), "log1p": (Log1p, np.log1p),
-    "expm1": (Expm1, np.expm1), "sqrt": (sympy.sqrt, np.sqrt), "abs": (sympy.Abs, np.abs),
-    "sign": (sympy.sign, np.sign), "sin": (sympy.sin, np.sin), "cos": (sympy.cos, np.cos),
-    "tan": (sympy.tan, np.tan), "arcsin": (sympy.asin, np.arcsin), "arccos": (sympy.acos, np.arccos),
-    "arctan": (sympy.atan, np.arctan), "arctan2": (sympy.atan2, np.arctan2),
-    "sinh": (sympy.sinh, np.sinh), "cosh": (sympy.cosh, np.cosh), "tanh": (sympy.tanh, np.tanh),
-    "power": (lambda a, b: a ** b, np.power), "maximum": (Maximum, np.maximum),
-    "minimum": (Minimum, np.minimum), "floor": (sympy.floor, np.floor),
-    "ceil": (sympy.ceiling, np.ceil), "where": (_where, np.where), "clip": (_clip, np.clip),
+    "exp": (sympy.exp, np.exp),
+    "log": (sympy.log, np.log),
+    "log1p": (Log1p, np.log1p),
+    "expm1": (Expm1, np.expm1),
+    "sqrt": (sympy.sqrt, np.sqrt),
+    "abs": (sympy.Abs, np.abs),
+    "sign": (sympy.sign, np.sign),
+    "sin": (sympy.sin, np.sin),
+    "cos": (sympy.cos, np.cos),
+    "tan": (sympy.tan, np.tan),
+    "arcsin": (sympy.asin, np.arcsin),
+    "arccos": (sympy.acos, np.arccos),
+    "arctan": (sympy.atan, np.arctan),
+    "arctan2": (sympy.atan2, np.arctan2),
+    "sinh": (sympy.sinh, np.sinh),
+    "cosh": (sympy.cosh, np.cosh),
+    "tanh": (sympy.tanh, np.tanh),
+    "power": (lambda a, b: a**b, np.power),
+    "maximum": (Maximum, np.maximum),
+    "minimum": (Minimum, np.minimum),
+    "floor": (sympy.floor, np.floor),
+    "ceil": (sympy.ceiling, np.ceil),
+    "where": (_where, np.where),
+    "clip": (_clip, np.clip),
     "heaviside": (_heaviside, np.heaviside),
 }
 
 
 def _symbolic(x) -> bool:
-    return isinstance(x, (SymArray, sympy.Basic)) or (isinstance(x, np.ndarray) and x.dtype == object) or (
-        isinstance(x, (list, tuple)) and any(_symbolic(v) for v in x))
+    return (
+        isinstance(x, (SymArray, sympy.Basic))
+        or (isinstance(x, np.ndarray) and x.dtype == object)
+        or (isinstance(x, (list, tuple)) and any(_symbolic(v) for v in x))
+    )
 
 
 class SymbolicMath:
@@ -115,31 +134,80 @@ class SymbolicMath:
             return np.frompyfunc(scalar, len(args), 1)(*arrs)
         return builder(*[a if a is None else as_sym(a, rec) for a in args])
 
-    def exp(self, x): return self._ew("exp", x)
-    def log(self, x): return self._ew("log", x)
-    def log1p(self, x): return self._ew("log1p", x)
-    def expm1(self, x): return self._ew("expm1", x)
-    def sqrt(self, x): return self._ew("sqrt", x)
-    def abs(self, x): return self._ew("abs", x)
-    def sign(self, x): return self._ew("sign", x)
-    def sin(self, x): return self._ew("sin", x)
-    def cos(self, x): return self._ew("cos", x)
-    def tan(self, x): return self._ew("tan", x)
-    def arcsin(self, x): return self._ew("arcsin", x)
-    def arccos(self, x): return self._ew("arccos", x)
-    def arctan(self, x): return self._ew("arctan", x)
-    def arctan2(self, y, x): return self._ew("arctan2", y, x)
-    def sinh(self, x): return self._ew("sinh", x)
-    def cosh(self, x): return self._ew("cosh", x)
-    def tanh(self, x): return self._ew("tanh", x)
-    def power(self, x, y): return self._ew("power", x, y)
-    def maximum(self, x, y): return self._ew("maximum", x, y)
-    def minimum(self, x, y): return self._ew("minimum", x, y)
-    def floor(self, x): return self._ew("floor", x)
-    def ceil(self, x): return self._ew("ceil", x)
-    def where(self, cond, x, y): return self._ew("where", cond, x, y)
-    def clip(self, x, lo=None, hi=None): return self._ew("clip", x, lo, hi)
-    def heaviside(self, x, h0=0.5): return self._ew("heaviside", x, h0)
+    def exp(self, x):
+        return self._ew("exp", x)
+
+    def log(self, x):
+        return self._ew("log", x)
+
+    def log1p(self, x):
+        return self._ew("log1p", x)
+
+    def expm1(self, x):
+        return self._ew("expm1", x)
+
+    def sqrt(self, x):
+        return self._ew("sqrt", x)
+
+    def abs(self, x):
+        return self._ew("abs", x)
+
+    def sign(self, x):
+        return self._ew("sign", x)
+
+    def sin(self, x):
+        return self._ew("sin", x)
+
+    def cos(self, x):
+        return self._ew("cos", x)
+
+    def tan(self, x):
+        return self._ew("tan", x)
+
+    def arcsin(self, x):
+        return self._ew("arcsin", x)
+
+    def arccos(self, x):
+        return self._ew("arccos", x)
+
+    def arctan(self, x):
+        return self._ew("arctan", x)
+
+    def arctan2(self, y, x):
+        return self._ew("arctan2", y, x)
+
+    def sinh(self, x):
+        return self._ew("sinh", x)
+
+    def cosh(self, x):
+        return self._ew("cosh", x)
+
+    def tanh(self, x):
+        return self._ew("tanh", x)
+
+    def power(self, x, y):
+        return self._ew("power", x, y)
+
+    def maximum(self, x, y):
+        return self._ew("maximum", x, y)
+
+    def minimum(self, x, y):
+        return self._ew("minimum", x, y)
+
+    def floor(self, x):
+        return self._ew("floor", x)
+
+    def ceil(self, x):
+        return self._ew("ceil", x)
+
+    def where(self, cond, x, y):
+        return self._ew("where", cond, x, y)
+
+    def clip(self, x, lo=None, hi=None):
+        return self._ew("clip", x, lo, hi)
+
+    def heaviside(self, x, h0=0.5):
+        return self._ew("heaviside", x, h0)
 
     # -- constructors and shapes
     def asarray(self, x, dtype=None):
@@ -165,8 +233,13 @@ class SymbolicMath:
         ax = axis % ndim
         out_shape = shape[:ax] + (len(xs),) + shape[ax:]
         exprs = [s.expr if isinstance(s, SymArray) else s for s in syms]
-        (out,) = rec.node("stack", exprs, [s.shape if isinstance(s, SymArray) else () for s in syms],
-                          [out_shape], {"axis": ax, "item_shape": shape})
+        (out,) = rec.node(
+            "stack",
+            exprs,
+            [s.shape if isinstance(s, SymArray) else () for s in syms],
+            [out_shape],
+            {"axis": ax, "item_shape": shape},
+        )
         return wrap(out, out_shape, rec)
 
     def _vector(self, xs):
@@ -178,21 +251,24 @@ class SymbolicMath:
     def concatenate(self, xs, axis=0):
         xs = list(xs)
         if not any(isinstance(x, SymArray) for x in xs):
-            return np.concatenate([np.asarray(x, dtype=object) if _symbolic(x) else np.asarray(x) for x in xs],
-                                  axis=axis)
+            return np.concatenate(
+                [np.asarray(x, dtype=object) if _symbolic(x) else np.asarray(x) for x in xs], axis=axis
+            )
         rec = self._rec
         syms = [as_sym(x, rec) for x in xs]
         if any(not isinstance(s, SymArray) for s in syms):
-            raise TraceError("m.concatenate needs arrays (at least 1-D), got a scalar; use m.stack for scalars.",
-                             argument="physics")
+            raise TraceError(
+                "m.concatenate needs arrays (at least 1-D), got a scalar; use m.stack for scalars.", argument="physics"
+            )
         nd = syms[0].ndim
         if any(s.ndim != nd for s in syms):
             raise TraceError("m.concatenate: all arrays must have the same number of axes.", argument="physics")
         ax = axis % nd
         for s in syms:
-            if s.shape[:ax] + s.shape[ax + 1:] != syms[0].shape[:ax] + syms[0].shape[ax + 1:]:
-                raise TraceError(f"m.concatenate: shapes {[s.shape for s in syms]} differ off axis {axis}.",
-                                 argument="physics")
+            if s.shape[:ax] + s.shape[ax + 1 :] != syms[0].shape[:ax] + syms[0].shape[ax + 1 :]:
+                raise TraceError(
+                    f"m.concatenate: shapes {[s.shape for s in syms]} differ off axis {axis}.", argument="physics"
+                )
         shape = list(syms[0].shape)
         shape[ax] = sum(s.shape[ax] for s in syms)
         (out,) = rec.node("concat", [s.expr for s in syms], [s.shape for s in syms], [tuple(shape)], {"axis": ax})
@@ -224,34 +300,43 @@ class SymbolicMath:
     def dot(self, a, b):
         if isinstance(a, SymArray) or isinstance(b, SymArray):
             if np.ndim(a) != 1 or np.ndim(b) != 1:
-                raise TraceError("m.dot of array states is supported for 1-D arrays only; write "
-                                 "m.sum(a * b, ...) or use engine='jax'.", argument="physics")
+                raise TraceError(
+                    "m.dot of array states is supported for 1-D arrays only; write "
+                    "m.sum(a * b, ...) or use engine='jax'.",
+                    argument="physics",
+                )
             return reduce_("sum", as_sym(a, self._rec) * b)
         return np.dot(a, b)
 
     def matmul(self, a, b):
         if isinstance(a, SymArray) or isinstance(b, SymArray):
-            raise TraceError("m.matmul of array states is not supported by the julia engine tracer; "
-                             "use scalar states or engine='jax'.", argument="physics")
+            raise TraceError(
+                "m.matmul of array states is not supported by the julia engine tracer; "
+                "use scalar states or engine='jax'.",
+                argument="physics",
+            )
         return np.matmul(a, b)
 
     # -- grid operators
     def _grid(self, grid, f, op):
         if not hasattr(grid, "coefficients") or not hasattr(grid, "shape"):
-            raise TraceError(f"m.{op} needs a pysciml grid (ps.grid.RegularGrid / LatLonGrid), got "
-                             f"{type(grid).__name__}.", argument="grid")
+            raise TraceError(
+                f"m.{op} needs a pysciml grid (ps.grid.RegularGrid / LatLonGrid), got {type(grid).__name__}.",
+                argument="grid",
+            )
         if not isinstance(f, SymArray) or tuple(f.shape[-2:]) != tuple(grid.shape):
             raise TraceError(
                 f"m.{op} needs a field of shape (..., {grid.shape[0]}, {grid.shape[1]}) built from array "
                 f"states (declare e.g. states={{'T': {tuple(grid.shape)}}}); got "
-                f"{getattr(f, 'shape', type(f).__name__)}.", argument="physics")
+                f"{getattr(f, 'shape', type(f).__name__)}.",
+                argument="physics",
+            )
         return self._rec.grid_index(grid)
 
     def _field(self, v, grid):
         s = as_sym(v, self._rec)
         if s is NotImplemented:
-            raise TraceError(f"cannot trace a grid-operator argument of type {type(v).__name__}.",
-                             argument="physics")
+            raise TraceError(f"cannot trace a grid-operator argument of type {type(v).__name__}.", argument="physics")
         shape = s.shape if isinstance(s, SymArray) else ()
         broadcast_shape(shape, tuple(grid.shape))
         return (s.expr if isinstance(s, SymArray) else s), shape
@@ -264,14 +349,13 @@ class SymbolicMath:
     def advect(self, f, velocity, grid, scheme="upwind"):
         g = self._grid(grid, f, "advect")
         if scheme not in ("upwind", "centered"):
-            raise TraceError(f"unknown advection scheme {scheme!r}; choose 'upwind' or 'centered'.",
-                             argument="scheme")
+            raise TraceError(f"unknown advection scheme {scheme!r}; choose 'upwind' or 'centered'.", argument="scheme")
         if not hasattr(velocity, "__len__") or len(velocity) != 2:
-            raise TraceError("velocity must be a pair (u, v): u along x / east, v along y / north.",
-                             argument="velocity")
+            raise TraceError(
+                "velocity must be a pair (u, v): u along x / east, v along y / north.", argument="velocity"
+            )
         (ue, us), (ve, vs) = self._field(velocity[0], grid), self._field(velocity[1], grid)
-        (out,) = self._rec.node("advect", [f.expr, ue, ve], [f.shape, us, vs], [f.shape],
-                                {"grid": g, "scheme": scheme})
+        (out,) = self._rec.node("advect", [f.expr, ue, ve], [f.shape, us, vs], [f.shape], {"grid": g, "scheme": scheme})
         return SymArray(out, f.shape, self._rec)
 
     def gradient(self, f, grid):
@@ -294,32 +378,44 @@ class SymbolicMath:
 # -- networks ------------------------------------------------------------------------------
 def network_tracer(name, mlp, rec: Recorder, m: SymbolicMath):
     """What the physics calls as ``p.<name>(x)`` while tracing: records a network node."""
+
     def call(x):
         if isinstance(x, (list, tuple)) or (isinstance(x, np.ndarray) and x.dtype == object):
             items = list(np.asarray(x, dtype=object).reshape(-1)) if isinstance(x, np.ndarray) else list(x)
             if not any(isinstance(v, SymArray) for v in items):
                 if len(items) != mlp.n_in:
-                    raise ModelError(f"network {name!r} takes {mlp.n_in} inputs but was called with "
-                                     f"{len(items)}.", argument=f"networks.{name}")
+                    raise ModelError(
+                        f"network {name!r} takes {mlp.n_in} inputs but was called with {len(items)}.",
+                        argument=f"networks.{name}",
+                    )
                 exprs = [as_sym(v, rec) for v in items]
-                outs = rec.node("net", exprs, [()] * len(exprs), [()] * mlp.n_out,
-                                {"name": name, "vector_input": True}, prefix=f"{name}_", indexed=True)
+                outs = rec.node(
+                    "net",
+                    exprs,
+                    [()] * len(exprs),
+                    [()] * mlp.n_out,
+                    {"name": name, "vector_input": True},
+                    prefix=f"{name}_",
+                    indexed=True,
+                )
                 return np.array(outs, dtype=object)
             x = m.stack(items, axis=-1)
         elif isinstance(x, sympy.Basic):
             if mlp.n_in != 1:
-                raise ModelError(f"network {name!r} takes {mlp.n_in} inputs but was called with one value.",
-                                 argument=f"networks.{name}")
+                raise ModelError(
+                    f"network {name!r} takes {mlp.n_in} inputs but was called with one value.",
+                    argument=f"networks.{name}",
+                )
             return call([x])
         if not isinstance(x, SymArray):
-            raise TraceError(f"cannot trace a call of network {name!r} with {type(x).__name__}.",
-                             argument="physics")
+            raise TraceError(f"cannot trace a call of network {name!r} with {type(x).__name__}.", argument="physics")
         if x.shape[-1] != mlp.n_in:
-            raise ModelError(f"network {name!r} takes {mlp.n_in} inputs (the last axis) but was called with "
-                             f"shape {x.shape}.", argument=f"networks.{name}")
+            raise ModelError(
+                f"network {name!r} takes {mlp.n_in} inputs (the last axis) but was called with shape {x.shape}.",
+                argument=f"networks.{name}",
+            )
         shape = x.shape[:-1] + (mlp.n_out,)
-        (out,) = rec.node("net", [x.expr], [x.shape], [shape], {"name": name, "vector_input": False},
-                          prefix=f"{name}_")
+        (out,) = rec.node("net", [x.expr], [x.shape], [shape], {"name": name, "vector_input": False}, prefix=f"{name}_")
         return SymArray(out, shape, rec)
 
     return call

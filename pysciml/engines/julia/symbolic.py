@@ -29,8 +29,16 @@ import sympy
 from ...errors import TraceError
 
 __all__ = [
-    "Maximum", "Minimum", "Where", "Log1p", "Expm1", "SymArray", "Node", "Recorder",
-    "broadcast_shape", "is_symbolic",
+    "Maximum",
+    "Minimum",
+    "Where",
+    "Log1p",
+    "Expm1",
+    "SymArray",
+    "Node",
+    "Recorder",
+    "broadcast_shape",
+    "is_symbolic",
 ]
 
 
@@ -103,9 +111,7 @@ def broadcast_shape(*shapes) -> tuple[int, ...]:
 
 
 def is_symbolic(x) -> bool:
-    return isinstance(x, (SymArray, sympy.Basic)) or (
-        isinstance(x, np.ndarray) and x.dtype == object
-    )
+    return isinstance(x, (SymArray, sympy.Basic)) or (isinstance(x, np.ndarray) and x.dtype == object)
 
 
 # -- opaque operations ------------------------------------------------------------------
@@ -204,14 +210,13 @@ def _index_key(key, shape):
     if not isinstance(key, tuple):
         key = (key,)
     if any(k is None for k in key) or any(isinstance(k, (list, np.ndarray, SymArray)) for k in key):
-        _unsupported("fancy indexing (arrays, lists or None in an index)",
-                     "use integers, slices and ... only")
+        _unsupported("fancy indexing (arrays, lists or None in an index)", "use integers, slices and ... only")
     if sum(k is Ellipsis for k in key) > 1:
         _unsupported("an index with two '...'")
     if Ellipsis in key:
         i = key.index(Ellipsis)
         fill = len(shape) - (len(key) - 1)
-        key = key[:i] + (slice(None),) * fill + key[i + 1:]
+        key = key[:i] + (slice(None),) * fill + key[i + 1 :]
     if len(key) > len(shape):
         raise TraceError(f"too many indices ({len(key)}) for an array of shape {shape}.", argument="physics")
     key = key + (slice(None),) * (len(shape) - len(key))
@@ -279,8 +284,10 @@ class SymArray:
     # traced value then fails with a TypeError that the trace driver explains)
 
     def __array__(self, *args, **kwargs):
-        _unsupported("converting a traced array to a numpy array (a numpy function called on a state?)",
-                     "use the m.* functions, e.g. m.exp instead of np.exp")
+        _unsupported(
+            "converting a traced array to a numpy array (a numpy function called on a state?)",
+            "use the m.* functions, e.g. m.exp instead of np.exp",
+        )
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         _unsupported(f"numpy.{ufunc.__name__} on a traced value", f"use m.{ufunc.__name__} instead")
@@ -308,35 +315,89 @@ class SymArray:
         oexpr, oshape = (other.expr, other.shape) if isinstance(other, SymArray) else (other, ())
         return SymArray(fn(oexpr, self.expr), broadcast_shape(self.shape, oshape), self.rec)
 
-    def __add__(self, o): return self._binary(o, lambda a, b: a + b)
-    def __radd__(self, o): return self._rbinary(o, lambda a, b: a + b)
-    def __sub__(self, o): return self._binary(o, lambda a, b: a - b)
-    def __rsub__(self, o): return self._rbinary(o, lambda a, b: a - b)
-    def __mul__(self, o): return self._binary(o, lambda a, b: a * b)
-    def __rmul__(self, o): return self._rbinary(o, lambda a, b: a * b)
-    def __truediv__(self, o): return self._binary(o, lambda a, b: a / b)
-    def __rtruediv__(self, o): return self._rbinary(o, lambda a, b: a / b)
-    def __pow__(self, o): return self._binary(o, lambda a, b: a ** b)
-    def __rpow__(self, o): return self._rbinary(o, lambda a, b: a ** b)
-    def __floordiv__(self, o): return self._binary(o, lambda a, b: sympy.floor(a / b))
-    def __rfloordiv__(self, o): return self._rbinary(o, lambda a, b: sympy.floor(a / b))
-    def __mod__(self, o): return self._binary(o, lambda a, b: a - b * sympy.floor(a / b))
-    def __rmod__(self, o): return self._rbinary(o, lambda a, b: a - b * sympy.floor(a / b))
-    def __neg__(self): return SymArray(-self.expr, self.shape, self.rec)
-    def __pos__(self): return self
-    def __abs__(self): return SymArray(sympy.Abs(self.expr), self.shape, self.rec)
+    def __add__(self, o):
+        return self._binary(o, lambda a, b: a + b)
 
-    def __lt__(self, o): return self._binary(o, lambda a, b: sympy.StrictLessThan(a, b))
-    def __le__(self, o): return self._binary(o, lambda a, b: sympy.LessThan(a, b))
-    def __gt__(self, o): return self._binary(o, lambda a, b: sympy.StrictGreaterThan(a, b))
-    def __ge__(self, o): return self._binary(o, lambda a, b: sympy.GreaterThan(a, b))
-    def __eq__(self, o): return self._binary(o, lambda a, b: sympy.Eq(a, b, evaluate=False))
-    def __ne__(self, o): return self._binary(o, lambda a, b: sympy.Ne(a, b, evaluate=False))
-    def __and__(self, o): return self._binary(o, sympy.And)
-    def __rand__(self, o): return self._rbinary(o, sympy.And)
-    def __or__(self, o): return self._binary(o, sympy.Or)
-    def __ror__(self, o): return self._rbinary(o, sympy.Or)
-    def __invert__(self): return SymArray(sympy.Not(self.expr), self.shape, self.rec)
+    def __radd__(self, o):
+        return self._rbinary(o, lambda a, b: a + b)
+
+    def __sub__(self, o):
+        return self._binary(o, lambda a, b: a - b)
+
+    def __rsub__(self, o):
+        return self._rbinary(o, lambda a, b: a - b)
+
+    def __mul__(self, o):
+        return self._binary(o, lambda a, b: a * b)
+
+    def __rmul__(self, o):
+        return self._rbinary(o, lambda a, b: a * b)
+
+    def __truediv__(self, o):
+        return self._binary(o, lambda a, b: a / b)
+
+    def __rtruediv__(self, o):
+        return self._rbinary(o, lambda a, b: a / b)
+
+    def __pow__(self, o):
+        return self._binary(o, lambda a, b: a**b)
+
+    def __rpow__(self, o):
+        return self._rbinary(o, lambda a, b: a**b)
+
+    def __floordiv__(self, o):
+        return self._binary(o, lambda a, b: sympy.floor(a / b))
+
+    def __rfloordiv__(self, o):
+        return self._rbinary(o, lambda a, b: sympy.floor(a / b))
+
+    def __mod__(self, o):
+        return self._binary(o, lambda a, b: a - b * sympy.floor(a / b))
+
+    def __rmod__(self, o):
+        return self._rbinary(o, lambda a, b: a - b * sympy.floor(a / b))
+
+    def __neg__(self):
+        return SymArray(-self.expr, self.shape, self.rec)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return SymArray(sympy.Abs(self.expr), self.shape, self.rec)
+
+    def __lt__(self, o):
+        return self._binary(o, lambda a, b: sympy.StrictLessThan(a, b))
+
+    def __le__(self, o):
+        return self._binary(o, lambda a, b: sympy.LessThan(a, b))
+
+    def __gt__(self, o):
+        return self._binary(o, lambda a, b: sympy.StrictGreaterThan(a, b))
+
+    def __ge__(self, o):
+        return self._binary(o, lambda a, b: sympy.GreaterThan(a, b))
+
+    def __eq__(self, o):
+        return self._binary(o, lambda a, b: sympy.Eq(a, b, evaluate=False))
+
+    def __ne__(self, o):
+        return self._binary(o, lambda a, b: sympy.Ne(a, b, evaluate=False))
+
+    def __and__(self, o):
+        return self._binary(o, sympy.And)
+
+    def __rand__(self, o):
+        return self._rbinary(o, sympy.And)
+
+    def __or__(self, o):
+        return self._binary(o, sympy.Or)
+
+    def __ror__(self, o):
+        return self._rbinary(o, sympy.Or)
+
+    def __invert__(self):
+        return SymArray(sympy.Not(self.expr), self.shape, self.rec)
 
     def __matmul__(self, o):
         _unsupported("the @ (matmul) operator on array states", "write the product elementwise with m.sum")
@@ -408,12 +469,17 @@ def as_sym(x, rec: Recorder):
     if isinstance(x, (int, np.integer)):
         return sympy.Integer(int(x))
     if isinstance(x, (float, np.floating)):
-        return sympy.Float(float(x)) if np.isfinite(x) else (
-            sympy.nan if np.isnan(x) else (sympy.oo if x > 0 else -sympy.oo))
+        return (
+            sympy.Float(float(x))
+            if np.isfinite(x)
+            else (sympy.nan if np.isnan(x) else (sympy.oo if x > 0 else -sympy.oo))
+        )
     if isinstance(x, np.ndarray):
         if x.dtype == object:
-            _unsupported("mixing a list of traced scalars with an array state",
-                         "build arrays from array states, not from lists of scalars")
+            _unsupported(
+                "mixing a list of traced scalars with an array state",
+                "build arrays from array states, not from lists of scalars",
+            )
         if x.ndim == 0:
             return as_sym(x.item(), rec)
         return rec.const(x)

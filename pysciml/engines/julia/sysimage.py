@@ -82,8 +82,9 @@ def build_sysimage(path: str | os.PathLike | None = None, *, verbose: bool = Tru
     try:
         import juliapkg
     except ImportError:
-        raise EngineUnavailableError('building a sysimage needs juliacall: pip install "pysciml[julia]"',
-                                     argument="engine") from None
+        raise EngineUnavailableError(
+            'building a sysimage needs juliacall: pip install "pysciml[julia]"', argument="engine"
+        ) from None
     juliapkg.resolve()
     exe, project = juliapkg.executable(), Path(juliapkg.project())
     target = Path(path) if path is not None else project / f"pysciml_sysimage.{_ext()}"
@@ -92,21 +93,26 @@ def build_sysimage(path: str | os.PathLike | None = None, *, verbose: bool = Tru
     workload = tools / "workload.jl"
     tools.mkdir(parents=True, exist_ok=True)
     workload.write_text("using PySciMLBridge\nPySciMLBridge._workload()\n")
-    script = "\n".join([
-        "import Pkg",
-        f"Pkg.activate({_jl_str(tools)}; io = devnull)",
-        'if Base.find_package("PackageCompiler") === nothing',
-        f'    Pkg.add(Pkg.PackageSpec(name = "PackageCompiler", uuid = "{_PACKAGECOMPILER_UUID}", version = "2"))',
-        "end",
-        "using PackageCompiler",
-        f"create_sysimage([\"PySciMLBridge\"]; sysimage_path = {_jl_str(target)}, "
-        f"project = {_jl_str(project)}, precompile_execution_file = {_jl_str(workload)})",
-    ])
+    script = "\n".join(
+        [
+            "import Pkg",
+            f"Pkg.activate({_jl_str(tools)}; io = devnull)",
+            'if Base.find_package("PackageCompiler") === nothing',
+            f'    Pkg.add(Pkg.PackageSpec(name = "PackageCompiler", uuid = "{_PACKAGECOMPILER_UUID}", version = "2"))',
+            "end",
+            "using PackageCompiler",
+            f"create_sysimage([\"PySciMLBridge\"]; sysimage_path = {_jl_str(target)}, "
+            f"project = {_jl_str(project)}, precompile_execution_file = {_jl_str(workload)})",
+        ]
+    )
     if verbose:
         print(f"pysciml: building a Julia system image at {target} (several minutes)...", file=sys.stderr)
-    proc = subprocess.run([exe, "--startup-file=no", "-e", script],
-                          stdout=None if verbose else subprocess.PIPE,
-                          stderr=None if verbose else subprocess.STDOUT, text=True)
+    proc = subprocess.run(
+        [exe, "--startup-file=no", "-e", script],
+        stdout=None if verbose else subprocess.PIPE,
+        stderr=None if verbose else subprocess.STDOUT,
+        text=True,
+    )
     if proc.returncode != 0:
         tail = "" if verbose else f": {proc.stdout[-2000:]}"
         raise EngineError(f"PackageCompiler failed (exit code {proc.returncode}){tail}", argument="engine")
@@ -116,7 +122,13 @@ def build_sysimage(path: str | os.PathLike | None = None, *, verbose: bool = Tru
         os.environ.setdefault("PYTHON_JULIACALL_SYSIMAGE", str(target))
     if verbose:
         default = path is None
-        print("pysciml: system image ready; "
-              + ("the Julia engine uses it automatically." if default
-                 else f"start Python with PYTHON_JULIACALL_SYSIMAGE={target} to use it."), file=sys.stderr)
+        print(
+            "pysciml: system image ready; "
+            + (
+                "the Julia engine uses it automatically."
+                if default
+                else f"start Python with PYTHON_JULIACALL_SYSIMAGE={target} to use it."
+            ),
+            file=sys.stderr,
+        )
     return target

@@ -56,12 +56,12 @@ class Output:
 class Trace:
     """The traced physics: leaf symbols, recorded nodes and outputs."""
 
-    mode: str                        # "scalar" | "broadcast"
+    mode: str  # "scalar" | "broadcast"
     rec: Recorder
     t: sympy.Symbol
-    state_leaves: list               # (symbol, flat offset, shape) per leaf symbol
-    param_leaves: list               # (symbol, offset in physics params, shape)
-    networks: dict                   # name -> MLP
+    state_leaves: list  # (symbol, flat offset, shape) per leaf symbol
+    param_leaves: list  # (symbol, offset in physics params, shape)
+    networks: dict  # name -> MLP
     outputs: list[Output]
     n_states: int
     n_phys: int
@@ -107,16 +107,20 @@ def _outputs(trace_out, model, rec, scalar_mode) -> list[Output]:
         except PySciMLError:
             raise
         except Exception as exc:  # noqa: BLE001 - surfaced as a TraceError below
-            raise TraceError(f"could not read what the physics returned ({type(exc).__name__}: {exc}); "
-                             "return one derivative per state.", argument="physics") from None
+            raise TraceError(
+                f"could not read what the physics returned ({type(exc).__name__}: {exc}); "
+                "return one derivative per state.",
+                argument="physics",
+            ) from None
         return [Output(i, 1, (), sympy.sympify(as_sym(v, rec)), ()) for i, v in enumerate(flat.reshape(-1))]
     specs = layout.specs
     if isinstance(trace_out, Mapping):
         missing = [s.name for s in specs if s.name not in trace_out]
         extra = [k for k in trace_out if k not in layout.names]
         if missing or extra:
-            raise ModelError(f"physics returned a mapping missing {missing} / with unknown {extra}.",
-                             argument="physics")
+            raise ModelError(
+                f"physics returned a mapping missing {missing} / with unknown {extra}.", argument="physics"
+            )
         trace_out = [trace_out[s.name] for s in specs]
     if isinstance(trace_out, SymArray) and len(specs) == 1:
         trace_out = [trace_out]
@@ -125,7 +129,9 @@ def _outputs(trace_out, model, rec, scalar_mode) -> list[Output]:
     if not isinstance(trace_out, (list, tuple)) or len(trace_out) != len(specs):
         raise TraceError(
             f"physics returned {type(trace_out).__name__}; for array states the julia engine needs one "
-            f"entry per state (a list, tuple or mapping over {list(layout.names)}).", argument="physics")
+            f"entry per state (a list, tuple or mapping over {list(layout.names)}).",
+            argument="physics",
+        )
     outs = []
     for spec, off, v in zip(specs, layout.offsets, trace_out):
         s = as_sym(v, rec)
@@ -138,8 +144,10 @@ def _outputs(trace_out, model, rec, scalar_mode) -> list[Output]:
         except ValueError:
             ok = False
         if not ok:
-            raise ModelError(f"physics returned shape {shape} for state {spec.name!r}, whose shape is "
-                             f"{spec.shape}.", argument="physics")
+            raise ModelError(
+                f"physics returned shape {shape} for state {spec.name!r}, whose shape is {spec.shape}.",
+                argument="physics",
+            )
         outs.append(Output(off, spec.size, spec.shape, sympy.sympify(expr), shape))
     return outs
 
@@ -191,23 +199,41 @@ def _trace(model) -> Trace:
                 f"the physics branches on a state or parameter value with a Python if/while/and/or"
                 f"{where}; values are not known while tracing for the julia engine. Write the choice "
                 "with m.where(cond, a, b), m.maximum or m.minimum (e.g. m.where(u[0] > 0, a, b)), "
-                "or use engine='jax'.", argument="physics") from None
-        if ("convert" in msg and ("float" in msg or "int" in msg)) or "float() argument" in msg \
-                or "int() argument" in msg or "must be real number" in msg:
+                "or use engine='jax'.",
+                argument="physics",
+            ) from None
+        if (
+            ("convert" in msg and ("float" in msg or "int" in msg))
+            or "float() argument" in msg
+            or "int() argument" in msg
+            or "must be real number" in msg
+        ):
             raise TraceError(
                 f"the physics turned a traced value into a Python number (float(), int(), math.*){where}; "
                 "use the m.* functions (m.exp, m.sqrt...) on states and parameters, or use engine='jax'.",
-                argument="physics") from None
+                argument="physics",
+            ) from None
         if "ufunc" in msg or "loop of" in msg:
             raise TraceError(
                 f"the physics called a numpy function on a traced value{where}; use m.* instead of np.* "
-                "(m.exp, m.sin...), or use engine='jax'.", argument="physics") from None
+                "(m.exp, m.sin...), or use engine='jax'.",
+                argument="physics",
+            ) from None
         raise _generic(exc, physics) from None
     except Exception as exc:  # noqa: BLE001 - every failure becomes an explained TraceError
         raise _generic(exc, physics) from None
     outputs = _outputs(out, model, rec, scalar_mode)
-    return Trace(mode, rec, t, state_leaves, param_leaves, dict(model.networks), outputs,
-                 layout.size, sum(s.size for s in model.param_specs.values()))
+    return Trace(
+        mode,
+        rec,
+        t,
+        state_leaves,
+        param_leaves,
+        dict(model.networks),
+        outputs,
+        layout.size,
+        sum(s.size for s in model.param_specs.values()),
+    )
 
 
 def _generic(exc, physics):
@@ -215,10 +241,12 @@ def _generic(exc, physics):
         f"the physics could not be traced symbolically for the julia engine "
         f"({type(exc).__name__}: {exc}){_where_in_physics(exc, physics)}; the julia engine needs "
         "physics written with the m.* functions and no value-dependent Python control flow. "
-        "Use engine='jax' for this model.", argument="physics")
+        "Use engine='jax' for this model.",
+        argument="physics",
+    )
 
 
-_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def trace_model(model) -> Trace:

@@ -32,8 +32,18 @@ REPORT_EVERY = 0.2
 
 
 def _adam(opt, horizon: float = 1.0) -> tuple:
-    return ("adam", float(opt.learning_rate), int(opt.steps), float(horizon), float(opt.clip or 0.0),
-            str(opt.schedule), float(opt.final_fraction), int(opt.patience or 0), float(opt.min_delta), 10)
+    return (
+        "adam",
+        float(opt.learning_rate),
+        int(opt.steps),
+        float(horizon),
+        float(opt.clip or 0.0),
+        str(opt.schedule),
+        float(opt.final_fraction),
+        int(opt.patience or 0),
+        float(opt.min_delta),
+        10,
+    )
 
 
 def _lbfgs(opt) -> tuple:
@@ -46,8 +56,9 @@ def _stage(opt, horizon: float = 1.0) -> tuple:
         return _adam(opt, horizon)
     if kind == "LBFGS":
         return _lbfgs(opt)
-    raise InputError(f"optimizer {kind} is not available on the julia engine; use ps.Adam or ps.LBFGS.",
-                     argument="optimizers")
+    raise InputError(
+        f"optimizer {kind} is not available on the julia engine; use ps.Adam or ps.LBFGS.", argument="optimizers"
+    )
 
 
 def fit_stages(strategy, optimizers) -> tuple[tuple, list[dict]]:
@@ -58,17 +69,26 @@ def fit_stages(strategy, optimizers) -> tuple[tuple, list[dict]]:
         for k in range(1, strategy.stages + 1):
             frac = k / (strategy.stages + 1)
             stages.append(_adam(Adam(strategy.learning_rate, steps=strategy.steps), frac))
-            info.append({"name": f"warm-up horizon {frac:.0%}", "optimizer": "Adam", "strategy": "single",
-                         "horizon": frac})
+            info.append(
+                {"name": f"warm-up horizon {frac:.0%}", "optimizer": "Adam", "strategy": "single", "horizon": frac}
+            )
         strategy = strategy.then
     if not isinstance(strategy, SingleShooting):
         raise InputError(
             f"the julia engine fits with single shooting and the growing-horizon warm-up; "
-            f"{type(strategy).__name__} runs on the jax engine (engine='jax').", argument="strategy")
+            f"{type(strategy).__name__} runs on the jax engine (engine='jax').",
+            argument="strategy",
+        )
     for opt in optimizers:
         stages.append(_stage(opt))
-        info.append({"name": f"single shooting {type(opt).__name__}", "optimizer": type(opt).__name__,
-                     "strategy": "single", "horizon": 1.0})
+        info.append(
+            {
+                "name": f"single shooting {type(opt).__name__}",
+                "optimizer": type(opt).__name__,
+                "strategy": "single",
+                "horizon": 1.0,
+            }
+        )
     return tuple(stages), info
 
 
@@ -92,7 +112,7 @@ def _arrays(problem):
             v = np.broadcast_to(np.asarray(problem.fixed[name], dtype=float), spec.shape).reshape(-1)
             theta.append(v), z.append(v), mask.append(np.zeros(size, bool))
             kind.append(np.zeros(size)), lo.append(np.zeros(size)), hi.append(np.zeros(size))
-    for name, net in model.networks.items():
+    for name in model.networks:
         w = np.asarray(problem.networks_init[name], dtype=float).reshape(-1)
         theta.append(w), z.append(w), mask.append(np.full(w.size, name in problem.free_networks))
         kind.append(np.zeros(w.size)), lo.append(np.zeros(w.size)), hi.append(np.zeros(w.size))
@@ -100,8 +120,14 @@ def _arrays(problem):
     def cat(xs, dt):
         return np.ascontiguousarray(np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt))
 
-    return (cat(theta, np.float64), cat(z, np.float64), cat(kind, np.int64), cat(lo, np.float64),
-            cat(hi, np.float64), cat(mask, bool))
+    return (
+        cat(theta, np.float64),
+        cat(z, np.float64),
+        cat(kind, np.int64),
+        cat(lo, np.float64),
+        cat(hi, np.float64),
+        cat(mask, bool),
+    )
 
 
 def run_fit(bridge, problem, hooks=None):
@@ -109,8 +135,10 @@ def run_fit(bridge, problem, hooks=None):
 
     hooks = hooks or FitHooks()
     if not isinstance(problem.loss, MSE):
-        raise InputError(f"the julia engine fits the MSE loss; {type(problem.loss).__name__} runs on the jax "
-                         "engine (engine='jax').", argument="loss")
+        raise InputError(
+            f"the julia engine fits the MSE loss; {type(problem.loss).__name__} runs on the jax engine (engine='jax').",
+            argument="loss",
+        )
     model = problem.model
     t_start = time.perf_counter()
     h = bridge.compile(model)
@@ -129,18 +157,43 @@ def run_fit(bridge, problem, hooks=None):
             return False
         params, _ = split_theta(model, to_numpy(theta))
         free_params = {k: v for k, v in params.items() if k not in problem.fixed}
-        return bool(hooks.callback({"phase": info[stage - 1]["name"], "step": step, "loss": loss,
-                                    "params": free_params}))
+        return bool(
+            hooks.callback({"phase": info[stage - 1]["name"], "step": step, "loss": loss, "params": free_params})
+        )
 
     wrapped = bridge.report_function(report if (hooks.progress or hooks.callback) else None)
     y = np.ascontiguousarray(np.where(problem.mask, problem.y, 0.0), dtype=np.float64)
     th, U, hist, stage, status, msg, final = bridge.call(
-        "bridge_fit", h, theta0, z0, np.ascontiguousarray(problem.u0_init, dtype=np.float64),
-        np.ascontiguousarray(problem.u0_free, dtype=bool), np.ascontiguousarray(problem.t0, dtype=np.float64),
-        np.ascontiguousarray(problem.t, dtype=np.float64), y, np.ascontiguousarray(problem.mask, dtype=bool),
-        np.ascontiguousarray(problem.scales, dtype=np.float64), float(problem.l2), kind, lo, hi, free, stages,
-        name, ls, stiff, akind, vjp, float(problem.rtol), float(problem.atol), int(problem.max_steps), rows, cols,
-        wrapped, float(REPORT_EVERY))
+        "bridge_fit",
+        h,
+        theta0,
+        z0,
+        np.ascontiguousarray(problem.u0_init, dtype=np.float64),
+        np.ascontiguousarray(problem.u0_free, dtype=bool),
+        np.ascontiguousarray(problem.t0, dtype=np.float64),
+        np.ascontiguousarray(problem.t, dtype=np.float64),
+        y,
+        np.ascontiguousarray(problem.mask, dtype=bool),
+        np.ascontiguousarray(problem.scales, dtype=np.float64),
+        float(problem.l2),
+        kind,
+        lo,
+        hi,
+        free,
+        stages,
+        name,
+        ls,
+        stiff,
+        akind,
+        vjp,
+        float(problem.rtol),
+        float(problem.atol),
+        int(problem.max_steps),
+        rows,
+        cols,
+        wrapped,
+        float(REPORT_EVERY),
+    )
     hist = to_numpy(hist).reshape(-1)
     stage = to_numpy(stage, np.int64).reshape(-1)
     if hooks.progress is not None and hist.size > done["steps"]:
@@ -150,16 +203,27 @@ def run_fit(bridge, problem, hooks=None):
         idx = np.nonzero(stage == k)[0]
         if idx.size:
             phases.append({**meta, "start": int(idx[0]), "stop": int(idx[-1]) + 1})
-    events = [{"step": int(i), "kind": "rejected-step", "detail": "non-finite loss (a solve failed)"}
-              for i in np.nonzero(~np.isfinite(hist))[0]]
+    events = [
+        {"step": int(i), "kind": "rejected-step", "detail": "non-finite loss (a solve failed)"}
+        for i in np.nonzero(~np.isfinite(hist))[0]
+    ]
     status = Status(int(status))
     if status is Status.INTERRUPTED:
         events.append({"step": int(hist.size), "kind": "callback-stop", "detail": str(msg)})
     params, nets = split_theta(model, to_numpy(th))
     return FitResult(
-        params=params, network_params=nets, u0=to_numpy(U).reshape(problem.u0_init.shape),
-        loss_history=hist, phases=phases, events=events, status=status,
-        message=str(msg) + "; fitted on the julia engine (no Laplace covariance)", final_loss=float(final),
-        covariance={}, sigma=None, seconds=time.perf_counter() - t_start, compile_seconds=0.0,
+        params=params,
+        network_params=nets,
+        u0=to_numpy(U).reshape(problem.u0_init.shape),
+        loss_history=hist,
+        phases=phases,
+        events=events,
+        status=status,
+        message=str(msg) + "; fitted on the julia engine (no Laplace covariance)",
+        final_loss=float(final),
+        covariance={},
+        sigma=None,
+        seconds=time.perf_counter() - t_start,
+        compile_seconds=0.0,
         solver=problem.solver,
     )

@@ -41,15 +41,27 @@ _m = [1.0 / _D, 1.0 / _D, 0.0]
 _e = -np.array([1.0, _E32 - 2.0, 1.0]) / (6.0 * _D)
 # y(theta) = y + (1/d) [theta(1-theta)/(1-2d) u1 + theta(theta-2d)/(1-2d) (u1 + u2)]
 _s = 1.0 / (_D * (1.0 - 2.0 * _D))
-_P = np.array([
-    [0.0, _s * (1.0 - 2.0 * _D), 0.0],
-    [0.0, _s * (-2.0 * _D), _s],
-    [0.0, 0.0, 0.0],
-])
+_P = np.array(
+    [
+        [0.0, _s * (1.0 - 2.0 * _D), 0.0],
+        [0.0, _s * (-2.0 * _D), _s],
+        [0.0, 0.0, 0.0],
+    ]
+)
 
 ROSENBROCK23 = RosenbrockTableau.build(
-    name="Rosenbrock23", order=2, error_order=3, dense_order=2, gamma=_D,
-    a=_A, C=_C, c=_c, d=_d, m=_m, e=_e, P=_P,
+    name="Rosenbrock23",
+    order=2,
+    error_order=3,
+    dense_order=2,
+    gamma=_D,
+    a=_A,
+    C=_C,
+    c=_c,
+    d=_d,
+    m=_m,
+    e=_e,
+    P=_P,
 )
 
 

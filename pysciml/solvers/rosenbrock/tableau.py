@@ -66,8 +66,20 @@ class RosenbrockTableau:
 
     @classmethod
     def build(cls, *, name, order, error_order, dense_order, gamma, a, C, c, d, m, e, P):
-        return cls(name, int(order), int(error_order), int(dense_order), float(gamma),
-                   _tup(a), _tup(C), _tup(c), _tup(d), _tup(m), _tup(e), _tup(P))
+        return cls(
+            name,
+            int(order),
+            int(error_order),
+            int(dense_order),
+            float(gamma),
+            _tup(a),
+            _tup(C),
+            _tup(c),
+            _tup(d),
+            _tup(m),
+            _tup(e),
+            _tup(P),
+        )
 
     @property
     def stages(self) -> int:
@@ -75,8 +87,7 @@ class RosenbrockTableau:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The coefficients as float64 numpy arrays."""
-        return {k: np.asarray(getattr(self, k), dtype=np.float64)
-                for k in ("a", "C", "c", "d", "m", "e", "P")}
+        return {k: np.asarray(getattr(self, k), dtype=np.float64) for k in ("a", "C", "c", "d", "m", "e", "P")}
 
     def original_form(self) -> dict[str, np.ndarray]:
         """``alpha`` (s, s), ``Gamma`` (s, s, with gamma on the diagonal), ``b`` and ``b_hat``."""
@@ -98,12 +109,13 @@ class RosenbrockTableau:
 
 # --------------------------------------------------------------------------------------
 # order conditions with rooted trees
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def rooted_trees(order: int) -> tuple:
     """All rooted trees with ``order`` vertices, each a sorted tuple of child subtrees."""
     if order == 1:
         return ((),)
     out = set()
+
     # partitions of order-1 vertices into child subtrees
     def children(remaining, max_tree):
         if remaining == 0:
@@ -116,6 +128,7 @@ def rooted_trees(order: int) -> tuple:
                     continue
                 for rest in children(remaining - k, key):
                     yield (t,) + rest
+
     for ch in children(order - 1, None):
         out.add(tuple(sorted(ch)))
     return tuple(sorted(out))
@@ -157,8 +170,7 @@ def order_residuals(weights, alpha, big_gamma, max_order: int, theta: float = 1.
     return res
 
 
-def achieved_order(weights, alpha, big_gamma, tol: float = 1e-10, max_order: int = 6,
-                   theta: float = 1.0) -> int:
+def achieved_order(weights, alpha, big_gamma, tol: float = 1e-10, max_order: int = 6, theta: float = 1.0) -> int:
     """Largest ``q`` such that every tree of order ``<= q`` is satisfied to ``tol``."""
     res = order_residuals(weights, alpha, big_gamma, max_order, theta)
     q = 0

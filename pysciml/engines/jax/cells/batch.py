@@ -22,7 +22,17 @@ from ...requests import CellFitRequest
 #: bitwise; larger batches stop paying (measured ~21 us per cell and step at 128 and 512 cells)
 DEFAULT_BATCH = 128
 
-__all__ = ["DEFAULT_BATCH", "MemoryBudgetWarning", "compiled_bytes", "choose_batch", "pad_rows", "bucket", "Cache", "run_batches", "fingerprint"]
+__all__ = [
+    "DEFAULT_BATCH",
+    "MemoryBudgetWarning",
+    "compiled_bytes",
+    "choose_batch",
+    "pad_rows",
+    "bucket",
+    "Cache",
+    "run_batches",
+    "fingerprint",
+]
 
 
 class MemoryBudgetWarning(ResourceWarning):
@@ -37,12 +47,22 @@ def compiled_bytes(compiled) -> int:
         return 0
     if ma is None:
         return 0
-    return int(getattr(ma, "temp_size_in_bytes", 0) + getattr(ma, "argument_size_in_bytes", 0)
-               + getattr(ma, "output_size_in_bytes", 0))
+    return int(
+        getattr(ma, "temp_size_in_bytes", 0)
+        + getattr(ma, "argument_size_in_bytes", 0)
+        + getattr(ma, "output_size_in_bytes", 0)
+    )
 
 
-def choose_batch(n_cells: int, build, *, max_memory: int | None, cells_per_batch: int | None,
-                 extra_per_cell: int = 0, first: int | None = None):
+def choose_batch(
+    n_cells: int,
+    build,
+    *,
+    max_memory: int | None,
+    cells_per_batch: int | None,
+    extra_per_cell: int = 0,
+    first: int | None = None,
+):
     """``(B, bundle)``: the batch size and ``build(B)``'s result (``bundle.bytes`` = predicted bytes).
 
     Args:
@@ -71,10 +91,16 @@ def choose_batch(n_cells: int, build, *, max_memory: int | None, cells_per_batch
     if max_memory and need > max_memory:
         warnings.warn(
             f"a batch of {B} cells is predicted to need {need / 2**20:.0f} MiB, more than max_memory="
-            f"{max_memory / 2**20:.0f} MiB; " + ("lower cells_per_batch." if cells_per_batch else
-                                                "one cell's computation alone exceeds it: raise max_memory, "
-                                                "shorten the time axis or lower max_steps."),
-            MemoryBudgetWarning, stacklevel=3)
+            f"{max_memory / 2**20:.0f} MiB; "
+            + (
+                "lower cells_per_batch."
+                if cells_per_batch
+                else "one cell's computation alone exceeds it: raise max_memory, "
+                "shorten the time axis or lower max_steps."
+            ),
+            MemoryBudgetWarning,
+            stacklevel=3,
+        )
     return B, bundle
 
 
@@ -146,11 +172,37 @@ def fingerprint(spec) -> tuple:
     """What a compiled computation depends on in a spec (equal specs in a process share compiled code)."""
     if isinstance(spec, CellFitRequest):
         frozen = {k: v for k, v in spec.networks_init.items() if k not in spec.shared_networks}
-        return ("fit", spec.model, np.asarray(spec.t, np.float64).tobytes(),
-                tuple((f.name, f.bounds, np.shape(f.z0)) for f in spec.per_cell),
-                tuple((f.name, f.bounds, np.shape(f.z0)) for f in spec.shared), spec.shared_networks,
-                _arrays_key(spec.fixed), _arrays_key(frozen), spec.fit_u0, spec.loss, spec.l2, spec.strategy,
-                spec.optimizers, spec.solver, spec.adjoint, spec.rtol, spec.atol, spec.max_steps,
-                spec.differentiation)
-    return ("solve", spec.model, float(spec.t0), np.asarray(spec.ts, np.float64).tobytes(), spec.per_cell,
-            _arrays_key(spec.values), _arrays_key(spec.networks), spec.solver, spec.rtol, spec.atol, spec.max_steps)
+        return (
+            "fit",
+            spec.model,
+            np.asarray(spec.t, np.float64).tobytes(),
+            tuple((f.name, f.bounds, np.shape(f.z0)) for f in spec.per_cell),
+            tuple((f.name, f.bounds, np.shape(f.z0)) for f in spec.shared),
+            spec.shared_networks,
+            _arrays_key(spec.fixed),
+            _arrays_key(frozen),
+            spec.fit_u0,
+            spec.loss,
+            spec.l2,
+            spec.strategy,
+            spec.optimizers,
+            spec.solver,
+            spec.adjoint,
+            spec.rtol,
+            spec.atol,
+            spec.max_steps,
+            spec.differentiation,
+        )
+    return (
+        "solve",
+        spec.model,
+        float(spec.t0),
+        np.asarray(spec.ts, np.float64).tobytes(),
+        spec.per_cell,
+        _arrays_key(spec.values),
+        _arrays_key(spec.networks),
+        spec.solver,
+        spec.rtol,
+        spec.atol,
+        spec.max_steps,
+    )

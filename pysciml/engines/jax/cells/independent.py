@@ -64,7 +64,8 @@ def prepare_cells(spec, y_first_cell, u0_first, z_first):
     solver, lin = resolve_cell_solver(spec.model, spec.solver, spec.t, u0_first, values, spec.networks_init)
     n_params = sum(int(np.size(f.z0)) for f in spec.per_cell) + (spec.n_states if spec.fit_u0 else 0)
     n_params += sum(int(np.size(f.z0)) for f in spec.shared) + sum(
-        int(np.size(spec.networks_init[k])) for k in spec.shared_networks)
+        int(np.size(spec.networks_init[k])) for k in spec.shared_networks
+    )
     diff = choose_differentiation(spec, n_params)
     return CellObjective(spec, solver, lin, diff)
 
@@ -110,8 +111,11 @@ class _Compiled:
             vinit = jax.jit(jax.vmap(init)).lower(theta).compile()
             carry = jax.eval_shape(jax.vmap(init), theta)
         args = (carry, aux_h, jnp.int32(0), jnp.int32(CHUNK), jnp.zeros(5, jnp.float64))
-        vchunk = self._compile(("chunk",) + (key if isinstance(key, tuple) else (key,)),
-                               jax.vmap(chunk, in_axes=(0, _aux_axes(), None, None, None)), *args)
+        vchunk = self._compile(
+            ("chunk",) + (key if isinstance(key, tuple) else (key,)),
+            jax.vmap(chunk, in_axes=(0, _aux_axes(), None, None, None)),
+            *args,
+        )
         self._fns[key] = _Phase(kind, vinit, vchunk)
         return self._fns[key]
 
@@ -194,9 +198,18 @@ def _run_batch(comp: _Compiled, theta, aux):
     return theta, history, rejected
 
 
-def fit_cells(spec, y: np.ndarray, *, cells: np.ndarray | None = None, z0: dict | None = None,
-              u0: np.ndarray | None = None, cells_per_batch: int | None = None, max_memory: int | None = None,
-              progress=None, workers: int = 1) -> CellBlockResult:
+def fit_cells(
+    spec,
+    y: np.ndarray,
+    *,
+    cells: np.ndarray | None = None,
+    z0: dict | None = None,
+    u0: np.ndarray | None = None,
+    cells_per_batch: int | None = None,
+    max_memory: int | None = None,
+    progress=None,
+    workers: int = 1,
+) -> CellBlockResult:
     """Fit cells of ``y`` independently (one compiled, vmapped training per batch).
 
     Only one batch of cells is copied at a time (the batch's filled values, mask and
@@ -218,15 +231,22 @@ def fit_cells(spec, y: np.ndarray, *, cells: np.ndarray | None = None, z0: dict 
     _, n_t, n_s = y.shape
     cells = np.arange(y.shape[0]) if cells is None else np.asarray(cells, dtype=np.int64)
     n = cells.size
-    z0 = {f.name: np.broadcast_to(np.asarray((z0 or {}).get(f.name, f.z0), float), (n,) + np.shape(f.z0))
-          for f in spec.per_cell}
+    z0 = {
+        f.name: np.broadcast_to(np.asarray((z0 or {}).get(f.name, f.z0), float), (n,) + np.shape(f.z0))
+        for f in spec.per_cell
+    }
     u0 = None if u0 is None else np.broadcast_to(np.asarray(u0, float), (n, n_s))
 
     def batch_data(rows):
         yb = y[cells[rows]]
         mask = ~np.isnan(yb)
-        return yb, mask, np.where(mask, yb, 0.0), cell_scales(yb), initial_states(yb, None if u0 is None else u0[rows],
-                                                                                 spec.model)
+        return (
+            yb,
+            mask,
+            np.where(mask, yb, 0.0),
+            cell_scales(yb),
+            initial_states(yb, None if u0 is None else u0[rows], spec.model),
+        )
 
     def build(B):
         key = (spec.token, "cells", B)
@@ -240,12 +260,18 @@ def fit_cells(spec, y: np.ndarray, *, cells: np.ndarray | None = None, z0: dict 
 
         return _CACHE.get([key, (fingerprint(spec), B)], make)
 
-    B, comp = choose_batch(n, build, max_memory=max_memory, cells_per_batch=cells_per_batch,
-                           extra_per_cell=8 * n_t * n_s * 4)
+    B, comp = choose_batch(
+        n, build, max_memory=max_memory, cells_per_batch=cells_per_batch, extra_per_cell=8 * n_t * n_s * 4
+    )
     evaluate = comp.evaluator()
-    out = {"loss": np.empty(n), "status": np.empty(n, np.int8), "rejected": np.empty(n, np.int64),
-           "u0": np.empty((n, n_s)), "rmse": np.empty((n, n_s)),
-           "params": {f.name: np.empty((n,) + np.shape(f.z0)) for f in spec.per_cell}}
+    out = {
+        "loss": np.empty(n),
+        "status": np.empty(n, np.int8),
+        "rejected": np.empty(n, np.int64),
+        "u0": np.empty((n, n_s)),
+        "rmse": np.empty((n, n_s)),
+        "params": {f.name: np.empty((n,) + np.shape(f.z0)) for f in spec.per_cell},
+    }
     if comp.obj.fit_sigma:
         out["sigma"] = np.empty((n, n_s))
     starts = list(range(0, n, B))
@@ -262,8 +288,9 @@ def fit_cells(spec, y: np.ndarray, *, cells: np.ndarray | None = None, z0: dict 
         loss = np.asarray(loss)[:k]
         status = np.asarray(status)[:k]
         out["loss"][sl] = loss
-        out["status"][sl] = np.where(np.isfinite(loss), int(Status.SUCCESS),
-                                     np.where(status != 0, status, int(Status.FAILED)))
+        out["status"][sl] = np.where(
+            np.isfinite(loss), int(Status.SUCCESS), np.where(status != 0, status, int(Status.FAILED))
+        )
         out["rejected"][sl] = rejected[:k]
         out["u0"][sl] = np.asarray(u0_fit)[:k]
         for name in out["params"]:

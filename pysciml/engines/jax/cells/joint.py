@@ -43,7 +43,8 @@ def _cell_value_and_grad(obj, shared, cell, aux, horizon):
         flat, unravel = ravel_pytree((shared, cell))
         h = lambda x: f(*unravel(x))  # noqa: E731
         value, tangents = jax.vmap(lambda v: jax.jvp(h, (flat,), (v,)), out_axes=(None, 0))(
-            jnp.eye(flat.size, dtype=flat.dtype))
+            jnp.eye(flat.size, dtype=flat.dtype)
+        )
         grads = unravel(tangents)
     else:
         value, grads = jax.value_and_grad(f, argnums=(0, 1))(shared, cell)
@@ -63,7 +64,8 @@ def _joint_loss(obj, K: int, B: int):
             tot, cnt, gsh = carry
             cells_k, aux_k, act_k = xs
             v, (g_sh, g_ce), ok = jax.vmap(lambda ce, a: _cell_value_and_grad(obj, shared, ce, a, horizon))(
-                cells_k, aux_k)
+                cells_k, aux_k
+            )
             ok = ok & act_k
             sel = lambda g: jnp.where(ok.reshape(ok.shape + (1,) * (g.ndim - 1)), g, 0.0)  # noqa: E731
             gsh = jax.tree_util.tree_map(lambda a, g: a + sel(g).sum(axis=0), gsh, g_sh)
@@ -74,8 +76,10 @@ def _joint_loss(obj, K: int, B: int):
         (tot, cnt, gsh), g_cells = jax.lax.scan(body, init, (cells, (ys, masks, scales, u0s), active))
         c = jnp.maximum(cnt, 1).astype(jnp.float64)
         value = jnp.where(cnt > 0, tot / c, jnp.nan)
-        grad = {"shared": jax.tree_util.tree_map(lambda g: g / c, gsh),
-                "cells": jax.tree_util.tree_map(lambda g: g.reshape((K * B,) + g.shape[2:]) / c, g_cells)}
+        grad = {
+            "shared": jax.tree_util.tree_map(lambda g: g / c, gsh),
+            "cells": jax.tree_util.tree_map(lambda g: g.reshape((K * B,) + g.shape[2:]) / c, g_cells),
+        }
         return value, grad
 
     @jax.custom_vjp
@@ -112,8 +116,11 @@ class _Joint:
             init, chunk = adam_chunk(self.loss_fn) if adam else lbfgs_chunk(self.loss_fn, opt)
             theta, aux = self.example
             carry = jax.eval_shape(init, theta)
-            compiled = jax.jit(chunk).lower(carry, (aux, jnp.float64(1.0)), jnp.int32(0), jnp.int32(CHUNK),
-                                            jnp.zeros(5, jnp.float64)).compile()
+            compiled = (
+                jax.jit(chunk)
+                .lower(carry, (aux, jnp.float64(1.0)), jnp.int32(0), jnp.int32(CHUNK), jnp.zeros(5, jnp.float64))
+                .compile()
+            )
             self.bytes = max(self.bytes, compiled_bytes(compiled))
             self._fns[key] = (jax.jit(init), compiled)
         return self._fns[key]
@@ -131,9 +138,19 @@ class _Joint:
         return self._fns["eval"]
 
 
-def fit_cells_joint(spec, y: np.ndarray, *, cells: np.ndarray | None = None, z0: dict | None = None,
-                    u0: np.ndarray | None = None, cells_per_batch: int | None = None, max_memory: int | None = None,
-                    progress=None, callback=None, workers: int = 1) -> CellBlockResult:
+def fit_cells_joint(
+    spec,
+    y: np.ndarray,
+    *,
+    cells: np.ndarray | None = None,
+    z0: dict | None = None,
+    u0: np.ndarray | None = None,
+    cells_per_batch: int | None = None,
+    max_memory: int | None = None,
+    progress=None,
+    callback=None,
+    workers: int = 1,
+) -> CellBlockResult:
     """Fit per-cell and shared parameters jointly over the cells of ``y`` (n, n_t, n_states).
 
     Args: as :func:`pysciml.engines.jax.cells.independent.fit_cells`; ``progress(n_steps, loss)`` is
@@ -145,8 +162,10 @@ def fit_cells_joint(spec, y: np.ndarray, *, cells: np.ndarray | None = None, z0:
     if cells is not None:
         y = y[np.asarray(cells, dtype=np.int64)]
     n, n_t, n_s = y.shape
-    z0 = {f.name: np.broadcast_to(np.asarray((z0 or {}).get(f.name, f.z0), float), (n,) + np.shape(f.z0))
-          for f in spec.per_cell}
+    z0 = {
+        f.name: np.broadcast_to(np.asarray((z0 or {}).get(f.name, f.z0), float), (n,) + np.shape(f.z0))
+        for f in spec.per_cell
+    }
     u0 = initial_states(y, u0, spec.model)
     mask = ~np.isnan(y)
     yf = np.where(mask, y, 0.0)
@@ -158,29 +177,44 @@ def fit_cells_joint(spec, y: np.ndarray, *, cells: np.ndarray | None = None, z0:
         def make():
             obj = prepare_cells(spec, y[0], u0[0], {k: v[0] for k, v in z0.items()})
             N = K * B
-            theta = {"shared": obj.shared_theta0(),
-                     "cells": obj.cell_theta0({k: np.zeros((N,) + v.shape[1:]) for k, v in z0.items()},
-                                              np.zeros((N, n_s)))}
-            aux = (jnp.zeros((K, B, n_t, n_s)), jnp.zeros((K, B, n_t, n_s), bool), jnp.ones((K, B, n_s)),
-                   jnp.zeros((K, B, n_s)), jnp.zeros((K, B), bool))
+            theta = {
+                "shared": obj.shared_theta0(),
+                "cells": obj.cell_theta0({k: np.zeros((N,) + v.shape[1:]) for k, v in z0.items()}, np.zeros((N, n_s))),
+            }
+            aux = (
+                jnp.zeros((K, B, n_t, n_s)),
+                jnp.zeros((K, B, n_t, n_s), bool),
+                jnp.ones((K, B, n_s)),
+                jnp.zeros((K, B, n_s)),
+                jnp.zeros((K, B), bool),
+            )
             return _Joint(obj, K, B, (theta, aux))
 
         return _CACHE.get([(spec.token, "joint", n, B), (fingerprint(spec), n, B)], make)
 
-    B, comp = choose_batch(n, build, max_memory=max_memory, cells_per_batch=cells_per_batch,
-                           extra_per_cell=8 * n_t * n_s * 4, first=min(n, DEFAULT_BATCH))
+    B, comp = choose_batch(
+        n,
+        build,
+        max_memory=max_memory,
+        cells_per_batch=cells_per_batch,
+        extra_per_cell=8 * n_t * n_s * 4,
+        first=min(n, DEFAULT_BATCH),
+    )
     K, N = comp.K, comp.K * B
     shape = lambda a: jnp.asarray(pad_rows(a, N).reshape((K, B) + a.shape[1:]))  # noqa: E731
     aux = (shape(yf), shape(mask), shape(scales), shape(u0), jnp.asarray((np.arange(N) < n).reshape(K, B)))
     obj = comp.obj
-    theta = {"shared": obj.shared_theta0(),
-             "cells": obj.cell_theta0({k: pad_rows(v, N) for k, v in z0.items()}, pad_rows(u0, N))}
+    theta = {
+        "shared": obj.shared_theta0(),
+        "cells": obj.cell_theta0({k: pad_rows(v, N) for k, v in z0.items()}, pad_rows(u0, N)),
+    }
     history, events = [], []
     status_all = Status.SUCCESS
     try:
         for _kind, opts, opt, name in _phases(spec.strategy, spec.optimizers):
-            theta = _run_phase(comp, opt, theta, (aux, jnp.float64(opts["horizon"])), name, history, events,
-                               progress, callback)
+            theta = _run_phase(
+                comp, opt, theta, (aux, jnp.float64(opts["horizon"])), name, history, events, progress, callback
+            )
     except KeyboardInterrupt:
         status_all = Status.INTERRUPTED
         events.append({"step": len(history), "kind": "interrupted", "detail": "KeyboardInterrupt"})
@@ -194,8 +228,9 @@ def fit_cells_joint(spec, y: np.ndarray, *, cells: np.ndarray | None = None, z0:
     out["events"] = events
     out["fit_status"] = status_all
     shared = theta["shared"]
-    out["shared_params"] = {f.name: np.asarray(from_unconstrained(shared["phys"][f.name], f.bounds, jnp))
-                            for f in spec.shared}
+    out["shared_params"] = {
+        f.name: np.asarray(from_unconstrained(shared["phys"][f.name], f.bounds, jnp)) for f in spec.shared
+    }
     out["networks"] = {k: np.asarray(v) for k, v in shared["nets"].items()}
     out["solver"] = obj.solver.name
     out["batch"] = B
@@ -219,16 +254,22 @@ def _run_phase(comp, opt, theta, aux, name, history, events, progress, callback)
         losses = np.asarray(losses)[:n]
         finite = np.asarray(finite)[:n]
         for i in np.nonzero(~finite)[0]:
-            events.append({"step": len(history) + int(i), "kind": "rejected-step",
-                           "detail": f"{name}: no cell had a finite loss; step rejected"})
+            events.append(
+                {
+                    "step": len(history) + int(i),
+                    "kind": "rejected-step",
+                    "detail": f"{name}: no cell had a finite loss; step rejected",
+                }
+            )
         history.extend(float(v) for v in losses)
         done += n
         valid = losses[np.isfinite(losses)]
         if progress is not None:
             progress(n, float(valid[-1]) if valid.size else float("nan"))
         best = (carry[5], carry[6]) if adam else (carry[2], carry[3])
-        if callback is not None and callback({"phase": name, "step": len(history),
-                                              "loss": float(valid[-1]) if valid.size else float("nan")}):
+        if callback is not None and callback(
+            {"phase": name, "step": len(history), "loss": float(valid[-1]) if valid.size else float("nan")}
+        ):
             raise _Stop(best[0] if np.isfinite(float(best[1])) else theta)
         if not adam and bool(np.asarray(carry[4])):
             break
@@ -245,22 +286,28 @@ def _evaluate(comp, theta, aux, y, scales, n):
     ys_all, masks, sc, u0s, _active = aux
     K, B = comp.K, comp.B
     n_s = y.shape[2]
-    out = {"loss": np.empty(n), "status": np.empty(n, np.int8), "rejected": np.zeros(n, np.int64),
-           "u0": np.empty((n, n_s)), "rmse": np.empty((n, n_s)),
-           "params": {f.name: np.empty((n,) + np.shape(f.z0)) for f in spec.per_cell}}
+    out = {
+        "loss": np.empty(n),
+        "status": np.empty(n, np.int8),
+        "rejected": np.zeros(n, np.int64),
+        "u0": np.empty((n, n_s)),
+        "rmse": np.empty((n, n_s)),
+        "params": {f.name: np.empty((n,) + np.shape(f.z0)) for f in spec.per_cell},
+    }
     cells = jax.tree_util.tree_map(lambda a: a.reshape((K, B) + a.shape[1:]), theta["cells"])
     for k in range(K):
         sl = slice(k * B, min(n, (k + 1) * B))
         m = sl.stop - sl.start
         if m <= 0:
             break
-        cell_k = jax.tree_util.tree_map(lambda a: a[k], cells)
+        cell_k = jax.tree_util.tree_map(lambda a, k=k: a[k], cells)
         loss, status, ys, nat, u0 = ev(theta["shared"], cell_k, (ys_all[k], masks[k], sc[k], u0s[k]))
         loss = np.asarray(loss)[:m]
         status = np.asarray(status)[:m]
         out["loss"][sl] = loss
-        out["status"][sl] = np.where(np.isfinite(loss), int(Status.SUCCESS),
-                                     np.where(status != 0, status, int(Status.FAILED)))
+        out["status"][sl] = np.where(
+            np.isfinite(loss), int(Status.SUCCESS), np.where(status != 0, status, int(Status.FAILED))
+        )
         out["u0"][sl] = np.asarray(u0)[:m]
         for name in out["params"]:
             out["params"][name][sl] = np.asarray(nat[name])[:m]

@@ -53,13 +53,20 @@ def lm_cells_chunk(residual_fn, opt):
             trial = unravel(flat + delta)
             r_t, J_t = _residuals_and_jacobian(residual_fn, trial, aux)
             loss_t = jnp.sum(r_t * r_t)
-            accept = jnp.isfinite(loss_t) & jnp.all(jnp.isfinite(J_t)) & jnp.all(jnp.isfinite(delta)) & (
-                loss_t <= best_loss)
+            accept = (
+                jnp.isfinite(loss_t) & jnp.all(jnp.isfinite(J_t)) & jnp.all(jnp.isfinite(delta)) & (loss_t <= best_loss)
+            )
             keep = lambda a, b: jax.tree_util.tree_map(lambda x, y: jnp.where(accept, x, y), a, b)  # noqa: E731
             gnorm = jnp.max(jnp.abs(jnp.where(accept, J_t.T @ r_t, g)))
-            nxt = (keep(trial, theta), jnp.where(accept, mu / 3.0, jnp.minimum(mu * 2.0, 1e16)),
-                   jnp.where(accept, r_t, r), jnp.where(accept, J_t, J), keep(trial, best_theta),
-                   jnp.where(accept, loss_t, best_loss), (gnorm < opt.tol) | (mu > 1e15))
+            nxt = (
+                keep(trial, theta),
+                jnp.where(accept, mu / 3.0, jnp.minimum(mu * 2.0, 1e16)),
+                jnp.where(accept, r_t, r),
+                jnp.where(accept, J_t, J),
+                keep(trial, best_theta),
+                jnp.where(accept, loss_t, best_loss),
+                (gnorm < opt.tol) | (mu > 1e15),
+            )
             return nxt, (jnp.where(accept, loss_t, best_loss), jnp.isfinite(loss_t), gnorm)
 
         def skip(_):

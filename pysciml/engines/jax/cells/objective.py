@@ -44,8 +44,16 @@ def cell_scales(y: np.ndarray) -> np.ndarray:
 
 def resolve_cell_solver(model, solver, t, u0, values, networks):
     """The one method used in every cell (``auto`` decided once, statically) and its prepared linsolve."""
-    request = SolveRequest(model=model, u0=np.asarray(u0, float), params=dict(values), network_params=dict(networks),
-                           t0=float(t[0]), t1=float(t[-1]), saveat=np.asarray(t, float), solver=solver)
+    request = SolveRequest(
+        model=model,
+        u0=np.asarray(u0, float),
+        params=dict(values),
+        network_params=dict(networks),
+        t0=float(t[0]),
+        t1=float(t[-1]),
+        saveat=np.asarray(t, float),
+        solver=solver,
+    )
     plan = plan_solver(request, runtime_fallback=False)
     return plan.primary, plan.linsolve
 
@@ -67,8 +75,9 @@ class CellObjective:
         self.differentiation = differentiation
         self.t = jnp.asarray(spec.t, jnp.float64)
         self.fixed = {k: jnp.asarray(v, jnp.float64) for k, v in spec.fixed.items()}
-        self.frozen_nets = {k: jnp.asarray(v, jnp.float64) for k, v in spec.networks_init.items()
-                            if k not in spec.shared_networks}
+        self.frozen_nets = {
+            k: jnp.asarray(v, jnp.float64) for k, v in spec.networks_init.items() if k not in spec.shared_networks
+        }
         self.fit_sigma = isinstance(spec.loss, GaussianNLL) and isinstance(spec.loss.sigma, str)
 
         self.one_step = isinstance(spec.strategy, OneStepAhead)
@@ -85,8 +94,10 @@ class CellObjective:
 
     def shared_theta0(self) -> dict:
         spec = self.spec
-        return {"phys": {f.name: jnp.asarray(f.z0, jnp.float64) for f in spec.shared},
-                "nets": {k: jnp.asarray(spec.networks_init[k], jnp.float64) for k in spec.shared_networks}}
+        return {
+            "phys": {f.name: jnp.asarray(f.z0, jnp.float64) for f in spec.shared},
+            "nets": {k: jnp.asarray(spec.networks_init[k], jnp.float64) for k in spec.shared_networks},
+        }
 
     def unpack(self, cell, shared, u0_init):
         """``(values, nets, u0)`` of one cell."""
@@ -118,9 +129,20 @@ class CellObjective:
         ts = jnp.minimum(t, t1)
         spec = self.spec
         ys, status, _ = run_method(
-            self.solver, self.fun, t[0], t1, u0, (values, nets), ts, spec.rtol, spec.atol, None,
-            max_steps=spec.max_steps, differentiation=differentiation or self.differentiation,
-            linsolve=self.linsolve, adjoint=spec.adjoint,
+            self.solver,
+            self.fun,
+            t[0],
+            t1,
+            u0,
+            (values, nets),
+            ts,
+            spec.rtol,
+            spec.atol,
+            None,
+            max_steps=spec.max_steps,
+            differentiation=differentiation or self.differentiation,
+            linsolve=self.linsolve,
+            adjoint=spec.adjoint,
         )
         within = t <= t1 + 1e-12 * jnp.abs(t1)
         return ys, status, within
@@ -135,9 +157,20 @@ class CellObjective:
 
         def step(t0, t1, y0):
             ys, status, _ = run_method(
-                self.solver, self.fun, t0, t1, y0, (values, nets), t1[None], spec.rtol, spec.atol, None,
-                max_steps=spec.max_steps, differentiation=differentiation or self.differentiation,
-                linsolve=self.linsolve, adjoint=spec.adjoint,
+                self.solver,
+                self.fun,
+                t0,
+                t1,
+                y0,
+                (values, nets),
+                t1[None],
+                spec.rtol,
+                spec.atol,
+                None,
+                max_steps=spec.max_steps,
+                differentiation=differentiation or self.differentiation,
+                linsolve=self.linsolve,
+                adjoint=spec.adjoint,
             )
             return ys[0], status
 
@@ -206,7 +239,8 @@ def forward_mode(f):
         flat, unravel = ravel_pytree(theta)
         h = lambda x: f(unravel(x), aux)  # noqa: E731
         value, tangents = jax.vmap(lambda v: jax.jvp(h, (flat,), (v,)), out_axes=(None, 0))(
-            jnp.eye(flat.size, dtype=flat.dtype))
+            jnp.eye(flat.size, dtype=flat.dtype)
+        )
         return value, unravel(tangents)
 
     def bwd(grad, ct):

@@ -21,8 +21,9 @@ SOLVE_BATCH = 1024
 
 class _Solve:
     def __init__(self, spec, B, u0_first, first_values):
-        solver, lin = resolve_cell_solver(spec.model, spec.solver, spec.ts, u0_first,
-                                          {**spec.values, **first_values}, spec.networks)
+        solver, lin = resolve_cell_solver(
+            spec.model, spec.solver, spec.ts, u0_first, {**spec.values, **first_values}, spec.networks
+        )
         self.solver = solver
         fun = vector_field(spec.model)
         fixed = {k: jnp.asarray(v, jnp.float64) for k, v in spec.values.items()}
@@ -31,8 +32,21 @@ class _Solve:
         t0 = jnp.float64(spec.t0)
 
         def one(u0, pc):
-            ys, status, _ = run_method(solver, fun, t0, ts[-1], u0, ({**fixed, **pc}, nets), ts, spec.rtol, spec.atol,
-                                       None, max_steps=spec.max_steps, differentiation="forward", linsolve=lin)
+            ys, status, _ = run_method(
+                solver,
+                fun,
+                t0,
+                ts[-1],
+                u0,
+                ({**fixed, **pc}, nets),
+                ts,
+                spec.rtol,
+                spec.atol,
+                None,
+                max_steps=spec.max_steps,
+                differentiation="forward",
+                linsolve=lin,
+            )
             return ys, status
 
         n_s = spec.model.n_states
@@ -55,15 +69,17 @@ def solve_cells(spec, u0: np.ndarray, params: dict, *, cells_per_batch=None, max
         return _CACHE.get([(spec.token, B), (fingerprint(spec), B)], lambda: _Solve(spec, B, u0[0], first))
 
     nt, ns = spec.ts.size, spec.model.n_states
-    B, comp = choose_batch(n, build, max_memory=max_memory, cells_per_batch=cells_per_batch,
-                           extra_per_cell=8 * nt * ns, first=SOLVE_BATCH)
+    B, comp = choose_batch(
+        n, build, max_memory=max_memory, cells_per_batch=cells_per_batch, extra_per_cell=8 * nt * ns, first=SOLVE_BATCH
+    )
     ys = np.empty((n, nt, ns))
     status = np.empty(n, np.int8)
     for start in range(0, n, B):
         sl = slice(start, min(n, start + B))
         k = sl.stop - sl.start
-        y, st = comp.fn(jnp.asarray(pad_rows(u0[sl], B)), {name: jnp.asarray(pad_rows(v[sl], B))
-                                                             for name, v in params.items()})
+        y, st = comp.fn(
+            jnp.asarray(pad_rows(u0[sl], B)), {name: jnp.asarray(pad_rows(v[sl], B)) for name, v in params.items()}
+        )
         ys[sl] = np.asarray(y)[:k]
         status[sl] = np.asarray(st)[:k]
     return ys, status, comp.solver.name

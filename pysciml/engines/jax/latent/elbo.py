@@ -40,9 +40,16 @@ def _solve_one(nets: LatentNets, z0, t0, t1, ts, cfg):
     t1 = jnp.maximum(t1, t0 + 1e-9)
     ts = jnp.clip(ts, t0, t1)
     sol = dfx.diffeqsolve(
-        dfx.ODETerm(nets.field), diffrax_solver(cfg.solver), t0, t1, None, z0,
-        saveat=dfx.SaveAt(ts=ts), stepsize_controller=dfx.PIDController(rtol=cfg.rtol, atol=cfg.atol),
-        max_steps=cfg.max_steps, throw=False,
+        dfx.ODETerm(nets.field),
+        diffrax_solver(cfg.solver),
+        t0,
+        t1,
+        None,
+        z0,
+        saveat=dfx.SaveAt(ts=ts),
+        stepsize_controller=dfx.PIDController(rtol=cfg.rtol, atol=cfg.atol),
+        max_steps=cfg.max_steps,
+        throw=False,
     )
     return sol.ys
 
@@ -52,9 +59,16 @@ def _solve_back(nets: LatentNets, z0, t0, ts, cfg):
     tb = jnp.minimum(ts[0], t0 - 1e-9)
     back = jnp.clip(ts, tb, t0)[::-1]  # non-increasing, as a backward solve saves
     sol = dfx.diffeqsolve(
-        dfx.ODETerm(nets.field), diffrax_solver(cfg.solver), t0, tb, None, z0,
-        saveat=dfx.SaveAt(ts=back), stepsize_controller=dfx.PIDController(rtol=cfg.rtol, atol=cfg.atol),
-        max_steps=cfg.max_steps, throw=False,
+        dfx.ODETerm(nets.field),
+        diffrax_solver(cfg.solver),
+        t0,
+        tb,
+        None,
+        z0,
+        saveat=dfx.SaveAt(ts=back),
+        stepsize_controller=dfx.PIDController(rtol=cfg.rtol, atol=cfg.atol),
+        max_steps=cfg.max_steps,
+        throw=False,
     )
     return sol.ys[::-1]
 

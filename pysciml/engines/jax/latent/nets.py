@@ -98,8 +98,9 @@ def build_nets(cfg, n_obs: int, key) -> LatentNets:
     field = None
     if cfg.encoder == "ode-rnn":
         field = _Field(eqx.nn.MLP(H, H, H, 1, activation=jnp.tanh, key=k1))
-    enc = Encoder(eqx.nn.GRUCell(n_in, H, key=k2), field, eqx.nn.Linear(H, 2 * K, key=k3), cfg.encoder,
-                  cfg.encoder_steps)
+    enc = Encoder(
+        eqx.nn.GRUCell(n_in, H, key=k2), field, eqx.nn.Linear(H, 2 * K, key=k3), cfg.encoder, cfg.encoder_steps
+    )
     ode = eqx.nn.MLP(K, K, cfg.ode_hidden, 2, activation=jnp.tanh, key=k4)
     # a small last layer: the untrained latent flow is gentle, so early solves are cheap
     ode = eqx.tree_at(lambda m: m.layers[-1].weight, ode, ode.layers[-1].weight * 0.1)

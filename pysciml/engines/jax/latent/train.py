@@ -43,8 +43,22 @@ def _beta(i: int, steps: int, kl_anneal: float) -> float:
     return 1.0 if warm < 1 else min(1.0, (i + 1) / warm)
 
 
-def train(cfg, T, Y, M, *, steps: int, batch_size: int, learning_rate: float, kl_anneal: float,
-          n_samples: int, seed: int, clip: float, progress: Callable | None = None, weights=None):
+def train(
+    cfg,
+    T,
+    Y,
+    M,
+    *,
+    steps: int,
+    batch_size: int,
+    learning_rate: float,
+    kl_anneal: float,
+    n_samples: int,
+    seed: int,
+    clip: float,
+    progress: Callable | None = None,
+    weights=None,
+):
     """Fit the networks; returns ``(weights, history, seconds)``.
 
     Args:
@@ -81,12 +95,13 @@ def train(cfg, T, Y, M, *, steps: int, batch_size: int, learning_rate: float, kl
         else:
             if pos + B > N:
                 order, pos = rng.permutation(N), 0
-            idx, pos = order[pos:pos + B], pos + B
+            idx, pos = order[pos : pos + B], pos + B
         key, k = jax.random.split(key)
         beta = _beta(i, steps, kl_anneal)
         t0 = time.perf_counter()
-        new_params, new_state, loss, ll, kl = _step(params, static, opt_state, Tj, Yj, Mj, jnp.asarray(idx), k,
-                                                    jnp.asarray(beta), cfg, n_samples, opt_conf)
+        new_params, new_state, loss, ll, kl = _step(
+            params, static, opt_state, Tj, Yj, Mj, jnp.asarray(idx), k, jnp.asarray(beta), cfg, n_samples, opt_conf
+        )
         loss = float(loss)
         if i == 0:
             compile_s = time.perf_counter() - t0

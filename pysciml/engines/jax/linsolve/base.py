@@ -65,7 +65,7 @@ class AbstractLinearSolver(eqx.Module):
     loop_stages: ClassVar[bool | None] = None
     carries: ClassVar[bool] = False
 
-    def prepare(self, fun, t0, y0, args) -> "AbstractLinearSolver":
+    def prepare(self, fun, t0, y0, args) -> AbstractLinearSolver:
         return self
 
     def factor(self, fun, t, y, args, c) -> Any:  # pragma: no cover - interface

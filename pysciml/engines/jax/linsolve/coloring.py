@@ -66,7 +66,7 @@ class ColoredJacobian(eqx.Module):
     n_colours: int = eqx.field(static=True)
 
     @classmethod
-    def build(cls, pattern) -> "ColoredJacobian":
+    def build(cls, pattern) -> ColoredJacobian:
         """Colour ``pattern`` (boolean scipy.sparse ``(n, n)``) and store its CSR entries."""
         import scipy.sparse as sp
 

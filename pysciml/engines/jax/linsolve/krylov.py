@@ -238,7 +238,7 @@ class GMRESSolver(AbstractLinearSolver):
                 argument="GMRES.preconditioner",
             )
 
-    def prepare(self, fun, t0, y0, args) -> "GMRESSolver":
+    def prepare(self, fun, t0, y0, args) -> GMRESSolver:
         if self.preconditioner == "none" or self.jac is not None:
             return self
         from .sparse import prepare_pattern
@@ -247,8 +247,16 @@ class GMRESSolver(AbstractLinearSolver):
         jac = ColoredJacobian.build(pat)
         plan = MultifrontalPlan.build(pat) if self.preconditioner == "sparse" else None
         diag = (jac.rows == jac.cols).astype(np.float64)
-        return GMRESSolver(preconditioner=self.preconditioner, rtol=self.rtol, restart=self.restart,
-                           maxiter=self.maxiter, sparsity=None, jac=jac, plan=plan, diag_=Const(diag))
+        return GMRESSolver(
+            preconditioner=self.preconditioner,
+            rtol=self.rtol,
+            restart=self.restart,
+            maxiter=self.maxiter,
+            sparsity=None,
+            jac=jac,
+            plan=plan,
+            diag_=Const(diag),
+        )
 
     def factor(self, fun, t, y, args, c):
         _, jvp = jax.linearize(lambda z: fun(t, z, args), y)

@@ -54,12 +54,12 @@ _I32 = jnp.int32
 class LaggedCarry(NamedTuple):
     """State carried between steps by :class:`LaggedSparseLU`."""
 
-    factors: Any     # multifrontal factors of P = I - c_p J_p
-    c_p: Any         # the c = h*gamma they were built with
-    age: Any         # int32 steps since they were built
-    stale: Any       # bool: rebuild at the next step
-    n_factor: Any    # int32 factorisations so far
-    n_iter: Any      # int32 preconditioned Krylov iterations so far
+    factors: Any  # multifrontal factors of P = I - c_p J_p
+    c_p: Any  # the c = h*gamma they were built with
+    age: Any  # int32 steps since they were built
+    stale: Any  # bool: rebuild at the next step
+    n_factor: Any  # int32 factorisations so far
+    n_iter: Any  # int32 preconditioned Krylov iterations so far
 
 
 class LaggedSparseLU(AbstractLinearSolver):
@@ -95,11 +95,12 @@ class LaggedSparseLU(AbstractLinearSolver):
     loop_stages: ClassVar[bool | None] = True
     carries: ClassVar[bool] = True
 
-    def prepare(self, fun, t0, y0, args) -> "LaggedSparseLU":
+    def prepare(self, fun, t0, y0, args) -> LaggedSparseLU:
         if self.direct is not None:
             return self
-        direct = SparseLU(sparsity=self.sparsity, leaf_size=self.leaf_size,
-                          min_pivots=self.min_pivots).prepare(fun, t0, y0, args)
+        direct = SparseLU(sparsity=self.sparsity, leaf_size=self.leaf_size, min_pivots=self.min_pivots).prepare(
+            fun, t0, y0, args
+        )
         return eqx.tree_at(lambda s: s.direct, self, direct, is_leaf=lambda x: x is None)
 
     def _check(self):
@@ -143,8 +144,7 @@ class LaggedSparseLU(AbstractLinearSolver):
         _, jvp = jax.linearize(lambda z: fun(t, z, args), y)
         c_s = jax.lax.stop_gradient(c)
         ratio = c_s / carry.c_p
-        refresh = (carry.stale | (carry.age >= self.max_age) | (ratio > self.max_ratio)
-                   | (ratio * self.max_ratio < 1.0))
+        refresh = carry.stale | (carry.age >= self.max_age) | (ratio > self.max_ratio) | (ratio * self.max_ratio < 1.0)
 
         def rebuild():
             f, ok = self.direct.factor(fun, t, jax.lax.stop_gradient(y), args, c_s)
@@ -175,9 +175,14 @@ class LaggedSparseLU(AbstractLinearSolver):
         def run(mv, rhs):
             # scaled unknowns x / scale: the 2-norm of the scaled residual is sqrt(n) times
             # its weighted RMS norm
-            x, ok, it = fgmres(lambda v: mv(v * scale) / scale, rhs / scale,
-                               lambda v: plan.solve(factors, v * scale) / scale,
-                               atol=atol, restart=self.restart, maxiter=self.maxiter)
+            x, ok, it = fgmres(
+                lambda v: mv(v * scale) / scale,
+                rhs / scale,
+                lambda v: plan.solve(factors, v * scale) / scale,
+                atol=atol,
+                restart=self.restart,
+                maxiter=self.maxiter,
+            )
             return x * scale, (ok, it)
 
         x, (ok, it) = jax.lax.custom_linear_solve(matvec, b, run, None, has_aux=True)

@@ -78,7 +78,7 @@ class MultifrontalPlan(eqx.Module):
     flops: int = eqx.field(static=True)  # approximate factorisation flops (padded)
 
     @classmethod
-    def build(cls, pattern, *, leaf_size: int = 16, min_pivots: int = 0) -> "MultifrontalPlan":
+    def build(cls, pattern, *, leaf_size: int = 16, min_pivots: int = 0) -> MultifrontalPlan:
         """Symbolic analysis of a boolean scipy.sparse ``(n, n)`` pattern (diagonal assumed present).
 
         Args:
@@ -227,10 +227,15 @@ class MultifrontalPlan(eqx.Module):
         ok = jnp.all(jnp.isfinite(w))
         for g, (B, p, q) in enumerate(self.sizes):
             m = p + q
-            pool = jnp.concatenate([w, jnp.ones(1, w.dtype), jnp.zeros(1, w.dtype)]
-                                   + [updates[h].reshape(-1) for h in self.sources[g]])
-            front = jnp.zeros(B * m * m, w.dtype).at[self.front_dst[g].v].add(
-                pool[self.front_src[g].v], indices_are_sorted=True).reshape(B, m, m)
+            pool = jnp.concatenate(
+                [w, jnp.ones(1, w.dtype), jnp.zeros(1, w.dtype)] + [updates[h].reshape(-1) for h in self.sources[g]]
+            )
+            front = (
+                jnp.zeros(B * m * m, w.dtype)
+                .at[self.front_dst[g].v]
+                .add(pool[self.front_src[g].v], indices_are_sorted=True)
+                .reshape(B, m, m)
+            )
             a = front[:, :p, :p]
             lu, _, perm = jax.lax.linalg.lu(a)
             diag = jnp.abs(jnp.diagonal(lu, axis1=1, axis2=2))
@@ -258,7 +263,7 @@ class MultifrontalPlan(eqx.Module):
         zero = jnp.zeros(1, b.dtype)
         z = b
         zps = []
-        for g, (B, p, q) in enumerate(self.sizes):
+        for g, (_B, _p, q) in enumerate(self.sizes):
             k, _ = factors[g]
             zp = jnp.concatenate([z, zero])[self.piv[g].v]
             zps.append(zp)
@@ -274,4 +279,3 @@ class MultifrontalPlan(eqx.Module):
             idx = self.bwd_map[g].v
             z = jnp.where(idx < B * p, x[idx], z)
         return z
-

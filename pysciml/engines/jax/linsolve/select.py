@@ -57,14 +57,13 @@ def to_jax_linsolve(value: Any) -> AbstractLinearSolver:
             from .lagged import LaggedSparseLU
 
             return LaggedSparseLU(restart=int(obj.restart), maxiter=int(obj.maxiter))
-        return GMRESSolver(preconditioner=pre, rtol=float(obj.rtol), restart=int(obj.restart),
-                           maxiter=int(obj.maxiter))
+        return GMRESSolver(preconditioner=pre, rtol=float(obj.rtol), restart=int(obj.restart), maxiter=int(obj.maxiter))
     raise InputError(f"no jax implementation of {obj!r}.", argument="linsolve")  # pragma: no cover
 
 
 #: The one registry of prepared linear solvers: model -> {(configuration key, n): prepared strategy}
 #: (models compared by identity; sparsity detection and symbolic analysis are done once per entry)
-PREPARED_LINSOLVES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+PREPARED_LINSOLVES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _pattern_digest(pattern) -> str:
@@ -106,8 +105,13 @@ def config_key(value: Any):
         return ("SparseLU", None if obj.sparsity is None else _pattern_digest(obj.sparsity))
     if isinstance(obj, GMRES):
         pre = obj.preconditioner
-        return ("GMRES", ("callable", id(pre)) if callable(pre) else pre, float(obj.rtol), int(obj.restart),
-                int(obj.maxiter))
+        return (
+            "GMRES",
+            ("callable", id(pre)) if callable(pre) else pre,
+            float(obj.rtol),
+            int(obj.restart),
+            int(obj.maxiter),
+        )
     return None
 
 

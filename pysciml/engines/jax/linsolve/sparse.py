@@ -54,15 +54,16 @@ class SparseLU(AbstractLinearSolver):
     counts: ClassVar[dict[str, int]] = {"njev": 1, "nlu": 1}
     loop_stages: ClassVar[bool | None] = True
 
-    def prepare(self, fun, t0, y0, args) -> "SparseLU":
+    def prepare(self, fun, t0, y0, args) -> SparseLU:
         if self.plan is not None:
             return self
         pat = prepare_pattern(fun, t0, y0, args, self.sparsity)
         jac = ColoredJacobian.build(pat)
         plan = MultifrontalPlan.build(pat, leaf_size=self.leaf_size, min_pivots=self.min_pivots)
         diag = (jac.rows == jac.cols).astype(np.float64)
-        return SparseLU(sparsity=None, leaf_size=self.leaf_size, min_pivots=self.min_pivots, jac=jac, plan=plan,
-                        diag_=Const(diag))
+        return SparseLU(
+            sparsity=None, leaf_size=self.leaf_size, min_pivots=self.min_pivots, jac=jac, plan=plan, diag_=Const(diag)
+        )
 
     def _check(self):
         if self.plan is None:

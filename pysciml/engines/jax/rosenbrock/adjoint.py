@@ -28,8 +28,25 @@ def _zero_cotangent(x):
     return np.zeros(np.shape(x), dtype=jax.dtypes.float0)
 
 
-def solve_with_adjoint(tableau, fun, linsolve, *, y0, args, ts, t0, t1, rtol, atol, dt0,
-                       max_steps, adaptive, controller, max_recorded_steps, tstops=None):
+def solve_with_adjoint(
+    tableau,
+    fun,
+    linsolve,
+    *,
+    y0,
+    args,
+    ts,
+    t0,
+    t1,
+    rtol,
+    atol,
+    dt0,
+    max_steps,
+    adaptive,
+    controller,
+    max_recorded_steps,
+    tstops=None,
+):
     """:func:`.machine.integrate` with a ``jax.custom_vjp`` discrete adjoint (see module doc).
 
     The backward pass recomputes each recorded step with the strategy's direct
@@ -47,11 +64,24 @@ def solve_with_adjoint(tableau, fun, linsolve, *, y0, args, ts, t0, t1, rtol, at
     diff_args, nondiff_args = eqx.partition(args, eqx.is_inexact_array)
 
     def run(y0, diff_args, ts, t0, t1, rtol, atol, dt0_arr, stops, record_steps):
-        return integrate(tableau, fun, linsolve, y0=y0, args=eqx.combine(diff_args, nondiff_args),
-                         ts=ts, t0=t0, t1=t1, rtol=rtol, atol=atol,
-                         dt0=dt0_arr if has_dt0 else None, max_steps=steps, adaptive=adaptive,
-                         controller=controller, record=record_steps,
-                         tstops=stops if has_stops else None)
+        return integrate(
+            tableau,
+            fun,
+            linsolve,
+            y0=y0,
+            args=eqx.combine(diff_args, nondiff_args),
+            ts=ts,
+            t0=t0,
+            t1=t1,
+            rtol=rtol,
+            atol=atol,
+            dt0=dt0_arr if has_dt0 else None,
+            max_steps=steps,
+            adaptive=adaptive,
+            controller=controller,
+            record=record_steps,
+            tstops=stops if has_stops else None,
+        )
 
     @jax.custom_vjp
     def solve(y0, args, ts, t0, t1, rtol, atol, dt0_arr, stops):
@@ -100,10 +130,19 @@ def solve_with_adjoint(tableau, fun, linsolve, *, y0, args, ts, t0, t1, rtol, at
         init = (rec.count - 1, jnp.zeros_like(y0), a_bar0, jnp.zeros_like(ts))
         _, lam, a_bar, ts_bar = jax.lax.while_loop(lambda c: c[0] >= 0, body, init)
         lam = lam + jnp.sum(jnp.where((ts == t0)[:, None], ys_bar, 0.0), axis=0)
-        return (lam, a_bar, ts_bar, _zero_cotangent(t0), _zero_cotangent(t1),
-                _zero_cotangent(rtol), _zero_cotangent(atol), _zero_cotangent(dt0_arr),
-                _zero_cotangent(stops))
+        return (
+            lam,
+            a_bar,
+            ts_bar,
+            _zero_cotangent(t0),
+            _zero_cotangent(t1),
+            _zero_cotangent(rtol),
+            _zero_cotangent(atol),
+            _zero_cotangent(dt0_arr),
+            _zero_cotangent(stops),
+        )
 
     solve.defvjp(fwd, bwd)
-    return solve(y0, diff_args, ts, t0, t1, jnp.asarray(rtol, jnp.float64),
-                 jnp.asarray(atol, jnp.float64), dt0_arr, stops_arr)
+    return solve(
+        y0, diff_args, ts, t0, t1, jnp.asarray(rtol, jnp.float64), jnp.asarray(atol, jnp.float64), dt0_arr, stops_arr
+    )

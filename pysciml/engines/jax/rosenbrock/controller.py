@@ -78,8 +78,9 @@ def initial_step(fun, t0, y0, args, f0, order, rtol, atol, span):
     f1 = fun(t0 + h0, y1, args)
     d2 = jnp.sqrt(jnp.mean(jnp.square((f1 - f0) / scale))) / h0
     dmax = jnp.maximum(d1, d2)
-    h1 = jnp.where(dmax <= 1e-15, jnp.maximum(1e-6, h0 * 1e-3),
-                   (0.01 / jnp.maximum(dmax, 1e-300)) ** (1.0 / (order + 1)))
+    h1 = jnp.where(
+        dmax <= 1e-15, jnp.maximum(1e-6, h0 * 1e-3), (0.01 / jnp.maximum(dmax, 1e-300)) ** (1.0 / (order + 1))
+    )
     h = jnp.minimum(100.0 * h0, h1)
     h = jnp.minimum(h, span)
     return jnp.where(jnp.isfinite(h) & (h > 0), h, 1e-6 * span)

@@ -50,11 +50,11 @@ class RosenbrockResult(NamedTuple):
 class Recording(NamedTuple):
     """The accepted steps of a forward pass, for the discrete adjoint."""
 
-    t: Any       # (R,) start time of each accepted step
-    h: Any       # (R,) its step size
+    t: Any  # (R,) start time of each accepted step
+    h: Any  # (R,) its step size
     t_next: Any  # (R,) its end time (t + h, or exactly t1 for the last one)
-    y: Any       # (R, n) state at its start
-    count: Any   # int32 number of accepted steps recorded
+    y: Any  # (R, n) state at its start
+    count: Any  # int32 number of accepted steps recorded
 
 
 def _target(t, t1, tstops):
@@ -69,9 +69,25 @@ def _target(t, t1, tstops):
     return target, cap
 
 
-def integrate(tableau: RosenbrockTableau, fun, linsolve, *, y0, args, ts, t0, t1, rtol, atol,
-              dt0, max_steps: int, adaptive: bool, controller: PIController,
-              record: int = 0, tstops=None):
+def integrate(
+    tableau: RosenbrockTableau,
+    fun,
+    linsolve,
+    *,
+    y0,
+    args,
+    ts,
+    t0,
+    t1,
+    rtol,
+    atol,
+    dt0,
+    max_steps: int,
+    adaptive: bool,
+    controller: PIController,
+    record: int = 0,
+    tstops=None,
+):
     """Run the adaptive (or fixed-step) loop from ``t0`` to ``t1`` (``t1 > t0``).
 
     Args:
@@ -106,8 +122,9 @@ def integrate(tableau: RosenbrockTableau, fun, linsolve, *, y0, args, ts, t0, t1
     nfev0 = 0
     if dt0 is None:
         if not adaptive:
-            raise InputError("is needed with adaptive=False: pass the fixed step size, e.g. "
-                             "dt0=(t1 - t0) / 100.", argument="dt0")
+            raise InputError(
+                "is needed with adaptive=False: pass the fixed step size, e.g. dt0=(t1 - t0) / 100.", argument="dt0"
+            )
         f0 = fun(t0, y0, args)
         h0 = initial_step(fun, t0, y0, args, f0, tableau.order, rtol, atol, span)
         nfev0 = 2
@@ -117,17 +134,33 @@ def integrate(tableau: RosenbrockTableau, fun, linsolve, *, y0, args, ts, t0, t1
 
     ys = jnp.where((ts == t0)[:, None], y0[None, :], jnp.nan).astype(dtype)
     zero = jnp.zeros((), _I32)
-    carry = dict(t=t0, y=y0, h=h0, err_prev=jnp.ones((), dtype), prev_rej=jnp.array(False),
-                 n_acc=zero, n_rej=zero, n_iter=zero, status=zero, fails=zero,
-                 fail_kind=zero, ys=ys)
+    carry = dict(
+        t=t0,
+        y=y0,
+        h=h0,
+        err_prev=jnp.ones((), dtype),
+        prev_rej=jnp.array(False),
+        n_acc=zero,
+        n_rej=zero,
+        n_iter=zero,
+        status=zero,
+        fails=zero,
+        fail_kind=zero,
+        ys=ys,
+    )
     m = ts.shape[0]
     pointer_saves = m > VECTOR_SAVE_MAX
     if pointer_saves:
         # ts sorted: the next save time to fill is the first one after t0
         carry["save_idx"] = jnp.sum(ts <= t0).astype(_I32)
     if record:
-        carry["rec"] = Recording(jnp.zeros(record, dtype), jnp.zeros(record, dtype),
-                                 jnp.zeros(record, dtype), jnp.zeros((record, n), dtype), zero)
+        carry["rec"] = Recording(
+            jnp.zeros(record, dtype),
+            jnp.zeros(record, dtype),
+            jnp.zeros(record, dtype),
+            jnp.zeros((record, n), dtype),
+            zero,
+        )
     carries = bool(getattr(linsolve, "carries", False))
     if carries:
         carry["lin"] = linsolve.init(fun, t0, y0, args, h0 * tableau.gamma)
@@ -152,14 +185,21 @@ def integrate(tableau: RosenbrockTableau, fun, linsolve, *, y0, args, ts, t0, t1
             scale = jax.lax.stop_gradient(atol + rtol * jnp.abs(y))
             lstate, lin, fresh = linsolve.begin(c["lin"], fun, t, y, args, h_try * tableau.gamma, scale)
             y_new, err_vec, dense, lin_ok, its = stages(
-                tableau, fun, lambda b: linsolve.solve_info(lstate, b), t, y, h_try, args, t_cap=t_cap,
-                stage_loop=getattr(linsolve, "loop_stages", None))
+                tableau,
+                fun,
+                lambda b: linsolve.solve_info(lstate, b),
+                t,
+                y,
+                h_try,
+                args,
+                t_cap=t_cap,
+                stage_loop=getattr(linsolve, "loop_stages", None),
+            )
             lin = linsolve.end(lin, lin_ok, its[0], its[1])
             # a solve that failed with an old factorisation is retried at the same step size
             retry = ~lin_ok & ~fresh
         else:
-            y_new, err_vec, dense, lin_ok = rosenbrock_step(tableau, fun, linsolve, t, y, h_try, args,
-                                                            t_cap=t_cap)
+            y_new, err_vec, dense, lin_ok = rosenbrock_step(tableau, fun, linsolve, t, y, h_try, args, t_cap=t_cap)
             retry = jnp.array(False)
         finite = jnp.all(jnp.isfinite(y_new)) & jnp.all(jnp.isfinite(err_vec))
         err = jax.lax.stop_gradient(error_norm(err_vec, y, y_new, rtol, atol))
@@ -168,6 +208,7 @@ def integrate(tableau: RosenbrockTableau, fun, linsolve, *, y0, args, ts, t0, t1
 
         # dense output at the save times inside (t, t_new]
         if pointer_saves:
+
             def save_cond(sc):
                 i, _ = sc
                 return accept & (i < m) & (ts[jnp.minimum(i, m - 1)] <= t_new)
@@ -197,8 +238,9 @@ def integrate(tableau: RosenbrockTableau, fun, linsolve, *, y0, args, ts, t0, t1
 
         t_cur = jnp.where(accept, t_new, t)
         fails = jnp.where(ok, 0, jnp.where(retry, c["fails"], c["fails"] + 1))
-        kind = jnp.where(~finite | ~jnp.isfinite(err), int(Status.NONFINITE),
-                         int(Status.LINEAR_SOLVE_FAILED)).astype(_I32)
+        kind = jnp.where(~finite | ~jnp.isfinite(err), int(Status.NONFINITE), int(Status.LINEAR_SOLVE_FAILED)).astype(
+            _I32
+        )
         fail_kind = jnp.where(ok | retry, 0, kind).astype(_I32)
         if adaptive:
             underflow = (t_cur < t1) & ((h_next < underflow_limit(t_cur)) | (t_cur + h_next == t_cur))
@@ -229,8 +271,9 @@ def integrate(tableau: RosenbrockTableau, fun, linsolve, *, y0, args, ts, t0, t1
         if record:
             r = c["rec"]
             i = c["n_acc"]
-            out["rec"] = Recording(r.t.at[i].set(t), r.h.at[i].set(h_try), r.t_next.at[i].set(t_new),
-                                   r.y.at[i].set(y), out["n_acc"])
+            out["rec"] = Recording(
+                r.t.at[i].set(t), r.h.at[i].set(h_try), r.t_next.at[i].set(t_new), r.y.at[i].set(y), out["n_acc"]
+            )
         return out
 
     c = jax.lax.while_loop(cond, body, carry)

@@ -16,11 +16,26 @@ __all__ = ["rosenbrock_solve", "RosenbrockResult", "PIController"]
 _DEFAULT_CONTROLLER = PIController()
 
 
-def rosenbrock_solve(fun, t0, t1, y0, args, ts, *, tableau: RosenbrockTableau = RODAS5P,
-                     rtol=1e-6, atol=1e-8, max_steps: int = 100_000, dt0=None, linsolve=None,
-                     differentiation: str = "reverse", adaptive: bool = True,
-                     max_recorded_steps: int | None = None,
-                     controller: PIController = _DEFAULT_CONTROLLER, tstops=None) -> RosenbrockResult:
+def rosenbrock_solve(
+    fun,
+    t0,
+    t1,
+    y0,
+    args,
+    ts,
+    *,
+    tableau: RosenbrockTableau = RODAS5P,
+    rtol=1e-6,
+    atol=1e-8,
+    max_steps: int = 100_000,
+    dt0=None,
+    linsolve=None,
+    differentiation: str = "reverse",
+    adaptive: bool = True,
+    max_recorded_steps: int | None = None,
+    controller: PIController = _DEFAULT_CONTROLLER,
+    tstops=None,
+) -> RosenbrockResult:
     """Solve ``dy/dt = fun(t, y, args)`` from ``t0`` to ``t1`` with a Rosenbrock-Wanner method.
 
     Works under ``jax.jit`` (static: ``fun``, ``tableau``, ``linsolve``, ``max_steps``,
@@ -73,16 +88,20 @@ def rosenbrock_solve(fun, t0, t1, y0, args, ts, *, tableau: RosenbrockTableau = 
 
         linsolve = DenseLU()
     if differentiation not in ("reverse", "forward"):
-        raise InputError(f"must be 'reverse' (jax.grad) or 'forward' (jax.jvp / jax.jacfwd), "
-                         f"got {differentiation!r}.", argument="differentiation")
+        raise InputError(
+            f"must be 'reverse' (jax.grad) or 'forward' (jax.jvp / jax.jacfwd), got {differentiation!r}.",
+            argument="differentiation",
+        )
     if not isinstance(tableau, RosenbrockTableau):
-        raise InputError(f"must be a RosenbrockTableau such as ps.Rodas5P().tableau, "
-                         f"got {tableau!r}.", argument="tableau")
+        raise InputError(
+            f"must be a RosenbrockTableau such as ps.Rodas5P().tableau, got {tableau!r}.", argument="tableau"
+        )
     if int(max_steps) < 1:
         raise InputError(f"must be a positive integer, got {max_steps!r}.", argument="max_steps")
     if max_recorded_steps is not None and int(max_recorded_steps) < 1:
-        raise InputError(f"must be a positive integer or None, got {max_recorded_steps!r}.",
-                         argument="max_recorded_steps")
+        raise InputError(
+            f"must be a positive integer or None, got {max_recorded_steps!r}.", argument="max_recorded_steps"
+        )
     dtype = jnp.float64
     y0 = jnp.asarray(y0, dtype)
     ts = jnp.asarray(ts, dtype)
@@ -105,8 +124,20 @@ def rosenbrock_solve(fun, t0, t1, y0, args, ts, *, tableau: RosenbrockTableau = 
 
     if tstops is not None:
         tstops = jnp.sort(jnp.asarray(tstops, dtype).reshape(-1))
-    kw = dict(y0=y0, args=args_ext, ts=ts, t0=t0, t1=t1, rtol=rtol, atol=atol, dt0=dt0,
-              max_steps=int(max_steps), adaptive=adaptive, controller=controller, tstops=tstops)
+    kw = dict(
+        y0=y0,
+        args=args_ext,
+        ts=ts,
+        t0=t0,
+        t1=t1,
+        rtol=rtol,
+        atol=atol,
+        dt0=dt0,
+        max_steps=int(max_steps),
+        adaptive=adaptive,
+        controller=controller,
+        tstops=tstops,
+    )
     if differentiation == "forward":
         return integrate(tableau, fun_ext, linsolve, **kw)
     from .adjoint import solve_with_adjoint

@@ -52,8 +52,9 @@ def rosenbrock_step(tableau: RosenbrockTableau, fun, linsolve, t, y, h, args, *,
         x, ok = linsolve.solve(state, b)
         return x, ok, jnp.zeros((), jnp.int32)
 
-    y_new, err, dense, ok, _ = stages(tableau, fun, solve, t, y, h, args, t_cap=t_cap,
-                                      stage_loop=getattr(linsolve, "loop_stages", None))
+    y_new, err, dense, ok, _ = stages(
+        tableau, fun, solve, t, y, h, args, t_cap=t_cap, stage_loop=getattr(linsolve, "loop_stages", None)
+    )
     return y_new, err, dense, ok
 
 

@@ -55,8 +55,16 @@ _SCHEDULE_IDS = {"constant": 0, "cosine": 1, "exponential": 2, "warmup_cosine": 
 
 def hyperparameters(opt: Adam) -> jax.Array:
     """Adam's settings as one dynamic vector, so every Adam phase shares one compiled chunk."""
-    return jnp.array([opt.learning_rate, float(opt.steps), opt.final_fraction,
-                      float(_SCHEDULE_IDS[opt.schedule]), opt.clip if opt.clip else jnp.inf], jnp.float64)
+    return jnp.array(
+        [
+            opt.learning_rate,
+            float(opt.steps),
+            opt.final_fraction,
+            float(_SCHEDULE_IDS[opt.schedule]),
+            opt.clip if opt.clip else jnp.inf,
+        ],
+        jnp.float64,
+    )
 
 
 def _schedule_factor(k, hyper):
@@ -194,8 +202,17 @@ class Trainer:
     def _event(self, step: int, kind: str, detail: str):
         self.events.append({"step": int(step), "kind": kind, "detail": detail})
 
-    def run(self, opt, loss_fn, theta, aux: Any = (), *, name: str = "", info: dict | None = None,
-            resume: dict | None = None):
+    def run(
+        self,
+        opt,
+        loss_fn,
+        theta,
+        aux: Any = (),
+        *,
+        name: str = "",
+        info: dict | None = None,
+        resume: dict | None = None,
+    ):
         """Run one optimiser phase from ``theta``; returns the best parameters seen.
 
         ``resume`` (from a checkpoint) holds ``carry_leaves``, ``done``, ``start``,
@@ -238,7 +255,11 @@ class Trainer:
                 self.compile_seconds += time.perf_counter() - t_start
                 self._compiled[tag] = True
             for i in np.nonzero(~finite)[0]:
-                what = "learning rate halved (it recovers by 1% per good step), last good parameters restored" if kind == "adam" else "L-BFGS stopped"
+                what = (
+                    "learning rate halved (it recovers by 1% per good step), last good parameters restored"
+                    if kind == "adam"
+                    else "L-BFGS stopped"
+                )
                 self._event(start + done + i, "rejected-step", f"{name}: non-finite loss or gradient; {what}")
             valid = losses[np.isfinite(losses)]
             if kind == "lbfgs":
@@ -249,7 +270,7 @@ class Trainer:
             if self.progress is not None:
                 self.progress(n, float(valid[-1]) if valid.size else float("nan"))
             if kind == "lbfgs" and bool(np.asarray(carry[4])):
-                gnorm = float(np.asarray(extra)[: n][finite][-1]) if finite.any() else float("nan")
+                gnorm = float(np.asarray(extra)[:n][finite][-1]) if finite.any() else float("nan")
                 stopped = f"converged (gradient norm {gnorm:.2e})" if finite.all() else "stopped on a non-finite loss"
                 break
             if kind == "adam" and opt.patience is not None and valid.size:
@@ -268,18 +289,27 @@ class Trainer:
                 self.on_chunk(self, carry, loop_state, False)
             if self.callback is not None:
                 best_theta = carry[5] if kind == "adam" else carry[2]
-                report = {"phase": name, "step": len(self.history), "loss": float(valid[-1]) if valid.size else float("nan"),
-                          **(info or {}), **self.describe(best_theta)}
+                report = {
+                    "phase": name,
+                    "step": len(self.history),
+                    "loss": float(valid[-1]) if valid.size else float("nan"),
+                    **(info or {}),
+                    **self.describe(best_theta),
+                }
                 if self.callback(report):
                     self._event(len(self.history), "callback-stop", f"{name}: the callback asked to stop")
                     self.phases.append({"name": name, "optimizer": opt.name, "start": start, "stop": len(self.history)})
                     raise StopTraining(best_theta)
         if stopped:
             self._event(len(self.history), "stop", f"{name}: {stopped}")
-        self.phases.append({"name": name, "optimizer": opt.name, "start": start, "stop": len(self.history), **(info or {})})
+        self.phases.append(
+            {"name": name, "optimizer": opt.name, "start": start, "stop": len(self.history), **(info or {})}
+        )
         best_theta, best_loss = (carry[5], carry[6]) if kind == "adam" else (carry[2], carry[3])
         if not np.isfinite(float(best_loss)):
-            self._event(len(self.history), "phase-failed", f"{name}: no finite loss in this phase; parameters unchanged")
+            self._event(
+                len(self.history), "phase-failed", f"{name}: no finite loss in this phase; parameters unchanged"
+            )
             return theta
         return best_theta
 
@@ -289,8 +319,9 @@ class Trainer:
         if self.on_chunk is not None:
             loop_state = {"done": done, "start": start, "best_seen": best_seen, "since_best": since_best}
             self.on_chunk(self, carry, loop_state, True)
-        self.phases.append({"name": name, "optimizer": opt.name, "start": start, "stop": len(self.history),
-                            **(info or {})})
+        self.phases.append(
+            {"name": name, "optimizer": opt.name, "start": start, "stop": len(self.history), **(info or {})}
+        )
         best = carry[5] if kind == "adam" else carry[2]
         best_loss = carry[6] if kind == "adam" else carry[3]
         raise StopTraining(best if np.isfinite(float(best_loss)) else carry[0], interrupted=True)

@@ -68,8 +68,9 @@ def segment_layout(problem: FitRequest, segments: int):
 class Objectives:
     """Builds the loss functions of one fit problem (each a pure function of ``theta``)."""
 
-    def __init__(self, problem: FitRequest, packing: Packing, solver, *, linsolve=None,
-                 differentiation="reverse", adjoint=None):
+    def __init__(
+        self, problem: FitRequest, packing: Packing, solver, *, linsolve=None, differentiation="reverse", adjoint=None
+    ):
         self.problem = problem
         self.packing = packing
         self.fun = vector_field(problem.model)
@@ -93,9 +94,21 @@ class Objectives:
 
         def one(t0_, t1_, u0_, ts_):
             ys, status, _ = run_method(
-                self.solver, self.fun, t0_, t1_, u0_, (values, nets), ts_, p.rtol, p.atol, None,
-                max_steps=p.max_steps, differentiation=self.differentiation, linsolve=self.linsolve,
-                adjoint=self.adjoint, max_recorded_steps=4096,
+                self.solver,
+                self.fun,
+                t0_,
+                t1_,
+                u0_,
+                (values, nets),
+                ts_,
+                p.rtol,
+                p.atol,
+                None,
+                max_steps=p.max_steps,
+                differentiation=self.differentiation,
+                linsolve=self.linsolve,
+                adjoint=self.adjoint,
+                max_recorded_steps=4096,
             )
             return ys, status
 
@@ -138,8 +151,7 @@ class Objectives:
         # continuity pairs: end of segment s vs start of segment s+1 (only real segments)
         real = np.arange(S)[None, :] < nseg[:, None]  # (B, S)
         has_next = jnp.asarray(np.arange(S)[None, :] < (nseg[:, None] - 1))
-        last_pos = np.array([[int(np.nonzero(idx[b, s] == idx[b, s, -1])[0][0]) for s in range(S)]
-                             for b in range(B)])
+        last_pos = np.array([[int(np.nonzero(idx[b, s] == idx[b, s, -1])[0][0]) for s in range(S)] for b in range(B)])
         real_j = jnp.asarray(real)
 
         def loss(theta):
@@ -166,7 +178,9 @@ class Objectives:
     def collocation(self, times, states, derivs, weight):
         """Derivative-matching loss: ``f(u_s(t), p, t)`` vs the smoothed derivative."""
         times, states, derivs, weight = map(jnp.asarray, (times, states, derivs, weight))
-        dscale = jnp.sqrt(jnp.maximum((jnp.where(weight, derivs, 0.0) ** 2).sum(0) / jnp.maximum(weight.sum(0), 1), 1e-300))
+        dscale = jnp.sqrt(
+            jnp.maximum((jnp.where(weight, derivs, 0.0) ** 2).sum(0) / jnp.maximum(weight.sum(0), 1), 1e-300)
+        )
 
         def loss(theta):
             values, nets, _ = self.packing.unpack(theta)

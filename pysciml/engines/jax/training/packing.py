@@ -24,8 +24,9 @@ class Packing:
         self.u0_init = jnp.asarray(problem.u0_init)
         self.u0_free = jnp.asarray(problem.u0_free)
         self.fixed = {k: jnp.asarray(v) for k, v in problem.fixed.items()}
-        self.frozen_nets = {k: jnp.asarray(v) for k, v in problem.networks_init.items()
-                            if k not in problem.free_networks}
+        self.frozen_nets = {
+            k: jnp.asarray(v) for k, v in problem.networks_init.items() if k not in problem.free_networks
+        }
         self.fit_sigma = isinstance(problem.loss, GaussianNLL) and isinstance(problem.loss.sigma, str)
 
     def theta0(self) -> dict:
@@ -61,5 +62,8 @@ class Packing:
 
     def to_numpy(self, theta) -> tuple[dict, dict, np.ndarray]:
         values, nets, u0 = self.unpack(theta)
-        return ({k: np.asarray(v) for k, v in values.items()}, {k: np.asarray(v) for k, v in nets.items()},
-                np.asarray(u0))
+        return (
+            {k: np.asarray(v) for k, v in values.items()},
+            {k: np.asarray(v) for k, v in nets.items()},
+            np.asarray(u0),
+        )

@@ -40,11 +40,16 @@ def fit_solver(problem: FitRequest):
     inside a vmapped, differentiated loss), its prepared linear solver and why it was chosen."""
     b = 0
     request = SolveRequest(
-        model=problem.model, u0=problem.u0_init[b], params={**problem.fixed, **{
-            f.name: _natural(f) for f in problem.free}},
-        network_params=dict(problem.networks_init), t0=float(problem.t0[b]),
-        t1=float(problem.t[b, problem.lengths[b] - 1]), saveat=problem.t[b, : problem.lengths[b]],
-        solver=problem.solver, rtol=problem.rtol, atol=problem.atol,
+        model=problem.model,
+        u0=problem.u0_init[b],
+        params={**problem.fixed, **{f.name: _natural(f) for f in problem.free}},
+        network_params=dict(problem.networks_init),
+        t0=float(problem.t0[b]),
+        t1=float(problem.t[b, problem.lengths[b] - 1]),
+        saveat=problem.t[b, : problem.lengths[b]],
+        solver=problem.solver,
+        rtol=problem.rtol,
+        atol=problem.atol,
     )
     plan = plan_solver(request, runtime_fallback=False)
     return plan.primary, plan.linsolve, plan.reason
@@ -61,16 +66,28 @@ def expand_phases(strategy, optimizers):
     if isinstance(strategy, GrowingHorizon):
         for k in range(1, strategy.stages + 1):
             frac = k / strategy.stages
-            out.append(("single", {"horizon": frac}, Adam(strategy.learning_rate, steps=strategy.steps),
-                        f"warm-up horizon {frac:.0%}"))
+            out.append(
+                (
+                    "single",
+                    {"horizon": frac},
+                    Adam(strategy.learning_rate, steps=strategy.steps),
+                    f"warm-up horizon {frac:.0%}",
+                )
+            )
         return out + expand_phases(strategy.then, optimizers)
     if isinstance(strategy, Collocation):
         out.append(("collocation", {}, Adam(strategy.learning_rate, steps=strategy.steps), "collocation warm start"))
         return out + expand_phases(strategy.then, optimizers)
     if isinstance(strategy, MultipleShooting):
         for opt in optimizers:
-            out.append(("multiple", {"segments": strategy.segments, "continuity": strategy.continuity}, opt,
-                        f"multiple shooting {opt.name}"))
+            out.append(
+                (
+                    "multiple",
+                    {"segments": strategy.segments, "continuity": strategy.continuity},
+                    opt,
+                    f"multiple shooting {opt.name}",
+                )
+            )
         if strategy.polish:
             out.append(("single", {"horizon": 1.0}, optimizers[-1], f"single-shooting polish {optimizers[-1].name}"))
         return out
@@ -99,12 +116,16 @@ def fit_problem(problem: FitRequest, hooks: FitHooks | None = None) -> FitResult
         if ckpt is not None and (final or ckpt.due(len(tr.history))):
             _save_checkpoint(ckpt, tr, carry, loop_state, len(tr.history))
 
-    trainer = Trainer(progress=hooks.progress, callback=hooks.callback, describe=describe, on_chunk=on_chunk,
-                      should_stop=hooks.should_stop)
+    trainer = Trainer(
+        progress=hooks.progress,
+        callback=hooks.callback,
+        describe=describe,
+        on_chunk=on_chunk,
+        should_stop=hooks.should_stop,
+    )
     theta = packing.theta0()
     first_phase, resume = 0, None
     if resume_meta is not None:
-
         trainer.history = list(np.asarray(resume_arrays["history"], dtype=float))
         trainer.events = list(resume_meta["events"])
         trainer.phases = list(resume_meta["phases"])
@@ -114,8 +135,13 @@ def fit_problem(problem: FitRequest, hooks: FitHooks | None = None) -> FitResult
             theta = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(theta), leaves)
         else:
             resume = {"carry_leaves": arrays_list(resume_arrays, "carry"), **resume_meta["loop_state"]}
-        trainer.events.append({"step": len(trainer.history), "kind": "resumed",
-                               "detail": f"resumed from checkpoint in phase {first_phase}"})
+        trainer.events.append(
+            {
+                "step": len(trainer.history),
+                "kind": "resumed",
+                "detail": f"resumed from checkpoint in phase {first_phase}",
+            }
+        )
         if hooks.progress is not None and trainer.history:
             hooks.progress(len(trainer.history), float(trainer.history[-1]))
     ms_cache: dict = {}
@@ -128,8 +154,15 @@ def fit_problem(problem: FitRequest, hooks: FitHooks | None = None) -> FitResult
             here, resume = resume, None
             if kind == "single":
                 theta.pop("seg", None)
-                theta = trainer.run(opt, _single_loss(obj), theta, jnp.float64(opts["horizon"]), name=name,
-                                    info={"strategy": "single", "horizon": opts["horizon"]}, resume=here)
+                theta = trainer.run(
+                    opt,
+                    single_shooting_loss(obj),
+                    theta,
+                    jnp.float64(opts["horizon"]),
+                    name=name,
+                    info={"strategy": "single", "horizon": opts["horizon"]},
+                    resume=here,
+                )
             elif kind == "multiple":
                 key = (opts["segments"], opts["continuity"])
                 if key not in ms_cache:
@@ -137,8 +170,11 @@ def fit_problem(problem: FitRequest, hooks: FitHooks | None = None) -> FitResult
                     ms_cache[key] = (jax.tree_util.Partial(lambda th, aux, _l=loss: _l(th)), starts)
                 loss, starts = ms_cache[key]
                 if "seg" not in theta:
-                    seg = (jnp.zeros(starts.shape + (problem.model.n_states,)) if here is not None
-                           else _segment_start(obj, theta, starts))
+                    seg = (
+                        jnp.zeros(starts.shape + (problem.model.n_states,))
+                        if here is not None
+                        else _segment_start(obj, theta, starts)
+                    )
                     theta = dict(theta, seg=seg)
                 theta = trainer.run(opt, loss, theta, (), name=name, info={"strategy": "multiple"}, resume=here)
             else:  # collocation
@@ -162,12 +198,14 @@ def fit_problem(problem: FitRequest, hooks: FitHooks | None = None) -> FitResult
         status, message = Status.INTERRUPTED, "interrupted (Ctrl-C); the best parameters so far are kept."
         trainer.events.append({"step": len(trainer.history), "kind": "interrupted", "detail": "KeyboardInterrupt"})
     theta.pop("seg", None)
-    final = float(_single_loss(obj)(theta, jnp.float64(1.0)))
+    final = float(single_shooting_loss(obj)(theta, jnp.float64(1.0)))
     if not np.isfinite(final) and status is Status.SUCCESS:
         status = Status.FAILED
-        message = ("the fitted model cannot be solved over the whole data span (the solve fails or the "
-                   "loss is not finite). Try a stiff solver (solver=ps.Rodas5P()), a smaller learning "
-                   "rate, or the default growing-horizon strategy.")
+        message = (
+            "the fitted model cannot be solved over the whole data span (the solve fails or the "
+            "loss is not finite). Try a stiff solver (solver=ps.Rodas5P()), a smaller learning "
+            "rate, or the default growing-horizon strategy."
+        )
     elif status is Status.SUCCESS:
         n_rej = sum(1 for e in trainer.events if e["kind"] == "rejected-step")
         message = f"fitted: final loss {final:.4g}" + (f" ({n_rej} rejected steps)" if n_rej else "")
@@ -182,10 +220,20 @@ def fit_problem(problem: FitRequest, hooks: FitHooks | None = None) -> FitResult
             trainer.events.append({"step": len(trainer.history), "kind": "laplace-failed", "detail": str(exc)[:200]})
     sigma = packing.sigma(theta)
     return FitResult(
-        params=values, network_params=nets, u0=u0, loss_history=np.asarray(trainer.history),
-        phases=trainer.phases, events=trainer.events, status=status, message=message, final_loss=final,
-        covariance=cov, sigma=None if sigma is None else np.asarray(sigma) * problem.scales,
-        seconds=time.perf_counter() - t_start, compile_seconds=trainer.compile_seconds, solver=solver,
+        params=values,
+        network_params=nets,
+        u0=u0,
+        loss_history=np.asarray(trainer.history),
+        phases=trainer.phases,
+        events=trainer.events,
+        status=status,
+        message=message,
+        final_loss=final,
+        covariance=cov,
+        sigma=None if sigma is None else np.asarray(sigma) * problem.scales,
+        seconds=time.perf_counter() - t_start,
+        compile_seconds=trainer.compile_seconds,
+        solver=solver,
     )
 
 
@@ -207,8 +255,12 @@ def _save_checkpoint(ckpt, trainer, carry, loop_state, step):
 
     arrays = state_arrays("carry", jax.tree_util.tree_leaves(carry))
     arrays["history"] = np.asarray(trainer.history, dtype=float)
-    meta = {"phase_index": trainer.phase_index, "loop_state": loop_state, "events": trainer.events,
-            "phases": trainer.phases}
+    meta = {
+        "phase_index": trainer.phase_index,
+        "loop_state": loop_state,
+        "events": trainer.events,
+        "phases": trainer.phases,
+    }
     ckpt.save(meta, arrays, step)
 
 
@@ -220,7 +272,7 @@ def _save_final(ckpt, trainer, theta):
     ckpt.save(meta, arrays, len(trainer.history))
 
 
-def _single_loss(obj):
+def single_shooting_loss(obj):
     """The single-shooting loss as a hashable, jit-friendly callable ``f(theta, horizon)``."""
     key = id(obj)
     if key not in _SINGLE or _SINGLE[key][0] is not obj:
