@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -100,7 +101,7 @@ def _ude_part(out: Path, engine, quick: bool) -> dict:
         f"  data: {len(t)} irregular samples on [0, 5] with 1% noise; prey' = 1.3 prey + nn[0], "
         "predator' = -1.8 predator + nn[1]"
     )
-    fit_kw = dict(verbose=0, engine=engine)
+    fit_kw: dict[str, Any] = dict(verbose=0, engine=engine)
     if quick:
         fit_kw.update(optimizers=[Adam(1e-2, steps=600, schedule="cosine", final_fraction=0.1), LBFGS(steps=300)])
     ude = lotka_volterra_ude()
@@ -114,7 +115,7 @@ def _ude_part(out: Path, engine, quick: bool) -> dict:
     _say("  equations discovered in the network:")
     for line in str(eqs).splitlines():
         _say(f"    {line}")
-    refit = eqs.to_model()
+    refit = cast(ODEModel, eqs.to_model())  # a UDE's equations give an ODEModel (UDE.with_physics)
     refit.fit((t, y), **{**fit_kw, "strategy": SingleShooting(), "optimizers": [LBFGS(steps=200)]})
     coefs = {k: v for k, v in refit.params_.items()}
     _say("  refitted as pure physics (value +/- Laplace standard error):")
@@ -170,7 +171,7 @@ def _stiff_part(out: Path, engine) -> dict:
     _say("pysciml demo - 2/2: stiff chemistry (ROBER) with Rodas5P, our Rosenbrock solver in JAX")
     rober = rober_model()
     saveat = np.concatenate([[0.0], np.logspace(-5, 5, 60)])
-    kw = dict(saveat=saveat, solver=Rodas5P(), rtol=1e-8, atol=1e-10, engine=engine)
+    kw: dict[str, Any] = dict(saveat=saveat, solver=Rodas5P(), rtol=1e-8, atol=1e-10, engine=engine)
     t0 = time.perf_counter()
     sol = solve(rober, [1.0, 0.0, 0.0], (0.0, 1e5), **kw)
     first = time.perf_counter() - t0

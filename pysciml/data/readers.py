@@ -59,7 +59,7 @@ def _is_pandas(obj) -> bool:
 
 def _is_time_like(values) -> bool:
     dtype = getattr(values, "dtype", None)
-    if dtype is not None and getattr(dtype, "kind", None) in "Mm":
+    if dtype is not None and getattr(dtype, "kind", None) in ("M", "m"):
         return True
     if dtype is not None and str(dtype).startswith("datetime64"):  # tz-aware pandas dtype
         return True
@@ -225,7 +225,7 @@ def _read_xarray(obj, opts: ReadOptions, source: str, notes: list) -> list[RawTr
         units[s] = v.attrs.get("units")
         sattrs[s] = dict(v.attrs)
     coord = ds[tdim]
-    common = dict(
+    common: dict[str, Any] = dict(
         units={k: u for k, u in units.items() if u is not None},
         state_attrs=sattrs,
         attrs=dict(ds.attrs),

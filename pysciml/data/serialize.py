@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -89,7 +90,7 @@ def observations_to_arrays(obs: Observations, prefix: str = "obs") -> tuple[dict
     return desc, arrays
 
 
-def observations_from_arrays(desc: dict, arrays: dict[str, Any], prefix: str = "obs") -> Observations:
+def observations_from_arrays(desc: dict, arrays: Mapping[str, Any], prefix: str = "obs") -> Observations:
     """Inverse of :func:`observations_to_arrays` (time coordinates rebuilt from model time)."""
     meta = time_meta_from_dict(desc["time"])
     trajs = []

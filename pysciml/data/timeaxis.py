@@ -198,10 +198,11 @@ def classify_times(values: Any, *, argument: str = "data") -> tuple[str, str | N
             f"{np.flatnonzero(bad)[:5].tolist()}; drop those rows first (e.g. ds.dropna('time') or ds.sel(...)).",
             argument=argument,
         )
-    return result + (out, timezone)
+    time_kind, calendar = result
+    return time_kind, calendar, out, timezone
 
 
-def _classify_objects(arr: np.ndarray, argument: str):
+def _classify_objects(arr: np.ndarray, argument: str) -> tuple[str, str | None, np.ndarray]:
     if arr.size == 0:
         return "numeric", None, arr.astype(np.float64)
     if all(isinstance(v, str) for v in arr):
@@ -259,7 +260,8 @@ def parse_reference(reference_time, kind, calendar, dtype, argument):
         if kind == "timedelta64":
             import pandas as pd
 
-            return np.timedelta64(pd.Timedelta(reference_time).to_timedelta64())
+            # NaT has no to_timedelta64: that AttributeError becomes the DataError below
+            return np.timedelta64(pd.Timedelta(reference_time).to_timedelta64())  # pyright: ignore[reportAttributeAccessIssue]
         if kind == "datetime64":
             import pandas as pd
 
@@ -352,18 +354,19 @@ def to_model_time(
         units = normalise_time_units(time_units)
     elif kind in ("datetime64", "cftime", "timedelta64"):
         raise DataError(
-            f"the data's times are {'cftime (' + calendar + ')' if kind == 'cftime' else kind} dates; say which "
+            f"the data's times are {f'cftime ({calendar})' if kind == 'cftime' else kind} dates; say which "
             "model time units the model's rates use, e.g. time_units='days' (or 'seconds', 'minutes', "
             "'hours', 'years').",
             argument="time_units",
         )
-    meta_kw = dict(name=name, attrs=dict(attrs or {}), timezone=tzs.pop() if tzs else None)
+    meta_kw: dict[str, Any] = dict(name=name, attrs=dict(attrs or {}), timezone=tzs.pop() if tzs else None)
 
     if kind == "numeric":
         ref = 0.0 if reference_time is None else parse_reference(reference_time, kind, None, None, argument)
         label = _numeric_units_label(time_units, (attrs or {}).get("units"))
         meta = TimeMeta("numeric", units=label, reference=ref, dtype="float64", **meta_kw)
         return [v - ref for v in values], meta
+    assert units is not None  # calendar and timedelta times need time_units (checked above)
 
     if kind in ("datetime64", "timedelta64"):
         dtype = np.result_type(*[v.dtype for v in values])
@@ -438,7 +441,12 @@ def model_time_to_coord(t_model: Any, meta: TimeMeta) -> np.ndarray:
     if not np.all(np.isfinite(t)):
         raise DataError("model times must be finite to convert to calendar times.", argument="t_model")
     spu = meta.seconds_per_unit
-    work = "us" if meta.kind == "cftime" else np.datetime_data(np.dtype(meta.dtype))[0]
+    assert spu is not None  # calendar and timedelta times always have units
+    if meta.kind == "cftime":
+        work = "us"
+    else:
+        assert meta.dtype is not None  # datetime64 / timedelta64 metadata keep their dtype
+        work = np.datetime_data(np.dtype(meta.dtype))[0]
     step = _PER_SECOND[work] // _PER_SECOND[meta.resolution]
     ticks = np.rint(t * (spu * _PER_SECOND[work] / step)).astype(np.int64) * step
     if meta.kind in ("datetime64", "timedelta64"):

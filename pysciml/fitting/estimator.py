@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time as _time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -22,8 +22,11 @@ from ..engines.requests import FitHooks
 from ..errors import InputError
 from ..io.atomic import check_target
 from ..ivp import solve
-from ..model_spec import ParamView
+from ..model_spec import ModelSpec, ParamView
+from ..networks import MLP
 from ..numerics import numpy_math
+from ..params import ParamSpec
+from ..states import StateLayout
 from ..status import Status
 from ..training.strategies import Collocation, GrowingHorizon, MultipleShooting
 from .checkpoint import Checkpointer, checkpoint_path, fit_fingerprint, load_checkpoint
@@ -108,6 +111,16 @@ class _GracefulInterrupt:
 
 class EstimatorMixin:
     """Fitting and prediction for :class:`pysciml.ODEModel` (and UDE / NeuralODE)."""
+
+    if TYPE_CHECKING:
+        # supplied by ModelSpec, the other base of every estimator (pysciml.ODEModel)
+        physics: Callable
+        layout: StateLayout
+        param_specs: dict[str, ParamSpec]
+        networks: dict[str, MLP]
+        name: str
+        time_units: str | None
+        state_names: tuple[str, ...]
 
     # -- fitting -----------------------------------------------------------------------
     def fit(
@@ -286,7 +299,7 @@ class EstimatorMixin:
         self.compile_seconds_ = result.compile_seconds
         self.engine_ = engine
         self.fitted_solver_ = result.solver if result.solver is not None else problem.solver
-        self.fit_options_ = {"rtol": problem.rtol, "atol": problem.atol, "max_steps": problem.max_steps}
+        self.fit_options_: dict[str, Any] = {"rtol": problem.rtol, "atol": problem.atol, "max_steps": problem.max_steps}
 
     # -- using a fitted model ------------------------------------------------------------
     def _check_fitted(self):
@@ -349,7 +362,7 @@ class EstimatorMixin:
         if span_t.size < 2:
             span_t = np.array([start, start + 1e-12])
         sol = solve(
-            self,
+            cast(ModelSpec, self),
             u0,
             (float(span_t[0]), float(span_t[-1])),
             saveat=span_t,
@@ -380,12 +393,12 @@ class EstimatorMixin:
         u_last = np.stack([ds_now[s].values[-1] for s in self.state_names])
         ts = np.linspace(t_last, t_last + float(horizon), int(n))
         sol = solve(
-            self,
+            cast(ModelSpec, self),
             u_last,
             ts,
             params=self._all_params(params),
             solver=solver or self.fitted_solver_,
-            **self.fit_options_ | {"max_steps": 100_000},
+            **{**self.fit_options_, "max_steps": 100_000},
         )
         return self._dataset(ts, sol.u, "forecast")
 

@@ -59,6 +59,7 @@ def _initial_states(model, obs, padded, u0, fit_u0) -> tuple[np.ndarray, np.ndar
             raise InputError("contains NaN or infinite values.", argument="u0")
         init = arr
     else:
+        assert first is not None, "observations without first_values() need u0"
         init = np.where(np.isfinite(first), first, np.nan)
         missing = ~np.isfinite(init)
         if missing.any():
@@ -74,7 +75,7 @@ def _initial_states(model, obs, padded, u0, fit_u0) -> tuple[np.ndarray, np.ndar
     elif fit_u0 is True:
         free = np.ones_like(init, dtype=bool)
     elif fit_u0 is False:
-        if u0 is None and not np.all(np.isfinite(first)):
+        if u0 is None and first is not None and not np.all(np.isfinite(first)):
             raise InputError(
                 "fit_u0=False needs every state observed at each trajectory's first time, or u0=...; "
                 "some states are missing there.",

@@ -10,6 +10,7 @@ domain ends, the same physical face on a periodic axis).
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 
@@ -106,7 +107,7 @@ def build_axis(centres, edges, *, periodic: bool, period: float, kind: str, valu
     )
 
 
-def pair(value, argument: str, what: str):
+def pair(value, argument: str, what: str) -> tuple[Any, Any]:
     """``value`` as a ``(y, x)`` pair: a scalar is used for both axes."""
     if isinstance(value, (str, bool, int, float, np.number, np.bool_)) or value is None:
         return (value, value)

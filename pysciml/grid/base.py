@@ -12,6 +12,7 @@ import types
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import InputError
 from .axis import Axis
@@ -43,7 +44,7 @@ class GridOps(NamedTuple):
     mask: np.ndarray | None
 
 
-def _ro(a, dtype=np.float64) -> np.ndarray:
+def _ro(a, dtype: npt.DTypeLike = np.float64) -> np.ndarray:
     a = np.array(a, dtype=dtype)
     a.setflags(write=False)
     return a
@@ -103,6 +104,14 @@ class Grid(abc.ABC):
     """
 
     shape: tuple[int, int]
+    # set in _finish (and LatLonGrid's _dims in __post_init__) with object.__setattr__, the
+    # subclasses being frozen dataclasses; declared here so they are not dataclass fields
+    coefficients: GridOps
+    _metrics: types.SimpleNamespace
+    _weights: np.ndarray
+    _y: Axis
+    _x: Axis
+    _dims: tuple[str, str]
 
     @property
     def size(self) -> int:
@@ -135,7 +144,7 @@ class Grid(abc.ABC):
 
     def _finish(
         self,
-        shape,
+        shape: tuple[int, int],
         y: Axis,
         x: Axis,
         *,

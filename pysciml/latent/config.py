@@ -35,7 +35,8 @@ def check_positive_float(value: Any, argument: str, *, allow_zero: bool = False)
         and not isinstance(value, bool)
         and value == value
         and abs(value) != float("inf")
-        and (value >= 0 if allow_zero else value > 0)
+        # typeshed's numbers.Real declares only < and <=; every concrete real number has >= and >
+        and (value >= 0 if allow_zero else value > 0)  # pyright: ignore[reportOperatorIssue]
     )
     if not ok:
         what = "a finite number >= 0" if allow_zero else "a finite positive number"

@@ -387,10 +387,11 @@ class LatentODE:
         x = self.scaling_.unvalues(x)
         mu, sd = x.mean(axis=0), x.std(axis=0, ddof=1) if n_samples >= 2 else None
         out = [mu[i, : q.size] for i, q in enumerate(queries)]
-        sds = [sd[i, : q.size] for i, q in enumerate(queries)] if return_std else None
-        if single:
-            return (out[0], sds[0]) if return_std else out[0]
-        return (out, sds) if return_std else out
+        if not return_std:
+            return out[0] if single else out
+        assert sd is not None  # return_std needs n_samples >= 2 (checked above)
+        sds = [sd[i, : q.size] for i, q in enumerate(queries)]
+        return (out[0], sds[0]) if single else (out, sds)
 
     def forecast(self, t, y, horizon: float, *, n: int = 101, n_samples: int = 0, seed: int = 0):
         """Extrapolate ``horizon`` model-time units past a series' last observed time.

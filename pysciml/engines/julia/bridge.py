@@ -33,6 +33,7 @@ import weakref
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from ...errors import EngineError, EngineUnavailableError
 
@@ -339,6 +340,6 @@ class JuliaBridge:
         return {str(k): str(v) for k, v in self.call("bridge_info")}
 
 
-def to_numpy(x, dtype=np.float64) -> np.ndarray:
+def to_numpy(x, dtype: npt.DTypeLike = np.float64) -> np.ndarray:
     """A numpy copy of a Julia (or numpy) array."""
     return np.array(x, dtype=dtype, copy=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import weakref
+from typing import cast
 
 import numpy as np
 import sympy
@@ -97,7 +98,11 @@ def build_program(trace: Trace) -> Program:
     nodes.reverse()
 
     roots = [a for n in nodes for a in n.args] + [o.expr for o in trace.outputs]
-    temps, reduced = sympy.cse(roots, symbols=sympy.numbered_symbols("x", real=True), order="none")
+    # cse of a list returns a list of reduced expressions (sympy's inferred type also allows a set)
+    temps, reduced = cast(
+        "tuple[list[tuple[sympy.Symbol, sympy.Expr]], list[sympy.Expr]]",
+        sympy.cse(roots, symbols=sympy.numbered_symbols("x", real=True), order="none"),
+    )
     k = 0
     calls = []
     for n in nodes:
@@ -263,7 +268,7 @@ def julia_code(expr) -> str:
     global _printer_singleton
     if _printer_singleton is None:
         _printer_singleton = _Printer()
-    return _printer_singleton.doprint(expr)
+    return cast(str, _printer_singleton.doprint(expr))  # a str when no assign_to is given
 
 
 def _scalar(code: str) -> str:

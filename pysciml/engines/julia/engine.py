@@ -147,7 +147,7 @@ class JuliaEngine(Engine):
 
     @staticmethod
     def _stats(stats_row, alg: str, t_end) -> dict:
-        out = {k: int(v) for k, v in zip(STAT_NAMES, np.asarray(stats_row).reshape(-1))}
+        out: dict[str, Any] = {k: int(v) for k, v in zip(STAT_NAMES, np.asarray(stats_row).reshape(-1))}
         out["solver"] = alg
         out["t_end"] = t_end
         return out
@@ -273,7 +273,7 @@ class JuliaEngine(Engine):
             cols,
         )
         stats = to_numpy(stats, np.int64).reshape(n_cells, len(STAT_NAMES))
-        out_stats = {k: stats[:, i] for i, k in enumerate(STAT_NAMES)}
+        out_stats: dict[str, Any] = {k: stats[:, i] for i, k in enumerate(STAT_NAMES)}
         out_stats["solver"] = name
         out_stats["t_end"] = to_numpy(t_end).reshape(n_cells)
         return RawSolution(

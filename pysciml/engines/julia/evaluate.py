@@ -8,6 +8,8 @@ its result with the physics evaluated directly.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import sympy
 
@@ -76,7 +78,7 @@ def evaluate_program(prog: Program, u, phys, t: float, network_params=None, cons
     tr = prog.trace
     u = np.asarray(u, dtype=np.float64)
     phys = np.asarray(phys, dtype=np.float64)
-    env = {tr.t: float(t)}
+    env: dict[Any, Any] = {tr.t: float(t)}
     for s, off, shape in tr.state_leaves:
         size = int(np.prod(shape, dtype=int))
         env[s] = u[off : off + size].reshape(shape) if shape else u[off]
@@ -96,6 +98,7 @@ def evaluate_program(prog: Program, u, phys, t: float, network_params=None, cons
         kind = n.kind
         if kind == "net":
             mlp = tr.networks[n.extra["name"]]
+            assert network_params is not None, "a program with networks needs network_params"
             theta = np.asarray(network_params[n.extra["name"]], dtype=np.float64)
             x = np.array(args, dtype=np.float64) if n.extra["vector_input"] else args[0]
             y = mlp.apply_numpy(theta, x)

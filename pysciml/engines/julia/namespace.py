@@ -9,6 +9,9 @@ recorded nodes.  Names outside the contract raise :class:`pysciml.errors.TraceEr
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, cast
+
 import numpy as np
 import sympy
 
@@ -53,7 +56,7 @@ def _clip(x, lo, hi):
 
 
 #: m.name -> (sympy builder, numpy function used when no argument is symbolic)
-_ELEMENTWISE = {
+_ELEMENTWISE: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
     "exp": (sympy.exp, np.exp),
     "log": (sympy.log, np.log),
     "log1p": (Log1p, np.log1p),
@@ -126,7 +129,9 @@ class SymbolicMath:
             shapes = [s.shape for s in syms if isinstance(s, SymArray)]
             return SymArray(builder(*exprs), broadcast_shape(*shapes), rec)
         if any(isinstance(a, (np.ndarray, list, tuple)) for a in args):
-            arrs = [np.asarray(a, dtype=object) if isinstance(a, (list, tuple, np.ndarray)) else a for a in args]
+            arrs: list[Any] = [
+                np.asarray(a, dtype=object) if isinstance(a, (list, tuple, np.ndarray)) else a for a in args
+            ]
 
             def scalar(*xs):
                 return builder(*[x if x is None else as_sym(x, rec) for x in xs])
@@ -260,6 +265,7 @@ class SymbolicMath:
             raise TraceError(
                 "m.concatenate needs arrays (at least 1-D), got a scalar; use m.stack for scalars.", argument="physics"
             )
+        syms = cast(list[SymArray], syms)
         nd = syms[0].ndim
         if any(s.ndim != nd for s in syms):
             raise TraceError("m.concatenate: all arrays must have the same number of axes.", argument="physics")

@@ -21,7 +21,7 @@ ternaries that do not broadcast in Julia.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, NoReturn, cast
 
 import numpy as np
 import sympy
@@ -87,7 +87,7 @@ class Log1p(sympy.Function):
     nargs = 1
 
     def fdiff(self, argindex=1):
-        return 1 / (1 + self.args[0])
+        return 1 / (1 + cast(sympy.Expr, self.args[0]))
 
 
 class Expm1(sympy.Function):
@@ -179,7 +179,7 @@ class Recorder:
         self.grids.append(grid)
         return len(self.grids) - 1
 
-    def node(self, kind, args, arg_shapes, shapes, extra=None, prefix="op", indexed=False):
+    def node(self, kind, args, arg_shapes, shapes, extra=None, prefix="op", indexed=False) -> tuple[sympy.Symbol, ...]:
         """Record an opaque operation; returns its output symbols (one per shape).
 
         Outputs are named ``<prefix><k>`` (one output) or ``<prefix><k>_<i>`` (several, or
@@ -197,7 +197,7 @@ class Recorder:
 
 
 # -- array values -----------------------------------------------------------------------
-def _unsupported(what: str, fix: str = ""):
+def _unsupported(what: str, fix: str = "") -> NoReturn:
     raise TraceError(
         f"{what} is not supported when tracing physics for the julia engine"
         f"{'; ' + fix if fix else ''}; or run this model with engine='jax'.",
@@ -243,7 +243,8 @@ class SymArray:
     """An array-valued traced value: one elementwise sympy expression and a shape."""
 
     __array_priority__ = 1000
-    __hash__ = None
+    # unhashable, like numpy arrays (typeshed types object.__hash__ as a method, not None)
+    __hash__ = None  # pyright: ignore[reportAssignmentType]
 
     def __init__(self, expr, shape, rec: Recorder):
         self.expr = sympy.sympify(expr)
