@@ -37,7 +37,8 @@ import site
 import sys
 import sysconfig
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 __all__ = ["fingerprint", "Unfingerprintable", "register", "is_library_module"]
 
@@ -90,7 +91,7 @@ def _version_of(module_name: str) -> str:
 
 
 # -- handlers registered for types whose identity is not their whole state -----------------------
-_HANDLERS: dict[type, callable] = {}
+_HANDLERS: dict[type, Callable[[Any], Any]] = {}
 
 
 def register(cls: type, to_state) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, overload
+
 import numpy as np
 
 from ..data.timeaxis import to_model_time
@@ -51,7 +53,11 @@ def on_grid(da, stack, argument: str, extra_dims=(), what: str = "the data's gri
     return out.assign_coords(missing) if missing else out
 
 
-def u0_fields(u0, model, stack):
+@overload
+def u0_fields(u0: None, model, stack) -> None: ...
+@overload
+def u0_fields(u0: Any, model, stack) -> list[Any]: ...
+def u0_fields(u0, model, stack) -> list[Any] | None:
     """``u0=`` as one DataArray per state over the grid (NaN = from the data), or None."""
     import xarray as xr
 

@@ -59,7 +59,7 @@ class FitBlock:
             y[:, :, j] = np.asarray(a, dtype=np.float64).reshape(n, n_t)
         active = cells_with_data(y, np.broadcast_to(np.asarray(mask, bool), loop).reshape(n))
         shapes = {f.name: np.shape(f.z0) for f in spec.per_cell}
-        out = {f.name: np.full((n,) + shapes[f.name], np.nan) for f in spec.per_cell}
+        out: dict[str, np.ndarray] = {f.name: np.full((n,) + shapes[f.name], np.nan) for f in spec.per_cell}
         out.update(
             u0=np.full((n, n_s), np.nan),
             loss=np.full(n, np.nan),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 
@@ -228,12 +229,14 @@ def run_joint(
         spec.strategy.stages * spec.strategy.steps if hasattr(spec.strategy, "stages") else 0
     )
     bar = _bar(total, verbose, "step")
-    progress = None
+    progress: Callable[[int, float], None] | None = None
     if bar is not None:
 
-        def progress(k, loss):
+        def show_progress(k, loss):
             bar.update(k)
             bar.set_postfix_str(f"loss {loss:.4g}")
+
+        progress = show_progress
 
     try:
         res = eng.fit_cells(
@@ -246,7 +249,7 @@ def run_joint(
         if bar is not None:
             bar.close()
     n_s = spec.n_states
-    full = {f.name: np.full((n,) + np.shape(f.z0), np.nan) for f in spec.per_cell}
+    full: dict[str, np.ndarray] = {f.name: np.full((n,) + np.shape(f.z0), np.nan) for f in spec.per_cell}
     full.update(
         u0=np.full((n, n_s), np.nan),
         loss=np.full(n, np.nan),

@@ -46,7 +46,7 @@ def _finite_or_none(x):
     return x if math.isfinite(x) else None
 
 
-def _jsonable(obj):
+def _jsonable(obj) -> Any:
     if isinstance(obj, dict):
         return {k: _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

@@ -132,7 +132,7 @@ def _parse(text: str, names: Sequence[str], argument: str) -> ast.AST:
             continue
         if isinstance(node, ast.Call):
             fname = node.func.id if isinstance(node.func, ast.Name) else None
-            fname = _ALIASES.get(fname, fname)
+            fname = _ALIASES.get(fname, fname) if fname is not None else None
             if fname not in FUNCTIONS or node.keywords:
                 raise InputError(
                     f"{ast.unparse(node.func)!r} in {text!r} is not an allowed function; allowed: {sorted(FUNCTIONS)}.",
@@ -190,11 +190,13 @@ def compile_expression(text: str, names: Sequence[str], *, argument: str = "libr
             left, right, op = build(node.left), build(node.right), _BINOPS[type(node.op)]
             if isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant):
                 p = node.right.value
+                assert isinstance(p, (int, float))  # _parse admits numeric constants only
                 if float(p).is_integer():
                     p = int(p)  # integer powers: exact products on every engine
                 return lambda cols, m: left(cols, m) ** p
             return lambda cols, m: op(left(cols, m), right(cols, m))
         if isinstance(node, ast.Call):
+            assert isinstance(node.func, ast.Name)  # _parse admits calls of named functions only
             fname = _ALIASES.get(node.func.id, node.func.id)
             mname = FUNCTIONS[fname][0]
             args = [build(a) for a in node.args]
@@ -217,6 +219,7 @@ def expression_to_sympy(text: str, symbols: Mapping[str, object], *, argument: s
     def build(node):
         if isinstance(node, ast.Constant):
             v = node.value
+            assert isinstance(v, (int, float))  # _parse admits numeric constants only
             if isinstance(v, int) or float(v).is_integer():
                 return sympy.Integer(int(v))
             return sympy.Float(v)  # the binary value, exactly
@@ -233,6 +236,7 @@ def expression_to_sympy(text: str, symbols: Mapping[str, object], *, argument: s
                 return a / b
             return _BINOPS[type(node.op)](a, b)
         if isinstance(node, ast.Call):
+            assert isinstance(node.func, ast.Name)  # _parse admits calls of named functions only
             fname = _ALIASES.get(node.func.id, node.func.id)
             args = [build(a) for a in node.args]
             if fname in special:

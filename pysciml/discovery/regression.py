@@ -44,6 +44,7 @@ spurious terms, so the knee is the default.
 from __future__ import annotations
 
 import numbers
+from typing import Literal, overload
 
 import numpy as np
 
@@ -108,7 +109,7 @@ def check_threshold(threshold, n_targets: int, argument: str = "threshold"):
     return np.broadcast_to(arr, (n_targets,)).copy()
 
 
-def check_prune(prune):
+def check_prune(prune: bool | float | None) -> bool | float | None:
     """``True`` (prune at the threshold), ``None`` (off) or a share >= 0."""
     if prune is None or isinstance(prune, (bool, np.bool_)):
         return True if prune else None
@@ -117,7 +118,7 @@ def check_prune(prune):
     raise InputError(f"must be True, False or a share >= 0 (e.g. 0.02), got {prune!r}.", argument="prune")
 
 
-def check_options(alpha, max_iter, criterion):
+def check_options(alpha: float, max_iter: int, criterion: str) -> None:
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not np.isfinite(alpha) or alpha < 0:
         raise InputError(
             f"must be a finite number >= 0 (ridge strength on the scaled problem), got {alpha!r}.", argument="alpha"
@@ -195,6 +196,34 @@ def _knee(points):
     return int(np.argmax(dist))
 
 
+@overload
+def stlsq(
+    Theta,
+    Y,
+    threshold=...,
+    *,
+    alpha: float = ...,
+    max_iter: int = ...,
+    normalize: bool = ...,
+    prune: bool | float = ...,
+    thresholds=...,
+    criterion: str = ...,
+    return_path: Literal[False] = ...,
+) -> np.ndarray: ...
+@overload
+def stlsq(
+    Theta,
+    Y,
+    threshold=...,
+    *,
+    alpha: float = ...,
+    max_iter: int = ...,
+    normalize: bool = ...,
+    prune: bool | float = ...,
+    thresholds=...,
+    criterion: str = ...,
+    return_path: Literal[True],
+) -> tuple[np.ndarray, list[dict]]: ...
 def stlsq(
     Theta,
     Y,
@@ -207,7 +236,7 @@ def stlsq(
     thresholds=None,
     criterion: str = "knee",
     return_path: bool = False,
-):
+) -> np.ndarray | tuple[np.ndarray, list[dict]]:
     """Sparse coefficients ``Xi`` with ``Y ≈ Theta @ Xi``, by sequentially thresholded least squares.
 
     Args:
@@ -244,7 +273,7 @@ def stlsq(
             argument="Y",
         )
     check_options(alpha, max_iter, criterion)
-    prune = check_prune(prune)
+    pruning = check_prune(prune)
     thr = check_threshold(threshold, Y.shape[1])
     n, p = Theta.shape
     if normalize:
@@ -252,7 +281,7 @@ def stlsq(
         tgt = np.sqrt(np.mean(Y**2, axis=0))
     else:
         col, tgt = np.ones(p), np.ones(Y.shape[1])
-        prune = None
+        pruning = None
     active = col > 0
     col = np.where(active, col, 1.0)
     A = Theta / col
@@ -274,9 +303,9 @@ def stlsq(
         b = Y[:, k] / tgt[k]
         c = A.T @ b / n
         if isinstance(thr, str):
-            chosen, info = _auto(A, b, G, c, active, grid, alpha, max_iter, prune, criterion)
+            chosen, info = _auto(A, b, G, c, active, grid, alpha, max_iter, pruning, criterion)
         else:
-            chosen = _select(G, c, active, thr[k], alpha, max_iter, prune)
+            chosen = _select(G, c, active, thr[k], alpha, max_iter, pruning)
             info = {"threshold": float(thr[k]), "path": []}
         xi, _ = _refit(A, b, chosen)
         Xi[:, k] = xi * tgt[k] / col

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 
@@ -110,7 +111,7 @@ def discover(
         raise InputError(f"{library!r} has no features for inputs {list(names)}; add terms.", argument="library")
     with np.errstate(all="ignore"):  # non-finite features are reported just below
         Theta = library.evaluate(X, names)
-    bad = ~np.isfinite(Theta).all(axis=0)
+    bad = cast(np.ndarray, ~np.isfinite(Theta).all(axis=0))  # one flag per feature (Theta is 2-D)
     if bad.any():
         raise InputError(
             f"features {[f.name for f, b in zip(feats, bad) if b]} are NaN or infinite on the data "

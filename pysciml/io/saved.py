@@ -64,7 +64,8 @@ def pair_paths(path, *, argument: str = "path") -> tuple[Path, Path]:
 
 def _npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
     buf = io.BytesIO()
-    np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    named: dict[str, Any] = {k: np.asarray(v) for k, v in arrays.items()}
+    np.savez(buf, **named)
     return buf.getvalue()
 
 
@@ -87,7 +88,7 @@ def load_arrays(raw: bytes, name: str, *, argument: str = "path") -> dict[str, n
 
 def check_format(doc: Any, name: str, formats: Mapping[str, int], *, what: str, argument: str = "path") -> str:
     """The document's format (one of ``formats``, at its version), else a :class:`FileFormatError`."""
-    fmt = doc.get("format") if isinstance(doc, dict) else None
+    fmt: str | None = doc.get("format") if isinstance(doc, dict) else None
     if fmt not in formats:
         raise FileFormatError(f"{name} is not a pysciml {what} file (format {fmt!r}).", argument=argument)
     if doc.get("version") != formats[fmt]:

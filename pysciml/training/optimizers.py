@@ -24,7 +24,7 @@ class Optimizer:
         return type(self).__name__
 
 
-def _positive(value, name, *, integer=False, allow_none=False):
+def _positive(value: Any, name, *, integer=False, allow_none=False):
     if value is None and allow_none:
         return
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
