@@ -253,3 +253,16 @@ def test_every_public_name_resolves_to_where_the_table_says(name):
 def test_py_typed_ships():
     assert (PKG / "py.typed").exists()
     assert os.path.getsize(PKG / "py.typed") == 0
+
+
+def test_dense_max_is_the_committed_measurement():
+    """``DENSE_MAX`` lies in the crossover interval that benchmarks/linsolve_crossover.py measured and committed."""
+    import json
+
+    from pysciml.solvers.linear import DENSE_MAX
+
+    report = json.loads((ROOT / "benchmarks" / "results" / "linsolve_crossover.json").read_text())
+    crossover = report["crossover"]
+    dense_wins = [r["states"] for r in report["rows"] if r["states"] < crossover]
+    assert max(dense_wins) <= DENSE_MAX < crossover
+    assert report["dense_max"] == DENSE_MAX

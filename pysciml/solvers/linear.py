@@ -28,9 +28,11 @@ from ..options import options
 __all__ = ["LinearSolver", "AutoLinsolve", "DenseLU", "SparseLU", "GMRES", "resolve_linsolve", "DENSE_MAX"]
 
 #: Largest state count solved with dense LU by ``linsolve="auto"`` (beyond it, the Jacobian's
-#: sparsity decides).  The one dense/sparse crossover of every engine; set from the measurement
-#: that ``benchmarks/linsolve_crossover.py`` reproduces (see docs/linsolve.md).
-DENSE_MAX = 256
+#: sparsity decides).  The one dense/sparse crossover of every engine, set from the measurement
+#: that ``benchmarks/linsolve_crossover.py`` reproduces (``benchmarks/results/linsolve_crossover.md``):
+#: Rodas5P on the 2-D Brusselator, one core, dense LU wins up to 98 states and the lagged sparse
+#: LU from 128 on (1.3x at 128, 2.2x at 200, 10x at 512); 112 sits between the two.
+DENSE_MAX = 112
 
 
 @dataclasses.dataclass(frozen=True)

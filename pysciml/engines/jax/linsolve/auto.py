@@ -9,18 +9,8 @@ dense).  The sparse choice is :class:`.lagged.LaggedSparseLU` (a sparse LU of
 solve), which beat both dense LU and a sparse LU refactorised every step from
 about 100 states on.  It returns the chosen, prepared strategy itself.
 
-Measured (Rodas5P on the 2-D Brusselator, rtol 1e-5, CPU seconds per solve after
-compile, 2 shared cores; ``benchmarks/stiff.py`` and docs/linsolve.md):
-
-=======  ======  ============  ========
-states   dense   sparse LU     lagged
-=======  ======  ============  ========
-32       0.005   0.007         0.019
-72       0.016   0.029         0.038
-128      0.051   0.046         0.032
-242      0.18    0.092         0.065
-512      0.92    0.26          0.12
-=======  ======  ============  ========
+The size threshold is :data:`pysciml.solvers.linear.DENSE_MAX`, measured by
+``benchmarks/linsolve_crossover.py`` (results in ``benchmarks/results/linsolve_crossover.md``).
 """
 
 from __future__ import annotations
