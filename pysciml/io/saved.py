@@ -89,7 +89,7 @@ def load_arrays(raw: bytes, name: str, *, argument: str = "path") -> dict[str, n
 def check_format(doc: Any, name: str, formats: Mapping[str, int], *, what: str, argument: str = "path") -> str:
     """The document's format (one of ``formats``, at its version), else a :class:`FileFormatError`."""
     fmt: str | None = doc.get("format") if isinstance(doc, dict) else None
-    if fmt not in formats:
+    if fmt is None or fmt not in formats:
         raise FileFormatError(f"{name} is not a pysciml {what} file (format {fmt!r}).", argument=argument)
     if doc.get("version") != formats[fmt]:
         raise FileFormatError(

@@ -29,7 +29,7 @@ def _positive(value: Any, name, *, integer=False, allow_none=False):
         return
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
     if integer:
-        ok = ok and float(value).is_integer()
+        ok = ok and isinstance(value, (int, float)) and float(value).is_integer()
     if not ok:
         kind = "a positive integer" if integer else "a positive number"
         raise InputError(f"must be {kind}, got {value!r}.", argument=name)

@@ -49,7 +49,7 @@ def _equinox_errors_as_nan() -> None:
     os.environ["EQX_ON_ERROR"] = "nan"
     errors = sys.modules.get("equinox._errors")
     if errors is not None and getattr(errors, "EQX_ON_ERROR", None) == "raise":
-        errors.EQX_ON_ERROR = "nan"
+        errors.EQX_ON_ERROR = "nan"  # pyright: ignore[reportAttributeAccessIssue]
 
 
 def configure() -> None:

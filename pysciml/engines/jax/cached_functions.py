@@ -34,8 +34,10 @@ import os
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import jax
+import jax.core
 import numpy as np
 
 from ..._version import __version__
@@ -46,7 +48,7 @@ __all__ = ["CachedFunction", "jit", "environment"]
 
 #: version of what an entry holds (bump when the exported calling convention changes)
 EXPORT_FORMAT = 1
-_PLAIN = object()  # marker: this signature runs the plain jitted function
+_PLAIN: Any = object()  # marker: this signature runs the plain jitted function
 #: entries already loaded or built in this process, by key (functions rebuilt with the same
 #: content, e.g. a second fit of the same model and data, reuse them at once)
 _LOADED: collections.OrderedDict[str, _Loaded] = collections.OrderedDict()
@@ -153,7 +155,8 @@ def encode_tree(treedef) -> object:
             raise _TreeError("a dict with non-string keys in the output")
         return {"d": keys, "c": children}
     if isinstance(kind, type) and issubclass(kind, tuple) and hasattr(kind, "_fields"):
-        return {"nt": [kind.__module__, kind.__qualname__, list(kind._fields)], "c": children}
+        fields = list(kind._fields)  # pyright: ignore[reportAttributeAccessIssue]
+        return {"nt": [kind.__module__, kind.__qualname__, fields], "c": children}
     raise _TreeError(f"an output node of type {kind!r} cannot be described")
 
 
@@ -321,6 +324,7 @@ class CachedFunction:
         if self._skip is not None:
             store.count("skipped", f"{self.kind} {self.label}: {self._skip}")
             return None
+        assert self._base is not None  # set above unless skipped
         h = hashlib.blake2b(digest_size=24)
         h.update(self._base.encode())
         h.update(str(treedef).encode())

@@ -115,6 +115,7 @@ def diffrax_solve(
     # parameter...), say so instead
     f0 = fun(t0, y0, args)
     status = jnp.where((status != 0) & ~jnp.all(jnp.isfinite(f0)), jnp.int32(int(Status.NONFINITE)), status)
+    assert sol.ys is not None  # saved at ts
     ys = jnp.where((status == 0) | jnp.isfinite(sol.ys), sol.ys, jnp.nan)
     steps = jnp.asarray(sol.stats["num_accepted_steps"], jnp.int32)
     rejected = jnp.asarray(sol.stats["num_rejected_steps"], jnp.int32)

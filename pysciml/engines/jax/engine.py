@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import os
 import weakref
@@ -153,7 +154,7 @@ class JaxEngine(Engine):
         Independent cells train in one vmapped computation per batch (:mod:`.fit.cells`);
         with shared parameters, one joint optimisation over the cells (:mod:`.fit.cells_joint`).
         """
-        kw = dict(
+        kw: dict[str, Any] = dict(
             cells=block.cells,
             z0=dict(block.z0),
             u0=block.u0,
@@ -230,16 +231,15 @@ class JaxEngine(Engine):
         import diffrax
         import equinox
         import jax
-        import jaxlib
 
         return {
             "engine": "jax",
             "jax": jax.__version__,
-            "jaxlib": jaxlib.__version__,
+            "jaxlib": importlib.metadata.version("jaxlib"),
             "diffrax": diffrax.__version__,
             "equinox": equinox.__version__,
             "devices": [str(d) for d in jax.devices()],
-            "x64": bool(jax.config.jax_enable_x64),
+            "x64": bool(jax.config.read("jax_enable_x64")),
             "XLA_FLAGS": os.environ.get("XLA_FLAGS", ""),
             "compilation_cache": getattr(jax.config, "jax_compilation_cache_dir", None),
         }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -58,8 +59,9 @@ def _convert(g: GridOps, dtype) -> GridOps:
             **{k: jnp.asarray(v, dtype=dtype) for k, v in a._asdict().items() if isinstance(v, np.ndarray)}
         )
 
-    mask = None if g.mask is None else jnp.asarray(g.mask)
-    return GridOps(conv(g.y), conv(g.x), jnp.asarray(g.inv_area, dtype=dtype), mask)
+    mask: Any = None if g.mask is None else jnp.asarray(g.mask)
+    inv_area: Any = jnp.asarray(g.inv_area, dtype=dtype)
+    return GridOps(conv(g.y), conv(g.x), inv_area, mask)
 
 
 def laplacian(f, grid):

@@ -40,6 +40,7 @@ def rosenbrock_via_diffrax(
         throw=False,
     )
     status = status_from_result(sol.result)
+    assert sol.ys is not None  # saved at ts
     ys = jnp.where(jnp.isfinite(sol.ys), sol.ys, jnp.nan)
     steps = jnp.asarray(sol.stats["num_accepted_steps"], jnp.int32)
     rejected = jnp.asarray(sol.stats["num_rejected_steps"], jnp.int32)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ....status import Status
 from ....training.losses import from_unconstrained
-from ....training.optimizers import Adam, LevenbergMarquardt
+from ....training.optimizers import LBFGS, Adam, LevenbergMarquardt
 from ..training.loops import CHUNK, adam_chunk, hyperparameters, lbfgs_chunk
 from .batch import (
     Cache,
@@ -107,7 +107,7 @@ class _Compiled:
             vinit = jax.jit(jax.vmap(init, in_axes=(0, _aux_axes()))).lower(theta, aux_h).compile()
             carry = jax.eval_shape(jax.vmap(init, in_axes=(0, _aux_axes())), theta, aux_h)
         else:
-            init, chunk = adam_chunk(self.loss_fn) if kind == "adam" else lbfgs_chunk(self.loss_fn, opt)
+            init, chunk = lbfgs_chunk(self.loss_fn, opt) if isinstance(opt, LBFGS) else adam_chunk(self.loss_fn)
             vinit = jax.jit(jax.vmap(init)).lower(theta).compile()
             carry = jax.eval_shape(jax.vmap(init), theta)
         args = (carry, aux_h, jnp.int32(0), jnp.int32(CHUNK), jnp.zeros(5, jnp.float64))

@@ -11,6 +11,8 @@ NaN, which the training loops treat as a rejected step for that cell only.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -85,7 +87,7 @@ class CellObjective:
     # -- parameters ----------------------------------------------------------------------
     def cell_theta0(self, z0: dict, u0_init):
         """Start of the per-cell parameters for a batch: ``z0`` {name: (B, ...)}, ``u0_init`` (B, n)."""
-        theta = {"phys": {f.name: jnp.asarray(z0[f.name], jnp.float64) for f in self.spec.per_cell}}
+        theta: dict[str, Any] = {"phys": {f.name: jnp.asarray(z0[f.name], jnp.float64) for f in self.spec.per_cell}}
         if self.spec.fit_u0:
             theta["u0"] = jnp.asarray(u0_init, jnp.float64)
         if self.fit_sigma:

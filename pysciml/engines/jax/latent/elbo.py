@@ -51,6 +51,7 @@ def _solve_one(nets: LatentNets, z0, t0, t1, ts, cfg):
         max_steps=cfg.max_steps,
         throw=False,
     )
+    assert sol.ys is not None  # saved at ts
     return sol.ys
 
 
@@ -70,6 +71,7 @@ def _solve_back(nets: LatentNets, z0, t0, ts, cfg):
         max_steps=cfg.max_steps,
         throw=False,
     )
+    assert sol.ys is not None  # saved at ts
     return sol.ys[::-1]
 
 
@@ -90,7 +92,7 @@ def decode(nets: LatentNets, z0, t0, ts, cfg, t1=None, backward: bool = False):
         return path
 
     paths = jax.vmap(lambda z: jax.vmap(one)(z, t0, t1, ts))(zf)  # (S, B, L, K)
-    out = jax.vmap(jax.vmap(jax.vmap(nets.decoder)))(paths)
+    out = jax.vmap(jax.vmap(jax.vmap(nets.decoder)))(paths)  # pyright: ignore[reportArgumentType]
     return out.reshape(lead + out.shape[-3:])
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -85,7 +86,7 @@ def train(
     B = min(batch_size, N)
     order = np.arange(N)
     pos = N
-    hist = {k: np.full(steps, np.nan) for k in ("loss", "loglik", "kl", "beta")}
+    hist: dict[str, Any] = {k: np.full(steps, np.nan) for k in ("loss", "loglik", "kl", "beta")}
     rejected = 0
     t_start = time.perf_counter()
     compile_s = 0.0

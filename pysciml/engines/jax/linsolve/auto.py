@@ -49,7 +49,7 @@ class AutoSolver(AbstractLinearSolver):
         from .lagged import LaggedSparseLU
 
         lagged = LaggedSparseLU(sparsity=self.sparsity).prepare(fun, t0, y0, args)
-        if lagged.direct.plan.flops > self.sparse_gain * (2.0 * n**3 / 3.0):
+        if lagged.prepared().prepared()[1].flops > self.sparse_gain * (2.0 * n**3 / 3.0):
             return DenseLU().prepare(fun, t0, y0, args)
         return lagged
 

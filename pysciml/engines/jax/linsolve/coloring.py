@@ -9,6 +9,8 @@ number of colours is a small constant independent of the grid size.
 
 from __future__ import annotations
 
+from typing import Any
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -34,7 +36,7 @@ def color_columns(pattern) -> np.ndarray:
     import scipy.sparse as sp
 
     p = sp.csc_array(pattern, dtype=bool).astype(np.int8)
-    conflict = sp.csr_array(p.T @ p)
+    conflict: Any = sp.csr_array(p.T @ p)  # scipy.sparse is loosely typed
     conflict.sort_indices()
     n = conflict.shape[0]
     indptr, indices = conflict.indptr, conflict.indices
@@ -70,7 +72,7 @@ class ColoredJacobian(eqx.Module):
         """Colour ``pattern`` (boolean scipy.sparse ``(n, n)``) and store its CSR entries."""
         import scipy.sparse as sp
 
-        pat = sp.csr_array(pattern, dtype=bool)
+        pat: Any = sp.csr_array(pattern, dtype=bool)  # scipy.sparse is loosely typed
         pat.sum_duplicates()
         pat.sort_indices()
         coo = pat.tocoo()

@@ -263,7 +263,7 @@ class GMRESSolver(AbstractLinearSolver):
         if self.preconditioner == "none":
             pre = None
         else:
-            if self.jac is None:
+            if self.jac is None or self.diag_ is None:
                 raise RuntimeError("GMRESSolver.prepare(fun, t0, y0, args) must run before factor.")
             jv = self.jac.values(fun, t, y, args)
             diag = jnp.asarray(self.diag_.v, jv.dtype)
@@ -272,7 +272,7 @@ class GMRESSolver(AbstractLinearSolver):
                 d = jnp.zeros(y.shape, w.dtype).at[self.jac.rows].add(jnp.where(diag > 0, w, 0.0))
                 pre = (jnp.where(d != 0, 1.0 / d, 1.0),)
             else:
-                pre = self.plan.factor(w)
+                pre = self._plan().factor(w)
         return jvp, c, pre
 
     def _precond(self, pre):
@@ -281,7 +281,13 @@ class GMRESSolver(AbstractLinearSolver):
         if self.preconditioner == "jacobi":
             return lambda v: pre[0] * v
         factors, _ = pre
-        return lambda v: self.plan.solve(factors, v)
+        plan = self._plan()
+        return lambda v: plan.solve(factors, v)
+
+    def _plan(self) -> MultifrontalPlan:
+        if self.plan is None:
+            raise RuntimeError("GMRESSolver.prepare(fun, t0, y0, args) must run before factor.")
+        return self.plan
 
     def solve(self, state, b):
         jvp, c, pre = state

@@ -103,17 +103,18 @@ class LaggedSparseLU(AbstractLinearSolver):
         )
         return eqx.tree_at(lambda s: s.direct, self, direct, is_leaf=lambda x: x is None)
 
-    def _check(self):
+    def prepared(self) -> SparseLU:
+        """The prepared direct solver (``prepare`` makes it)."""
         if self.direct is None:
             raise RuntimeError("LaggedSparseLU.prepare(fun, t0, y0, args) must run (outside jit) first.")
+        return self.direct
 
     # -- the direct path (adjoint, diffrax adapter) ------------------------------------
     def factor(self, fun, t, y, args, c):
-        self._check()
-        return self.direct.factor(fun, t, y, args, c)
+        return self.prepared().factor(fun, t, y, args, c)
 
     def solve(self, state, b):
-        return self.direct.solve(state, b)
+        return self.prepared().solve(state, b)
 
     # -- the lagged path (the stepper's loop) --------------------------------------------
     def init(self, fun, t, y, args, c) -> LaggedCarry:
@@ -122,8 +123,8 @@ class LaggedSparseLU(AbstractLinearSolver):
         (Zeros of the factors' shapes, from ``jax.eval_shape``: the factorisation is then
         compiled once, inside :meth:`begin`.)
         """
-        self._check()
-        shapes = jax.eval_shape(lambda yy: self.direct.factor(fun, t, yy, args, c)[0], y)
+        direct = self.prepared()
+        shapes = jax.eval_shape(lambda yy: direct.factor(fun, t, yy, args, c)[0], y)
         factors = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
         c = jax.lax.stop_gradient(jnp.asarray(c, y.dtype))
         zero = jnp.zeros((), _I32)
@@ -147,7 +148,7 @@ class LaggedSparseLU(AbstractLinearSolver):
         refresh = carry.stale | (carry.age >= self.max_age) | (ratio > self.max_ratio) | (ratio * self.max_ratio < 1.0)
 
         def rebuild():
-            f, ok = self.direct.factor(fun, t, jax.lax.stop_gradient(y), args, c_s)
+            f, ok = self.prepared().factor(fun, t, jax.lax.stop_gradient(y), args, c_s)
             return jax.lax.stop_gradient(f), ok
 
         factors, fok = jax.lax.cond(refresh, rebuild, lambda: (carry.factors, jnp.array(True)))
@@ -167,7 +168,7 @@ class LaggedSparseLU(AbstractLinearSolver):
         jvp, c, factors, scale, fok = state
         n = b.shape[0]
         atol = self.lin_tol * np.sqrt(n)
-        plan = self.direct.plan
+        plan = self.prepared().prepared()[1]
 
         def matvec(v):
             return v - c * jvp(v)

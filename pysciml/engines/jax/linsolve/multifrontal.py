@@ -20,6 +20,8 @@ no host callbacks.  A pivot that is tiny relative to its front sets
 
 from __future__ import annotations
 
+from typing import Any
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -47,7 +49,7 @@ def _symbolic(graph, nodes):
         end[i] = k - 1
     index = {id(nd): i for i, nd in enumerate(nodes)}
     indptr, indices = graph.indptr, graph.indices
-    bnd = [None] * len(nodes)
+    bnd: list[Any] = [None] * len(nodes)
     for i, nd in enumerate(nodes):
         parts = [indices[indptr[v] : indptr[v + 1]] for v in nd.pivots]
         parts += [bnd[index[id(c)]] for c in nd.children]
@@ -88,7 +90,7 @@ class MultifrontalPlan(eqx.Module):
         """
         import scipy.sparse as sp
 
-        pat = sp.csr_array(pattern, dtype=bool)
+        pat: Any = sp.csr_array(pattern, dtype=bool)  # scipy.sparse is loosely typed
         pat.sum_duplicates()
         pat.sort_indices()
         n = pat.shape[0]

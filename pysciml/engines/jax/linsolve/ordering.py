@@ -148,7 +148,7 @@ def nested_dissection(graph, *, leaf_size: int = 64, balance: float = 0.3) -> li
         sep, a, b = split
         return [NDNode(np.sort(nodes[sep]), dissect(nodes[a]) + dissect(nodes[b]))]
 
-    return dissect(np.arange(g.shape[0]))
+    return dissect(np.arange(n))
 
 
 def postorder(roots: list[NDNode]) -> list[NDNode]:

@@ -65,22 +65,24 @@ class SparseLU(AbstractLinearSolver):
             sparsity=None, leaf_size=self.leaf_size, min_pivots=self.min_pivots, jac=jac, plan=plan, diag_=Const(diag)
         )
 
-    def _check(self):
-        if self.plan is None:
+    def prepared(self) -> tuple[ColoredJacobian, MultifrontalPlan, Const]:
+        """The coloured Jacobian, the factorisation plan and the diagonal marker made by ``prepare``."""
+        if self.jac is None or self.plan is None or self.diag_ is None:
             raise RuntimeError("SparseLU.prepare(fun, t0, y0, args) must run (outside jit) before factor/solve.")
+        return self.jac, self.plan, self.diag_
 
     def w_values(self, fun, t, y, args, c):
         """Entries of ``W = I - c J`` at the pattern's stored positions (CSR order), ``(nnz,)``."""
-        self._check()
-        jv = self.jac.values(fun, t, y, args)
-        return jnp.asarray(self.diag_.v, jv.dtype) - c * jv
+        jac, _, diag = self.prepared()
+        jv = jac.values(fun, t, y, args)
+        return jnp.asarray(diag.v, jv.dtype) - c * jv
 
     def factor(self, fun, t, y, args, c):
         w = self.w_values(fun, t, y, args, c)
-        factors, ok = self.plan.factor(w)
+        factors, ok = self.prepared()[1].factor(w)
         return factors, ok
 
     def solve(self, state, b):
         factors, ok = state
-        x = self.plan.solve(factors, b)
+        x = self.prepared()[1].solve(factors, b)
         return x, ok & jnp.all(jnp.isfinite(x))

@@ -13,6 +13,8 @@ diagonal included (``W = I - c J`` needs it).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ....errors import InputError
@@ -43,7 +45,7 @@ def as_pattern(pattern, n: int, *, argument: str = "sparsity"):
             "(row i, column j true when d f_i / d y_j can be non-zero).",
             argument=argument,
         )
-    pat = (pat + sp.eye_array(n, dtype=bool, format="csr")).astype(bool)
+    pat: Any = (pat + sp.eye_array(n, dtype=bool, format="csr")).astype(bool)  # scipy.sparse is loosely typed
     pat.sum_duplicates()
     pat.sort_indices()
     return pat

@@ -87,7 +87,7 @@ def integrate(
     controller: PIController,
     record: int = 0,
     tstops=None,
-):
+) -> Any:
     """Run the adaptive (or fixed-step) loop from ``t0`` to ``t1`` (``t1 > t0``).
 
     Args:
@@ -134,7 +134,7 @@ def integrate(
 
     ys = jnp.where((ts == t0)[:, None], y0[None, :], jnp.nan).astype(dtype)
     zero = jnp.zeros((), _I32)
-    carry = dict(
+    carry: dict[str, Any] = dict(
         t=t0,
         y=y0,
         h=h0,
@@ -250,7 +250,7 @@ def integrate(
         else:
             status = jnp.where(ok | retry, 0, kind).astype(_I32)
 
-        out = dict(
+        out: dict[str, Any] = dict(
             t=t_cur,
             y=jnp.where(accept, y_new, y),
             h=h_next,

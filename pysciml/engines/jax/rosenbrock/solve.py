@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
@@ -124,7 +126,7 @@ def rosenbrock_solve(
 
     if tstops is not None:
         tstops = jnp.sort(jnp.asarray(tstops, dtype).reshape(-1))
-    kw = dict(
+    kw: dict[str, Any] = dict(
         y0=y0,
         args=args_ext,
         ts=ts,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
@@ -10,7 +12,7 @@ from ....solvers.rosenbrock.tableau import RosenbrockTableau
 __all__ = ["rosenbrock_step", "stages", "dense_eval", "dense_eval_derivative", "step_costs", "STAGE_LOOP_MIN"]
 
 
-def _lincomb(coeffs, vecs, scale=1.0):
+def _lincomb(coeffs, vecs, scale=1.0) -> Any:
     """``scale * sum_j coeffs[j] * vecs[j]`` skipping zero coefficients (they are static)."""
     out = None
     for cj, v in zip(coeffs, vecs):
@@ -18,7 +20,7 @@ def _lincomb(coeffs, vecs, scale=1.0):
             continue
         term = (cj * scale) * v
         out = term if out is None else out + term
-    return out
+    return out  # None when every coefficient is zero (callers skip the term)
 
 
 #: from this many states on, the stages run in a ``lax.fori_loop`` over the stage index,

@@ -242,7 +242,7 @@ class Trainer:
             t_start = time.perf_counter()
             tag = (kind, loss_fn, "compiled") if kind == "adam" else (kind, loss_fn, opt, "compiled")
             first = tag not in self._compiled
-            hyper = hyperparameters(opt) if kind == "adam" else jnp.zeros(5)
+            hyper = hyperparameters(opt) if isinstance(opt, Adam) else jnp.zeros(5)
             try:
                 new_carry, (losses, finite, extra) = chunk(carry, aux, jnp.asarray(done), jnp.asarray(n), hyper)
                 losses = np.asarray(losses)  # wait for the chunk here, so Ctrl-C lands between chunks
@@ -273,7 +273,7 @@ class Trainer:
                 gnorm = float(np.asarray(extra)[:n][finite][-1]) if finite.any() else float("nan")
                 stopped = f"converged (gradient norm {gnorm:.2e})" if finite.all() else "stopped on a non-finite loss"
                 break
-            if kind == "adam" and opt.patience is not None and valid.size:
+            if isinstance(opt, Adam) and opt.patience is not None and valid.size:
                 m = float(valid.min())
                 if m < best_seen * (1 - opt.min_delta):
                     best_seen, since_best = m, 0

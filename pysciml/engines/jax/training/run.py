@@ -110,7 +110,6 @@ def fit_problem(problem: FitRequest, hooks: FitHooks | None = None) -> FitResult
 
     phases = expand_phases(problem.strategy, problem.optimizers)
     ckpt = hooks.checkpoint
-    resume_meta, resume_arrays = hooks.resume_state or (None, None)
 
     def on_chunk(tr, carry, loop_state, final):
         if ckpt is not None and (final or ckpt.due(len(tr.history))):
@@ -125,7 +124,8 @@ def fit_problem(problem: FitRequest, hooks: FitHooks | None = None) -> FitResult
     )
     theta = packing.theta0()
     first_phase, resume = 0, None
-    if resume_meta is not None:
+    if hooks.resume_state is not None:
+        resume_meta, resume_arrays = hooks.resume_state
         trainer.history = list(np.asarray(resume_arrays["history"], dtype=float))
         trainer.events = list(resume_meta["events"])
         trainer.phases = list(resume_meta["phases"])
@@ -166,7 +166,7 @@ def fit_problem(problem: FitRequest, hooks: FitHooks | None = None) -> FitResult
             elif kind == "multiple":
                 key = (opts["segments"], opts["continuity"])
                 if key not in ms_cache:
-                    loss, starts = obj.multiple_shooting(opts["segments"], opts["continuity"])
+                    loss, starts = obj.multiple_shooting(int(opts["segments"]), opts["continuity"])
                     ms_cache[key] = (jax.tree_util.Partial(lambda th, aux, _l=loss: _l(th)), starts)
                 loss, starts = ms_cache[key]
                 if "seg" not in theta:
@@ -178,6 +178,7 @@ def fit_problem(problem: FitRequest, hooks: FitHooks | None = None) -> FitResult
                     theta = dict(theta, seg=seg)
                 theta = trainer.run(opt, loss, theta, (), name=name, info={"strategy": "multiple"}, resume=here)
             else:  # collocation
+                assert isinstance(problem.strategy, Collocation)
                 times, states, derivs, weight, u0_smooth = smooth_derivatives(problem, problem.strategy.smoothing)
                 if here is None:
                     theta = dict(theta, u0=jnp.where(packing.u0_free, jnp.asarray(u0_smooth), theta["u0"]))
