@@ -14,12 +14,12 @@ import threading
 
 import numpy as np
 import pytest
-from helpers.fake_julia_bridge import FakeJulia
+from helpers.fake_julia_bridge import FakeJulia, FakeMain
 from helpers.julia_models import example_models, lv_ude, rober
 
 import pysciml as ps
 from pysciml.engines.julia import mapping
-from pysciml.engines.julia.bridge import JuliaBridge
+from pysciml.engines.julia.bridge import JuliaBridge, report_wrapper
 from pysciml.engines.julia.engine import JuliaEngine
 from pysciml.engines.requests import FitHooks, SolveRequest
 from pysciml.errors import EngineError, InputError, TraceError
@@ -34,7 +34,7 @@ def fake():
 
 @pytest.fixture
 def engine(fake):
-    return JuliaEngine(bridge=JuliaBridge(backend=fake))
+    return JuliaEngine(bridge=JuliaBridge(backend=fake, report_wrap=report_wrapper(FakeMain())))
 
 
 def _rober():
@@ -381,7 +381,7 @@ def test_estimator_fit_through_the_julia_engine(fake, monkeypatch):
     """model.fit(data, engine="julia") end to end (estimator -> FitRequest -> bridge -> FitResult)."""
     from pysciml.engines import registry
 
-    monkeypatch.setitem(registry._instances, "julia", JuliaEngine(bridge=JuliaBridge(backend=fake)))
+    monkeypatch.setitem(registry._instances, "julia", JuliaEngine(bridge=JuliaBridge(backend=fake, report_wrap=report_wrapper(FakeMain()))))
     model = ps.UDE(lv_ude, states=["prey", "predator"], params={"alpha": 1.3, "delta": 1.8},
                    networks={"nn": ps.MLP(2, 2, width=4, depth=1)})
     t = np.linspace(0.0, 2.0, 9)

@@ -141,9 +141,34 @@ function _workload()
     return nothing
 end
 
+# An exception escaping `@compile_workload` fails precompilation of the whole package
+# (PrecompileTools wraps the workload in `try ... finally` without `catch`), so the
+# workload is guarded: a failure costs compile time on first use, never the package.
+# `PySciMLBridge.precompile_workload = false` in the environment's LocalPreferences.toml
+# (PrecompileTools' per-package switch) skips it altogether.
+"""
+    run_workload() -> Bool
+
+Run `_workload()`, turning an exception into a warning; `true` if it completed.
+Used by the precompile workload and by the sysimage build.
+"""
+function run_workload()
+    try
+        _workload()
+        return true
+    catch err
+        err isa InterruptException && rethrow()
+        @warn "PySciMLBridge: the precompile workload failed; the package still loads and " *
+            "compiles on first use instead" exception = (err, catch_backtrace())
+        return false
+    finally
+        empty!(MODELS)
+        empty!(SOURCE_CACHE)
+    end
+end
+
 @setup_workload begin
     @compile_workload begin
-        _workload()
-        empty!(MODELS)
+        run_workload()
     end
 end

@@ -105,12 +105,14 @@ class JuliaEngine(Engine):
         """Paths and settings known without starting Julia (for ``ps.info()``)."""
         from .sysimage import usable_sysimage
 
+        exe = find_julia()
+        image = usable_sysimage(exe)
         out = {
-            "julia_executable": find_julia(),
+            "julia_executable": exe,
             "bridge_package": str(julia_env_path()),
-            "threads": os.environ.get("PYTHON_JULIACALL_THREADS", "auto (set on start)"),
-            "sysimage": os.environ.get("PYTHON_JULIACALL_SYSIMAGE")
-            or (str(usable_sysimage()) if usable_sysimage() is not None else None),
+            "threads": os.environ.get("PYTHON_JULIACALL_THREADS", "1 (set on start)"),
+            "handle_signals": os.environ.get("PYTHON_JULIACALL_HANDLE_SIGNALS", "no (set on start)"),
+            "sysimage": os.environ.get("PYTHON_JULIACALL_SYSIMAGE") or (str(image) if image is not None else None),
         }
         try:
             from juliapkg.state import STATE
