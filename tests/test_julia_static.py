@@ -472,3 +472,132 @@ def test_grid_jl_mirrors_the_transliteration():
                    "_faces(f, d, a, true, true)", "ifelse.(vface .>= 0, l, r)",
                    "return .-net .* g.inv_area", "_rev2(a) = permutedims(Matrix{Float64}(a))"):
         assert needle in src, needle
+
+
+# -- precompile safety and bindings (issue 13: what a first real run would have hit) ----------
+def _roots():
+    from helpers import julia_lint
+
+    return {p.name: julia_lint.parse(p.read_text()) for p in sorted((JULIA_ENV / "src").glob("*.jl"))}
+
+
+_OLD_OBSERVATIONS = """
+struct Observations
+    t0s::Vector{Float64}
+    ts::Matrix{Float64}
+    ys::Array{Float64, 3}
+    mask::Array{Bool, 3}
+    scale::Vector{Float64}
+end
+function Observations(t0s, ts, ys, mask, scale)
+    return Observations(Vector{Float64}(t0s), Matrix{Float64}(ts), Array{Float64, 3}(ys),
+                        Array{Bool, 3}(mask), Vector{Float64}(scale))
+end
+"""
+
+
+def test_no_method_redefines_a_struct_default_constructor():
+    """Julia >= 1.10 refuses to overwrite a method during precompilation (the package never loads)."""
+    from helpers import julia_lint
+
+    found = {name: julia_lint.constructor_overwrites(root) for name, root in _roots().items()}
+    assert {k: v for k, v in found.items() if v} == {}
+    # the checks see what they check: every struct, and the constructors that differ in arity
+    names = {s.name for root in _roots().values() for s in julia_lint.structs(root)}
+    assert {"Observations", "Stage", "LossSetup", "FitState", "NetSpec"} <= names
+
+
+def test_constructor_lint_can_fail():
+    """Negative control: the Observations method the review found, and a typed twin, are flagged."""
+    from helpers import julia_lint
+
+    assert len(julia_lint.constructor_overwrites(julia_lint.parse(_OLD_OBSERVATIONS))) == 1
+    typed = "struct S\n    a::Int\n    b\nend\nS(a::Int, b) = S(a, b)\nS(a) = S(a, 0)\nS(; a = 1) = S(a, 0)\n"
+    assert len(julia_lint.constructor_overwrites(julia_lint.parse(typed))) == 1
+
+
+def test_every_package_name_used_is_bound():
+    """A package used as a name (``SciMLSensitivity`` in bridge_info) must be bound, not only its exports."""
+    from helpers import julia_lint
+
+    roots = list(_roots().values())
+    packages = set(PROJECT["deps"]) | {"PythonCall"}
+    assert julia_lint.unbound_module_names(roots, packages) == []
+    used = {julia_lint.text(n) for r in roots for n in julia_lint.walk(r) if n.type == "identifier"}
+    assert "SciMLSensitivity" in used and "SciMLSensitivity" in set().union(*map(julia_lint.bound_names, roots))
+
+
+def test_binding_lint_can_fail():
+    """Negative control: the review's case (selected names only, then the module itself used)."""
+    from helpers import julia_lint
+
+    src = ("using SciMLSensitivity: GaussAdjoint, ZygoteVJP\nusing Lux: Lux\nusing Zygote\n"
+           "f() = (SciMLSensitivity, Lux, Zygote.gradient, GaussAdjoint())\n")
+    found = julia_lint.unbound_module_names([julia_lint.parse(src)], {"SciMLSensitivity", "Lux", "Zygote"})
+    assert len(found) == 1 and "SciMLSensitivity" in found[0]
+
+
+def test_report_calls_match_the_python_wrapper():
+    """fit.jl calls ``report`` with as many arguments as bridge.py's closure takes (a MethodError otherwise)."""
+    from helpers import julia_lint
+
+    from pysciml.engines.julia.bridge import REPORT_ARGS, REPORT_WRAPPER
+
+    assert julia_lint.closure_arity(julia_lint.parse(REPORT_WRAPPER)) == [len(REPORT_ARGS)]
+    calls = julia_lint.calls_to(_roots()["fit.jl"], "report")
+    assert calls and {n for _, n in calls} == {len(REPORT_ARGS)}, calls
+
+
+def test_precompile_workload_is_guarded():
+    """An exception escaping @compile_workload fails precompilation; the workload warns instead."""
+    from helpers import julia_lint
+
+    from pysciml.engines.julia.sysimage import SYSIMAGE_WORKLOAD
+
+    roots = _roots()
+    guarded = set().union(*(julia_lint.guarded_functions(r) for r in roots.values()))
+    body = [n for n in julia_lint.macro_bodies(roots["precompile.jl"], "compile_workload")
+            if n.type == "compound_statement"]
+    assert len(body) == 1
+    stmts = [c for c in body[0].children if c.type not in ("begin", "end", "line_comment")]
+    assert [s.type for s in stmts] == ["call_expression"], "the workload must be one guarded call"
+    called = julia_lint.text(stmts[0].children[0])
+    assert called in guarded, f"{called} is not a function whose body is try ... catch ... end"
+    assert f"PySciMLBridge.{called}()" in SYSIMAGE_WORKLOAD  # the sysimage build runs the same guard
+    # negative control: an unguarded body is seen as such
+    assert "_workload" not in guarded
+
+
+def test_fit_supplies_its_own_gradients():
+    """No AD backend is handed a loss that can be constant (Zygote's ``nothing`` crashes DI's ``copyto!``)."""
+    from helpers import julia_lint
+
+    src = SRC
+    assert "AutoZygote" not in src and "AutoForwardDiff" not in src
+    root = _roots()["fit.jl"]
+    for n in julia_lint.walk(root):
+        if n.type == "call_expression" and julia_lint.text(n.children[0]).endswith("OptimizationFunction"):
+            names = {julia_lint.text(a.children[0]) for a in julia_lint.walk(n) if a.type == "named_argument"}
+            assert {"grad", "fg"} <= names, julia_lint.text(n)
+    # every Zygote gradient is checked for `nothing` in the function that takes it
+    for name, r in _roots().items():
+        for n in julia_lint.walk(r):
+            if n.type == "function_definition" and "Zygote.withgradient" in julia_lint.text(n):
+                assert "=== nothing" in julia_lint.text(n) or "!== nothing" in julia_lint.text(n), name
+
+
+def test_stage_tuple_matches_the_struct():
+    """The stage tuples training.py sends have the fields of ``struct Stage`` in order."""
+    from helpers import julia_lint
+    from helpers.fake_julia_bridge import STAGE_FIELDS
+
+    from pysciml.engines.julia.training import fit_stages
+
+    (stage,) = [s for s in julia_lint.structs(_roots()["fit.jl"]) if s.name == "Stage"]
+    assert len(stage.fields) == len(STAGE_FIELDS)
+    fields = re.search(r"struct Stage\n(.*?)\nend", SRC, flags=re.S).group(1)
+    assert [ln.split("::")[0].strip() for ln in fields.splitlines()] == list(STAGE_FIELDS)
+    stages, _ = fit_stages(ps.GrowingHorizon(stages=1, steps=2), (ps.Adam(0.1, steps=3), ps.LBFGS(steps=4, tol=1e-7)))
+    assert all(len(s) == len(STAGE_FIELDS) for s in stages)
+    assert dict(zip(STAGE_FIELDS, stages[-1]))["tol"] == 1e-7  # LBFGS.tol reaches Optim's g_abstol
+    assert "g_abstol = st.tol" in SRC
