@@ -601,3 +601,98 @@ def test_stage_tuple_matches_the_struct():
     assert all(len(s) == len(STAGE_FIELDS) for s in stages)
     assert dict(zip(STAGE_FIELDS, stages[-1]))["tol"] == 1e-7  # LBFGS.tol reaches Optim's g_abstol
     assert "g_abstol = st.tol" in SRC
+
+
+# -- fit.jl's Adam stage, transliterated to numpy and run against the jax engine's Adam ---------------
+# Optimisers.jl 0.4.8 (rules.jl): Adam keeps (mt, vt, βt), βt starting at β and multiplied by β
+# after every step; ClipNorm(ω; throw = false) scales the gradient by min(ω / ‖g‖₂, 1).
+def _jl_schedule_factor(schedule, steps, f, k):
+    n = float(steps)
+    if schedule == "constant":
+        return 1.0
+    if schedule == "cosine":
+        return f + (1 - f) * 0.5 * (1 + np.cos(np.pi * min(k / n, 1.0)))
+    if schedule == "exponential":
+        return f ** min(k / n, 1.0)
+    warm = max(1.0, 0.05 * n)
+    if k < warm:
+        return (k + 1) / warm
+    x = np.clip((k - warm) / max(n - warm, 1.0), 0.0, 1.0)
+    return f + (1 - f) * 0.5 * (1 + np.cos(np.pi * x))
+
+
+def _jl_adam_stage(value_and_gradient, x0, lr, steps, clip, schedule, final_fraction):
+    """adam_stage! line by line: history, rejected steps and the best point of the stage."""
+    beta, eps = (0.9, 0.999), 1e-8
+    x = x0.copy()
+    ost = (np.zeros_like(x), np.zeros_like(x), beta)          # Optimisers.setup(_adam_rule(st), x)
+    good_x, good_ost, scale = x, ost, 1.0
+    history, rejected, stage_min, best_x = [], [], np.inf, x0.copy()
+    for j in range(steps):
+        lf, g = value_and_gradient(x)                           # _value_and_gradient(loss, x)
+        history.append(lf)                                      # _record!
+        if np.isfinite(lf) and lf < stage_min:
+            stage_min, best_x = lf, x.copy()
+        if g is None:
+            rejected.append(len(history))
+            x, ost = good_x, good_ost
+            scale *= 0.5
+        else:
+            eta = lr * _jl_schedule_factor(schedule, steps, final_fraction, j) * scale  # Optimisers.adjust
+            good_x, good_ost = x, ost
+            if clip > 0:                                        # ClipNorm, then Adam (Optimisers.update)
+                g = g * min(clip / np.linalg.norm(g), 1.0)
+            mt, vt, bt = ost
+            mt = beta[0] * mt + (1 - beta[0]) * g
+            vt = beta[1] * vt + (1 - beta[1]) * g**2
+            dx = mt / (1 - bt[0]) / (np.sqrt(vt / (1 - bt[1])) + eps) * eta
+            ost = (mt, vt, (bt[0] * beta[0], bt[1] * beta[1]))
+            x = x - dx
+            scale = min(1.0, 1.01 * scale)
+    return np.array(history), rejected, best_x
+
+
+def test_fit_jl_mirrors_the_adam_transliteration():
+    src = (JULIA_ENV / "src" / "fit.jl").read_text()
+    for needle in ("for j in 0:(st.steps - 1)", "lf, g = _value_and_gradient(loss, x)", "_record!(state, st, k, lf, x)",
+                   "x, ost = good_x, good_ost", "scale *= 0.5",
+                   "ost = Optimisers.adjust(ost, st.lr * schedule_factor(st, j) * scale)",
+                   "good_x, good_ost = x, ost", "ost, x = Optimisers.update(ost, x, g)",
+                   "scale = min(1.0, 1.01 * scale)", "Optimisers.ClipNorm(s.clip; throw = false), adam",
+                   "ok = isfinite(lf) && g !== nothing && all(isfinite, g)",
+                   "x = clamp((k - warm) / max(n - warm, 1.0), 0.0, 1.0)"):
+        assert needle in src, needle
+
+
+@pytest.mark.parametrize("schedule,clip", [("cosine", 0.0), ("warmup_cosine", 0.5), ("constant", 0.0)])
+def test_adam_stage_equals_the_jax_engines_adam(schedule, clip):
+    """Same history (one entry per step, schedule from step 0), same rejections, same best point."""
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    from pysciml.engines.jax.training.loops import adam_chunk, hyperparameters
+
+    target = np.array([1.0, -2.0, 0.5])
+
+    def loss_jax(theta, aux):
+        val = jnp.sum((theta - target) ** 2 * jnp.array([1.0, 3.0, 0.5]))
+        return jnp.where(theta[0] > 0.6, jnp.inf, val)  # a failed solve beyond 0.6
+
+    def value_and_gradient(x):
+        val, g = jax.value_and_grad(lambda th: loss_jax(th, ()))(jnp.asarray(x))
+        val, g = float(val), np.asarray(g)
+        return val, (g if np.isfinite(val) and np.all(np.isfinite(g)) else None)
+
+    steps, lr, x0 = 40, 0.15, np.array([0.2, 0.0, 0.0])
+    opt = ps.Adam(lr, steps=steps, schedule=schedule, clip=clip or None, final_fraction=0.1)
+    init, chunk = adam_chunk(loss_jax)
+    carry, (losses, _, _) = chunk(init(jnp.asarray(x0)), (), jnp.asarray(0), jnp.asarray(steps),
+                                  hyperparameters(opt))
+    jax_hist, jax_best = np.asarray(losses)[:steps], np.asarray(carry[5])
+
+    hist, rejected, best = _jl_adam_stage(value_and_gradient, x0, lr, steps, clip, schedule, 0.1)
+    assert hist.shape == (steps,) and rejected, "the test must exercise rejected steps"
+    np.testing.assert_allclose(hist, jax_hist, rtol=1e-10)
+    assert [i - 1 for i in rejected] == list(np.nonzero(~np.isfinite(jax_hist))[0])
+    np.testing.assert_allclose(best, jax_best, rtol=1e-10, atol=1e-14)
