@@ -696,3 +696,23 @@ def test_adam_stage_equals_the_jax_engines_adam(schedule, clip):
     np.testing.assert_allclose(hist, jax_hist, rtol=1e-10)
     assert [i - 1 for i in rejected] == list(np.nonzero(~np.isfinite(jax_hist))[0])
     np.testing.assert_allclose(best, jax_best, rtol=1e-10, atol=1e-14)
+
+
+#: compat floors that matter, with where each was read (see docs/julia.md, "Versions checked")
+COMPAT_FLOORS = {
+    # 7.116.0 allows only LinearSolve 3.86-3 / 4.2-4 (OrdinaryDiffEq.jl issue #4052, whose resolver
+    # output names it); 7.116.1 publishes LinearSolve 5 compatibility (SciMLSensitivity.jl PR #1555).
+    "SciMLSensitivity": "7.116.1",
+    "LinearSolve": "5",
+}
+
+
+def _floor(spec: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in spec.split(",")[0].strip().lstrip("^=~").split("."))
+
+
+def test_compat_floors():
+    for name, floor in COMPAT_FLOORS.items():
+        for spec in (PROJECT["compat"][name], JULIAPKG["packages"][name]["version"]):
+            got, want = _floor(spec), _floor(floor)
+            assert got[: len(want)] >= want, (name, spec, floor)
