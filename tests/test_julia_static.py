@@ -716,3 +716,42 @@ def test_compat_floors():
         for spec in (PROJECT["compat"][name], JULIAPKG["packages"][name]["version"]):
             got, want = _floor(spec), _floor(floor)
             assert got[: len(want)] >= want, (name, spec, floor)
+
+
+def _bridge_arities() -> dict[str, set[int]]:
+    from helpers import julia_lint
+
+    out: dict[str, set[int]] = {}
+    for root in _roots().values():
+        for m in julia_lint.methods(root):
+            out.setdefault(m.name, set()).add(len(m.args))
+    return out
+
+
+def test_python_calls_match_the_bridge_signatures():
+    """Every ``bridge.call("name", ...)`` in the engine sends as many arguments as the Julia method takes."""
+    import ast
+
+    arities = _bridge_arities()
+    seen = {}
+    for path in sorted((ROOT / "pysciml" / "engines" / "julia").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "call"
+                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                assert not any(isinstance(a, ast.Starred) for a in node.args), (path.name, node.lineno)
+                name, n = node.args[0].value, len(node.args) - 1
+                assert n in arities.get(name, set()), (path.name, node.lineno, name, n, arities.get(name))
+                seen[name] = n
+    assert {"bridge_fit", "bridge_solve", "bridge_loss_and_grad", "compile_model", "make_axis"} <= set(seen)
+    assert seen["bridge_fit"] == 28
+
+
+def test_julia_calls_match_the_bridge_signatures():
+    """The precompile workload calls the entry points with their own argument counts."""
+    from helpers import julia_lint
+
+    arities = _bridge_arities()
+    calls = [(name, line, n) for name in ("bridge_solve", "bridge_loss_and_grad", "bridge_fit", "register_model")
+             for line, n in julia_lint.calls_to(_roots()["precompile.jl"], name)]
+    assert {c[0] for c in calls} == {"bridge_solve", "bridge_loss_and_grad", "bridge_fit", "register_model"}
+    assert [c for c in calls if c[2] not in arities[c[0]]] == []

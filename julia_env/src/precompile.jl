@@ -1,5 +1,6 @@
 # PrecompileTools workload: solve and gradient for a small stiff model (ROBER) and a
-# small neural model (a Lotka-Volterra UDE), written exactly as emit.py writes models,
+# small neural model (a Lotka-Volterra UDE, also fitted for two Adam and two L-BFGS
+# steps), written exactly as emit.py writes models,
 # so the first call after installation reuses compiled solver, adjoint and Lux code.
 
 function _wl_rober!(du, u, p, t, K)
@@ -137,6 +138,42 @@ function _workload()
         100_000,
         none,
         none,
+    )
+    # two Adam and two L-BFGS steps: the fitting loops (Optimisers, Optim) compile here too
+    n2 = length(theta2)
+    stages = (
+        ("adam", 0.01, 2, 1.0, 0.0, "cosine", 0.1, 0, 0.0, 10, 0.0),
+        ("lbfgs", 0.0, 2, 1.0, 0.0, "constant", 1.0, 0, 0.0, 5, 1.0e-9),
+    )
+    bridge_fit(
+        h2,
+        theta2,
+        theta2,
+        [0.44 4.6],
+        falses(1, 2),
+        [0.0],
+        reshape([0.0, 0.5, 1.0], 1, 3),
+        ys2,
+        trues(1, 3, 2),
+        ones(2),
+        1.0e-4,
+        zeros(Int, n2),
+        zeros(n2),
+        zeros(n2),
+        trues(n2),
+        stages,
+        "tsit5",
+        "auto",
+        -1,
+        "gauss",
+        "zygote",
+        1.0e-6,
+        1.0e-8,
+        100_000,
+        none,
+        none,
+        nothing,
+        0.2,
     )
     return nothing
 end
