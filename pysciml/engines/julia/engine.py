@@ -80,7 +80,7 @@ def _f64(x, shape=None, *, argument: str):
 
 
 class JuliaEngine(Engine):
-    """OrdinaryDiffEq / SciMLSensitivity / Optimization.jl through juliacall.
+    """OrdinaryDiffEq / SciMLSensitivity / Optimisers.jl and Optim.jl through juliacall.
 
     Args:
         bridge: a :class:`~.bridge.JuliaBridge`; by default the real one (Julia starts
@@ -373,7 +373,7 @@ class JuliaEngine(Engine):
         )
 
     def fit(self, request: FitRequest, hooks: FitHooks) -> FitResult:
-        """Fit a :class:`~pysciml.engines.requests.FitRequest` in Julia (Optimization.jl).
+        """Fit a :class:`~pysciml.engines.requests.FitRequest` in Julia (Adam on Optimisers.jl, L-BFGS on Optim.jl).
 
         Single shooting and the growing-horizon warm-up run natively; Adam (with
         clipping, schedules and early stopping) and L-BFGS map to OptimizationOptimisers
