@@ -38,6 +38,7 @@ import time
 import weakref
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from ...errors import EngineError, EngineUnavailableError
 from .options import prepare_environment
@@ -374,6 +375,6 @@ def julia_error(jc, exc, name: str) -> BaseException:
     return out
 
 
-def to_numpy(x, dtype=np.float64) -> np.ndarray:
+def to_numpy(x, dtype: DTypeLike = np.float64) -> np.ndarray:
     """A numpy copy of a Julia (or numpy) array."""
     return np.array(x, dtype=dtype, copy=True)

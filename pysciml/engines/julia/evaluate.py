@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy
+from sympy.printing.numpy import NumPyPrinter
 
 from ...grid.numpy_operators import (
     advect_numpy,
@@ -23,8 +24,6 @@ from ...grid.numpy_operators import (
     gradient_numpy,
     laplacian_numpy,
 )
-from sympy.printing.numpy import NumPyPrinter
-
 from .emit import Assign, Program, integral_exponent, power_kind
 from .symbolic import Expm1, Log1p, Maximum, Minimum, Where
 
