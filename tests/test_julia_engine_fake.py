@@ -632,3 +632,11 @@ def test_sysimage_is_stale_when_the_bridge_or_julia_changes(tmp_path, monkeypatc
     # a record of the old format (Manifest only) is stale
     image.with_suffix(".json").write_text('{"manifest_sha256": "x", "julia": "julia"}')
     assert sysimage.usable_sysimage(str(julia)) is None
+
+
+def test_bridge_precompile_failure_is_named():
+    from pysciml.engines.julia.bridge import _explain_start_failure
+
+    msg = _explain_start_failure(Exception("Failed to precompile PySciMLBridge [97cd4065-...] to ..."))
+    assert "failed to precompile" in msg and "precompile_workload = false" in msg
+    assert "PYTHON_JULIAPKG_EXE" in _explain_start_failure(Exception("could not find julia"))

@@ -170,6 +170,14 @@ def _explain_start_failure(exc: BaseException) -> str:
         or "not a julia executable" in low
     ):
         return f"could not start Julia ({text}); {_NO_JULIA_HINT}"
+    if "pyscimlbridge" in low and "precompil" in low:
+        # juliapkg runs Pkg.precompile() while juliacall is imported
+        return (
+            f"the PySciMLBridge Julia package failed to precompile ({text}). Please report it with the log "
+            "above. To load it without its precompile workload, add `[PySciMLBridge] precompile_workload = "
+            "false` to LocalPreferences.toml in the juliapkg environment (PYTHON_JULIAPKG_PROJECT, default "
+            "<venv>/julia_env). Or use engine='jax'."
+        )
     return (
         f"could not start Julia through juliacall ({text}). Check the messages above; "
         "PYTHON_JULIAPKG_EXE, PYTHON_JULIAPKG_PROJECT and PYTHON_JULIAPKG_OFFLINE control which "
