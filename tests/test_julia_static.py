@@ -755,3 +755,33 @@ def test_julia_calls_match_the_bridge_signatures():
              for line, n in julia_lint.calls_to(_roots()["precompile.jl"], name)]
     assert {c[0] for c in calls} == {"bridge_solve", "bridge_loss_and_grad", "bridge_fit", "register_model"}
     assert [c for c in calls if c[2] not in arities[c[0]]] == []
+
+
+def test_lbfgs_history_has_at_most_steps_entries():
+    """Optim 2.2.1 calls the callback for the initial state and after each of `iterations` iterations
+    (optimize.jl), i.e. steps + 1 times; lbfgs_stage!'s callback records at most `steps` of them."""
+    src = (JULIA_ENV / "src" / "fit.jl").read_text()
+    for needle in ("(!isfinite(lf) || recorded[] >= st.steps) && return true", "recorded[] += 1",
+                   "maxiters = st.steps, callback, g_abstol = st.tol"):
+        assert needle in src, needle
+
+    def run(steps, losses):
+        recorded, history = 0, []
+
+        def callback(lf):  # the Julia callback, line by line
+            nonlocal recorded
+            if not np.isfinite(lf) or recorded >= steps:
+                return True
+            recorded += 1
+            history.append(lf)
+            return False
+
+        if not callback(losses[0]):  # Optim: iteration 0, then while iteration < iterations
+            for it in range(1, steps + 1):
+                if callback(losses[it]):
+                    break
+        return history
+
+    losses = [1.0 / (k + 1) for k in range(20)]
+    assert run(5, losses) == losses[:5]  # not 6: the entry after the last update is dropped
+    assert run(5, [1.0, 0.5, np.inf, 0.1, 0.1, 0.1]) == [1.0, 0.5]  # a non-finite loss stops, unrecorded
