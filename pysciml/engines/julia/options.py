@@ -110,7 +110,7 @@ def _check_choice(env: MutableMapping[str, str], key: str, choices: tuple[str, .
         return
     raise EngineUnavailableError(
         f"{key}={value!r} is not accepted by {key.split('_')[1].lower()}: use one of {', '.join(choices)}.",
-        argument="engine",
+        argument=key,
     )
 
 
