@@ -785,3 +785,10 @@ def test_lbfgs_history_has_at_most_steps_entries():
     losses = [1.0 / (k + 1) for k in range(20)]
     assert run(5, losses) == losses[:5]  # not 6: the entry after the last update is dropped
     assert run(5, [1.0, 0.5, np.inf, 0.1, 0.1, 0.1]) == [1.0, 0.5]  # a non-finite loss stops, unrecorded
+
+
+def test_auto_solver_reports_its_name():
+    """DefaultODEAlgorithm() is a CompositeAlgorithm; the stats name the algorithm the user chose."""
+    src = (JULIA_ENV / "src" / "solve.jl").read_text()
+    assert "alg_name(s.alg)" in src and 'name === :CompositeAlgorithm ? "DefaultODEAlgorithm"' in src
+    assert "nameof(typeof(s.alg))" not in src
