@@ -381,8 +381,8 @@ function _fit(
             state.interrupted = true
             x = copy(state.stage_best_x)
         end
-        state.interrupted ||
-            _report!(state, report, report_every, k, natural, x; force = true)
+        # the end of a stage is always reported, unless a report asked to stop
+        state.stop || _report!(state, report, report_every, k, natural, x; force = true)
     end
     xb = isfinite(state.best_loss) ? state.best_x : x
     full = get!(() -> setup(1.0), setups, 1.0)
