@@ -90,6 +90,20 @@ def _solve_case(model, overrides):
 
 SOLVE = [(cid, _solve_case(model, overrides), exc, arg) for cid, model, overrides, exc, arg in _solve_inputs.CASES]
 
+
+def _julia_options(**env):
+    from pysciml.engines.julia.options import prepare_environment
+
+    prepare_environment(dict(env))  # what the julia engine runs on os.environ before starting Julia
+
+
+SOLVE += [
+    ("julia-option-value-juliapkg-refuses", lambda tmp: _julia_options(PYTHON_JULIAPKG_OFFLINE="maybe"),
+     ps.EngineUnavailableError, "PYTHON_JULIAPKG_OFFLINE"),
+    ("julia-option-value-juliacall-refuses", lambda tmp: _julia_options(PYTHON_JULIACALL_OPTIMIZE="fast"),
+     ps.EngineUnavailableError, "PYTHON_JULIACALL_OPTIMIZE"),
+]
+
 # -- fit: test_fit_features.test_fit_bad_input, then the cases below ----------------------------------
 _FIT_FEATURE_IDS = ["data-without-time-axis", "data-unsorted-times", "data-duplicate-times",
                     "data-trajectory-all-nan", "optimizers-not-an-optimizer", "strategy-unknown",

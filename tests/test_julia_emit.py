@@ -376,3 +376,60 @@ def test_batched_network_translation():
     Y = mlp.apply_numpy(theta, flat.T).T                        # Lux: columns are samples
     YJ = np.reshape(Y, (3,) + XJ.shape[1:], order="F")          # reshape(y, n_out, batch...)
     np.testing.assert_allclose(YJ, mlp.apply_numpy(theta, X).T, rtol=1e-14)
+
+
+# -- powers: the emitted semantics, checked without Julia (issue 13 item 5) -------------------
+def _powers(u, p, t, m):
+    a, b, c = u
+    return [a**2.0 + m.power(b, 3.0), a**p.n, c**-2.0 + b ** (-1.0)]
+
+
+def test_whole_number_float_exponents_are_integer_powers():
+    x = sympy.Symbol("x", real=True)
+    assert julia_code(x ** sympy.Float(2.0)) == julia_code(x**2) == "x .^ 2"
+    assert julia_code(x ** sympy.Float(-3.0)) == "x .^ (-3)"
+    assert julia_code(x ** sympy.Float(2.5)) == "B.nan_pow(x, 2.5)"
+    src = program_for(ps.ODEModel(_powers, ["a", "b", "c"], {"n": 2.0})).source
+    assert "u_a ^ 2" in src and "u_b ^ 3" in src and "B.nan_pow(u_a, p_n)" in src
+    whole = ps.ODEModel(lambda u, p, t, m: [u[0] ** 2.0, m.power(u[1], 3.0)], ["a", "b"])
+    assert not program_for(whole).has_branches  # integer powers are smooth for every adjoint
+
+
+@pytest.mark.parametrize("n", [2.0, 3.0, -1.0, 2.5])
+def test_negative_bases_follow_numpy(n):
+    """Negative bases with whole-number exponents (also symbolic ones) are real, as in numpy and jax."""
+    model = ps.ODEModel(_powers, ["a", "b", "c"], {"n": n})
+    prog = program_for(model).program
+    for u in ([-2.0, -1.5, 0.5], [-0.3, 2.0, -4.0], [1.2, -0.7, 3.0]):
+        with np.errstate(invalid="ignore"):
+            want = model.rhs_numpy(np.array(u))
+        got = evaluate_program(prog, np.array(u), [n], 0.0)
+        np.testing.assert_allclose(got, want, rtol=1e-14, equal_nan=True)
+        if n == 2.5 and u[0] < 0:
+            assert np.isnan(got[1])  # a non-integral power of a negative base stays NaN
+
+
+def test_checker_follows_the_emitted_power_choice(monkeypatch):
+    """Negative control: with the old emission (every non-Integer exponent through a nan_pow that is
+    NaN for any negative base) the checker disagrees with numpy, so the test above guards both."""
+    from pysciml.engines.julia import evaluate
+
+    old = lambda e: "integer" if e.is_Integer else "sqrt" if e == sympy.Rational(1, 2) else "pow"
+    monkeypatch.setattr(evaluate, "power_kind", old)
+    monkeypatch.setitem(evaluate._MODULES[0], "nan_pow", lambda x, y: np.where(x < 0, np.nan, np.abs(x) ** y))
+    model = ps.ODEModel(_powers, ["a", "b", "c"], {"n": 2.0})
+    got = evaluate_program(build_program(trace_model(model)), np.array([-2.0, -1.5, 0.5]), [2.0], 0.0)
+    assert np.isnan(got[0]) and np.isnan(got[1])
+
+
+def test_nan_helper_ports_match_numpy():
+    """The numpy ports of helpers.jl's nan_* (used by the checker) give numpy's real-valued results."""
+    from pysciml.engines.julia.evaluate import NAN_HELPERS
+
+    x = np.linspace(-3.0, 3.0, 25)[:, None]
+    y = np.array([-3.0, -2.5, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0])[None, :]
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(NAN_HELPERS["nan_pow"](x, y), np.power(x, y))
+        for name, f in (("nan_sqrt", np.sqrt), ("nan_log", np.log), ("nan_log1p", np.log1p),
+                        ("nan_asin", np.arcsin), ("nan_acos", np.arccos)):
+            np.testing.assert_array_equal(NAN_HELPERS[name](x[:, 0]), f(x[:, 0]), err_msg=name)

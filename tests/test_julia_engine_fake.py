@@ -14,12 +14,12 @@ import threading
 
 import numpy as np
 import pytest
-from helpers.fake_julia_bridge import FakeJulia
+from helpers.fake_julia_bridge import FakeJulia, FakeMain
 from helpers.julia_models import example_models, lv_ude, rober
 
 import pysciml as ps
 from pysciml.engines.julia import mapping
-from pysciml.engines.julia.bridge import JuliaBridge
+from pysciml.engines.julia.bridge import JuliaBridge, report_wrapper
 from pysciml.engines.julia.engine import JuliaEngine
 from pysciml.engines.requests import FitHooks, SolveRequest
 from pysciml.errors import EngineError, InputError, TraceError
@@ -34,7 +34,7 @@ def fake():
 
 @pytest.fixture
 def engine(fake):
-    return JuliaEngine(bridge=JuliaBridge(backend=fake))
+    return JuliaEngine(bridge=JuliaBridge(backend=fake, report_wrap=report_wrapper(FakeMain())))
 
 
 def _rober():
@@ -381,7 +381,7 @@ def test_estimator_fit_through_the_julia_engine(fake, monkeypatch):
     """model.fit(data, engine="julia") end to end (estimator -> FitRequest -> bridge -> FitResult)."""
     from pysciml.engines import registry
 
-    monkeypatch.setitem(registry._instances, "julia", JuliaEngine(bridge=JuliaBridge(backend=fake)))
+    monkeypatch.setitem(registry._instances, "julia", JuliaEngine(bridge=JuliaBridge(backend=fake, report_wrap=report_wrapper(FakeMain()))))
     model = ps.UDE(lv_ude, states=["prey", "predator"], params={"alpha": 1.3, "delta": 1.8},
                    networks={"nn": ps.MLP(2, 2, width=4, depth=1)})
     t = np.linspace(0.0, 2.0, 9)
@@ -479,3 +479,164 @@ def test_public_entry_points_run_or_refuse_by_name_on_julia(julia_registered, en
         assert entry.startswith(("gridded-fit", "latent")), f"{entry} should run on the julia engine"
     else:
         assert not entry.startswith(("gridded-fit", "latent")), f"{entry} should be refused"
+
+
+# -- the seams between Python and Julia (issue 13) --------------------------------------------------
+def test_progress_goes_through_the_real_wrapper_with_julias_arity(fake):
+    """bridge_fit calls report(step, loss, stage, theta); a wrapper of another arity is a MethodError."""
+    from helpers.fake_julia_bridge import JuliaMethodError
+
+    from pysciml.engines.julia.bridge import REPORT_WRAPPER
+
+    main = FakeMain()
+    eng = JuliaEngine(bridge=JuliaBridge(backend=fake, report_wrap=report_wrapper(main)))
+    problem = _problem(_ude(), strategy=ps.SingleShooting(), optimizers=[ps.Adam(0.01, steps=3)])
+    seen = []
+    res = eng.fit(problem, FitHooks(progress=lambda n, loss: seen.append(n)))
+    assert main.sources == [REPORT_WRAPPER] and sum(seen) == 3 and res.status == ps.Status.SUCCESS
+    # negative control: the three-argument closure the bridge used to build
+    old = FakeMain().seval("f -> (i, l, s) -> PythonCall.pytruth(f(i, l, s))")
+    eng_old = JuliaEngine(bridge=JuliaBridge(backend=FakeJulia(), report_wrap=old))
+    with pytest.raises(JuliaMethodError, match="called with 4 arguments"):
+        eng_old.fit(problem, FitHooks(progress=lambda n, loss: None))
+
+
+def test_should_stop_alone_stops_the_fit(engine, fake):
+    """The estimator's graceful Ctrl-C (FitHooks.should_stop) is polled even without progress or callback."""
+    problem = _problem(_ude(), strategy=ps.SingleShooting(), optimizers=[ps.Adam(0.01, steps=20)])
+    res = engine.fit(problem, FitHooks(should_stop=lambda: True))
+    assert res.status == ps.Status.INTERRUPTED and len(res.loss_history) == 1
+    assert [e["kind"] for e in res.events] == ["interrupted"]
+    res = engine.fit(problem, FitHooks())  # nothing can stop it: no report is passed at all
+    assert res.status == ps.Status.SUCCESS and len(res.loss_history) == 20
+    assert [c[1] for c in fake.calls if c[0] == "bridge_fit"]
+
+
+def test_ctrl_c_in_the_report_keeps_the_best_parameters(engine):
+    """KeyboardInterrupt raised in Python while Julia calls back stops the fit gracefully, as on jax."""
+    problem = _problem(_ude(), strategy=ps.SingleShooting(), optimizers=[ps.Adam(0.01, steps=20)])
+    calls = []
+
+    def progress(n, loss):
+        calls.append(n)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+
+    res = engine.fit(problem, FitHooks(progress=progress))
+    assert res.status == ps.Status.INTERRUPTED and len(res.loss_history) == 4
+    assert res.events[-1]["kind"] == "interrupted" and res.params["alpha"] == pytest.approx(0.65)
+
+
+def test_rejected_steps_become_events(engine, fake):
+    fake.failing_steps = {2, 5}
+    problem = _problem(_ude(), strategy=ps.SingleShooting(), optimizers=[ps.Adam(0.01, steps=6)])
+    res = engine.fit(problem, FitHooks())
+    rejected = [e for e in res.events if e["kind"] == "rejected-step"]
+    assert [e["step"] for e in rejected] == [1, 4]  # 0-based steps, as the jax engine numbers them
+    assert np.isinf(res.loss_history[[1, 4]]).all() and len(res.loss_history) == 6
+
+
+class _FakeJuliaError(Exception):
+    def __init__(self, exception, backtrace=None):
+        super().__init__(exception, backtrace)
+
+    @property
+    def exception(self):
+        return self.args[0]
+
+    def __str__(self):
+        return f"{self.args[0]}\nStacktrace:\n [1] InterruptException mentioned in a frame"
+
+
+class _FakeJuliaCall:
+    """juliacall with just what the bridge's error mapping uses."""
+
+    JuliaError = _FakeJuliaError
+
+    class Main:
+        InterruptException = type("InterruptException", (), {})
+
+        @staticmethod
+        def isa(x, t):
+            return isinstance(x, t)
+
+        @staticmethod
+        def showerror(x):
+            return f"DomainError: {x}"
+
+        @staticmethod
+        def sprint(f, x):
+            return f(x)
+
+
+def test_julia_errors_map_to_engine_errors_without_backtrace():
+    from pysciml.engines.julia.bridge import julia_error
+
+    jc = _FakeJuliaCall()
+    err = julia_error(jc, _FakeJuliaError("sqrt of -1"), "bridge_solve")
+    assert isinstance(err, EngineError) and str(err).endswith("DomainError: sqrt of -1")
+    assert "Stacktrace" not in str(err) and "Stacktrace" in err.julia_backtrace
+    assert isinstance(julia_error(jc, _FakeJuliaError(jc.Main.InterruptException()), "bridge_fit"), KeyboardInterrupt)
+
+
+def test_method_errors_on_bridge_arguments_are_engine_errors():
+    """PythonCall raises TypeError('Julia: MethodError...') for a bridge function called with wrong types."""
+
+    class Backend:
+        @staticmethod
+        def bridge_info():
+            raise TypeError("Julia: MethodError: no method matching bridge_info(::Int64)")
+
+    bridge = JuliaBridge(backend=Backend())
+    bridge._juliacall = _FakeJuliaCall()
+    with pytest.raises(EngineError, match="no method for"):
+        bridge.call("bridge_info")
+
+
+# -- the sysimage is keyed on everything it bakes in (issue 13 item 8) -----------------------------
+def test_sysimage_is_stale_when_the_bridge_or_julia_changes(tmp_path, monkeypatch):
+    import shutil
+
+    from pysciml.engines.julia import package, sysimage
+
+    env = tmp_path / "julia_env"
+    shutil.copytree(package.julia_env_path(), env)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Manifest.toml").write_text("# manifest\n")
+    image = project / f"pysciml_sysimage.{sysimage._ext()}"
+    image.write_bytes(b"image")
+    monkeypatch.setattr(sysimage, "_project_dir", lambda: project)
+    monkeypatch.setattr(sysimage, "bridge_digest", lambda: package.bridge_digest(env))
+    julia = tmp_path / "julia"
+    julia.write_text("")
+
+    def record():
+        image.with_suffix(".json").write_text(__import__("json").dumps(sysimage._stamp(project, str(julia))))
+
+    record()
+    assert sysimage.usable_sysimage(str(julia)) == image
+    assert sysimage.usable_sysimage(str(tmp_path / "other-julia")) is None  # another Julia
+    assert sysimage.usable_sysimage(None) is None
+    with open(env / "src" / "fit.jl", "a") as fp:  # a pysciml upgrade changes the bridge source
+        fp.write("\n# changed\n")
+    assert sysimage.usable_sysimage(str(julia)) is None
+    record()
+    (env / "Project.toml").write_text((env / "Project.toml").read_text() + "\n")
+    assert sysimage.usable_sysimage(str(julia)) is None
+    record()
+    (project / "Manifest.toml").write_text("# updated\n")
+    assert sysimage.usable_sysimage(str(julia)) is None
+    record()
+    assert sysimage.usable_sysimage(str(julia)) == image
+    # a record of the old format (Manifest only) is stale
+    image.with_suffix(".json").write_text('{"manifest_sha256": "x", "julia": "julia"}')
+    assert sysimage.usable_sysimage(str(julia)) is None
+
+
+def test_bridge_precompile_failure_is_named():
+    from pysciml.engines.julia.bridge import _explain_start_failure
+
+    msg = _explain_start_failure(Exception("Failed to precompile PySciMLBridge [97cd4065-...] to ..."))
+    assert "failed to precompile" in msg and "precompile_workload = false" in msg
+    assert "PYTHON_JULIAPKG_EXE" in _explain_start_failure(Exception("could not find julia"))

@@ -472,3 +472,323 @@ def test_grid_jl_mirrors_the_transliteration():
                    "_faces(f, d, a, true, true)", "ifelse.(vface .>= 0, l, r)",
                    "return .-net .* g.inv_area", "_rev2(a) = permutedims(Matrix{Float64}(a))"):
         assert needle in src, needle
+
+
+# -- precompile safety and bindings (issue 13: what a first real run would have hit) ----------
+def _roots():
+    from helpers import julia_lint
+
+    return {p.name: julia_lint.parse(p.read_text()) for p in sorted((JULIA_ENV / "src").glob("*.jl"))}
+
+
+_OLD_OBSERVATIONS = """
+struct Observations
+    t0s::Vector{Float64}
+    ts::Matrix{Float64}
+    ys::Array{Float64, 3}
+    mask::Array{Bool, 3}
+    scale::Vector{Float64}
+end
+function Observations(t0s, ts, ys, mask, scale)
+    return Observations(Vector{Float64}(t0s), Matrix{Float64}(ts), Array{Float64, 3}(ys),
+                        Array{Bool, 3}(mask), Vector{Float64}(scale))
+end
+"""
+
+
+def test_no_method_redefines_a_struct_default_constructor():
+    """Julia >= 1.10 refuses to overwrite a method during precompilation (the package never loads)."""
+    from helpers import julia_lint
+
+    found = {name: julia_lint.constructor_overwrites(root) for name, root in _roots().items()}
+    assert {k: v for k, v in found.items() if v} == {}
+    # the checks see what they check: every struct, and the constructors that differ in arity
+    names = {s.name for root in _roots().values() for s in julia_lint.structs(root)}
+    assert {"Observations", "Stage", "LossSetup", "FitState", "NetSpec"} <= names
+
+
+def test_constructor_lint_can_fail():
+    """Negative control: the Observations method the review found, and a typed twin, are flagged."""
+    from helpers import julia_lint
+
+    assert len(julia_lint.constructor_overwrites(julia_lint.parse(_OLD_OBSERVATIONS))) == 1
+    typed = "struct S\n    a::Int\n    b\nend\nS(a::Int, b) = S(a, b)\nS(a) = S(a, 0)\nS(; a = 1) = S(a, 0)\n"
+    assert len(julia_lint.constructor_overwrites(julia_lint.parse(typed))) == 1
+
+
+def test_every_package_name_used_is_bound():
+    """A package used as a name (``SciMLSensitivity`` in bridge_info) must be bound, not only its exports."""
+    from helpers import julia_lint
+
+    roots = list(_roots().values())
+    packages = set(PROJECT["deps"]) | {"PythonCall"}
+    assert julia_lint.unbound_module_names(roots, packages) == []
+    used = {julia_lint.text(n) for r in roots for n in julia_lint.walk(r) if n.type == "identifier"}
+    assert "SciMLSensitivity" in used and "SciMLSensitivity" in set().union(*map(julia_lint.bound_names, roots))
+
+
+def test_binding_lint_can_fail():
+    """Negative control: the review's case (selected names only, then the module itself used)."""
+    from helpers import julia_lint
+
+    src = ("using SciMLSensitivity: GaussAdjoint, ZygoteVJP\nusing Lux: Lux\nusing Zygote\n"
+           "f() = (SciMLSensitivity, Lux, Zygote.gradient, GaussAdjoint())\n")
+    found = julia_lint.unbound_module_names([julia_lint.parse(src)], {"SciMLSensitivity", "Lux", "Zygote"})
+    assert len(found) == 1 and "SciMLSensitivity" in found[0]
+
+
+def test_report_calls_match_the_python_wrapper():
+    """fit.jl calls ``report`` with as many arguments as bridge.py's closure takes (a MethodError otherwise)."""
+    from helpers import julia_lint
+
+    from pysciml.engines.julia.bridge import REPORT_ARGS, REPORT_WRAPPER
+
+    assert julia_lint.closure_arity(julia_lint.parse(REPORT_WRAPPER)) == [len(REPORT_ARGS)]
+    calls = julia_lint.calls_to(_roots()["fit.jl"], "report")
+    assert calls and {n for _, n in calls} == {len(REPORT_ARGS)}, calls
+
+
+def test_precompile_workload_is_guarded():
+    """An exception escaping @compile_workload fails precompilation; the workload warns instead."""
+    from helpers import julia_lint
+
+    from pysciml.engines.julia.sysimage import SYSIMAGE_WORKLOAD
+
+    roots = _roots()
+    guarded = set().union(*(julia_lint.guarded_functions(r) for r in roots.values()))
+    body = [n for n in julia_lint.macro_bodies(roots["precompile.jl"], "compile_workload")
+            if n.type == "compound_statement"]
+    assert len(body) == 1
+    stmts = [c for c in body[0].children if c.type not in ("begin", "end", "line_comment")]
+    assert [s.type for s in stmts] == ["call_expression"], "the workload must be one guarded call"
+    called = julia_lint.text(stmts[0].children[0])
+    assert called in guarded, f"{called} is not a function whose body is try ... catch ... end"
+    assert f"PySciMLBridge.{called}()" in SYSIMAGE_WORKLOAD  # the sysimage build runs the same guard
+    # negative control: an unguarded body is seen as such
+    assert "_workload" not in guarded
+
+
+def test_fit_supplies_its_own_gradients():
+    """No AD backend is handed a loss that can be constant (Zygote's ``nothing`` crashes DI's ``copyto!``)."""
+    from helpers import julia_lint
+
+    src = SRC
+    assert "AutoZygote" not in src and "AutoForwardDiff" not in src
+    root = _roots()["fit.jl"]
+    for n in julia_lint.walk(root):
+        if n.type == "call_expression" and julia_lint.text(n.children[0]).endswith("OptimizationFunction"):
+            names = {julia_lint.text(a.children[0]) for a in julia_lint.walk(n) if a.type == "named_argument"}
+            assert {"grad", "fg"} <= names, julia_lint.text(n)
+    # every Zygote gradient is checked for `nothing` in the function that takes it
+    for name, r in _roots().items():
+        for n in julia_lint.walk(r):
+            if n.type == "function_definition" and "Zygote.withgradient" in julia_lint.text(n):
+                assert "=== nothing" in julia_lint.text(n) or "!== nothing" in julia_lint.text(n), name
+
+
+def test_stage_tuple_matches_the_struct():
+    """The stage tuples training.py sends have the fields of ``struct Stage`` in order."""
+    from helpers import julia_lint
+    from helpers.fake_julia_bridge import STAGE_FIELDS
+
+    from pysciml.engines.julia.training import fit_stages
+
+    (stage,) = [s for s in julia_lint.structs(_roots()["fit.jl"]) if s.name == "Stage"]
+    assert len(stage.fields) == len(STAGE_FIELDS)
+    fields = re.search(r"struct Stage\n(.*?)\nend", SRC, flags=re.S).group(1)
+    assert [ln.split("::")[0].strip() for ln in fields.splitlines()] == list(STAGE_FIELDS)
+    stages, _ = fit_stages(ps.GrowingHorizon(stages=1, steps=2), (ps.Adam(0.1, steps=3), ps.LBFGS(steps=4, tol=1e-7)))
+    assert all(len(s) == len(STAGE_FIELDS) for s in stages)
+    assert dict(zip(STAGE_FIELDS, stages[-1]))["tol"] == 1e-7  # LBFGS.tol reaches Optim's g_abstol
+    assert "g_abstol = st.tol" in SRC
+
+
+# -- fit.jl's Adam stage, transliterated to numpy and run against the jax engine's Adam ---------------
+# Optimisers.jl 0.4.8 (rules.jl): Adam keeps (mt, vt, βt), βt starting at β and multiplied by β
+# after every step; ClipNorm(ω; throw = false) scales the gradient by min(ω / ‖g‖₂, 1).
+def _jl_schedule_factor(schedule, steps, f, k):
+    n = float(steps)
+    if schedule == "constant":
+        return 1.0
+    if schedule == "cosine":
+        return f + (1 - f) * 0.5 * (1 + np.cos(np.pi * min(k / n, 1.0)))
+    if schedule == "exponential":
+        return f ** min(k / n, 1.0)
+    warm = max(1.0, 0.05 * n)
+    if k < warm:
+        return (k + 1) / warm
+    x = np.clip((k - warm) / max(n - warm, 1.0), 0.0, 1.0)
+    return f + (1 - f) * 0.5 * (1 + np.cos(np.pi * x))
+
+
+def _jl_adam_stage(value_and_gradient, x0, lr, steps, clip, schedule, final_fraction):
+    """adam_stage! line by line: history, rejected steps and the best point of the stage."""
+    beta, eps = (0.9, 0.999), 1e-8
+    x = x0.copy()
+    ost = (np.zeros_like(x), np.zeros_like(x), beta)          # Optimisers.setup(_adam_rule(st), x)
+    good_x, good_ost, scale = x, ost, 1.0
+    history, rejected, stage_min, best_x = [], [], np.inf, x0.copy()
+    for j in range(steps):
+        lf, g = value_and_gradient(x)                           # _value_and_gradient(loss, x)
+        history.append(lf)                                      # _record!
+        if np.isfinite(lf) and lf < stage_min:
+            stage_min, best_x = lf, x.copy()
+        if g is None:
+            rejected.append(len(history))
+            x, ost = good_x, good_ost
+            scale *= 0.5
+        else:
+            eta = lr * _jl_schedule_factor(schedule, steps, final_fraction, j) * scale  # Optimisers.adjust
+            good_x, good_ost = x, ost
+            if clip > 0:                                        # ClipNorm, then Adam (Optimisers.update)
+                g = g * min(clip / np.linalg.norm(g), 1.0)
+            mt, vt, bt = ost
+            mt = beta[0] * mt + (1 - beta[0]) * g
+            vt = beta[1] * vt + (1 - beta[1]) * g**2
+            dx = mt / (1 - bt[0]) / (np.sqrt(vt / (1 - bt[1])) + eps) * eta
+            ost = (mt, vt, (bt[0] * beta[0], bt[1] * beta[1]))
+            x = x - dx
+            scale = min(1.0, 1.01 * scale)
+    return np.array(history), rejected, best_x
+
+
+def test_fit_jl_mirrors_the_adam_transliteration():
+    src = (JULIA_ENV / "src" / "fit.jl").read_text()
+    for needle in ("for j in 0:(st.steps - 1)", "lf, g = _value_and_gradient(loss, x)", "_record!(state, st, k, lf, x)",
+                   "x, ost = good_x, good_ost", "scale *= 0.5",
+                   "ost = Optimisers.adjust(ost, st.lr * schedule_factor(st, j) * scale)",
+                   "good_x, good_ost = x, ost", "ost, x = Optimisers.update(ost, x, g)",
+                   "scale = min(1.0, 1.01 * scale)", "Optimisers.ClipNorm(s.clip; throw = false), adam",
+                   "ok = isfinite(lf) && g !== nothing && all(isfinite, g)",
+                   "x = clamp((k - warm) / max(n - warm, 1.0), 0.0, 1.0)"):
+        assert needle in src, needle
+
+
+@pytest.mark.parametrize("schedule,clip", [("cosine", 0.0), ("warmup_cosine", 0.5), ("constant", 0.0)])
+def test_adam_stage_equals_the_jax_engines_adam(schedule, clip):
+    """Same history (one entry per step, schedule from step 0), same rejections, same best point."""
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    from pysciml.engines.jax.training.loops import adam_chunk, hyperparameters
+
+    target = np.array([1.0, -2.0, 0.5])
+
+    def loss_jax(theta, aux):
+        val = jnp.sum((theta - target) ** 2 * jnp.array([1.0, 3.0, 0.5]))
+        return jnp.where(theta[0] > 0.6, jnp.inf, val)  # a failed solve beyond 0.6
+
+    def value_and_gradient(x):
+        val, g = jax.value_and_grad(lambda th: loss_jax(th, ()))(jnp.asarray(x))
+        val, g = float(val), np.asarray(g)
+        return val, (g if np.isfinite(val) and np.all(np.isfinite(g)) else None)
+
+    steps, lr, x0 = 40, 0.15, np.array([0.2, 0.0, 0.0])
+    opt = ps.Adam(lr, steps=steps, schedule=schedule, clip=clip or None, final_fraction=0.1)
+    init, chunk = adam_chunk(loss_jax)
+    carry, (losses, _, _) = chunk(init(jnp.asarray(x0)), (), jnp.asarray(0), jnp.asarray(steps),
+                                  hyperparameters(opt))
+    jax_hist, jax_best = np.asarray(losses)[:steps], np.asarray(carry[5])
+
+    hist, rejected, best = _jl_adam_stage(value_and_gradient, x0, lr, steps, clip, schedule, 0.1)
+    assert hist.shape == (steps,) and rejected, "the test must exercise rejected steps"
+    np.testing.assert_allclose(hist, jax_hist, rtol=1e-10)
+    assert [i - 1 for i in rejected] == list(np.nonzero(~np.isfinite(jax_hist))[0])
+    np.testing.assert_allclose(best, jax_best, rtol=1e-10, atol=1e-14)
+
+
+#: compat floors that matter, with where each was read (see docs/julia.md, "Versions checked")
+COMPAT_FLOORS = {
+    # 7.116.0 allows only LinearSolve 3.86-3 / 4.2-4 (OrdinaryDiffEq.jl issue #4052, whose resolver
+    # output names it); 7.116.1 publishes LinearSolve 5 compatibility (SciMLSensitivity.jl PR #1555).
+    "SciMLSensitivity": "7.116.1",
+    "LinearSolve": "5",
+}
+
+
+def _floor(spec: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in spec.split(",")[0].strip().lstrip("^=~").split("."))
+
+
+def test_compat_floors():
+    for name, floor in COMPAT_FLOORS.items():
+        for spec in (PROJECT["compat"][name], JULIAPKG["packages"][name]["version"]):
+            got, want = _floor(spec), _floor(floor)
+            assert got[: len(want)] >= want, (name, spec, floor)
+
+
+def _bridge_arities() -> dict[str, set[int]]:
+    from helpers import julia_lint
+
+    out: dict[str, set[int]] = {}
+    for root in _roots().values():
+        for m in julia_lint.methods(root):
+            out.setdefault(m.name, set()).add(len(m.args))
+    return out
+
+
+def test_python_calls_match_the_bridge_signatures():
+    """Every ``bridge.call("name", ...)`` in the engine sends as many arguments as the Julia method takes."""
+    import ast
+
+    arities = _bridge_arities()
+    seen = {}
+    for path in sorted((ROOT / "pysciml" / "engines" / "julia").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "call"
+                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                assert not any(isinstance(a, ast.Starred) for a in node.args), (path.name, node.lineno)
+                name, n = node.args[0].value, len(node.args) - 1
+                assert n in arities.get(name, set()), (path.name, node.lineno, name, n, arities.get(name))
+                seen[name] = n
+    assert {"bridge_fit", "bridge_solve", "bridge_loss_and_grad", "compile_model", "make_axis"} <= set(seen)
+    assert seen["bridge_fit"] == 28
+
+
+def test_julia_calls_match_the_bridge_signatures():
+    """The precompile workload calls the entry points with their own argument counts."""
+    from helpers import julia_lint
+
+    arities = _bridge_arities()
+    calls = [(name, line, n) for name in ("bridge_solve", "bridge_loss_and_grad", "bridge_fit", "register_model")
+             for line, n in julia_lint.calls_to(_roots()["precompile.jl"], name)]
+    assert {c[0] for c in calls} == {"bridge_solve", "bridge_loss_and_grad", "bridge_fit", "register_model"}
+    assert [c for c in calls if c[2] not in arities[c[0]]] == []
+
+
+def test_lbfgs_history_has_at_most_steps_entries():
+    """Optim 2.2.1 calls the callback for the initial state and after each of `iterations` iterations
+    (optimize.jl), i.e. steps + 1 times; lbfgs_stage!'s callback records at most `steps` of them."""
+    src = (JULIA_ENV / "src" / "fit.jl").read_text()
+    for needle in ("(!isfinite(lf) || recorded[] >= st.steps) && return true", "recorded[] += 1",
+                   "maxiters = st.steps, callback, g_abstol = st.tol"):
+        assert needle in src, needle
+
+    def run(steps, losses):
+        recorded, history = 0, []
+
+        def callback(lf):  # the Julia callback, line by line
+            nonlocal recorded
+            if not np.isfinite(lf) or recorded >= steps:
+                return True
+            recorded += 1
+            history.append(lf)
+            return False
+
+        if not callback(losses[0]):  # Optim: iteration 0, then while iteration < iterations
+            for it in range(1, steps + 1):
+                if callback(losses[it]):
+                    break
+        return history
+
+    losses = [1.0 / (k + 1) for k in range(20)]
+    assert run(5, losses) == losses[:5]  # not 6: the entry after the last update is dropped
+    assert run(5, [1.0, 0.5, np.inf, 0.1, 0.1, 0.1]) == [1.0, 0.5]  # a non-finite loss stops, unrecorded
+
+
+def test_auto_solver_reports_its_name():
+    """DefaultODEAlgorithm() is a CompositeAlgorithm; the stats name the algorithm the user chose."""
+    src = (JULIA_ENV / "src" / "solve.jl").read_text()
+    assert "alg_name(s.alg)" in src and 'name === :CompositeAlgorithm ? "DefaultODEAlgorithm"' in src
+    assert "nameof(typeof(s.alg))" not in src

@@ -13,7 +13,7 @@ Entry points (all documented where they are defined):
   - `bridge_solve`, `bridge_solve_batch`: OrdinaryDiffEq solves, one or many (threads).
   - `bridge_sensitivity`: forward-mode derivatives of a trajectory.
   - `bridge_loss_and_grad`: the fitting loss and its gradient (SciMLSensitivity).
-  - `bridge_fit`: Adam then L-BFGS through Optimization.jl.
+  - `bridge_fit`: Adam (Optimisers.jl) then L-BFGS (Optim.jl through Optimization.jl).
   - `bridge_info`: versions and settings.
 
 Parameter layout: one flat `Float64` vector, physics parameters (declaration
@@ -23,7 +23,6 @@ Julia it becomes a `ComponentArray` `(phys = ..., nets = (name = Lux params, ...
 """
 module PySciMLBridge
 
-using ADTypes: AutoZygote
 using ChainRulesCore: ignore_derivatives
 using ComponentArrays: ComponentArrays, ComponentArray, getaxes
 using ForwardDiff: ForwardDiff
@@ -53,6 +52,7 @@ using SciMLBase:
     ReturnCode,
     remake
 using SciMLSensitivity:
+    SciMLSensitivity,
     BacksolveAdjoint,
     EnzymeVJP,
     ForwardDiffSensitivity,

@@ -58,12 +58,17 @@ end
 """
     nan_pow(x, y)
 
-`x^y` for a non-integer exponent `y`: NaN for `x < 0` (numpy's value for a
-non-integer `y`).
+`x^y` as numpy's `power` for real floats: for `x < 0` NaN when `y` is not a whole
+number, `|x|^y` for an even and `-|x|^y` for an odd whole `y` (the emitted code uses
+it for exponents only known at run time; whole numbers written in the model, `2.0`
+too, are emitted as Julia integer powers).
 """
 function nan_pow(x, y)
     z = abs(x)^y
-    return ifelse(x < zero(x), oftype(z, NaN), z)
+    whole = isinteger(y)
+    odd = whole & (rem(y, 2) != 0)
+    neg = x < zero(x)
+    return ifelse(neg & !whole, oftype(z, NaN), ifelse(neg & odd, -z, z))
 end
 
 """

@@ -1,5 +1,6 @@
 # PrecompileTools workload: solve and gradient for a small stiff model (ROBER) and a
-# small neural model (a Lotka-Volterra UDE), written exactly as emit.py writes models,
+# small neural model (a Lotka-Volterra UDE, also fitted for two Adam and two L-BFGS
+# steps), written exactly as emit.py writes models,
 # so the first call after installation reuses compiled solver, adjoint and Lux code.
 
 function _wl_rober!(du, u, p, t, K)
@@ -138,12 +139,73 @@ function _workload()
         none,
         none,
     )
+    # two Adam and two L-BFGS steps: the fitting loops (Optimisers, Optim) compile here too
+    n2 = length(theta2)
+    stages = (
+        ("adam", 0.01, 2, 1.0, 0.0, "cosine", 0.1, 0, 0.0, 10, 0.0),
+        ("lbfgs", 0.0, 2, 1.0, 0.0, "constant", 1.0, 0, 0.0, 5, 1.0e-9),
+    )
+    bridge_fit(
+        h2,
+        theta2,
+        theta2,
+        [0.44 4.6],
+        falses(1, 2),
+        [0.0],
+        reshape([0.0, 0.5, 1.0], 1, 3),
+        ys2,
+        trues(1, 3, 2),
+        ones(2),
+        1.0e-4,
+        zeros(Int, n2),
+        zeros(n2),
+        zeros(n2),
+        trues(n2),
+        stages,
+        "tsit5",
+        "auto",
+        -1,
+        "gauss",
+        "zygote",
+        1.0e-6,
+        1.0e-8,
+        100_000,
+        none,
+        none,
+        nothing,
+        0.2,
+    )
     return nothing
+end
+
+# An exception escaping `@compile_workload` fails precompilation of the whole package
+# (PrecompileTools wraps the workload in `try ... finally` without `catch`), so the
+# workload is guarded: a failure costs compile time on first use, never the package.
+# `PySciMLBridge.precompile_workload = false` in the environment's LocalPreferences.toml
+# (PrecompileTools' per-package switch) skips it altogether.
+"""
+    run_workload() -> Bool
+
+Run `_workload()`, turning an exception into a warning; `true` if it completed.
+Used by the precompile workload and by the sysimage build.
+"""
+function run_workload()
+    try
+        _workload()
+        return true
+    catch err
+        err isa InterruptException && rethrow()
+        @warn "PySciMLBridge: the precompile workload failed; the package still loads and " *
+            "compiles on first use instead" exception = (err, catch_backtrace())
+        return false
+    finally
+        empty!(MODELS)
+        empty!(SOURCE_CACHE)
+    end
 end
 
 @setup_workload begin
     @compile_workload begin
-        _workload()
-        empty!(MODELS)
+        run_workload()
     end
 end

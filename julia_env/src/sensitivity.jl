@@ -85,10 +85,11 @@ end
 
 # -- observations ----------------------------------------------------------------------
 """
-    Observations(t0s, ts, ys, mask, scale)
+    Observations
 
 Padded observations as Julia arrays: `t0s` `(n_traj,)`, `ts` `(n_traj, L)`, `ys`
 `(n_traj, L, n_states)`, `mask` `(n_traj, L, n_states)`, `scale` `(n_states,)`.
+Build it from what Python sends with `observations`.
 """
 struct Observations
     t0s::Vector{Float64}
@@ -98,7 +99,15 @@ struct Observations
     scale::Vector{Float64}
 end
 
-function Observations(t0s, ts, ys, mask, scale)
+# Not a constructor method: `Observations(t0s, ts, ys, mask, scale)` with untyped
+# arguments is the struct's implicit converting constructor, and redefining it is an
+# error during precompilation (Julia >= 1.10).
+"""
+    observations(t0s, ts, ys, mask, scale) -> Observations
+
+`Observations` from any arrays (juliacall `PyArray` views), copied into Julia arrays.
+"""
+function observations(t0s, ts, ys, mask, scale)
     return Observations(
         Vector{Float64}(t0s),
         Matrix{Float64}(ts),
@@ -285,7 +294,7 @@ function bridge_loss_and_grad(
 )
     m = get_model(handle)
     return Logging.with_logger(Logging.NullLogger()) do
-        obs = Observations(t0s, ts, ys, mask, scale)
+        obs = observations(t0s, ts, ys, mask, scale)
         S = LossSetup(
             m,
             obs,

@@ -205,8 +205,20 @@ function _solve_one(m::Model, u0, theta, s::SolveSpec)
         status_code(sol.retcode),
         stats_vector(sol),
         _t_end(sol, s.t0),
-        string(nameof(typeof(s.alg))),
+        alg_name(s.alg),
     )
+end
+
+"""
+    alg_name(alg) -> String
+
+The algorithm's name for a solution's stats. `DefaultODEAlgorithm()` returns a
+`CompositeAlgorithm` (OrdinaryDiffEqDefault 2.4.5, `AutoAlgSwitch`), reported by the
+name the user chose rather than as "CompositeAlgorithm".
+"""
+function alg_name(alg)
+    name = nameof(typeof(alg))
+    return name === :CompositeAlgorithm ? "DefaultODEAlgorithm" : string(name)
 end
 
 """

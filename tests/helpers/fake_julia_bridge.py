@@ -10,10 +10,15 @@ documented rules so tests can check how the engine unpacks them:
 * ``bridge_solve_batch``: the same per cell; cell ``i`` gets status ``i % 2``.
 * ``bridge_loss_and_grad``: ``loss = (|theta|^2 + |U0|^2) / 2``, gradients ``theta`` and ``U0``.
 * ``bridge_sensitivity``: ``J[i, j, c] = i + j + c`` (``(n_save, n_states, n_wrt)``).
-* ``bridge_fit``: steps through ``sum(steps)`` losses ``1/(k+1)``, calling ``report``
-  every step (the real bridge rate-limits in time); returns ``theta0 * 0.5`` on the free
-  entries and ``U0 + 1`` on the free initial states; status 8 (INTERRUPTED) if ``report``
-  returned True.
+* ``bridge_fit``: steps through ``sum(steps)`` losses ``1/(k+1)`` (``Inf`` at the 1-based
+  steps in ``FakeJulia.failing_steps``, which are also returned as rejected), calling
+  ``report(step, loss, stage, theta)`` every step (the real bridge rate-limits in time);
+  returns ``theta0 * 0.5`` on the free entries and ``U0 + 1`` on the free initial states;
+  status 8 (INTERRUPTED) if ``report`` returned True.
+
+:class:`FakeMain` stands in for juliacall's ``Main`` where the bridge evaluates Julia
+source (the progress wrapper): it evaluates the one closure form the bridge uses and
+enforces Julia's rule that a method is called with exactly its number of arguments.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ SOLVERS = {"tsit5", "dopri5", "dopri8", "vern7", "rosenbrock23", "rodas4", "roda
 LINSOLVES = {"auto", "dense", "sparse", "gmres"}
 ADJOINTS = {"auto", "gauss", "interpolating", "checkpointed", "quadrature", "backsolve", "forward"}
 VJPS = {"auto", "zygote", "enzyme", "reversediff", "forwarddiff"}
+#: the fields of ``struct Stage`` (julia_env/src/fit.jl), in order
+STAGE_FIELDS = ("kind", "lr", "steps", "horizon", "clip", "schedule", "final_fraction", "patience", "min_delta",
+                "memory", "tol")
 ACTIVATIONS = {"tanh", "relu", "gelu", "softplus", "sigmoid", "swish", "elu", "identity", "rbf"}
 
 
@@ -54,6 +62,47 @@ def _str(x, allowed, what):
     return x
 
 
+class JuliaMethodError(TypeError):
+    """What calling a Julia function with the wrong number of arguments raises (``MethodError``)."""
+
+
+_CLOSURE = re.compile(r"(\w+) -> \(([\w, ]*)\) -> PythonCall\.pytruth\(\1\(([\w, ]*)\)\)")
+
+
+class FakeMain:
+    """juliacall's ``Main`` for ``seval`` of ``f -> (a, b, ...) -> PythonCall.pytruth(f(a, b, ...))``.
+
+    The result, like the Julia closure, accepts exactly the declared number of arguments
+    (anything else raises :class:`JuliaMethodError`, as Julia's ``MethodError``), passes
+    them on in the order the body names them, and returns the Python truth of the result.
+    """
+
+    def __init__(self):
+        self.sources = []
+
+    def seval(self, source):
+        self.sources.append(source)
+        m = _CLOSURE.fullmatch(source.strip())
+        assert m is not None, f"FakeMain cannot evaluate {source!r}"
+        params = [a.strip() for a in m.group(2).split(",") if a.strip()]
+        body = [a.strip() for a in m.group(3).split(",") if a.strip()]
+        assert set(body) <= set(params), f"{source!r} uses undefined names"
+
+        def outer(f):
+            def inner(*args):
+                if len(args) != len(params):
+                    raise JuliaMethodError(
+                        f"MethodError: no method matching ({', '.join(params)}) called with {len(args)} arguments"
+                    )
+                env = dict(zip(params, args))
+                return bool(f(*[env[b] for b in body]))
+
+            inner.arity = len(params)
+            return inner
+
+        return outer
+
+
 class FakeGrid:
     def __init__(self, y, x, inv_area, mask):
         self.y, self.x, self.inv_area, self.mask = y, x, inv_area, mask
@@ -70,6 +119,8 @@ class FakeJulia:
     def __init__(self):
         self.calls = []
         self.models = []
+        #: 1-based steps of bridge_fit whose loss is not finite (rejected)
+        self.failing_steps: set[int] = set()
 
     def _model(self, h):
         _int(h, "handle")
@@ -233,32 +284,37 @@ class FakeJulia:
         _arr(free, 1, dtype=bool, shape=(nt,), what="free")
         assert isinstance(stages, tuple) and stages
         for st in stages:
-            assert isinstance(st, tuple) and len(st) == 10, st
-            kind_, lr, steps, horizon, clip, sched, frac, patience, min_delta, memory = st
+            assert isinstance(st, tuple) and len(st) == len(STAGE_FIELDS), st
+            kind_, lr, steps, horizon, clip, sched, frac, patience, min_delta, memory, tol = st
             assert kind_ in ("adam", "lbfgs") and type(lr) is float and type(steps) is int
             assert 0 < horizon <= 1 and type(clip) is float and sched in (
                 "constant", "cosine", "exponential", "warmup_cosine")
             assert type(patience) is int and type(memory) is int and memory > 0
+            assert type(tol) is float and tol >= 0 and (kind_ == "adam" or tol > 0)
         _str(adjoint, ADJOINTS, "adjoint"), _str(vjp, VJPS, "vjp")
         assert report is None or callable(report)
         _float(report_every, "report_every")
         self.calls.append(("bridge_fit", dict(theta0=theta0.copy(), z0=z0.copy(), kind=kind.copy(), lo=lo.copy(),
                                               hi=hi.copy(), free=free.copy(), stages=stages,
                                               adjoint=adjoint, vjp=vjp)))
-        hist, stage_of, stopped = [], [], False
+        hist, stage_of, rejected, stopped = [], [], [], False
         theta = np.where(free, 0.5 * theta0, theta0)
         for s, st in enumerate(stages, start=1):
             for _ in range(st[2]):
-                hist.append(1.0 / (len(hist) + 1))
+                k = len(hist) + 1
+                hist.append(float("inf") if k in self.failing_steps else 1.0 / k)
                 stage_of.append(s)
+                if k in self.failing_steps:
+                    rejected.append(k)
                 if report is not None and report(len(hist), hist[-1], s, theta) is True:
                     stopped = True
                     break
             if stopped:
                 break
         U = np.where(u0_free, U0 + 1.0, U0)
-        return (theta, U, np.array(hist), np.array(stage_of, dtype=np.int64), 8 if stopped else 0,
-                "stopped" if stopped else "fitted", hist[-1] if hist else float("nan"))
+        finite = [h for h in hist if np.isfinite(h)]
+        return (theta, U, np.array(hist), np.array(stage_of, dtype=np.int64), np.array(rejected, dtype=np.int64),
+                8 if stopped else 0, "stopped" if stopped else "fitted", finite[-1] if finite else float("nan"))
 
     def bridge_info(self):
         return (("julia", "fake"), ("threads", "1"))

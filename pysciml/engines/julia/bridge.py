@@ -1,11 +1,12 @@
 """All contact with Julia (juliacall) lives here; nothing else imports juliacall.
 
 * juliacall is imported lazily, on the first call that needs Julia, never at
-  ``import pysciml``.  Before the import the environment defaults
-  ``PYTHON_JULIACALL_HANDLE_SIGNALS=yes``, ``PYTHON_JULIACALL_THREADS=auto`` and
-  ``PYTHON_JULIACALL_OPTLEVEL=3`` are set unless the user set them, and a
-  sysimage built by :func:`pysciml.engines.julia.build_sysimage` is used when it
-  matches the installed packages.
+  ``import pysciml``.  Before the import :func:`.options.prepare_environment` sets
+  pysciml's defaults unless the user set them (one Julia thread,
+  ``PYTHON_JULIACALL_HANDLE_SIGNALS=no``; ``yes`` when the user asks for threads) and
+  normalises or rejects option values, and a sysimage built by
+  :func:`pysciml.engines.julia.build_sysimage` is used when it matches the installed
+  packages and bridge sources.
 * Threads: every Julia call is serialised by one lock and must come from the
   main Python thread; a call from another thread raises
   :class:`~pysciml.errors.EngineError` (we refuse rather than marshal: Julia
@@ -16,8 +17,13 @@
   bridge functions copy them once into Julia arrays, and results come back as
   numpy copies of Julia arrays.
 * Errors: Julia exceptions become :class:`~pysciml.errors.EngineError` with
-  Julia's message; Ctrl-C inside Julia (an ``InterruptException``) becomes
-  ``KeyboardInterrupt``.
+  Julia's message (the Julia backtrace is kept on the error as ``julia_backtrace``);
+  an ``InterruptException`` from Julia becomes ``KeyboardInterrupt``.
+* Ctrl-C (reasoned from juliacall's documentation, never run here): with the default
+  ``HANDLE_SIGNALS=no`` Python sees Ctrl-C only when control returns to Python, after
+  the Julia call or inside a fit's progress report (which therefore always runs while
+  a fit can be stopped); with ``HANDLE_SIGNALS=yes`` Julia owns SIGINT and juliacall
+  says Ctrl-C no longer raises ``KeyboardInterrupt``.
 """
 
 from __future__ import annotations
@@ -30,21 +36,21 @@ import sys
 import threading
 import time
 import weakref
-from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
+from numpy.typing import DTypeLike
 
 from ...errors import EngineError, EngineUnavailableError
+from .options import prepare_environment
+from .package import julia_env_path
 
-__all__ = ["JuliaBridge", "availability", "find_julia", "julia_env_path", "ENV_DEFAULTS"]
+__all__ = ["JuliaBridge", "availability", "find_julia", "julia_env_path", "REPORT_ARGS", "REPORT_WRAPPER"]
 
-#: set before importing juliacall unless the user set them
-ENV_DEFAULTS = {
-    "PYTHON_JULIACALL_HANDLE_SIGNALS": "yes",
-    "PYTHON_JULIACALL_THREADS": "auto",
-    "PYTHON_JULIACALL_OPTLEVEL": "3",
-}
+#: the arguments ``bridge_fit`` passes to its progress ``report`` (``fit.jl``)
+REPORT_ARGS = ("step", "loss", "stage", "theta")
+#: the Julia closure turning a Python callable into ``report``: Julia calls it with
+#: exactly ``REPORT_ARGS`` and needs a ``Bool`` back
+REPORT_WRAPPER = f"f -> ({', '.join(REPORT_ARGS)}) -> PythonCall.pytruth(f({', '.join(REPORT_ARGS)}))"
 
 _INSTALL_HINT = 'the julia engine needs juliacall: pip install "pysciml[julia]"'
 _NO_JULIA_HINT = (
@@ -54,15 +60,6 @@ _NO_JULIA_HINT = (
     "depot elsewhere and set PYTHON_JULIAPKG_OFFLINE=yes (with PYTHON_JULIAPKG_EXE and, "
     "for a ready environment, PYTHON_JULIAPKG_PROJECT). Or use engine='jax'."
 )
-
-
-def julia_env_path() -> Path:
-    """The PySciMLBridge package directory that ``pysciml/juliapkg.json`` points at.
-
-    In a checkout ``pysciml/julia_env`` is a symlink to the top-level ``julia_env``;
-    in an installed wheel the build copies ``julia_env`` there.
-    """
-    return Path(__file__).resolve().parents[2] / "julia_env"
 
 
 def _juliapkg_state():
@@ -113,7 +110,8 @@ def find_julia() -> str | None:
 
 
 def _offline() -> bool:
-    return os.environ.get("PYTHON_JULIAPKG_OFFLINE", "").lower() in ("yes", "true", "1")
+    """``PYTHON_JULIAPKG_OFFLINE`` as juliapkg reads it (after :func:`prepare_environment`)."""
+    return os.environ.get("PYTHON_JULIAPKG_OFFLINE") == "yes"
 
 
 def availability() -> tuple[bool, str]:
@@ -122,6 +120,10 @@ def availability() -> tuple[bool, str]:
         return True, ""
     if _BRIDGE_STATE.get("error"):
         return False, _BRIDGE_STATE["error"]
+    try:
+        prepare_environment()
+    except EngineUnavailableError as exc:
+        return False, str(exc)
     if importlib.util.find_spec("juliacall") is None:
         return False, _INSTALL_HINT
     if not (julia_env_path() / "Project.toml").is_file():
@@ -147,12 +149,11 @@ _LOCK = threading.RLock()
 
 
 def _set_environment():
-    for k, v in ENV_DEFAULTS.items():
-        os.environ.setdefault(k, v)
+    prepare_environment()
     if "PYTHON_JULIACALL_SYSIMAGE" not in os.environ and os.environ.get("PYSCIML_JULIA_SYSIMAGE", "1") != "0":
         from .sysimage import usable_sysimage
 
-        image = usable_sysimage()
+        image = usable_sysimage(find_julia())
         if image is not None:
             os.environ["PYTHON_JULIACALL_SYSIMAGE"] = str(image)
 
@@ -169,11 +170,28 @@ def _explain_start_failure(exc: BaseException) -> str:
         or "not a julia executable" in low
     ):
         return f"could not start Julia ({text}); {_NO_JULIA_HINT}"
+    if "pyscimlbridge" in low and "precompil" in low:
+        # juliapkg runs Pkg.precompile() while juliacall is imported
+        return (
+            f"the PySciMLBridge Julia package failed to precompile ({text}). Please report it with the log "
+            "above. To load it without its precompile workload, add `[PySciMLBridge] precompile_workload = "
+            "false` to LocalPreferences.toml in the juliapkg environment (PYTHON_JULIAPKG_PROJECT, default "
+            "<venv>/julia_env). Or use engine='jax'."
+        )
     return (
         f"could not start Julia through juliacall ({text}). Check the messages above; "
         "PYTHON_JULIAPKG_EXE, PYTHON_JULIAPKG_PROJECT and PYTHON_JULIAPKG_OFFLINE control which "
         "Julia and which environment are used. Or use engine='jax'."
     )
+
+
+def report_wrapper(jl):
+    """The Julia function that wraps a Python callable as ``bridge_fit``'s ``report``.
+
+    ``jl`` is juliacall's ``Main`` (tests pass a stand-in that evaluates
+    :data:`REPORT_WRAPPER` with Julia's arity rules).
+    """
+    return jl.seval(REPORT_WRAPPER)
 
 
 def _start_julia():
@@ -202,7 +220,7 @@ def _start_julia():
     try:
         jl.seval("using PySciMLBridge")
         module = jl.PySciMLBridge
-        wrap = jl.seval("f -> (i, l, s) -> PythonCall.pytruth(f(i, l, s))")
+        wrap = report_wrapper(jl)
     except juliacall.JuliaError as exc:
         msg = (
             f"Julia started but the PySciMLBridge package could not be loaded: {exc}. Re-resolve the "
@@ -222,12 +240,15 @@ class JuliaBridge:
     Args:
         backend: an object with the bridge's functions (``compile_model``,
             ``bridge_solve``...); by default the real Julia module, started on first
-            use.  Tests pass a fake (``tests/fake_julia_bridge.py``).
+            use.  Tests pass a fake (``tests/helpers/fake_julia_bridge.py``).
+        report_wrap: with ``backend``, the function that wraps a Python progress
+            callback for it (:func:`report_wrapper`; tests pass a stand-in that
+            enforces Julia's arity); ``None`` passes the callback unwrapped.
     """
 
-    def __init__(self, backend=None):
+    def __init__(self, backend=None, report_wrap=None):
         self._backend = backend
-        self._wrap = None
+        self._wrap = report_wrap
         self._juliacall = None
         self._handles: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -261,13 +282,19 @@ class JuliaBridge:
             try:
                 return fn(*args)
             except jc.JuliaError as exc:
-                text = str(exc)
-                if "InterruptException" in text:
-                    raise KeyboardInterrupt("interrupted inside Julia") from None
-                raise EngineError(f"Julia raised an error: {text}", argument="engine") from None
+                raise julia_error(jc, exc, name) from None
+            except TypeError as exc:
+                # PythonCall raises TypeError("Julia: MethodError ...") when the bridge
+                # function itself has no method for the arguments sent
+                if str(exc).startswith("Julia:"):
+                    raise EngineError(
+                        f"PySciMLBridge.{name} was called with arguments it has no method for: {exc}",
+                        argument="engine",
+                    ) from None
+                raise
 
     def report_function(self, callback):
-        """A Julia function ``(step, loss, stage) -> Bool`` calling the Python ``callback``."""
+        """A Julia function ``(step, loss, stage, theta) -> Bool`` calling the Python ``callback``."""
         if callback is None:
             return None
         self._module()
@@ -340,6 +367,22 @@ class JuliaBridge:
         return {str(k): str(v) for k, v in self.call("bridge_info")}
 
 
-def to_numpy(x, dtype: npt.DTypeLike = np.float64) -> np.ndarray:
+def julia_error(jc, exc, name: str) -> BaseException:
+    """The Python exception for the ``juliacall.JuliaError`` ``exc`` raised by ``PySciMLBridge.<name>``.
+
+    An ``InterruptException`` becomes ``KeyboardInterrupt``; anything else an
+    :class:`~pysciml.errors.EngineError` with Julia's message (without the backtrace,
+    which is kept as the error's ``julia_backtrace`` attribute).
+    """
+    err = exc.exception
+    if bool(jc.Main.isa(err, jc.Main.InterruptException)):
+        return KeyboardInterrupt("interrupted inside Julia")
+    message = str(jc.Main.sprint(jc.Main.showerror, err))
+    out = EngineError(f"Julia raised an error in PySciMLBridge.{name}: {message}", argument="engine")
+    out.julia_backtrace = str(exc)  # type: ignore[attr-defined]
+    return out
+
+
+def to_numpy(x, dtype: DTypeLike = np.float64) -> np.ndarray:
     """A numpy copy of a Julia (or numpy) array."""
     return np.array(x, dtype=dtype, copy=True)

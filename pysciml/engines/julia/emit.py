@@ -31,7 +31,7 @@ from sympy.printing.julia import JuliaCodePrinter
 from .symbolic import Log1p, Maximum, Minimum, Node, Where
 from .trace import Trace, trace_model
 
-__all__ = ["Program", "build_program", "julia_source", "julia_code", "program_for"]
+__all__ = ["Program", "build_program", "julia_source", "julia_code", "program_for", "power_kind", "integral_exponent"]
 
 #: functions whose derivative or value depends on a branch (no compiled ReverseDiff tape)
 _BRANCHY = (
@@ -77,6 +77,35 @@ class Program:
     @property
     def mode(self):
         return self.trace.mode
+
+
+def integral_exponent(e) -> int | None:
+    """``e`` as an ``int`` when it is a whole number (``2``, ``2.0``, ``-3.0``), else ``None``."""
+    if e.is_Integer:
+        return int(e)
+    if e.is_Float:
+        v = float(e)
+        if v.is_integer() and abs(v) < 2**31:
+            return int(v)
+    return None
+
+
+def power_kind(e) -> str:
+    """How the emitted Julia raises to the exponent ``e`` (one decision for printer and checker).
+
+    ``"integer"``: Julia's ``^`` with an ``Int`` exponent (whole-number exponents, also
+    when written as floats, so ``x**2.0`` of a negative ``x`` is real as in numpy);
+    ``"sqrt"`` / ``"rsqrt"``: ``B.nan_sqrt(x)`` / ``1 / B.nan_sqrt(x)`` for ``±1/2``;
+    ``"pow"``: ``B.nan_pow(x, e)`` (NaN for a negative base only when the exponent is
+    not a whole number at run time).
+    """
+    if integral_exponent(e) is not None:
+        return "integer"
+    if e == sympy.Rational(1, 2):
+        return "sqrt"
+    if e == -sympy.Rational(1, 2):
+        return "rsqrt"
+    return "pow"
 
 
 def _free(expr):
@@ -172,7 +201,9 @@ def build_program(trace: Trace) -> Program:
         + list(out_exprs)
         + [a for st in statements if isinstance(st, Call) for a in st.args]
     ):
-        if isinstance(e, sympy.Basic) and (e.has(*_BRANCHY) or any(not p.exp.is_Integer for p in e.atoms(sympy.Pow))):
+        if isinstance(e, sympy.Basic) and (
+            e.has(*_BRANCHY) or any(power_kind(p.exp) != "integer" for p in e.atoms(sympy.Pow))
+        ):
             branchy = True
             break
     return Program(trace, statements, list(zip(trace.outputs, out_exprs)), shapes, used, branchy)
@@ -250,12 +281,14 @@ class _Printer(JuliaCodePrinter):
 
     def _print_Pow(self, expr):
         base, e = expr.args
-        if e.is_Integer:
-            return super()._print_Pow(expr)
+        kind = power_kind(e)
+        if kind == "integer":
+            n = integral_exponent(e)
+            return super()._print_Pow(expr if e.is_Integer else sympy.Pow(base, sympy.Integer(n), evaluate=False))
         b = self._print(base)
-        if e == sympy.Rational(1, 2):
+        if kind == "sqrt":
             return f"B.nan_sqrt({b})"
-        if e == -sympy.Rational(1, 2):
+        if kind == "rsqrt":
             return f"(1 ./ B.nan_sqrt({b}))"
         return f"B.nan_pow({b}, {self._print(e)})"
 

@@ -80,7 +80,7 @@ def _f64(x, shape=None, *, argument: str):
 
 
 class JuliaEngine(Engine):
-    """OrdinaryDiffEq / SciMLSensitivity / Optimization.jl through juliacall.
+    """OrdinaryDiffEq / SciMLSensitivity / Optimisers.jl and Optim.jl through juliacall.
 
     Args:
         bridge: a :class:`~.bridge.JuliaBridge`; by default the real one (Julia starts
@@ -105,12 +105,14 @@ class JuliaEngine(Engine):
         """Paths and settings known without starting Julia (for ``ps.info()``)."""
         from .sysimage import usable_sysimage
 
+        exe = find_julia()
+        image = usable_sysimage(exe)
         out = {
-            "julia_executable": find_julia(),
+            "julia_executable": exe,
             "bridge_package": str(julia_env_path()),
-            "threads": os.environ.get("PYTHON_JULIACALL_THREADS", "auto (set on start)"),
-            "sysimage": os.environ.get("PYTHON_JULIACALL_SYSIMAGE")
-            or (str(usable_sysimage()) if usable_sysimage() is not None else None),
+            "threads": os.environ.get("PYTHON_JULIACALL_THREADS", "1 (set on start)"),
+            "handle_signals": os.environ.get("PYTHON_JULIACALL_HANDLE_SIGNALS", "no (set on start)"),
+            "sysimage": os.environ.get("PYTHON_JULIACALL_SYSIMAGE") or (str(image) if image is not None else None),
         }
         try:
             from juliapkg.state import STATE
@@ -371,7 +373,7 @@ class JuliaEngine(Engine):
         )
 
     def fit(self, request: FitRequest, hooks: FitHooks) -> FitResult:
-        """Fit a :class:`~pysciml.engines.requests.FitRequest` in Julia (Optimization.jl).
+        """Fit a :class:`~pysciml.engines.requests.FitRequest` in Julia (Adam on Optimisers.jl, L-BFGS on Optim.jl).
 
         Single shooting and the growing-horizon warm-up run natively; Adam (with
         clipping, schedules and early stopping) and L-BFGS map to OptimizationOptimisers

@@ -4,6 +4,12 @@ This runs exactly the statements that :func:`.emit.julia_source` prints, with
 ``sympy.lambdify`` for the elementwise expressions, numpy for the nodes and
 the numpy reference grid operators of :mod:`pysciml.grid`.  The tests compare
 its result with the physics evaluated directly.
+
+Elementwise functions follow the *emitted* semantics, not numpy's: powers take the
+branch :func:`.emit.power_kind` chooses for the Julia code, and every ``B.nan_*``
+helper of ``julia_env/src/helpers.jl`` has a numpy port here (:data:`NAN_HELPERS`,
+written like the Julia function), so a difference between what the model means and
+what the emitted Julia computes shows up without Julia.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import sympy
+from sympy.printing.numpy import NumPyPrinter
 
 from ...grid.numpy_operators import (
     advect_numpy,
@@ -19,22 +26,99 @@ from ...grid.numpy_operators import (
     gradient_numpy,
     laplacian_numpy,
 )
-from .emit import Assign, Program
+from .emit import Assign, Program, integral_exponent, power_kind
 from .symbolic import Expm1, Log1p, Maximum, Minimum, Where
 
-__all__ = ["evaluate_program"]
+__all__ = ["evaluate_program", "NAN_HELPERS"]
+
+
+def _nan_where(bad, y):
+    return np.where(bad, np.nan, y)
+
+
+def _nan_sqrt(x):
+    return _nan_where(x < 0, np.sqrt(np.abs(x)))
+
+
+def _nan_log(x):
+    with np.errstate(divide="ignore"):
+        return _nan_where(x < 0, np.log(np.abs(x)))
+
+
+def _nan_log1p(x):
+    with np.errstate(divide="ignore"):
+        return _nan_where(x < -1, np.log1p(np.maximum(x, -1.0)))
+
+
+def _nan_asin(x):
+    return _nan_where(np.abs(x) > 1, np.arcsin(np.clip(x, -1.0, 1.0)))
+
+
+def _nan_acos(x):
+    return _nan_where(np.abs(x) > 1, np.arccos(np.clip(x, -1.0, 1.0)))
+
+
+def _nan_pow(x, y):
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    with np.errstate(divide="ignore", over="ignore"):
+        z = np.abs(x) ** y
+    whole = np.isfinite(y) & (y == np.round(y))
+    odd = whole & (np.fmod(y, 2) != 0)
+    neg = x < 0
+    return np.where(neg & ~whole, np.nan, np.where(neg & odd, -z, z))
+
+
+#: numpy ports of the ``B.nan_*`` helpers in ``julia_env/src/helpers.jl`` (same formulas)
+NAN_HELPERS = {
+    "nan_sqrt": _nan_sqrt,
+    "nan_log": _nan_log,
+    "nan_log1p": _nan_log1p,
+    "nan_asin": _nan_asin,
+    "nan_acos": _nan_acos,
+    "nan_pow": _nan_pow,
+}
 
 _MODULES = [
     {
         "Maximum": np.maximum,
         "Minimum": np.minimum,
         "Where": np.where,
-        "Log1p": np.log1p,
+        "Log1p": NAN_HELPERS["nan_log1p"],
         "Expm1": np.expm1,
+        **NAN_HELPERS,
     },
     "numpy",
 ]
 _ = (Maximum, Minimum, Where, Log1p, Expm1)  # the names above refer to these functions
+
+
+class _CheckPrinter(NumPyPrinter):
+    """numpy code with the emitted code's choices for powers, logarithms and inverse sines."""
+
+    def _print_Pow(self, expr, rational=False):
+        base, e = expr.args
+        kind = power_kind(e)
+        b = self._print(base)
+        if kind == "integer":
+            return f"(({b}) ** ({integral_exponent(e)}))"
+        if kind == "sqrt":
+            return f"nan_sqrt({b})"
+        if kind == "rsqrt":
+            return f"(1 / nan_sqrt({b}))"
+        return f"nan_pow({b}, {self._print(e)})"
+
+    def _print_log(self, expr):
+        return f"nan_log({self._print(expr.args[0])})"
+
+    def _print_asin(self, expr):
+        return f"nan_asin({self._print(expr.args[0])})"
+
+    def _print_acos(self, expr):
+        return f"nan_acos({self._print(expr.args[0])})"
+
+
+def _printer():
+    return _CheckPrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True})
 
 
 def _eval(expr, env, cache):
@@ -45,7 +129,8 @@ def _eval(expr, env, cache):
     hit = cache.get(id(expr))
     if hit is None:
         syms = sorted(getattr(expr, "free_symbols", ()), key=str)
-        hit = (syms, sympy.lambdify(syms, expr, modules=_MODULES), expr)  # expr kept alive for id()
+        f = sympy.lambdify(syms, expr, modules=_MODULES, printer=_printer())
+        hit = (syms, f, expr)  # expr kept alive for id()
         cache[id(expr)] = hit
     syms, f, _ = hit
     return f(*[env[s] for s in syms])

@@ -3,8 +3,10 @@
 ``build_sysimage()`` (CLI: ``pysciml julia sysimage``) compiles PySciMLBridge and
 its dependencies, exercised by the bridge's precompile workload, into a system
 image next to the juliapkg environment.  The engine then starts Julia with it
-(``PYTHON_JULIACALL_SYSIMAGE``) as long as the environment's ``Manifest.toml`` is
-unchanged; after a package update the stale image is ignored until rebuilt.
+(``PYTHON_JULIACALL_SYSIMAGE``) as long as nothing it baked in has changed: the
+environment's ``Manifest.toml``, the bridge's own ``Project.toml`` and ``src/*.jl``
+(PySciMLBridge is a path package, so its sources change without the Manifest
+changing) and the Julia executable.  A stale image is ignored until rebuilt.
 ``PYSCIML_JULIA_SYSIMAGE=0`` disables the automatic use.
 
 Packages inside a system image are frozen at the versions they had when it was
@@ -21,8 +23,15 @@ import sys
 from pathlib import Path
 
 from ...errors import EngineError, EngineUnavailableError
+from .package import bridge_digest
 
-__all__ = ["build_sysimage", "default_sysimage_path", "usable_sysimage"]
+__all__ = ["build_sysimage", "default_sysimage_path", "usable_sysimage", "SYSIMAGE_WORKLOAD"]
+
+#: PackageCompiler's precompile execution file: the bridge's guarded workload (a failing
+#: call warns instead of failing the build)
+SYSIMAGE_WORKLOAD = "using PySciMLBridge\nPySciMLBridge.run_workload()\n"
+#: the record's format; records of another version are stale
+_RECORD_VERSION = 2
 
 _PACKAGECOMPILER_UUID = "9b87118b-4619-50d2-8e1e-99f35a4d4d9d"
 
@@ -45,15 +54,26 @@ def default_sysimage_path() -> Path | None:
     return None if project is None else project / f"pysciml_sysimage.{_ext()}"
 
 
-def _stamp(project: Path) -> str | None:
+def _stamp(project: Path, julia: str | None) -> dict | None:
+    """What an image built now would bake in: Manifest, bridge sources, Julia executable."""
     manifest = project / "Manifest.toml"
-    if not manifest.is_file():
+    if not manifest.is_file() or not julia:
         return None
-    return hashlib.sha256(manifest.read_bytes()).hexdigest()
+    return {
+        "version": _RECORD_VERSION,
+        "manifest_sha256": hashlib.sha256(manifest.read_bytes()).hexdigest(),
+        "bridge_sha256": bridge_digest(),
+        "julia": str(Path(julia).resolve()),
+    }
 
 
-def usable_sysimage() -> Path | None:
-    """The default image if it exists and was built for the current ``Manifest.toml``."""
+def usable_sysimage(julia: str | None) -> Path | None:
+    """The default image if it exists and was built from the current Manifest, bridge and Julia.
+
+    Args:
+        julia: the Julia executable that will start (:func:`~.bridge.find_julia`); ``None``
+            (not known) never matches.
+    """
     path = default_sysimage_path()
     if path is None or not path.is_file():
         return None
@@ -61,8 +81,8 @@ def usable_sysimage() -> Path | None:
         recorded = json.loads(path.with_suffix(".json").read_text())
     except (OSError, ValueError):
         return None
-    current = _stamp(path.parent)
-    return path if current is not None and recorded.get("manifest_sha256") == current else None
+    current = _stamp(path.parent, julia)
+    return path if current is not None and recorded == current else None
 
 
 def _jl_str(s) -> str:
@@ -92,7 +112,7 @@ def build_sysimage(path: str | os.PathLike | None = None, *, verbose: bool = Tru
     tools = project / "pysciml_sysimage_tools"
     workload = tools / "workload.jl"
     tools.mkdir(parents=True, exist_ok=True)
-    workload.write_text("using PySciMLBridge\nPySciMLBridge._workload()\n")
+    workload.write_text(SYSIMAGE_WORKLOAD)
     script = "\n".join(
         [
             "import Pkg",
@@ -116,8 +136,8 @@ def build_sysimage(path: str | os.PathLike | None = None, *, verbose: bool = Tru
     if proc.returncode != 0:
         tail = "" if verbose else f": {proc.stdout[-2000:]}"
         raise EngineError(f"PackageCompiler failed (exit code {proc.returncode}){tail}", argument="engine")
-    stamp = _stamp(project)
-    target.with_suffix(".json").write_text(json.dumps({"manifest_sha256": stamp, "julia": exe}))
+    stamp = _stamp(project, exe)
+    target.with_suffix(".json").write_text(json.dumps(stamp))
     if "juliacall" not in sys.modules:
         os.environ.setdefault("PYTHON_JULIACALL_SYSIMAGE", str(target))
     if verbose:

@@ -2,8 +2,17 @@
 
 The problem becomes plain arrays (flat parameters in pysciml's layout with their
 bound transforms, padded observations, initial states and which of them are free)
-and a tuple of optimisation stages; ``PySciMLBridge.bridge_fit`` runs them with
-Optimization.jl and reports progress back at most every ``REPORT_EVERY`` seconds.
+and a tuple of optimisation stages; ``PySciMLBridge.bridge_fit`` runs them (Adam on
+Optimisers.jl in the bridge's own loop, L-BFGS on Optim.jl) and reports progress back
+at most every ``REPORT_EVERY`` seconds.
+
+As on the jax engine, an Adam stage of ``steps`` steps adds ``steps`` entries to the loss
+history (the loss at the point each step starts from; a step with a non-finite loss or
+gradient is rejected and recorded), and an L-BFGS stage adds at most ``steps`` (the
+finite losses up to convergence).  Whenever the fit can be stopped (a progress bar, a
+callback or ``FitHooks.should_stop``) the report runs, and Ctrl-C seen there (with
+juliacall's default ``HANDLE_SIGNALS=no`` Python sees it only when Julia calls back)
+stops the fit with the best parameters so far, as on the jax engine.
 
 Supported: the MSE loss; single shooting and the growing-horizon warm-up (the
 default strategy); Adam (clipping, schedules, early stopping) and L-BFGS.
@@ -43,11 +52,12 @@ def _adam(opt, horizon: float = 1.0) -> tuple:
         int(opt.patience or 0),
         float(opt.min_delta),
         10,
+        0.0,
     )
 
 
 def _lbfgs(opt) -> tuple:
-    return ("lbfgs", 0.0, int(opt.steps), 1.0, 0.0, "constant", 1.0, 0, 0.0, int(opt.memory))
+    return ("lbfgs", 0.0, int(opt.steps), 1.0, 0.0, "constant", 1.0, 0, 0.0, int(opt.memory), float(opt.tol))
 
 
 def _stage(opt, horizon: float = 1.0) -> tuple:
@@ -146,24 +156,38 @@ def run_fit(bridge, problem, hooks=None):
     theta0, z0, kind, lo, hi, free = _arrays(problem)
     name, ls, stiff, rows, cols = solver_args(problem.solver, model)
     akind, vjp = adjoint_args(problem.adjoint)
-    done = {"steps": 0}
+    done = {"steps": 0, "stop": None}
 
     def report(step, loss, stage, theta):
+        try:
+            return _report(step, loss, stage, theta)
+        except KeyboardInterrupt:  # Ctrl-C arrives in Python here while Julia runs the fit
+            done["stop"] = "interrupted"
+            return True
+
+    def _report(step, loss, stage, theta):
         step, loss, stage = int(step), float(loss), int(stage)
         if hooks.progress is not None:
             hooks.progress(step - done["steps"], loss)
         done["steps"] = step
+        if hooks.should_stop is not None and hooks.should_stop():
+            done["stop"] = "interrupted"
+            return True
         if hooks.callback is None:
             return False
         params, _ = split_theta(model, to_numpy(theta))
         free_params = {k: v for k, v in params.items() if k not in problem.fixed}
-        return bool(
+        stop = bool(
             hooks.callback({"phase": info[stage - 1]["name"], "step": step, "loss": loss, "params": free_params})
         )
+        if stop:
+            done["stop"] = "callback-stop"
+        return stop
 
-    wrapped = bridge.report_function(report if (hooks.progress or hooks.callback) else None)
+    stoppable = hooks.progress is not None or hooks.callback is not None or hooks.should_stop is not None
+    wrapped = bridge.report_function(report if stoppable else None)
     y = np.ascontiguousarray(np.where(problem.mask, problem.y, 0.0), dtype=np.float64)
-    th, U, hist, stage, status, msg, final = bridge.call(
+    th, U, hist, stage, rejected, status, msg, final = bridge.call(
         "bridge_fit",
         h,
         theta0,
@@ -204,12 +228,18 @@ def run_fit(bridge, problem, hooks=None):
         if idx.size:
             phases.append({**meta, "start": int(idx[0]), "stop": int(idx[-1]) + 1})
     events = [
-        {"step": int(i), "kind": "rejected-step", "detail": "non-finite loss (a solve failed)"}
-        for i in np.nonzero(~np.isfinite(hist))[0]
+        {
+            "step": int(i) - 1,
+            "kind": "rejected-step",
+            "detail": "non-finite loss or gradient (a solve failed); learning rate halved, last good parameters "
+            "restored",
+        }
+        for i in to_numpy(rejected, np.int64).reshape(-1)
     ]
     status = Status(int(status))
     if status is Status.INTERRUPTED:
-        events.append({"step": int(hist.size), "kind": "callback-stop", "detail": str(msg)})
+        kind = done["stop"] or "interrupted"
+        events.append({"step": int(hist.size), "kind": kind, "detail": str(msg)})
     params, nets = split_theta(model, to_numpy(th))
     return FitResult(
         params=params,
