@@ -12,6 +12,7 @@ from .engines.registry import engine_name, get_engine
 from .engines.requests import SolveRequest
 from .errors import InputError, SolverFailure
 from .model_spec import ModelSpec
+from .options import check_bool
 from .solution import Solution, is_concrete
 from .solvers.catalog import resolve_solver
 
@@ -212,6 +213,7 @@ def build_request(
         dt0 = _as_float(dt0, "dt0")
         if dt0 <= 0:
             raise InputError(f"must be positive, got {dt0}.", argument="dt0")
+    check_bool(adaptive, "adaptive")
     if not adaptive and dt0 is None:
         raise InputError("adaptive=False needs a fixed step size; pass dt0=...", argument="dt0")
     if not isinstance(max_steps, (int, np.integer)) or isinstance(max_steps, bool) or max_steps <= 0:

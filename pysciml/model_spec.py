@@ -137,6 +137,8 @@ class ModelSpec:
         if clash:
             raise ModelError(f"names {sorted(clash)} are both parameters and networks.", argument="networks")
         self.name = name or getattr(physics, "__name__", "model")
+        if time_units is not None and not isinstance(time_units, str):
+            raise ModelError(f"must be a string such as 'days' or None, got {time_units!r}.", argument="time_units")
         self.time_units = time_units
         self.u0 = None if u0 is None else self.layout.flatten_u0(u0, argument="u0")
 

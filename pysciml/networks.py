@@ -72,9 +72,9 @@ class MLP:
     def __post_init__(self):
         for field in ("n_in", "n_out", "width"):
             v = getattr(self, field)
-            if not isinstance(v, (int, np.integer)) or v <= 0:
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
                 raise ModelError(f"must be a positive integer, got {v!r}.", argument=f"MLP.{field}")
-        if not isinstance(self.depth, (int, np.integer)) or self.depth < 0:
+        if not isinstance(self.depth, (int, np.integer)) or isinstance(self.depth, bool) or self.depth < 0:
             raise ModelError(f"must be a non-negative integer, got {self.depth!r}.", argument="MLP.depth")
         for field in ("activation", "final_activation"):
             if getattr(self, field) not in ACTIVATIONS:
@@ -82,8 +82,21 @@ class MLP:
                     f"unknown activation {getattr(self, field)!r}; choose one of {ACTIVATIONS}.",
                     argument=f"MLP.{field}",
                 )
+        scale = self.last_layer_scale
+        if (
+            isinstance(scale, bool)
+            or not isinstance(scale, (int, float, np.integer, np.floating))
+            or not (np.isfinite(scale) and scale >= 0)
+        ):
+            raise ModelError(f"must be a finite number >= 0, got {scale!r}.", argument="MLP.last_layer_scale")
         if self.inputs is not None:
+            if isinstance(self.inputs, str) or not all(isinstance(n, str) for n in self.inputs):
+                raise ModelError(
+                    f"must be a list of input names, e.g. ('x', 'y'), got {self.inputs!r}.", argument="MLP.inputs"
+                )
             names = tuple(self.inputs)
+            if len(set(names)) != len(names):
+                raise ModelError(f"names an input more than once: {list(names)}.", argument="MLP.inputs")
             if len(names) != self.n_in:
                 raise ModelError(f"names {len(names)} inputs but n_in = {self.n_in}.", argument="MLP.inputs")
             object.__setattr__(self, "inputs", names)

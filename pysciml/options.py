@@ -1,13 +1,16 @@
-"""A class decorator giving option objects (solvers, optimisers, strategies) friendly errors."""
+"""Option objects (solvers, optimisers, strategies): a class decorator for friendly errors, and the checks
+of single option values their constructors share."""
 
 from __future__ import annotations
 
 import dataclasses
 import functools
 
+import numpy as np
+
 from .errors import InputError
 
-__all__ = ["options"]
+__all__ = ["options", "check_int", "check_number", "check_bool"]
 
 
 def options(cls):
@@ -32,3 +35,59 @@ def options(cls):
 
     cls.__init__ = __init__
     return cls
+
+
+def _real(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_int(value, argument: str, *, minimum: int = 1, allow_none: bool = False) -> None:
+    """Raise :class:`InputError` unless ``value`` is an integer ``>= minimum`` (``True`` is not an integer here)."""
+    if value is None and allow_none:
+        return
+    if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)) or value < minimum:
+        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise InputError(f"must be {what}{' or None' if allow_none else ''}, got {value!r}.", argument=argument)
+
+
+def check_number(
+    value,
+    argument: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = True,
+    high_open: bool = False,
+    allow_none: bool = False,
+) -> None:
+    """Raise :class:`InputError` unless ``value`` is a finite real number inside the interval.
+
+    ``low``/``high`` ``None`` leave that side open; ``low_open``/``high_open`` exclude the end itself
+    (the default ``low=0`` check is ``value > 0``).
+    """
+    if value is None and allow_none:
+        return
+    ok = _real(value) and bool(np.isfinite(float(value)))  # type: ignore[arg-type]
+    x = float(value) if ok else 0.0  # type: ignore[arg-type]
+    if ok and low is not None:
+        ok = x > low if low_open else x >= low
+    if ok and high is not None:
+        ok = x < high if high_open else x <= high
+    if not ok:
+        if low == 0 and high is None:
+            what = "a positive number" if low_open else "a non-negative number"
+        elif low is None and high is None:
+            what = "a finite number"
+        else:
+            lb = ("(" if low_open else "[") + ("-inf" if low is None else f"{low:g}")
+            hb = ("inf" if high is None else f"{high:g}") + (")" if high_open else "]")
+            what = f"a number in {lb}, {hb}"
+        raise InputError(f"must be {what}{' or None' if allow_none else ''}, got {value!r}.", argument=argument)
+
+
+def check_bool(value, argument: str, *, allow_none: bool = False) -> None:
+    """Raise :class:`InputError` unless ``value`` is ``True`` or ``False`` (or ``None`` where allowed)."""
+    if value is None and allow_none:
+        return
+    if not isinstance(value, (bool, np.bool_)):
+        raise InputError(f"must be True or False{' or None' if allow_none else ''}, got {value!r}.", argument=argument)

@@ -88,6 +88,36 @@ def _check_name(name: Any, what: str) -> str:
     return name
 
 
+def _bounds(name: str, bounds: Any) -> tuple[float | None, float | None] | None:
+    """``(low, high)`` with ``None`` for an open end (an infinite end is open too); ``None`` if unbounded."""
+    if bounds is None:
+        return None
+    if isinstance(bounds, (str, bytes)) or not hasattr(bounds, "__len__") or len(bounds) != 2:
+        raise ModelError(
+            f"bounds of {name!r} must be (low, high) with None for an open end, got {bounds!r}.",
+            argument=f"params.{name}",
+        )
+    ends = []
+    for b in bounds:
+        try:
+            ends.append(None if b is None else float(b))
+        except (TypeError, ValueError):
+            raise ModelError(
+                f"bounds of {name!r} must be numbers or None, got {bounds!r}.", argument=f"params.{name}"
+            ) from None
+    lo, hi = ends
+    if lo is not None and (np.isnan(lo) or lo == np.inf) or hi is not None and (np.isnan(hi) or hi == -np.inf):
+        raise ModelError(
+            f"bounds of {name!r} must satisfy low < high with finite ends (None for an open end), got {bounds!r}.",
+            argument=f"params.{name}",
+        )
+    lo = None if lo == -np.inf else lo
+    hi = None if hi == np.inf else hi
+    if lo is not None and hi is not None and not lo < hi:
+        raise ModelError(f"bounds of {name!r} must satisfy low < high, got {bounds!r}.", argument=f"params.{name}")
+    return None if lo is None and hi is None else (lo, hi)
+
+
 def normalise_params(params: Mapping[str, Any] | None) -> dict[str, ParamSpec]:
     """Turn a user's ``params=`` mapping into ordered :class:`ParamSpec` objects."""
     if params is None:
@@ -110,20 +140,15 @@ def normalise_params(params: Mapping[str, Any] | None) -> dict[str, ParamSpec]:
                 f"default of parameter {name!r} is not numeric ({decl.default!r}): {exc}",
                 argument=f"params.{name}",
             ) from None
-        bounds = decl.bounds
-        if bounds is not None:
-            if len(bounds) != 2:
+        bounds = _bounds(name, decl.bounds)
+        if not isinstance(decl.fixed, (bool, np.bool_)):
+            raise ModelError(f"fixed of {name!r} must be True or False, got {decl.fixed!r}.", argument=f"params.{name}")
+        for what in ("units", "description"):
+            if getattr(decl, what) is not None and not isinstance(getattr(decl, what), str):
                 raise ModelError(
-                    f"bounds of {name!r} must be (low, high) with None for an open end, got {bounds!r}.",
+                    f"{what} of {name!r} must be a string or None, got {getattr(decl, what)!r}.",
                     argument=f"params.{name}",
                 )
-            lo, hi = (None if b is None else float(b) for b in bounds)
-            if lo is not None and hi is not None and not lo < hi:
-                raise ModelError(
-                    f"bounds of {name!r} must satisfy low < high, got {bounds!r}.",
-                    argument=f"params.{name}",
-                )
-            bounds = (lo, hi)
         spec = ParamSpec(name, default, bounds, decl.units, decl.description, bool(decl.fixed))
         if not np.all(np.isfinite(default)):
             raise ModelError(

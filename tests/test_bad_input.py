@@ -190,6 +190,80 @@ GRIDDED = [(cid, _grid_case(call), exc, arg) for cid, call, exc, arg in _gridded
      InputError, "horizon"),
 ]
 
+# -- contradictory or malformed options, refused at construction (issue 19) ---------------------------
+def _k_model(**param):
+    return ps.ODEModel(_decay, ["y"], {"k": ps.Param(0.3, **param)})
+
+
+def _grid_decay():
+    import xarray as xr
+
+    return xr.DataArray(np.exp(-0.5 * T)[:, None] * np.ones((T.size, 3)), dims=("time", "x"),
+                        coords={"time": T}, name="y")
+
+
+def _cells(model=None, data=None, **kw):
+    return ps.fit_cells(_grid_decay() if data is None else data, model or _model(), **{**QUICK, **kw})
+
+
+OPTIONS = [
+    ("param-bounds-not-numbers", lambda tmp: _k_model(bounds=("a", 1.0)), ModelError, "params.k"),
+    ("param-bounds-a-number", lambda tmp: _k_model(bounds=3), ModelError, "params.k"),
+    ("param-bounds-low-at-plus-infinity", lambda tmp: _k_model(bounds=(np.inf, None)), ModelError, "params.k"),
+    ("param-fixed-not-boolean", lambda tmp: _k_model(fixed="no"), ModelError, "params.k"),
+    ("param-units-not-text", lambda tmp: _k_model(units=3), ModelError, "params.k"),
+    ("model-time-units-not-text", lambda tmp: ps.ODEModel(_decay, ["y"], {"k": 0.3}, time_units=3), ModelError,
+     "time_units"),
+    ("fit-a-declared-fixed-parameter", lambda tmp: _k_model(fixed=True).fit((T, Y), fit=["k"], **QUICK), InputError,
+     "fit"),
+    ("cells-per-cell-a-declared-fixed-parameter", lambda tmp: _cells(_k_model(fixed=True), per_cell=["k"]),
+     InputError, "per_cell"),
+    ("cells-shared-a-declared-fixed-parameter", lambda tmp: _cells(_k_model(fixed=True), shared=["k"]), InputError,
+     "shared"),
+    ("cells-one-step-ahead-with-u0", lambda tmp: _cells(u0=1.0, strategy=ps.OneStepAhead()), InputError, "u0"),
+    ("cells-callback-without-shared-parameters", lambda tmp: _cells(callback=lambda info: False), InputError,
+     "callback"),
+    ("cells-workers-with-dask-data", lambda tmp: _cells(data=_grid_decay().chunk({"x": 1}), workers=2), InputError,
+     "workers"),
+    ("solve-adaptive-text", lambda tmp: ps.solve(_model(), [1.0], (0.0, 1.0), adaptive="no", solver=ps.Tsit5()),
+     InputError, "adaptive"),
+    ("adam-patience-not-below-steps", lambda tmp: ps.Adam(steps=10, patience=10), InputError, "Adam.patience"),
+    ("adam-min-delta-negative", lambda tmp: ps.Adam(min_delta=-1.0), InputError, "Adam.min_delta"),
+    ("adam-final-fraction-text", lambda tmp: ps.Adam(final_fraction="half"), InputError, "Adam.final_fraction"),
+    ("levenberg-marquardt-infinite-damping", lambda tmp: ps.LevenbergMarquardt(damping=np.inf), InputError,
+     "LevenbergMarquardt.damping"),
+    ("multiple-shooting-segments-boolean", lambda tmp: ps.MultipleShooting(segments=True), InputError,
+     "MultipleShooting.segments"),
+    ("multiple-shooting-continuity-text", lambda tmp: ps.MultipleShooting(continuity="high"), InputError,
+     "MultipleShooting.continuity"),
+    ("multiple-shooting-continuity-infinite", lambda tmp: ps.MultipleShooting(continuity=np.inf), InputError,
+     "MultipleShooting.continuity"),
+    ("multiple-shooting-polish-text", lambda tmp: ps.MultipleShooting(polish="no"), InputError,
+     "MultipleShooting.polish"),
+    ("collocation-smoothing-infinite", lambda tmp: ps.Collocation(smoothing=np.inf), InputError,
+     "Collocation.smoothing"),
+    ("growing-horizon-stages-boolean", lambda tmp: ps.GrowingHorizon(stages=True), InputError,
+     "GrowingHorizon.stages"),
+    ("gaussian-nll-sigma-text", lambda tmp: ps.GaussianNLL(sigma=["a"]), InputError, "GaussianNLL.sigma"),
+    ("gaussian-nll-sigma-empty", lambda tmp: ps.GaussianNLL(sigma=[]), InputError, "GaussianNLL.sigma"),
+    ("auto-stiff-hint-text", lambda tmp: ps.Auto(stiff_hint="yes"), InputError, "Auto.stiff_hint"),
+    ("auto-unknown-linsolve", lambda tmp: ps.Auto(linsolve="bogus"), InputError, "linsolve"),
+    ("auto-not-stiff-with-linsolve", lambda tmp: ps.Auto(stiff_hint=False, linsolve="sparse"), InputError,
+     "Auto.linsolve"),
+    ("gmres-rtol-text", lambda tmp: ps.GMRES(rtol="tight"), InputError, "GMRES.rtol"),
+    ("gmres-restart-fractional", lambda tmp: ps.GMRES(restart=2.5), InputError, "GMRES.restart"),
+    ("gmres-unknown-preconditioner", lambda tmp: ps.GMRES(preconditioner="ilu9"), InputError,
+     "GMRES.preconditioner"),
+    ("checkpointed-zero-checkpoints", lambda tmp: ps.Checkpointed(checkpoints=0), InputError,
+     "Checkpointed.checkpoints"),
+    ("mlp-last-layer-scale-nan", lambda tmp: ps.MLP(1, 1, last_layer_scale=np.nan), ModelError,
+     "MLP.last_layer_scale"),
+    ("mlp-n-in-boolean", lambda tmp: ps.MLP(True, 1), ModelError, "MLP.n_in"),
+    ("mlp-inputs-a-string", lambda tmp: ps.MLP(2, 1, inputs="xy"), ModelError, "MLP.inputs"),
+    ("mlp-inputs-repeated", lambda tmp: ps.MLP(2, 1, inputs=("x", "x")), ModelError, "MLP.inputs"),
+    ("latent-states-repeated", lambda tmp: ps.LatentODE(states=["a", "a"]), InputError, "states"),
+]
+
 # -- latent ODE: bad_input_latent.CASES ---------------------------------------------------------------
 LATENT = list(_latent.CASES) if _latent is not None else []
 
@@ -385,7 +459,8 @@ CLI = [
 ]
 
 #: (area, cases) in the order of the rendered table
-AREAS = [("solve", SOLVE), ("fit", FIT), ("gridded fit", GRIDDED), ("latent ODE", LATENT), ("I/O", IO), ("CLI", CLI)]
+AREAS = [("solve", SOLVE), ("fit", FIT), ("gridded fit", GRIDDED), ("latent ODE", LATENT), ("options", OPTIONS), ("I/O", IO),
+         ("CLI", CLI)]
 #: every case, with its area: ``(area, case_id, call, exception, argument)``
 TABLE = [(area, *case) for area, cases in AREAS for case in cases]
 

@@ -93,6 +93,12 @@ def _optimizers(optimizers, joint: bool, loss):
 def _fit_u0(fit_u0, u0, strategy) -> bool:
 
     if isinstance(strategy, OneStepAhead):
+        if u0 is not None:
+            raise InputError(
+                "OneStepAhead solves every step from an observation, so an initial state would not be "
+                "used; drop u0= (or use ps.SingleShooting()).",
+                argument="u0",
+            )
         if fit_u0 is True:
             raise InputError(
                 "OneStepAhead solves every step from an observation: there is no initial state to "
@@ -272,6 +278,23 @@ def fit_cells(
         )
     start = model.resolve_params(glob)
     joint = bool(roles.shared or roles.shared_networks)
+    if callback is not None and not joint:
+        raise InputError(
+            "callback= is called by joint fits (shared parameters or networks) only; this fit has per-cell "
+            "parameters only, so it would never be called. Drop callback= or list parameters in shared=.",
+            argument="callback",
+        )
+    if workers is not None and (joint or stack.is_lazy):
+        raise InputError(
+            "workers= runs batches of in-memory cells in threads for per-cell fits; "
+            + (
+                "a joint fit runs one optimisation"
+                if joint
+                else "dask-backed data run chunk by chunk on the dask scheduler"
+            )
+            + ", so it would not be used. Drop workers=.",
+            argument="workers",
+        )
     if not roles.per_cell and not joint and fit_u0 is False:
         raise InputError("nothing to fit: no per-cell or shared parameter and fit_u0=False.", argument="per_cell")
     nets = model.init_networks(int(seed))

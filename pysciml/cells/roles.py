@@ -68,6 +68,14 @@ def resolve_roles(model, per_cell=None, shared=None, fixed=None) -> Roles:
                 raise InputError(f"names {dup} more than once.", argument=arg)
         lists[arg] = names
     pc, sh, fx = lists["per_cell"], lists["shared"], lists["fixed"]
+    for arg in ("per_cell", "shared"):
+        declared_fixed = [n for n in lists[arg] or () if n in specs and specs[n].fixed]
+        if declared_fixed:
+            raise InputError(
+                f"{declared_fixed} are declared ps.Param(..., fixed=True) in the model; remove them from "
+                f"{arg}= or declare them without fixed=True.",
+                argument=arg,
+            )
     for a, b in (("per_cell", "shared"), ("per_cell", "fixed"), ("shared", "fixed")):
         both = sorted(set(lists[a] or ()) & set(lists[b] or ()))
         if both:

@@ -28,6 +28,13 @@ def _free_params(model, fit, fixed_names) -> tuple[list[str], list[str], list[st
         unknown = [n for n in fit if n not in specs and n not in model.networks]
         if unknown:
             raise InputError(f"unknown parameters {unknown}; the model has {list(specs)}.", argument="fit")
+        declared_fixed = [n for n in fit if n in specs and specs[n].fixed]
+        if declared_fixed:
+            raise InputError(
+                f"{declared_fixed} are declared ps.Param(..., fixed=True) in the model; remove them from fit= "
+                "or declare them without fixed=True.",
+                argument="fit",
+            )
         names = [n for n in specs if n in fit]
         nets = [n for n in model.networks if n in fit]
     else:

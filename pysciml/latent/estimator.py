@@ -116,6 +116,8 @@ class LatentODE:
         self.time_scale = time_scale
         if states is not None and (isinstance(states, str) or not all(isinstance(s, str) for s in states)):
             raise InputError(f"must be a list of state names, got {states!r}.", argument="states")
+        if states is not None and len(set(states)) != len(tuple(states)):
+            raise InputError(f"names a state more than once: {list(states)}.", argument="states")
         self.states = None if states is None else tuple(states)
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
             raise InputError(f"must be an integer, got {seed!r}.", argument="seed")

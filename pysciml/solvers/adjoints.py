@@ -23,7 +23,7 @@ import dataclasses
 from typing import Any, ClassVar
 
 from ..errors import InputError
-from ..options import options
+from ..options import check_int, options
 
 __all__ = [
     "Adjoint",
@@ -73,6 +73,9 @@ class Checkpointed(Adjoint):
     julia_sensealg: ClassVar[str] = "checkpointed"
 
     checkpoints: int | None = None
+
+    def __post_init__(self):
+        check_int(self.checkpoints, "Checkpointed.checkpoints", allow_none=True)
 
 
 @options

@@ -23,8 +23,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..options import options
+from ..errors import InputError
+from ..options import check_bool, options
 from .base import Solver
+from .linear import resolve_linsolve
 from .rosenbrock.rodas5p import Rodas5P
 from .runge_kutta import Tsit5
 
@@ -55,6 +57,16 @@ class Auto(Solver):
     stiff_hint: bool | None = None
     linsolve: Any = "auto"
     julia_method: ClassVar[str] = "auto"  # OrdinaryDiffEqDefault.DefaultODEAlgorithm
+
+    def __post_init__(self):
+        check_bool(self.stiff_hint, "Auto.stiff_hint", allow_none=True)
+        resolve_linsolve(self.linsolve)  # an unknown linear solver is refused here, not at the first stiff step
+        if self.stiff_hint is False and not (isinstance(self.linsolve, str) and self.linsolve == "auto"):
+            raise InputError(
+                f"linsolve={self.linsolve!r} is only used by a stiff solver, and stiff_hint=False rules one out; "
+                "drop linsolve= or stiff_hint=False.",
+                argument="Auto.linsolve",
+            )
 
 
 @dataclasses.dataclass(frozen=True)

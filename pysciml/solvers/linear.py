@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import InputError
-from ..options import options
+from ..options import check_int, check_number, options
 
 __all__ = ["LinearSolver", "AutoLinsolve", "DenseLU", "SparseLU", "GMRES", "resolve_linsolve", "DENSE_MAX"]
 
@@ -33,6 +33,9 @@ __all__ = ["LinearSolver", "AutoLinsolve", "DenseLU", "SparseLU", "GMRES", "reso
 #: Rodas5P on the 2-D Brusselator, one core, dense LU wins up to 98 states and the lagged sparse
 #: LU from 128 on (1.3x at 128, 2.2x at 200, 10x at 512); 112 sits between the two.
 DENSE_MAX = 112
+
+#: preconditioners of :class:`GMRES` named by a string
+_PRECONDITIONERS = ("auto", "jacobi", "sparse", "none")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,11 +112,19 @@ class GMRES(LinearSolver):
     maxiter: int = 10
 
     def __post_init__(self):
-        if not (0 < self.rtol < 1):
-            raise InputError(f"must be in (0, 1), got {self.rtol!r}.", argument="GMRES.rtol")
+        check_number(self.rtol, "GMRES.rtol", low=0, high=1, high_open=True)
         for f in ("restart", "maxiter"):
-            if int(getattr(self, f)) <= 0:
-                raise InputError("must be a positive integer.", argument=f"GMRES.{f}")
+            check_int(getattr(self, f), f"GMRES.{f}")
+        if isinstance(self.preconditioner, str) and self.preconditioner not in _PRECONDITIONERS:
+            raise InputError(
+                f"unknown preconditioner {self.preconditioner!r}; use one of {_PRECONDITIONERS} or a callable.",
+                argument="GMRES.preconditioner",
+            )
+        if not (isinstance(self.preconditioner, str) or callable(self.preconditioner)):
+            raise InputError(
+                f"must be one of {_PRECONDITIONERS} or a callable, got {self.preconditioner!r}.",
+                argument="GMRES.preconditioner",
+            )
 
 
 def resolve_linsolve(value: Any) -> LinearSolver:

@@ -60,9 +60,15 @@ class GaussianNLL(Loss):
                     f"must be a number, one per state, or 'fit'; got {self.sigma!r}.", argument="GaussianNLL.sigma"
                 )
         else:
-            arr = np.asarray(self.sigma, dtype=float)
-            if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-                raise InputError(f"must be positive, got {self.sigma!r}.", argument="GaussianNLL.sigma")
+            try:
+                arr = np.asarray(self.sigma, dtype=float)
+            except (TypeError, ValueError):
+                arr = np.array(np.nan)
+            if arr.size == 0 or arr.ndim > 1 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+                raise InputError(
+                    f"must be 'fit', a positive number or one positive number per state, got {self.sigma!r}.",
+                    argument="GaussianNLL.sigma",
+                )
 
 
 def resolve_loss(value: Any) -> Loss:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Sequence
 from typing import Any
 
 from ..errors import InputError
-from ..options import options
+from ..options import check_int, check_number, options
 
 __all__ = ["Optimizer", "Adam", "LBFGS", "LevenbergMarquardt", "resolve_optimizers", "DEFAULT_OPTIMIZERS"]
 
@@ -25,14 +24,9 @@ class Optimizer:
 
 
 def _positive(value: Any, name, *, integer=False, allow_none=False):
-    if value is None and allow_none:
-        return
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
-    if integer:
-        ok = ok and isinstance(value, (int, float)) and float(value).is_integer()
-    if not ok:
-        kind = "a positive integer" if integer else "a positive number"
-        raise InputError(f"must be {kind}, got {value!r}.", argument=name)
+    check_number(value, name, low=0, allow_none=allow_none)
+    if integer and value is not None and not float(value).is_integer():
+        raise InputError(f"must be a positive integer, got {value!r}.", argument=name)
 
 
 @options
@@ -69,8 +63,14 @@ class Adam(Optimizer):
             raise InputError(
                 f"unknown schedule {self.schedule!r}; choose one of {_SCHEDULES}.", argument="Adam.schedule"
             )
-        if not 0 < self.final_fraction <= 1:
-            raise InputError(f"must be in (0, 1], got {self.final_fraction!r}.", argument="Adam.final_fraction")
+        check_number(self.final_fraction, "Adam.final_fraction", low=0, high=1)
+        check_number(self.min_delta, "Adam.min_delta", low=0, low_open=False)
+        if self.patience is not None and self.patience >= self.steps:
+            raise InputError(
+                f"patience={self.patience} is not below steps={self.steps}, so early stopping could never "
+                "happen; lower patience or leave it None.",
+                argument="Adam.patience",
+            )
 
 
 @options
@@ -125,12 +125,9 @@ class LevenbergMarquardt(Optimizer):
     tol: float = 1e-12
 
     def __post_init__(self):
-        if not isinstance(self.steps, int) or isinstance(self.steps, bool) or self.steps < 1:
-            raise InputError(f"must be a positive integer, got {self.steps!r}.", argument="LevenbergMarquardt.steps")
+        check_int(self.steps, "LevenbergMarquardt.steps")
         for name in ("damping", "tol"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and v > 0):
-                raise InputError(f"must be a positive number, got {v!r}.", argument=f"LevenbergMarquardt.{name}")
+            check_number(getattr(self, name), f"LevenbergMarquardt.{name}", low=0)
 
 
 def resolve_optimizers(value: Any) -> tuple[Optimizer, ...]:

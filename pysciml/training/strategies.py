@@ -19,7 +19,7 @@ import dataclasses
 from typing import Any
 
 from ..errors import InputError
-from ..options import options
+from ..options import check_bool, check_int, check_number, options
 
 __all__ = [
     "Strategy",
@@ -34,15 +34,8 @@ __all__ = [
 
 
 def _check_steps_and_rate(owner: str, steps, learning_rate) -> None:
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise InputError(f"must be a positive integer, got {steps!r}.", argument=f"{owner}.steps")
-    if (
-        isinstance(learning_rate, bool)
-        or not isinstance(learning_rate, (int, float))
-        or not learning_rate > 0
-        or learning_rate == float("inf")
-    ):
-        raise InputError(f"must be a positive number, got {learning_rate!r}.", argument=f"{owner}.learning_rate")
+    check_int(steps, f"{owner}.steps")
+    check_number(learning_rate, f"{owner}.learning_rate", low=0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,12 +71,9 @@ class MultipleShooting(Strategy):
     polish: bool = True
 
     def __post_init__(self):
-        if not isinstance(self.segments, int) or self.segments < 1:
-            raise InputError(
-                f"must be a positive integer, got {self.segments!r}.", argument="MultipleShooting.segments"
-            )
-        if not self.continuity > 0:
-            raise InputError(f"must be positive, got {self.continuity!r}.", argument="MultipleShooting.continuity")
+        check_int(self.segments, "MultipleShooting.segments")
+        check_number(self.continuity, "MultipleShooting.continuity", low=0)
+        check_bool(self.polish, "MultipleShooting.polish")
 
 
 @options
@@ -106,10 +96,14 @@ class Collocation(Strategy):
     then: Strategy = dataclasses.field(default_factory=SingleShooting)
 
     def __post_init__(self):
-        if not (self.smoothing == "auto" or (isinstance(self.smoothing, (int, float)) and self.smoothing >= 0)):
-            raise InputError(
-                f"must be 'auto' or a non-negative number, got {self.smoothing!r}.", argument="Collocation.smoothing"
-            )
+        if not isinstance(self.smoothing, str) or self.smoothing != "auto":
+            try:
+                check_number(self.smoothing, "Collocation.smoothing", low=0, low_open=False)
+            except InputError:
+                raise InputError(
+                    f"must be 'auto' or a non-negative number, got {self.smoothing!r}.",
+                    argument="Collocation.smoothing",
+                ) from None
         _check_steps_and_rate("Collocation", self.steps, self.learning_rate)
         if not isinstance(self.then, Strategy) or isinstance(self.then, Collocation):
             raise InputError(
@@ -137,8 +131,7 @@ class GrowingHorizon(Strategy):
     then: Strategy = dataclasses.field(default_factory=SingleShooting)
 
     def __post_init__(self):
-        if not isinstance(self.stages, int) or self.stages < 1:
-            raise InputError(f"must be a positive integer, got {self.stages!r}.", argument="GrowingHorizon.stages")
+        check_int(self.stages, "GrowingHorizon.stages")
         _check_steps_and_rate("GrowingHorizon", self.steps, self.learning_rate)
         if not isinstance(self.then, Strategy) or isinstance(self.then, GrowingHorizon):
             raise InputError("must be a non-warm-up strategy.", argument="GrowingHorizon.then")
