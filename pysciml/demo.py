@@ -212,7 +212,7 @@ def run_demo(out_dir: str = "pysciml_demo", engine: str | None = None, quick: bo
     ude = _ude_part(out, engine, quick)
     stiff = _stiff_part(out, engine)
     png = _plot(ude["plot"], stiff["plot"], out / "pysciml_demo.png")
-    files = sorted(str(p) for p in out.iterdir() if not p.name.startswith("."))  # (hidden: lock files)
+    files = sorted(str(p) for p in out.iterdir())
     _say(f"done in {time.perf_counter() - t0:.0f} s; wrote {', '.join(Path(f).name for f in files)} into {out}")
     ude.pop("plot")
     stiff.pop("plot")
