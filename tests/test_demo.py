@@ -1,4 +1,4 @@
-"""`pysciml demo --quick` writes readable NetCDF files, a saved model and a PNG."""
+"""`pysciml demo --quick` (the tour) writes readable NetCDF files, a saved model and a PNG with a map."""
 
 import os
 import stat
@@ -19,7 +19,7 @@ def test_demo_quick(tmp_path):
     assert "prey*predator" in proc.stdout
     names = {p.name for p in out.iterdir()}
     assert {"rober.nc", "lotka_volterra_ude.nc", "pysciml_demo.png", "lotka_volterra_discovered.json",
-            "lotka_volterra_discovered.npz"} <= names
+            "lotka_volterra_discovered.npz", "sst_fit.nc"} <= names
     assert not [n for n in names if n.startswith(".")]  # no temporary or lock files left behind
     mask = os.umask(0o022)
     os.umask(mask)
