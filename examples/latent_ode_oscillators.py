@@ -20,6 +20,9 @@ not the series" gives).
 Writes ``latent_oscillators.png`` (if matplotlib is installed), ``results.json`` and the
 fitted model (``model.json`` + ``model.npz``) into ``--out`` (default
 ``latent_oscillators_output``).  ``--quick`` (or ``PYSCIML_EXAMPLE_QUICK=1``) trains briefly.
+
+Full size: about 49 s (measured on 2 shared cores, load 2-4); ``--quick``: a short run for
+tests and the gallery.
 """
 
 from __future__ import annotations

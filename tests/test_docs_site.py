@@ -19,7 +19,8 @@ pytest.importorskip("mkdocstrings_handlers.python", reason='needs mkdocstrings[p
 
 ROOT = Path(__file__).resolve().parent.parent
 # offline: no network is used (search index and theme assets are local); no banners
-ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1", PYSCIML_GALLERY_DIR="", PYTHONPATH=str(ROOT))
+# the gallery's figures are skipped here: tests/test_examples.py runs every example already
+ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1", PYSCIML_GALLERY="skip", PYTHONPATH=str(ROOT))
 
 
 def _build(config: Path, site: Path, env=ENV):
@@ -68,3 +69,24 @@ def test_a_broken_reference_fails_the_strict_build(tmp_path):
     proc = _build(tmp_path / "mkdocs.yml", tmp_path / "out")
     assert proc.returncode != 0
     assert "no-such-page.md" in proc.stderr or "no_such_name" in proc.stderr
+
+
+def test_gallery_figure_is_built_once_and_shown(tmp_path, monkeypatch):
+    """The small SST example runs once; its figure is cached by content hash and lands on its page."""
+    pytest.importorskip("eofs", reason="the SST example reads the file the eofs package ships")
+    pytest.importorskip("matplotlib")
+    monkeypatch.setenv("PYSCIML_GALLERY_DIR", str(tmp_path))
+    sys.path.insert(0, str(ROOT / "tools"))
+    sys.path.insert(0, str(ROOT / "docs" / "site"))
+    from build_gallery import build
+    from hooks import gallery_pages
+
+    figure = build("sst_damping")
+    assert figure is not None and figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    stamp = figure.stat().st_mtime_ns
+    assert build("sst_damping") == figure and figure.stat().st_mtime_ns == stamp  # cached, not run again
+    monkeypatch.setenv("PYSCIML_GALLERY", "skip")
+    pages, figures = gallery_pages()
+    assert figures["gallery/sst_damping.png"] == figure
+    assert "![sst_damping](sst_damping.png)" in pages["gallery/sst_damping.md"]
+    assert "Full size: about" in pages["gallery/sst_damping.md"]

@@ -5,8 +5,9 @@
   warning (so ``mkdocs build --strict`` fails).
 * ``benchmarks/*.md``: the committed benchmark tables ``benchmarks/results/*.md``.
 * ``gallery/*.md``: one page per ``examples/*.py``: its header (what it shows, how long it
-  takes), how to run it, and its figure when one has been built by
-  ``tools/build_gallery.py`` (cached by the example's content hash).
+  takes), how to run it, and its figure from a ``--quick`` run by ``tools/build_gallery.py``
+  (cached by the example's content hash; run during the build for figures not yet cached,
+  unless ``PYSCIML_GALLERY=skip``).
 """
 
 from __future__ import annotations
@@ -126,6 +127,18 @@ def example_key(path: Path) -> str:
     return f"{path.stem}-{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
 
 
+def _build_figure(name: str) -> Path | None:
+    """Run the example at small size through ``tools/build_gallery.py`` (cached); None if it fails."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from build_gallery import build
+
+    try:
+        return build(name)
+    except Exception as exc:  # noqa: BLE001 - a failing example is reported, the page says so
+        log.warning(f"gallery: {name}: {exc}")
+        return None
+
+
 def gallery_pages() -> tuple[dict[str, str], dict[str, Path]]:
     """``({path: markdown}, {path: figure file})`` for every example."""
     import ast
@@ -139,6 +152,8 @@ def gallery_pages() -> tuple[dict[str, str], dict[str, Path]]:
         body = [f"# {title.rstrip('.')}", "", rest.strip(), "", "```bash", f"python examples/{path.name} --quick",
                 "```", ""]
         figure = gallery_dir() / f"{example_key(path)}.png"
+        if not figure.exists() and os.environ.get("PYSCIML_GALLERY", "build") != "skip":
+            figure = _build_figure(path.stem) or figure
         if figure.exists():
             figures[f"gallery/{path.stem}.png"] = figure
             body += [f"![{path.stem}]({path.stem}.png)", ""]
