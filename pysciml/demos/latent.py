@@ -17,6 +17,7 @@ import numpy as np
 
 from ..io.files import write_netcdf
 from ..latent.estimator import LatentODE
+from ..plotting.backend import PlotExtraMissing, save_figure
 
 __all__ = ["run", "oscillator_series"]
 
@@ -65,7 +66,6 @@ def run(out_dir: str = "pysciml_demo", engine: str | None = None, quick: bool = 
     files = [str(write_netcdf(ds, out / "latent_forecast.nc"))]
     model.save(out / "latent_model")
     files += [str(out / "latent_model.json"), str(out / "latent_model.npz")]
-    from ..plotting.backend import PlotExtraMissing, save_figure
 
     try:
         fig, axes = model.plot(held["t"][seen], held["y"][seen], t_new, n_samples=16, n_prior=4)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..model import ODEModel
 from ..params import Param
+from ..plotting.backend import PlotExtraMissing, save_figure
 from ..training.strategies import OneStepAhead
 
 __all__ = ["run", "damping_model", "sst_field", "fit_sst", "draw_sst"]
@@ -92,7 +93,6 @@ def fit_sst(quick: bool = False, engine: str | None = None):
 
 def draw_sst(da, model, res, out: Path) -> list[Path]:
     """Write ``sst_maps.png`` and ``sst_cell.png`` into ``out``; returns the paths ([] without matplotlib)."""
-    from ..plotting.backend import PlotExtraMissing, save_figure
 
     try:
         fig, _ = res.sciml.plot(["damping", "status", "rmse_sst"])
