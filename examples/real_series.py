@@ -27,6 +27,9 @@ squares, forecast recursively), the classic linear model of this series.
 
 Writes ``sunspots.png`` and ``results.json`` into ``--out`` (default ``sunspots_output``).
 ``--quick`` (or ``PYSCIML_EXAMPLE_QUICK=1``) shortens the training for a smoke test.
+
+Full size: about 76 s (measured on 2 shared cores, load 2-4); ``--quick``: a short run for
+tests and the gallery.
 """
 
 from __future__ import annotations

@@ -29,6 +29,9 @@ equation by sparse regression of ``1 / g(C)`` on ``{1, C}`` (Michaelis-Menten is
 Writes ``stiff_chemistry.png`` and ``results.json`` into ``--out`` (default
 ``stiff_chemistry_output``).  ``--quick`` (or ``PYSCIML_EXAMPLE_QUICK=1``) shortens the
 training for a smoke test.
+
+Full size: about 26 s (measured on 2 shared cores, load 2-4); ``--quick``: a short run for
+tests and the gallery.
 """
 
 from __future__ import annotations

@@ -11,16 +11,25 @@ __all__ = ["main"]
 
 
 def _cmd_demo(args) -> int:
+    import os
     from pathlib import Path
 
-    from .demo import run_demo
+    from .demos.catalog import DEFAULT, DEMOS, find_demo, run_demo
 
+    if args.list:
+        width = max(map(len, DEMOS))
+        for name, demo in DEMOS.items():
+            mark = " (default)" if name == DEFAULT else ""
+            needs = f"; uses {', '.join(demo.needs)}" if demo.needs else ""
+            print(f"{name:<{width}}  {demo.shows} [about {demo.minutes:g} min{needs}]{mark}")
+        return 0
+    find_demo(args.name)  # an unknown name fails before anything is written
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise InputError(
             f"{args.out} is a file; give a directory for the demo's results (it is created).", argument="--out"
         )
-
-    run_demo(out_dir=args.out, engine=args.engine, quick=args.quick)
+    os.environ.setdefault("MPLBACKEND", "Agg")  # figures go to files; no window
+    run_demo(args.name, out_dir=args.out, engine=args.engine, quick=args.quick)
     return 0
 
 
@@ -76,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pysciml", description="Scientific machine learning from Python.")
     sub = parser.add_subparsers(dest="command")
 
-    demo = sub.add_parser("demo", help="run the flagship demo and write NetCDF + PNG results")
+    demo = sub.add_parser("demo", help="run a demo (default: the tour) and write NetCDF + PNG results")
+    demo.add_argument("name", nargs="?", default="tour", help="which demo (pysciml demo --list); default: tour")
+    demo.add_argument("--list", action="store_true", help="list the demos and what each shows")
     demo.add_argument("--out", default="pysciml_demo", help="output directory (default: ./pysciml_demo)")
     demo.add_argument("--engine", default=None, choices=["jax", "julia"], help="engine to run on (default: jax)")
     demo.add_argument("--quick", action="store_true", help="shorter training (for tests)")

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 
 from .data.to_xarray import solution_dataset
+from .display import html_card, html_table
+from .plotting.solution import plot_states
 from .status import Status
 
 __all__ = ["Solution"]
@@ -84,6 +86,47 @@ class Solution:
         if not self._concrete:
             raise TypeError("to_xarray() needs concrete values; call it outside jax transformations.")
         return solution_dataset(self, time_units=time_units, attrs=attrs)
+
+    def plot(self, states=None, *, log_time: bool = False, ax=None):
+        """Draw the states against time (matplotlib, the ``plot`` extra); returns ``(fig, axes)``.
+
+        Scalar states share a panel; each vector or grid state gets its own.
+
+        Args:
+            states: a state name or list of names (default: all).
+            log_time: logarithmic time axis (for stiff problems over many decades).
+            ax: an Axes (or one per panel) to draw into.
+        """
+        if not self._concrete:
+            raise TypeError("plot() needs concrete values; call it outside jax transformations.")
+        units = getattr(self.model, "time_units", None)
+        return plot_states(
+            self.t,
+            {name: self[name] for name in self.model.state_names},
+            states=states,
+            log_time=log_time,
+            time_label=f"time ({units})" if units else "time",
+            title=f"{self.model.name}: {self.status.name.lower()}",
+            ax=ax,
+        )
+
+    def _repr_html_(self) -> str:
+        if not self._concrete:
+            return html_card(repr(self))
+        rows = [
+            (name, "x".join(map(str, np.shape(self[name])[1:])) or "scalar", f"{np.ravel(self[name][-1])[0]:.6g}")
+            for name in self.model.state_names
+        ]
+        stats = ", ".join(f"{k} {self.stats[k]}" for k in ("steps", "rejected", "nfev", "nlu") if k in self.stats)
+        return html_card(
+            f"Solution of {self.model.name!r}: {self.status.name}",
+            [
+                self.message,
+                f"t from {self.t[0]:.6g} to {self.t[-1]:.6g} ({len(self.t)} saved points); "
+                f"solver {self.stats.get('solver')}; {stats}",
+            ],
+            [html_table(["state", "shape", "value at the last time (first component)"], rows)],
+        )
 
     def __repr__(self):
         if not self._concrete:

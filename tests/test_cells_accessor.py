@@ -41,7 +41,8 @@ def test_accessor_methods_reach_the_plain_functions():
             "print(__import__('json').dumps({'methods': sorted(m for m in dir(acc) if not m.startswith('_')),"
             " 'same': type(acc) is g.SciMLAccessor}))")
     got = _run(code)
-    assert got["methods"] == ["fit", "forecast", "solve", "to_netcdf", "to_zarr"] and got["same"]
+    assert got["methods"] == ["fit", "forecast", "plot", "plot_cell", "plot_quality", "solve", "to_netcdf",
+                               "to_zarr"] and got["same"]
 
 
 def test_someone_elses_sciml_attribute_is_left_alone():

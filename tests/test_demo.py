@@ -1,5 +1,7 @@
-"""`pysciml demo --quick` writes readable NetCDF files, a saved model and a PNG."""
+"""`pysciml demo --quick` (the tour) writes readable NetCDF files, a saved model and a PNG with a map."""
 
+import os
+import stat
 import subprocess
 import sys
 
@@ -17,8 +19,12 @@ def test_demo_quick(tmp_path):
     assert "prey*predator" in proc.stdout
     names = {p.name for p in out.iterdir()}
     assert {"rober.nc", "lotka_volterra_ude.nc", "pysciml_demo.png", "lotka_volterra_discovered.json",
-            "lotka_volterra_discovered.npz"} <= names
-    assert not [n for n in names if n.endswith(".partial")]
+            "lotka_volterra_discovered.npz", "sst_fit.nc"} <= names
+    assert not [n for n in names if n.startswith(".")]  # no temporary or lock files left behind
+    mask = os.umask(0o022)
+    os.umask(mask)
+    for p in out.iterdir():  # every output readable as the user's other files are (not 0600)
+        assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~mask, p.name
     rober = xr.open_dataset(out / "rober.nc")
     np.testing.assert_allclose(rober["y3"].values[-1], 0.9821340, rtol=1e-6)
     assert "history" in rober.attrs and rober.attrs["Conventions"].startswith("CF")

@@ -215,7 +215,8 @@ def write(key: str, payload: bytes, *, kind: str, label: str = "", meta: dict | 
     """Store an entry atomically, then keep the cache within its size bound; False on I/O failure."""
 
     try:
-        atomic_write_bytes(_path(key), encode(key, payload, kind=kind, label=label, meta=meta))
+        # compiled code that is loaded and run: private to the user (0o600), unlike results
+        atomic_write_bytes(_path(key), encode(key, payload, kind=kind, label=label, meta=meta), mode=0o600)
     except OSError as exc:  # read-only or full disk: run without the cache
         count("errors", f"cannot write an entry: {exc}")
         return False

@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from ..display import html_card, html_table
 from ..errors import FileFormatError, InputError
+from ..plotting.discovery import plot_network_vs_equations
 from .expressions import check_names, compile_expression, require_sympy
 from .libraries import Feature, wrap_feature
 from .to_model import coefficient_names, equations_to_model
@@ -236,6 +238,42 @@ class Equations:
             for f, c in self.terms(i):
                 lines.append(f"    {f.name:<24s} {c: .{digits}g}")
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The equations typeset (LaTeX through sympy when installed) with R² and RMSE."""
+        try:
+            latex = require_sympy().latex
+            shown = [
+                f"$${self.output_name}_{{{i}}} = {latex(self.expression(i, digits=3))}$$" for i in range(self.n_outputs)
+            ]
+        except ImportError:
+            shown = [self.equation(i) for i in range(self.n_outputs)]
+        rows = [(shown[i], f"{self.r2[i]:.4g}", f"{self.rmse[i]:.3g}", self.n_terms[i]) for i in range(self.n_outputs)]
+        return html_card(
+            f"Equations for {self.output_name} in {', '.join(self.input_names)}",
+            [f"fitted on {self.n_samples} samples"] if self.n_samples else [],
+            [html_table(["equation", "R²", "RMSE", "terms"], rows)],
+        )
+
+    def plot(self, X=None, Y=None, *, n_points: int = 200, ax=None):
+        """Draw the network's output against these equations over the data range; ``(fig, axes)``.
+
+        Args:
+            X, Y: network inputs ``(n, n_inputs)`` and outputs ``(n, n_outputs)``; default:
+                sampled along the fitted trajectories of the model the equations came from
+                (``model.network_samples``).
+            n_points: samples per trajectory when drawing from the model.
+            ax: an Axes (or one per output) to draw into.
+        """
+        if X is None or Y is None:
+            if self.model is None or self.network is None:
+                raise InputError(
+                    "these equations carry no fitted model; pass the network's inputs and outputs: eqs.plot(X, Y).",
+                    argument="X",
+                )
+            X, Y = self.model.network_samples(self.network, n_points=n_points)
+        Y = np.asarray(Y, dtype=float).reshape(len(Y), -1)
+        return plot_network_vs_equations(Y, self.predict(X), [self.equation(i) for i in range(self.n_outputs)], ax=ax)
 
     # -- numbers ----------------------------------------------------------------------
     def predict(self, X) -> np.ndarray:

@@ -30,6 +30,7 @@ from ..states import StateLayout
 from ..status import Status
 from ..training.strategies import Collocation, GrowingHorizon, MultipleShooting
 from .checkpoint import Checkpointer, checkpoint_path, fit_fingerprint, load_checkpoint
+from .pictures import fit_html, fit_picture, loss_picture
 from .problem import build_fit_request
 from .saved_model import save_model
 
@@ -493,6 +494,42 @@ class EstimatorMixin:
         if not X:
             raise InputError(f"the physics never calls p.{network}(...).", argument="network")
         return np.array(X), np.array(Y)
+
+    # -- pictures ----------------------------------------------------------------------------
+    def plot(
+        self,
+        data: Any = None,
+        *,
+        horizon: float | None = None,
+        bands: bool = True,
+        n_draws: int = 30,
+        trajectory: int = 0,
+        n: int = 200,
+        ax=None,
+    ):
+        """Draw data against the fitted model, one panel per state (matplotlib, the ``plot`` extra).
+
+        Args:
+            data: observations in any form ``fit`` accepts (default: the training data).
+            horizon: also forecast this many model-time units past the data (shaded region).
+            bands: shade the 5-95 % range of trajectories with the parameters drawn from
+                their Laplace standard errors (where the fit has them).
+            n_draws: trajectories drawn for the band.
+            trajectory: which trajectory of ``data`` to draw.
+            n: points on the fitted curve.
+            ax: an Axes (or one per state) to draw into.
+
+        Returns:
+            ``(fig, axes)``.
+        """
+        return fit_picture(self, data, horizon=horizon, bands=bands, n_draws=n_draws, trajectory=trajectory, n=n, ax=ax)
+
+    def plot_loss(self, *, ax=None):
+        """Draw the loss history: stages (optimisers) and rejected steps marked; ``(fig, [ax])``."""
+        return loss_picture(self, ax=ax)
+
+    def _repr_html_(self) -> str:
+        return fit_html(self)
 
     # -- persistence -----------------------------------------------------------------------
     def save(self, path) -> None:

@@ -7,7 +7,8 @@ never clobber each other's partial files; the last rename wins.  A process
 killed mid-write cannot remove its temporary file: the next write to the same
 name removes those left by dead processes of the same host.  Directory stores
 (Zarr) are swapped in with one atomic exchange where Linux offers it
-(``renameat2(RENAME_EXCHANGE)``), else with two renames.
+(``renameat2(RENAME_EXCHANGE)``), else with two renames.  Files end with the
+permissions of any new file of the user (their umask), and locks leave no file behind.
 """
 
 from __future__ import annotations
@@ -20,22 +21,32 @@ import shutil
 import socket
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import InputError
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "check_target", "file_lock"]
+__all__ = [
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "check_target",
+    "file_lock",
+    "user_file_mode",
+]
 
 
 @contextlib.contextmanager
 def file_lock(target: str | os.PathLike, *, shared: bool = False) -> Iterator[None]:
-    """Hold an advisory lock tied to ``target`` (a hidden ``.NAME.lock`` file beside it).
+    """Hold an advisory lock for writing or reading ``target`` (a lock on its folder; no lock file).
 
     Used where one logical file is several files (a saved model's JSON + npz): writers
-    hold it exclusively while they rename, readers shared while they read, so two
-    processes saving to the same name never leave a mixed pair.  A no-op where
-    ``fcntl`` is missing (Windows).
+    hold it exclusively while they write and rename, readers shared while they read, so two
+    processes saving to the same name never leave a mixed pair.  The lock is ``flock`` on
+    the folder itself, so nothing is left in the user's output folder; writers of other
+    names in the same folder wait for each other only for the moments of a save.  A no-op
+    where ``fcntl`` is missing (Windows).
 
     Args:
         target: the file the lock protects.
@@ -46,21 +57,43 @@ def file_lock(target: str | os.PathLike, *, shared: bool = False) -> Iterator[No
     except ImportError:  # pragma: no cover - Windows
         yield
         return
-    target = Path(target)
+    folder = Path(target).parent
     if not shared:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
     try:
-        fd = os.open(target.parent / f".{target.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
         if not shared:
             raise
-        yield  # a read-only directory: nobody can be writing there through pysciml
+        yield  # an unreadable folder: nobody can be writing there through pysciml
         return
     try:
         fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+_umask_lock = threading.Lock()
+
+
+def user_file_mode() -> int:
+    """The mode a new file of this process gets (``0o666`` less the umask), e.g. ``0o644``.
+
+    Read from ``/proc/self/status`` where Linux offers it; elsewhere ``os.umask`` is set and
+    restored under a lock (it is process-wide).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    with _umask_lock:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return 0o666 & ~mask
 
 
 def check_target(target, *, argument: str = "path", directory: bool = False) -> Path:
@@ -156,13 +189,18 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterator[Path]:
+def atomic_path(target: str | os.PathLike, *, directory: bool = False, mode: int | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success rename it onto ``target``.
+
+    A file gets the permissions of an ordinary new file (``0o666`` less the user's umask,
+    e.g. ``0o644``), not the private ``0o600`` of the temporary file, so results can be
+    shared as the user's other files are.
 
     Args:
         target: final file (or directory, e.g. a Zarr store) name.
-        directory: the writer produces a directory (Zarr); the old one is
-            replaced after the new one is complete.
+        directory: the writer produces a directory (Zarr, created by the writer with the
+            user's umask); the old one is replaced after the new one is complete.
+        mode: permissions of the file instead (e.g. ``0o600`` for private caches).
 
     User-facing writers check ``target`` first with :func:`check_target`.
     """
@@ -188,6 +226,7 @@ def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterat
             else:
                 os.replace(tmp_path, target)
         else:
+            os.chmod(tmp_path, user_file_mode() if mode is None else mode)  # not mkstemp's 0o600
             with open(tmp_path, "rb+") as fh:  # make the bytes durable before the rename
                 os.fsync(fh.fileno())
             os.replace(tmp_path, target)
@@ -200,9 +239,9 @@ def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterat
         raise
 
 
-def atomic_write_bytes(target: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``target`` atomically."""
-    with atomic_path(target) as tmp:
+def atomic_write_bytes(target: str | os.PathLike, data: bytes, *, mode: int | None = None) -> None:
+    """Write ``data`` to ``target`` atomically (``mode``: permissions; default the user's umask)."""
+    with atomic_path(target, mode=mode) as tmp:
         tmp.write_bytes(data)
 
 

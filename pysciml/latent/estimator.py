@@ -19,6 +19,7 @@ from ..engines.registry import engine_name, get_engine
 from ..engines.requests import FitHooks, LatentTrainRequest
 from ..errors import InputError
 from ..fitting.estimator import NotFittedError, progress_bar
+from ..plotting.latent import plot_samples_vs_data
 from ..status import Status
 from .config import (
     ENCODERS,
@@ -435,6 +436,40 @@ class LatentODE:
             self.config_, self.weights_, self.n_states_, self.scaling_.times(tp), bucket(n, 8), int(seed), bool(noise)
         )
         return self.scaling_.unvalues(x[:n, : t.size])
+
+    def plot(self, t, y, t_new=None, *, n_samples: int = 16, n_prior: int = 5, seed: int = 0, ax=None):
+        """Draw one series against the model: its posterior mean +/- 2 sd and prior samples.
+
+        Args:
+            t, y: one observed series, ``(n,)`` and ``(n, D)`` (NaN = missing).
+            t_new: query times (default: 200 points over the series' range).
+            n_samples: posterior samples for the spread (0: the mean only).
+            n_prior: prior samples to draw (0: none).
+            seed: seed of the samples.
+            ax: an Axes (or one per state) to draw into.
+
+        Returns:
+            ``(fig, axes)`` (matplotlib, the ``plot`` extra).
+        """
+        self._check_fitted()
+        t_arr = np.asarray(t, dtype=float)
+        t_new = np.linspace(t_arr[0], t_arr[-1], 200) if t_new is None else np.asarray(t_new, dtype=float)
+        if n_samples >= 2:
+            mean, std = self.predict(t, y, t_new, n_samples=n_samples, seed=seed, return_std=True)
+        else:
+            mean, std = self.predict(t, y, t_new, n_samples=n_samples, seed=seed), None
+        prior = self.sample(t_new, n_prior, seed=seed + 1) if n_prior else None
+        y_arr = np.asarray(y, dtype=float).reshape(len(t_arr), -1)
+        return plot_samples_vs_data(
+            list(self.state_names_),
+            t_arr,
+            y_arr,
+            t_new,
+            np.asarray(mean),
+            std=None if std is None else np.asarray(std),
+            prior=prior,
+            ax=ax,
+        )
 
     def elbo_terms(self, data: Any, *, seed: int = 0, n_samples: int = 8, **read) -> dict[str, np.ndarray]:
         """Per-series ELBO terms on ``data`` (KL at full weight), in data units.
