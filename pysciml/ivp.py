@@ -14,6 +14,7 @@ from .errors import InputError, SolverFailure
 from .model_spec import ModelSpec
 from .solution import Solution, is_concrete
 from .solvers.catalog import resolve_solver
+from .solvers.symplectic import Symplectic
 
 __all__ = ["solve", "sensitivity", "build_request", "check_model"]
 
@@ -212,7 +213,11 @@ def build_request(
         dt0 = _as_float(dt0, "dt0")
         if dt0 <= 0:
             raise InputError(f"must be positive, got {dt0}.", argument="dt0")
-    if not adaptive and dt0 is None:
+    if isinstance(solver, Symplectic):  # fixed step: dt from the solver or dt0; outputs on its grid
+        solver = solver.with_step(dt0)
+        solver.check_state_size(model.n_states)
+        solver.step_counts(t0, ts)
+    elif not adaptive and dt0 is None:
         raise InputError("adaptive=False needs a fixed step size; pass dt0=...", argument="dt0")
     if not isinstance(max_steps, (int, np.integer)) or isinstance(max_steps, bool) or max_steps <= 0:
         raise InputError(f"must be a positive integer, got {max_steps!r}.", argument="max_steps")
