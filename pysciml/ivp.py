@@ -356,6 +356,12 @@ def sensitivity(
         engine=engine,
         differentiation="forward",
     )
+    if isinstance(request.solver, Symplectic):
+        raise InputError(
+            f"{request.solver.name} is not supported by ps.sensitivity yet; use jax.jacfwd or jax.grad "
+            "on ps.solve (differentiable with symplectic solvers), or an adaptive solver such as ps.Dopri8().",
+            argument="solver",
+        )
     known = {"params", "u0", *request.model.param_names}
     bad = [w for w in wrt if w not in known]
     if bad or not wrt:

@@ -147,7 +147,7 @@ class Symplectic(Solver):
         if np.any(off):
             i = int(np.argmax(off))
             raise InputError(
-                f"output time {edges[i + 1]!r} is {ratio[i]:.6g} steps of dt = {self.dt} after the previous "
+                f"output time {float(edges[i + 1])!r} is {ratio[i]:.6g} steps of dt = {self.dt} after the previous "
                 f"one; {self.name} keeps a constant step, so output times must lie on the grid t0 + k*dt "
                 "(e.g. saveat = t0 + dt * np.arange(0, n + 1, every)).",
                 argument="saveat",

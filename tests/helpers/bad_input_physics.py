@@ -33,4 +33,6 @@ CASES = [
     ("symplectic-odd-state-size",
      lambda tmp: ps.solve(ps.ODEModel(lambda u, p, t, m: [u[1], -u[0], u[2]], ["a", "b", "c"]), [1.0, 0.0, 0.0],
                           (0.0, 1.0), solver=ps.VelocityVerlet(dt=0.1)), InputError, "model"),
+    ("symplectic-in-sensitivity",
+     lambda tmp: ps.sensitivity(_osc(), [1.0, 0.0], (0.0, 1.0), solver=ps.Yoshida4(dt=0.01)), InputError, "solver"),
 ]
