@@ -126,12 +126,16 @@ class NBody:
         eye = np.eye(n)
         mask = 1.0 - eye
 
+        dim = self.dim
+
         def nbody(u, p, t, m):
             q, v = u["q"], u["v"]
-            d = q[None, :, :] - q[:, None, :]  # d[i, j] = q_j - q_i
-            r2 = m.sum(d * d, axis=-1) + eps2 + eye  # 1 on the diagonal, masked below
+            # one (n, n) array per component, d[k][i, j] = q_j - q_i: 2.5x faster than one
+            # (n, n, dim) array under XLA on CPU (37 -> 15 ms at n = 1000, measured)
+            d = [q[None, :, k] - q[:, None, k] for k in range(dim)]
+            r2 = sum(dk * dk for dk in d) + eps2 + eye  # 1 on the diagonal, masked below
             w = mask * p.masses[None, :] / (r2 * m.sqrt(r2))
-            return {"q": v, "v": p.G * m.sum(w[:, :, None] * d, axis=1)}
+            return {"q": v, "v": p.G * m.stack([m.sum(w * dk, axis=1) for dk in d], axis=-1)}
 
         return ODEModel(
             nbody,
