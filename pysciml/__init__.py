@@ -66,6 +66,10 @@ _EXPORTS = {
     "Rodas4": "solvers.rosenbrock.rodas4",
     "Rodas5P": "solvers.rosenbrock.rodas5p",
     "FBDF": "solvers.bdf",
+    "VelocityVerlet": "solvers.symplectic",
+    "Yoshida4": "solvers.symplectic",
+    "Yoshida6": "solvers.symplectic",
+    "Yoshida8": "solvers.symplectic",
     "QNDF": "solvers.bdf",
     "Auto": "solvers.auto",
     "DenseLU": "solvers.linear",
@@ -110,6 +114,7 @@ _SUBMODULES = frozenset(
         'networks',
         'numerics',
         'params',
+        'physics',
         'solution',
         'solvers',
         'states',
@@ -175,6 +180,10 @@ if TYPE_CHECKING:
     from .solvers.runge_kutta import Kvaerno5 as Kvaerno5
     from .solvers.runge_kutta import Tsit5 as Tsit5
     from .solvers.runge_kutta import Vern7 as Vern7
+    from .solvers.symplectic import VelocityVerlet as VelocityVerlet
+    from .solvers.symplectic import Yoshida4 as Yoshida4
+    from .solvers.symplectic import Yoshida6 as Yoshida6
+    from .solvers.symplectic import Yoshida8 as Yoshida8
     from .status import Status as Status
     from .training.losses import MSE as MSE
     from .training.losses import GaussianNLL as GaussianNLL

@@ -15,6 +15,7 @@ from .model_spec import ModelSpec
 from .options import check_bool
 from .solution import Solution, is_concrete
 from .solvers.catalog import resolve_solver
+from .solvers.symplectic import Symplectic
 
 __all__ = ["solve", "sensitivity", "build_request", "check_model"]
 
@@ -214,7 +215,11 @@ def build_request(
         if dt0 <= 0:
             raise InputError(f"must be positive, got {dt0}.", argument="dt0")
     check_bool(adaptive, "adaptive")
-    if not adaptive and dt0 is None:
+    if isinstance(solver, Symplectic):  # fixed step: dt from the solver or dt0; outputs on its grid
+        solver = solver.with_step(dt0)
+        solver.check_state_size(model.n_states)
+        solver.step_counts(t0, ts)
+    elif not adaptive and dt0 is None:
         raise InputError("adaptive=False needs a fixed step size; pass dt0=...", argument="dt0")
     if not isinstance(max_steps, (int, np.integer)) or isinstance(max_steps, bool) or max_steps <= 0:
         raise InputError(f"must be a positive integer, got {max_steps!r}.", argument="max_steps")
@@ -353,6 +358,12 @@ def sensitivity(
         engine=engine,
         differentiation="forward",
     )
+    if isinstance(request.solver, Symplectic):
+        raise InputError(
+            f"{request.solver.name} is not supported by ps.sensitivity yet; use jax.jacfwd or jax.grad "
+            "on ps.solve (differentiable with symplectic solvers), or an adaptive solver such as ps.Dopri8().",
+            argument="solver",
+        )
     known = {"params", "u0", *request.model.param_names}
     bad = [w for w in wrt if w not in known]
     if bad or not wrt:

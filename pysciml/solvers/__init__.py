@@ -36,6 +36,7 @@ from .rosenbrock.rodas4 import Rodas4
 from .rosenbrock.rodas5p import Rodas5P
 from .rosenbrock.rosenbrock23 import Rosenbrock23
 from .runge_kutta import Dopri5, Dopri8, KenCarp4, Kvaerno5, RungeKutta, Tsit5, Vern7
+from .symplectic import Symplectic, VelocityVerlet, Yoshida4, Yoshida6, Yoshida8
 
 __all__ = [
     "Solver",
@@ -52,6 +53,11 @@ __all__ = [
     "Rodas5P",
     "FBDF",
     "QNDF",
+    "Symplectic",
+    "VelocityVerlet",
+    "Yoshida4",
+    "Yoshida6",
+    "Yoshida8",
     "Auto",
     "SolverChoice",
     "choose_solver",

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ...cache import store
+from ...solvers.symplectic import Symplectic
 from ..contract import OPERATIONS, Engine
 from ..requests import (
     Batching,
@@ -119,6 +120,11 @@ class JaxEngine(Engine):
     def solve(self, request: SolveRequest) -> RawSolution:
         from .compiled_solve import call_args, finish_stats
         from .plan import plan_solver
+
+        if isinstance(request.solver, Symplectic):  # fixed-step compositions: their own scan
+            from .symplectic import solve_symplectic
+
+            return solve_symplectic(self, request)
 
         plan = plan_solver(request)
         fn = self.solve_function(request, plan)
