@@ -459,9 +459,30 @@ CLI = [
      "PYSCIML_CACHE_SIZE"),
 ]
 
+def _ns(**kw):
+    from pysciml import physics
+
+    return physics.NavierStokes2D(**kw)
+
+
+def _ns_run(w_shift=0.0, t=(0.0, 1.0), n=16):
+    from pysciml.physics.fluids import taylor_green
+
+    return _ns(n=n).trajectory(taylor_green(n) + w_shift, list(t))
+
+
+FIELDS = [
+    ("navier-stokes-odd-grid", lambda tmp: _ns(n=33), InputError, "n"),
+    ("navier-stokes-tiny-grid", lambda tmp: _ns(n=4), InputError, "n"),
+    ("navier-stokes-negative-viscosity", lambda tmp: _ns(viscosity=-1e-3), InputError, "viscosity"),
+    ("navier-stokes-negative-drag", lambda tmp: _ns(drag=-0.1), InputError, "drag"),
+    ("navier-stokes-nonzero-circulation", lambda tmp: _ns_run(w_shift=1.0), InputError, "w0"),
+    ("navier-stokes-uneven-output-times", lambda tmp: _ns_run(t=(0.0, 1.0, 3.0)), InputError, "t"),
+]
+
 #: (area, cases) in the order of the rendered table
 AREAS = [("solve", SOLVE), ("fit", FIT), ("gridded fit", GRIDDED), ("latent ODE", LATENT), ("options", OPTIONS), ("I/O", IO),
-         ("CLI", CLI), ("physics", list(_physics.CASES))]
+         ("CLI", CLI), ("physics", list(_physics.CASES)), ("physics fields", FIELDS)]
 #: every case, with its area: ``(area, case_id, call, exception, argument)``
 TABLE = [(area, *case) for area, cases in AREAS for case in cases]
 

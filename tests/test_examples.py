@@ -25,7 +25,7 @@ def _run(name, *args, timeout=900):
 
 def test_every_example_is_tested():
     tested = {"lotka_volterra_discovery.py", "stiff_ude_chemistry.py", "real_series.py", "sst_damping.py",
-              "latent_ode_oscillators.py"}
+              "latent_ode_oscillators.py", "navier_stokes_inverse.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} <= tested
 
 
@@ -73,3 +73,9 @@ def test_sst_damping(tmp_path):
     damping = res["damping"].values
     ocean = np.isfinite(damping)
     assert ocean.sum() > 400 and np.all(damping[ocean] > 0)
+
+
+def test_navier_stokes_inverse_example(tmp_path):
+    out = json.loads(_run("navier_stokes_inverse.py", "--quick", "--out", str(tmp_path / "ns.png")).stdout.splitlines()[-1])
+    assert abs(out["nu"] - out["nu_true"]) / out["nu_true"] < 0.03 and out["w0_relative_error"] < 0.03
+    assert (tmp_path / "ns.png").stat().st_size > 0

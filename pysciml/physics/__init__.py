@@ -1,8 +1,17 @@
-"""Differentiable mechanics as ordinary ``ps.ODEModel`` s (``from pysciml import physics as phys``).
+"""pysciml.physics: differentiable simulators that know their science (``from pysciml import physics``).
 
-* :class:`NBody` (:mod:`.nbody`): celestial N-body gravitation by direct summation.
+* :class:`NBody` (:mod:`.nbody`): celestial N-body gravitation by direct summation, an ordinary
+  ``ps.ODEModel`` solved with the symplectic solvers.
+* :class:`NavierStokes2D`, :class:`Kolmogorov` (:mod:`.fluids`): 2-D incompressible flow on a
+  periodic grid, returning xarray with units.
+
+The field simulators are written in jax (``jax.grad`` runs through them), so importing this
+package loads the jax engine; ``import pysciml`` alone still loads none of it.
 """
 
+from __future__ import annotations
+
+from .fluids import Kolmogorov, NavierStokes2D
 from .nbody import NBody
 
-__all__ = ["NBody"]
+__all__ = ["NBody", "NavierStokes2D", "Kolmogorov"]

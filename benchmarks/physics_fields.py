@@ -1,0 +1,154 @@
+"""Navier–Stokes 2-D: pysciml's IFRK4 (jax) per step and per gradient, against the same scheme in
+numpy FFTs and against jax-cfd's CN-RK4 spectral solver, in the same run.
+
+    python benchmarks/physics_fields.py            # 128^2 and 256^2, writes benchmarks/results/physics_fields.*
+    python benchmarks/physics_fields.py --quick    # 32^2, structure only, writes nothing
+
+Headline: wall time per step (best of 3, after a warm-up call that compiles); CPU time beside it
+(XLA uses every core, numpy's FFT one).  Compile time is the first call, measured apart.  Memory is
+the process's VmHWM.  Refuses to publish when the load average exceeds the core count.
+The panel-method and EBM parts of the issue's benchmark are not written yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def vmhwm_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def timed(fn, repeats=3):
+    best_wall, best_cpu = np.inf, np.inf
+    for _ in range(repeats):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        best_wall = min(best_wall, time.perf_counter() - w0)
+        best_cpu = min(best_cpu, time.process_time() - c0)
+    return best_wall, best_cpu
+
+
+def numpy_ifrk4(n, nu, dt):
+    """The same IFRK4 scheme with numpy's pocketfft (the reference implementation of the ratio)."""
+    k = np.fft.fftfreq(n, 1 / n)
+    kr = np.fft.rfftfreq(n, 1 / n)
+    KY, KX = np.meshgrid(k, kr, indexing="ij")
+    k2 = KX**2 + KY**2
+    inv = np.where(k2 == 0, 0, 1 / np.where(k2 == 0, 1, k2))
+    mask = ((np.abs(KX) < 2 / 3 * (n // 2)) & (np.abs(KY) < 2 / 3 * (n // 2))).astype(float)
+    E = np.exp(-nu * k2 * dt / 2)
+    E2 = E * E
+
+    def N(wh):
+        psi = wh * inv
+        u = np.fft.irfft2(1j * KY * psi, s=(n, n))
+        v = np.fft.irfft2(-1j * KX * psi, s=(n, n))
+        wx = np.fft.irfft2(1j * KX * wh, s=(n, n))
+        wy = np.fft.irfft2(1j * KY * wh, s=(n, n))
+        return -mask * np.fft.rfft2(u * wx + v * wy)
+
+    def step(wh):
+        k1 = N(wh)
+        k2_ = N(E * (wh + dt / 2 * k1))
+        k3 = N(E * wh + dt / 2 * k2_)
+        k4 = N(E2 * wh + dt * E * k3)
+        return E2 * wh + dt / 6 * (E2 * k1 + 2 * E * (k2_ + k3) + k4)
+
+    return step
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    load = os.getloadavg()[0]
+    cores = os.cpu_count() or 1
+    import jax
+    import jax.numpy as jnp
+
+    from pysciml import physics as phys
+
+    sizes = [32] if args.quick else [128, 256]
+    steps = 5 if args.quick else 100
+    nu, dt = 1e-3, 1e-3
+    rows = []
+    for n in sizes:
+        x = np.arange(n) * 2 * np.pi / n
+        X, Y = np.meshgrid(x, x, indexing="xy")
+        w0 = np.sin(2 * X) * np.cos(Y) + 0.5 * np.cos(3 * X + Y) + 0.3 * np.sin(X - 2 * Y)
+        t = np.array([0.0, steps * dt])
+        flow = phys.NavierStokes2D(n=n, viscosity=nu)
+        run = lambda: flow.trajectory(w0, t, dt=dt).block_until_ready()  # noqa: E731
+        c0 = time.perf_counter()
+        run()
+        compile_s = time.perf_counter() - c0
+        wall, cpu = timed(run)
+        loss = jax.jit(jax.grad(lambda v: jnp.mean(flow.replace(viscosity=v).trajectory(w0, t, dt=dt)[-1] ** 2)))
+        loss(nu).block_until_ready()
+        gwall, gcpu = timed(lambda: loss(nu).block_until_ready())
+        step = numpy_ifrk4(n, nu, dt)
+        wh0 = np.fft.rfft2(w0)
+
+        def np_run():
+            wh = wh0
+            for _ in range(steps):
+                wh = step(wh)
+            return wh
+
+        nwall, ncpu = timed(np_run)
+        row = {"n": n, "steps": steps, "compile_s": compile_s,
+               "pysciml_step_ms": 1e3 * wall / steps, "pysciml_step_cpu_ms": 1e3 * cpu / steps,
+               "pysciml_grad_step_ms": 1e3 * gwall / steps, "pysciml_grad_step_cpu_ms": 1e3 * gcpu / steps,
+               "numpy_step_ms": 1e3 * nwall / steps, "numpy_step_cpu_ms": 1e3 * ncpu / steps}  # fmt: skip
+        try:
+            from jax_cfd.base import grids
+            from jax_cfd.spectral import equations, time_stepping
+
+            grid = grids.Grid((n, n), domain=((0, 2 * np.pi), (0, 2 * np.pi)))
+            cstep = time_stepping.crank_nicolson_rk4(equations.NavierStokes2D(nu, grid, smooth=True), dt)
+            crun = jax.jit(lambda wh: jax.lax.fori_loop(0, steps, lambda i, w: cstep(w), wh))
+            wc = jnp.fft.rfftn(jnp.asarray(w0.T))
+            crun(wc).block_until_ready()
+            cwall, ccpu = timed(lambda: crun(wc).block_until_ready())
+            row |= {"jaxcfd_step_ms": 1e3 * cwall / steps, "jaxcfd_step_cpu_ms": 1e3 * ccpu / steps}
+        except ImportError as exc:
+            row |= {"jaxcfd_step_ms": None, "jaxcfd_error": str(exc)}
+        row["numpy_over_pysciml"] = row["numpy_step_ms"] / row["pysciml_step_ms"]
+        if row.get("jaxcfd_step_ms"):
+            row["jaxcfd_over_pysciml"] = row["jaxcfd_step_ms"] / row["pysciml_step_ms"]
+        rows.append(row)
+        print(json.dumps(row))
+    result = {"load_average_start": load, "cores": cores, "device": str(jax.devices()[0]),
+              "vmhwm_mib": vmhwm_mib(), "headline": "wall ms per step, best of 3, float64", "rows": rows}  # fmt: skip
+    if args.quick:
+        return 0
+    if load > cores:
+        print(f"load average {load:.1f} exceeds {cores} cores: not publishing", file=sys.stderr)
+        return 1
+    out = Path(__file__).parent / "results"
+    (out / "physics_fields.json").write_text(json.dumps(result, indent=2))
+    lines = ["| n | pysciml ms/step (cpu) | grad ms/step | numpy ms/step | jax-cfd ms/step | numpy/pysciml | jax-cfd/pysciml |",
+             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for r in rows:
+        lines.append(
+            f"| {r['n']} | {r['pysciml_step_ms']:.2f} ({r['pysciml_step_cpu_ms']:.2f}) | {r['pysciml_grad_step_ms']:.2f} "
+            f"| {r['numpy_step_ms']:.2f} | {r.get('jaxcfd_step_ms') or float('nan'):.2f} "
+            f"| {r['numpy_over_pysciml']:.2f} | {r.get('jaxcfd_over_pysciml', float('nan')):.2f} |"
+        )
+    (out / "physics_fields.md").write_text(f"load {load:.1f} on {cores} cores, {result['device']}\n\n" + "\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
