@@ -76,6 +76,8 @@ _EXPORTS = {
     "SparseLU": "solvers.linear",
     "GMRES": "solvers.linear",
     "solve": "ivp",
+    "Event": "events",
+    "At": "events",
     "sensitivity": "ivp",
     "Solution": "solution",
     "as_observations": "data.ingest",
@@ -144,6 +146,8 @@ if TYPE_CHECKING:
     from .errors import PySciMLError as PySciMLError
     from .errors import SolverFailure as SolverFailure
     from .errors import TraceError as TraceError
+    from .events import At as At
+    from .events import Event as Event
     from .info import info as info
     from .ivp import sensitivity as sensitivity
     from .ivp import solve as solve

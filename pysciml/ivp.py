@@ -11,6 +11,7 @@ import numpy as np
 from .engines.registry import engine_name, get_engine
 from .engines.requests import SolveRequest
 from .errors import InputError, SolverFailure
+from .events import DEFAULT_MAX_EVENTS, EventLog, check_events, check_max_events, event_names
 from .model_spec import ModelSpec
 from .options import check_bool
 from .solution import Solution, is_concrete
@@ -194,6 +195,8 @@ def build_request(
     engine=None,
     differentiation="reverse",
     adaptive=True,
+    events=None,
+    max_events=DEFAULT_MAX_EVENTS,
 ) -> tuple[SolveRequest, str]:
     """Validate the arguments of :func:`solve` and build the engine request."""
     model = check_model(model)
@@ -225,6 +228,8 @@ def build_request(
         raise InputError(f"must be a positive integer, got {max_steps!r}.", argument="max_steps")
     if differentiation not in ("reverse", "forward"):
         raise InputError(f"must be 'reverse' or 'forward', got {differentiation!r}.", argument="differentiation")
+    events, at_times = check_events(model, events, t0, t1)
+    max_events = check_max_events(max_events)
     request = SolveRequest(
         model=model,
         u0=y0,
@@ -240,6 +245,9 @@ def build_request(
         max_steps=int(max_steps),
         adaptive=bool(adaptive),
         differentiation=differentiation,
+        events=events,
+        at_times=at_times,
+        max_events=max_events,
     )
     return request, name
 
@@ -260,6 +268,8 @@ def solve(
     raise_on_failure: bool = False,
     adaptive: bool = True,
     differentiation: str = "reverse",
+    events: Any = None,
+    max_events: int = DEFAULT_MAX_EVENTS,
 ) -> Solution:
     """Solve ``du/dt = f(u, p, t)`` from ``u0`` over ``t``.
 
@@ -282,6 +292,10 @@ def solve(
             convergence studies.
         differentiation: ``"reverse"`` for ``jax.grad`` (default) or ``"forward"`` for
             ``jax.jvp``/``jax.jacfwd`` through the solve (jax engine).
+        events: :class:`pysciml.Event` (state-triggered) and :class:`pysciml.At`
+            (time-triggered) objects; what fired is in ``sol.events`` (jax engine;
+            diffrax methods and Rosenbrock methods).
+        max_events: how many events the solve may apply (a compiled bound).
 
     Returns:
         A :class:`pysciml.Solution` (``t``, ``u``, ``status``, ``stats``, ``to_xarray()``).
@@ -302,11 +316,22 @@ def solve(
         engine=engine,
         differentiation=differentiation,
         adaptive=adaptive,
+        events=events,
+        max_events=max_events,
     )
     raw = get_engine(name).solve(request)
     stats = dict(raw.stats)
     stats["engine"] = name
+    log = None
+    if request.events:
+        ev_t, ev_i = stats.pop("event_t"), stats.pop("event_index")
+        count, dropped = stats.pop("event_count"), stats.pop("events_dropped")
+        if is_concrete(ev_t) and is_concrete(count):
+            k = int(np.asarray(count))
+            ev_t, ev_i, dropped = np.asarray(ev_t)[:k], np.asarray(ev_i)[:k], bool(np.asarray(dropped))
+        log = EventLog(ev_t, ev_i, event_names(request.events), dropped)
     sol = Solution(request.model, raw.t, raw.u, raw.status, stats, params=request.params, u0=request.u0)
+    sol.events = log
     if raise_on_failure and sol._concrete and not sol.ok:
         raise SolverFailure(sol.message, solution=sol)
     return sol

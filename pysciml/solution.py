@@ -45,6 +45,8 @@ class Solution:
         self.model = model
         self.params = params
         self.u0 = u0
+        #: the events that fired (a :class:`pysciml.events.EventLog`), or None for a solve without events
+        self.events: Any = None
         concrete = is_concrete(u) and is_concrete(status)
         self._concrete = concrete
         if concrete:

@@ -80,6 +80,9 @@ class SolveRequest:
         adaptive: False for fixed steps of size ``dt0`` (convergence studies).
         differentiation: ``"reverse"`` (``jax.grad``-friendly) or ``"forward"``
             (``jax.jvp``/``jacfwd``-friendly) for engines where it matters.
+        events: :class:`pysciml.Event` / :class:`pysciml.At` objects (validated), or ``()``.
+        at_times: for each ``At`` in ``events`` (in order), its times inside ``[t0, t1]``.
+        max_events: how many events the solve may apply.
     """
 
     model: ModelSpec
@@ -96,6 +99,9 @@ class SolveRequest:
     max_steps: int = 100_000
     adaptive: bool = True
     differentiation: str = "reverse"
+    events: tuple = ()
+    at_times: tuple = ()
+    max_events: int = 0
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

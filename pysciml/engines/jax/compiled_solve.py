@@ -16,15 +16,17 @@ from .plan import SolverPlan
 from .rhs import split_network_weights, vector_field
 from .rosenbrock.solve import rosenbrock_solve
 
-__all__ = ["make_solve", "run_method", "call_args", "finish_stats"]
+__all__ = ["make_solve", "run_method", "call_args", "finish_stats", "normalise_stats"]
 
 _STAT_KEYS = ("steps", "rejected", "nfev", "njev", "nlu", "nsolve")
 
 
-def _normalise_stats(stats):
+def normalise_stats(stats):
+    """Counters as int32 (-1 where a method does not count them), ``t_end`` and event logs kept."""
     out = {k: jnp.asarray(stats.get(k, -1), jnp.int32) for k in _STAT_KEYS}
     if "t_end" in stats:
         out["t_end"] = jnp.asarray(stats["t_end"], jnp.float64)
+    out.update({k: v for k, v in stats.items() if k.startswith("event")})  # solves with events
     return out
 
 
@@ -120,15 +122,28 @@ def run_method(
         ys, status, stats = res.ys, res.status, res.stats
     else:  # resolved earlier; kept as a guard
         raise NotImplementedError(f"{solver.name} is not implemented by the jax engine")
-    return ys, jnp.asarray(status, jnp.int32), _normalise_stats(stats)
+    return ys, jnp.asarray(status, jnp.int32), normalise_stats(stats)
 
 
-def make_solve(model, plan: SolverPlan, *, max_steps: int, differentiation: str, auto_dt0: bool, adaptive: bool = True):
-    """Build the jitted ``f(t0, t1, y0, args, ts, rtol, atol, dt0) -> (ys, status, stats)``."""
+def make_solve(
+    model,
+    plan: SolverPlan,
+    *,
+    max_steps: int,
+    differentiation: str,
+    auto_dt0: bool,
+    adaptive: bool = True,
+    runner=run_method,
+):
+    """Build the jitted ``f(t0, t1, y0, args, ts, rtol, atol, dt0) -> (ys, status, stats)``.
+
+    ``runner``: runs one method, with the signature of :func:`run_method` (solves with
+    events pass :func:`.events.event_runner`).
+    """
     fun = vector_field(model)
 
     def run(solver, steps, t0, t1, y0, args, ts, rtol, atol, dt0):
-        return run_method(
+        return runner(
             solver,
             fun,
             t0,

@@ -10,7 +10,7 @@ from ...solvers.adjoints import Checkpointed, Direct, ForwardDiffSensitivity
 from ...solvers.runge_kutta import RungeKutta
 from ...status import Status
 
-__all__ = ["diffrax_method", "diffrax_solve", "status_from_result", "diffrax_adjoint"]
+__all__ = ["diffrax_method", "diffrax_solve", "status_from_result", "diffrax_adjoint", "solver_terms"]
 
 
 def diffrax_method(solver: RungeKutta, rtol, atol):
@@ -45,7 +45,8 @@ def status_from_result(result):
     return code
 
 
-def _terms(solver: RungeKutta, fun):
+def solver_terms(solver: RungeKutta, fun):
+    """The diffrax terms of a Runge-Kutta solver for the vector field ``fun``."""
     if solver.imex:
         # IMEX method: no explicit part, the whole right-hand side implicit.
         return dfx.MultiTerm(dfx.ODETerm(lambda t, y, args: jnp.zeros_like(y)), dfx.ODETerm(fun))
@@ -96,7 +97,7 @@ def diffrax_solve(
     method = diffrax_method(solver, rtol, atol)
     dadjoint = diffrax_adjoint(adjoint, differentiation, max_steps)
     sol = dfx.diffeqsolve(
-        _terms(solver, fun),
+        solver_terms(solver, fun),
         method,
         t0,
         t1,

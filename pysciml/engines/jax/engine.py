@@ -88,10 +88,17 @@ class JaxEngine(Engine):
     def solve_function(self, request: SolveRequest, plan):
         """The jitted ``f(t0, t1, y0, args, ts, rtol, atol, dt0) -> (ys, status, stats)`` for a request."""
         key = ("solve", plan.key, request.max_steps, request.differentiation, request.dt0 is None, request.adaptive)
+        if request.events:  # the events' functions are part of the compiled solve (not persisted)
+            key += ("events", request.events, request.at_times, request.max_events)
 
         def build():
-            from .compiled_solve import make_solve
+            from .compiled_solve import make_solve, run_method
 
+            runner = run_method
+            if request.events:
+                from .events import event_runner
+
+                runner = event_runner(request.model, request.events, request.at_times, request.max_events)
             return make_solve(
                 request.model,
                 plan,
@@ -99,6 +106,7 @@ class JaxEngine(Engine):
                 differentiation=request.differentiation,
                 auto_dt0=request.dt0 is None,
                 adaptive=request.adaptive,
+                runner=runner,
             )
 
         # what make_solve's function computes with (plan.reason is only reported)
@@ -114,7 +122,7 @@ class JaxEngine(Engine):
             request.dt0 is None,
             request.adaptive,
         )
-        return self.jitted(request.model, key, build, persist=persist)
+        return self.jitted(request.model, key, build, persist=None if request.events else persist)
 
     # -- solving ---------------------------------------------------------------------------------
     def solve(self, request: SolveRequest) -> RawSolution:

@@ -157,6 +157,10 @@ class JuliaEngine(Engine):
     # -- solving ------------------------------------------------------------------------------
     def solve(self, request: SolveRequest) -> RawSolution:
         """One initial-value problem (see :class:`~pysciml.engines.requests.SolveRequest`)."""
+        if request.events:
+            # ps.Event / ps.At are Python functions of (u, p, t, m): not yet transcribed into
+            # DifferentialEquations.jl callbacks (ContinuousCallback / PresetTimeCallback)
+            raise self.unavailable("solve with events", "engine='jax'")
         model = request.model
         theta = flat_theta(model, request.params, request.network_params)
         saveat = _f64(request.saveat, argument="saveat").reshape(-1)

@@ -1,0 +1,103 @@
+"""Events in ps.solve: bouncing ball (exact bounce times, gradients vs finite differences), doses."""
+
+import numpy as np
+import pytest
+
+import pysciml as ps
+from pysciml.errors import InputError
+
+jax = pytest.importorskip("jax")
+jnp = jax.numpy
+
+G, E, H0 = 9.81, 0.9, 10.0
+
+
+def _ball():
+    model = ps.ODEModel(lambda u, p, t, m: [u[1], -p.g], states=["x", "v"], params={"g": G, "e": E})
+    bounce = ps.Event(
+        condition=lambda u, p, t, m: u[0],
+        affect=lambda u, p, t, m: {"v": -p.e * u[1]},
+        direction=-1,
+        name="bounce",
+    )
+    return model, bounce
+
+
+def _exact_bounces(h0, e, n):
+    t = np.sqrt(2 * h0 / G)
+    v, out = G * t, [t]
+    for _ in range(n - 1):
+        v *= e
+        out.append(out[-1] + 2 * v / G)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("solver", [ps.Tsit5(), ps.Rodas5P()], ids=lambda s: s.name)
+def test_bounce_times_exact(solver):
+    model, bounce = _ball()
+    sol = ps.solve(model, [H0, 0.0], (0.0, 10.0), events=[bounce], solver=solver, rtol=1e-10, atol=1e-12)
+    assert sol.ok
+    tb = sol.events.times("bounce")
+    assert len(tb) == 4  # exact bounces at 1.43, 4.00, 6.31, 8.39
+    np.testing.assert_allclose(tb, _exact_bounces(H0, E, 4), rtol=0, atol=1e-10)
+
+
+def test_gradient_of_bounce_time_matches_finite_differences():
+    model, bounce = _ball()
+
+    def t3(h, e):
+        return ps.solve(
+            model, jnp.stack([h, 0.0]), (0.0, 10.0), params={"e": e}, events=[bounce], rtol=1e-10, atol=1e-12,
+            solver=ps.Tsit5(),
+        ).events.t[2]
+
+    gh, ge = jax.grad(t3, argnums=(0, 1))(H0, E)
+    eps = 1e-5
+    fd_h = (float(t3(H0 + eps, E)) - float(t3(H0 - eps, E))) / (2 * eps)
+    fd_e = (float(t3(H0, E + eps)) - float(t3(H0, E - eps))) / (2 * eps)
+    np.testing.assert_allclose([gh, ge], [fd_h, fd_e], rtol=1e-6)
+    # exact: t3 = sqrt(2h/g) (1 + 2e + 2e^2)
+    np.testing.assert_allclose(gh, np.sqrt(2 / (G * H0)) / 2 * (1 + 2 * E + 2 * E**2), rtol=1e-7)
+
+
+def test_dosing_time_and_state_events_and_gradient():
+    model = ps.ODEModel(lambda u, p, t, m: [-p.k * u[0]], states=["x"], params={"k": 1.0})
+    dose = ps.At([2.0, 4.0], affect=lambda u, p, t, m: {"x": u[0] + 1.0}, name="dose")
+    sol = ps.solve(model, [1.0], (0, 6), saveat=[0, 2, 3, 4, 6], events=[dose], rtol=1e-10, atol=1e-12)
+    x2 = np.exp(-2.0) + 1
+    x4 = x2 * np.exp(-2.0) + 1
+    np.testing.assert_allclose(sol.u[:, 0], [1, x2, x2 * np.exp(-1), x4, x4 * np.exp(-2)], rtol=1e-8)
+    # threshold dose: x' = -k x, x += 1 when x crosses 0.5 downward; exact times ln2/k + j ln3/k
+    refill = ps.Event(lambda u, p, t, m: u[0] - 0.5, lambda u, p, t, m: {"x": u[0] + 1.0}, direction=-1)
+
+    def times(k):
+        return ps.solve(model, jnp.array([1.0]), (0, 5), params={"k": k}, events=[refill], rtol=1e-12, atol=1e-12,
+                        solver=ps.Rodas5P()).events.t
+
+    t = np.asarray(ps.solve(model, [1.0], (0, 5), events=[refill], rtol=1e-12, atol=1e-12).events.t)
+    np.testing.assert_allclose(t, np.log(2) + np.arange(4) * np.log(3), atol=1e-9)
+    dt3 = jax.grad(lambda k: times(k)[2])(1.0)
+    np.testing.assert_allclose(dt3, -(np.log(2) + 2 * np.log(3)), rtol=1e-7)
+
+
+def test_terminal_event_and_parameter_affect():
+    model, _ = _ball()
+    stop = ps.Event(lambda u, p, t, m: u[0], direction=-1, terminal=True, name="ground")
+    sol = ps.solve(model, [H0, 0.0], (0.0, 3.0), events=[stop], rtol=1e-10, atol=1e-12)
+    assert sol.ok
+    np.testing.assert_allclose(sol.stats["t_end"], np.sqrt(2 * H0 / G), atol=1e-10)
+    assert np.all(np.isnan(sol.u[sol.t > 1.5]))
+    # an affect on a parameter: gravity switched off at t = 1
+    off = ps.At(1.0, affect=lambda u, p, t, m: {"g": 0.0})
+    sol = ps.solve(model, [H0, 0.0], (0.0, 2.0), saveat=[2.0], events=[off], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(sol.u[0], [H0 - G / 2 - G * 1.0, -G], rtol=1e-8)
+
+
+def test_bad_events():
+    model, bounce = _ball()
+    with pytest.raises(InputError, match="events"):
+        ps.solve(model, [H0, 0.0], (0, 1), events=[lambda u: u])
+    with pytest.raises(InputError, match="direction"):
+        ps.solve(model, [H0, 0.0], (0, 1), events=[ps.Event(lambda u, p, t, m: u[0], direction=2)])
+    with pytest.raises(InputError, match="unknown name"):
+        ps.solve(model, [H0, 0.0], (0, 1), events=[ps.At(0.5, lambda u, p, t, m: {"y": 1.0})])
