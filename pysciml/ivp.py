@@ -12,8 +12,12 @@ from .engines.registry import engine_name, get_engine
 from .engines.requests import SolveRequest
 from .errors import InputError, SolverFailure
 from .model_spec import ModelSpec
+from .sde.solution import SDESolution
+from .sde.solving import solve_sde
+from .sde.spec import SDEModel
 from .solution import Solution, is_concrete
 from .solvers.catalog import resolve_solver
+from .solvers.sde import SDESolver
 
 __all__ = ["solve", "sensitivity", "build_request", "check_model"]
 
@@ -251,10 +255,13 @@ def solve(
     max_steps: int = 100_000,
     engine: str | None = None,
     raise_on_failure: bool = False,
-    adaptive: bool = True,
+    adaptive: bool | None = None,
     differentiation: str = "reverse",
-) -> Solution:
-    """Solve ``du/dt = f(u, p, t)`` from ``u0`` over ``t``.
+    seed: int | None = None,
+    n_paths: int | None = None,
+    brownian: Any = None,
+) -> Solution | SDESolution:
+    """Solve ``du/dt = f(u, p, t)`` (or an SDE ``du = f dt + g dW``) from ``u0`` over ``t``.
 
     Args:
         model: a :class:`pysciml.ODEModel` (or UDE).
@@ -272,15 +279,27 @@ def solve(
         raise_on_failure: raise :class:`pysciml.SolverFailure` instead of returning a
             failed status.
         adaptive: ``False`` takes fixed steps of size ``dt0`` (no error control), for
-            convergence studies.
+            convergence studies. Default: True for ODEs, False for SDEs.
         differentiation: ``"reverse"`` for ``jax.grad`` (default) or ``"forward"`` for
             ``jax.jvp``/``jax.jacfwd`` through the solve (jax engine).
+        seed, n_paths, brownian: SDE models only: the seed (path ``i`` depends on ``seed`` and
+            ``i`` only), the number of sample paths, and ``ps.BrownianTree(tol)`` /
+            ``ps.BrownianGrid()`` (default: a grid for fixed steps, else a tree); see
+            :mod:`pysciml.sde.solving`.
 
     Returns:
-        A :class:`pysciml.Solution` (``t``, ``u``, ``status``, ``stats``, ``to_xarray()``).
+        A :class:`pysciml.Solution` (``t``, ``u``, ``status``, ``stats``, ``to_xarray()``), or for
+        an :class:`pysciml.SDEModel` a :class:`pysciml.SDESolution` (``u``: (n_paths, n_save, n)).
 
     Differentiable with respect to ``u0`` and ``params`` under ``jax.grad`` on the jax engine.
     """
+    sde = isinstance(model, SDEModel)
+    if adaptive is None:
+        adaptive = not sde
+    if not sde and (seed is not None or n_paths is not None or brownian is not None):
+        raise InputError(
+            "seed, n_paths and brownian are for SDE models (ps.SDEModel); leave them out.", argument="seed"
+        )
     request, name = build_request(
         model,
         u0,
@@ -294,8 +313,16 @@ def solve(
         max_steps=max_steps,
         engine=engine,
         differentiation=differentiation,
-        adaptive=adaptive,
+        adaptive=adaptive or sde,  # an SDE's missing dt0 is reported by solve_sde
     )
+    if sde:
+        return solve_sde(request, name, seed=seed, n_paths=n_paths, brownian=brownian, adaptive=adaptive)
+    if isinstance(request.solver, SDESolver):
+        raise InputError(
+            f"{request.solver.name} solves SDEs and the model is an ODE; use an ODE solver (ps.Tsit5(), "
+            "ps.Rodas5P(), 'auto') or build a ps.SDEModel(drift, diffusion, ...).",
+            argument="solver",
+        )
     raw = get_engine(name).solve(request)
     stats = dict(raw.stats)
     stats["engine"] = name
@@ -334,6 +361,12 @@ def sensitivity(
         "params": {name: (n_save, n, *param_shape)}, "status": Status}``; ``u0[i, j, k]``
         is d u_j(t_i) / d u0_k.
     """
+    if isinstance(model, SDEModel):
+        raise InputError(
+            "ps.sensitivity is for ODE models; for an SDE take jax.grad through ps.solve(..., seed=...) "
+            "(pathwise derivatives with common noise).",
+            argument="model",
+        )
     if isinstance(wrt, str):
         wrt = (wrt,)
     wrt = tuple(wrt)
