@@ -57,6 +57,17 @@ _EXPORTS = {
     "Quadrature": "solvers.adjoints",
     "ForwardDiffSensitivity": "solvers.adjoints",
     "Tsit5": "solvers.runge_kutta",
+    "SDEModel": "sde.spec",
+    "SDESolution": "sde.solution",
+    "EulerMaruyama": "solvers.sde",
+    "Milstein": "solvers.sde",
+    "EulerHeun": "solvers.sde",
+    "ReversibleHeun": "solvers.sde",
+    "ShARK": "solvers.sde",
+    "SRA1": "solvers.sde",
+    "SPaRK": "solvers.sde",
+    "BrownianTree": "solvers.sde",
+    "BrownianGrid": "solvers.sde",
     "Dopri5": "solvers.runge_kutta",
     "Dopri8": "solvers.runge_kutta",
     "Vern7": "solvers.runge_kutta",
@@ -161,6 +172,8 @@ if TYPE_CHECKING:
     from .model_spec import ParamView as ParamView
     from .networks import MLP as MLP
     from .params import Param as Param
+    from .sde.solution import SDESolution as SDESolution
+    from .sde.spec import SDEModel as SDEModel
     from .solution import Solution as Solution
     from .solvers.adjoints import Backsolve as Backsolve
     from .solvers.adjoints import Checkpointed as Checkpointed
@@ -184,6 +197,15 @@ if TYPE_CHECKING:
     from .solvers.runge_kutta import Kvaerno5 as Kvaerno5
     from .solvers.runge_kutta import Tsit5 as Tsit5
     from .solvers.runge_kutta import Vern7 as Vern7
+    from .solvers.sde import SRA1 as SRA1
+    from .solvers.sde import BrownianGrid as BrownianGrid
+    from .solvers.sde import BrownianTree as BrownianTree
+    from .solvers.sde import EulerHeun as EulerHeun
+    from .solvers.sde import EulerMaruyama as EulerMaruyama
+    from .solvers.sde import Milstein as Milstein
+    from .solvers.sde import ReversibleHeun as ReversibleHeun
+    from .solvers.sde import ShARK as ShARK
+    from .solvers.sde import SPaRK as SPaRK
     from .solvers.symplectic import VelocityVerlet as VelocityVerlet
     from .solvers.symplectic import Yoshida4 as Yoshida4
     from .solvers.symplectic import Yoshida6 as Yoshida6

@@ -14,8 +14,12 @@ from .errors import InputError, SolverFailure
 from .events import DEFAULT_MAX_EVENTS, EventLog, check_events, check_max_events, event_names
 from .model_spec import ModelSpec
 from .options import check_bool
+from .sde.solution import SDESolution
+from .sde.solving import solve_sde
+from .sde.spec import SDEModel
 from .solution import Solution, is_concrete
 from .solvers.catalog import resolve_solver
+from .solvers.sde import SDESolver
 from .solvers.symplectic import Symplectic
 
 __all__ = ["solve", "sensitivity", "build_request", "check_model"]
@@ -230,6 +234,12 @@ def build_request(
         raise InputError(f"must be 'reverse' or 'forward', got {differentiation!r}.", argument="differentiation")
     events, at_times = check_events(model, events, t0, t1)
     max_events = check_max_events(max_events)
+    if (events or at_times) and isinstance(solver, Symplectic):
+        raise InputError(
+            f"{solver.name} takes fixed steps on its own grid and does not handle events; use an "
+            "adaptive solver (ps.Tsit5(), ps.Dopri8(), ps.Rodas5P()) with events.",
+            argument="events",
+        )
     request = SolveRequest(
         model=model,
         u0=y0,
@@ -266,12 +276,15 @@ def solve(
     max_steps: int = 100_000,
     engine: str | None = None,
     raise_on_failure: bool = False,
-    adaptive: bool = True,
+    adaptive: bool | None = None,
     differentiation: str = "reverse",
     events: Any = None,
     max_events: int = DEFAULT_MAX_EVENTS,
-) -> Solution:
-    """Solve ``du/dt = f(u, p, t)`` from ``u0`` over ``t``.
+    seed: int | None = None,
+    n_paths: int | None = None,
+    brownian: Any = None,
+) -> Solution | SDESolution:
+    """Solve ``du/dt = f(u, p, t)`` (or an SDE ``du = f dt + g dW``) from ``u0`` over ``t``.
 
     Args:
         model: a :class:`pysciml.ODEModel` (or UDE).
@@ -289,19 +302,37 @@ def solve(
         raise_on_failure: raise :class:`pysciml.SolverFailure` instead of returning a
             failed status.
         adaptive: ``False`` takes fixed steps of size ``dt0`` (no error control), for
-            convergence studies.
+            convergence studies. Default: True for ODEs, False for SDEs.
         differentiation: ``"reverse"`` for ``jax.grad`` (default) or ``"forward"`` for
             ``jax.jvp``/``jax.jacfwd`` through the solve (jax engine).
         events: :class:`pysciml.Event` (state-triggered) and :class:`pysciml.At`
             (time-triggered) objects; what fired is in ``sol.events`` (jax engine;
             diffrax methods and Rosenbrock methods).
         max_events: how many events the solve may apply (a compiled bound).
+        seed, n_paths, brownian: SDE models only: the seed (path ``i`` depends on ``seed`` and
+            ``i`` only), the number of sample paths, and ``ps.BrownianTree(tol)`` /
+            ``ps.BrownianGrid()`` (default: a grid for fixed steps, else a tree); see
+            :mod:`pysciml.sde.solving`.
 
     Returns:
-        A :class:`pysciml.Solution` (``t``, ``u``, ``status``, ``stats``, ``to_xarray()``).
+        A :class:`pysciml.Solution` (``t``, ``u``, ``status``, ``stats``, ``to_xarray()``), or for
+        an :class:`pysciml.SDEModel` a :class:`pysciml.SDESolution` (``u``: (n_paths, n_save, n)).
 
     Differentiable with respect to ``u0`` and ``params`` under ``jax.grad`` on the jax engine.
     """
+    sde = isinstance(model, SDEModel)
+    if adaptive is None:
+        adaptive = not sde
+    if not sde and (seed is not None or n_paths is not None or brownian is not None):
+        raise InputError(
+            "seed, n_paths and brownian are for SDE models (ps.SDEModel); leave them out.", argument="seed"
+        )
+    if sde and events is not None:
+        raise InputError(
+            "events are not supported for SDE models yet; solve the ODE with events, or stop the SDE "
+            "at a fixed time and restart it.",
+            argument="events",
+        )
     request, name = build_request(
         model,
         u0,
@@ -315,10 +346,18 @@ def solve(
         max_steps=max_steps,
         engine=engine,
         differentiation=differentiation,
-        adaptive=adaptive,
+        adaptive=adaptive or sde,  # an SDE's missing dt0 is reported by solve_sde
         events=events,
         max_events=max_events,
     )
+    if sde:
+        return solve_sde(request, name, seed=seed, n_paths=n_paths, brownian=brownian, adaptive=adaptive)
+    if isinstance(request.solver, SDESolver):
+        raise InputError(
+            f"{request.solver.name} solves SDEs and the model is an ODE; use an ODE solver (ps.Tsit5(), "
+            "ps.Rodas5P(), 'auto') or build a ps.SDEModel(drift, diffusion, ...).",
+            argument="solver",
+        )
     raw = get_engine(name).solve(request)
     stats = dict(raw.stats)
     stats["engine"] = name
@@ -366,6 +405,12 @@ def sensitivity(
         "params": {name: (n_save, n, *param_shape)}, "status": Status}``; ``u0[i, j, k]``
         is d u_j(t_i) / d u0_k.
     """
+    if isinstance(model, SDEModel):
+        raise InputError(
+            "ps.sensitivity is for ODE models; for an SDE take jax.grad through ps.solve(..., seed=...) "
+            "(pathwise derivatives with common noise).",
+            argument="model",
+        )
     if isinstance(wrt, str):
         wrt = (wrt,)
     wrt = tuple(wrt)

@@ -32,6 +32,8 @@ from .requests import (
     LatentTrainRequest,
     LatentTrainResult,
     RawSolution,
+    SDERawSolution,
+    SDESolveRequest,
     Sensitivities,
     SolveRequest,
 )
@@ -52,6 +54,7 @@ OPERATIONS = (
     "sample_latent",
     "evaluate_latent",
     "latent_noise_std",
+    "solve_sde",
 )
 
 
@@ -171,3 +174,8 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def latent_noise_std(self, config: LatentConfig, weights: Sequence[np.ndarray], n_states: int) -> np.ndarray:
         """(D,) observation noise std in scaled units."""
+
+    # -- stochastic differential equations ------------------------------------------------------
+    @abc.abstractmethod
+    def solve_sde(self, request: SDESolveRequest) -> SDERawSolution:
+        """Solve an SDE for ``request.n_paths`` sample paths (``u``: (n_paths, n_save, n_states))."""

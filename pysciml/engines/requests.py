@@ -30,9 +30,11 @@ from typing import Any
 import numpy as np
 
 from ..model_spec import ModelSpec
+from ..sde.spec import SDEModel
 from ..solvers.adjoints import Adjoint
 from ..solvers.base import Solver
 from ..solvers.runge_kutta import RungeKutta, Tsit5
+from ..solvers.sde import BrownianGrid, BrownianTree, SDESolver
 from ..status import Status
 from ..training.losses import Loss
 from ..training.optimizers import Optimizer
@@ -56,6 +58,8 @@ __all__ = [
     "LatentTrainRequest",
     "LatentTrainResult",
     "new_token",
+    "SDESolveRequest",
+    "SDERawSolution",
     "state_arrays",
     "arrays_list",
 ]
@@ -526,3 +530,56 @@ class LatentTrainResult:
     history: Mapping[str, np.ndarray]
     rejected_steps: int
     compile_seconds: float
+
+
+# -- stochastic differential equations -----------------------------------------------------------
+@dataclasses.dataclass(frozen=True, eq=False)
+class SDESolveRequest:
+    """Everything an engine needs to solve an SDE for many sample paths.
+
+    Attributes:
+        model: the :class:`pysciml.SDEModel`.
+        u0: flat initial state ``(n_states,)`` (the same for every path).
+        params, network_params: as in :class:`SolveRequest`.
+        t0, t1, saveat: interval and save times.
+        solver: an :class:`pysciml.solvers.sde.SDESolver`.
+        dt0: (first) step size; ``adaptive``: error-controlled steps (``rtol``, ``atol``).
+        max_steps: step budget per path.
+        seed: the paths' seed; path ``i`` depends only on ``seed`` and ``i``.
+        n_paths: number of sample paths (vmapped).
+        brownian: :class:`BrownianTree` or :class:`BrownianGrid` (resolved, never None).
+        differentiation: ``"reverse"`` or ``"forward"``.
+    """
+
+    model: SDEModel
+    u0: Any
+    params: Mapping[str, Any]
+    network_params: Mapping[str, Any]
+    t0: float
+    t1: float
+    saveat: Any
+    solver: SDESolver
+    dt0: float
+    adaptive: bool
+    rtol: Any
+    atol: Any
+    max_steps: int
+    seed: int
+    n_paths: int
+    brownian: BrownianTree | BrownianGrid
+    differentiation: str = "reverse"
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SDERawSolution:
+    """An engine's answer to an :class:`SDESolveRequest`.
+
+    Attributes:
+        t: ``(n_save,)`` save times; u: ``(n_paths, n_save, n_states)``.
+        status: ``(n_paths,)`` status codes; stats: ``steps`` and ``rejected`` per path, ``solver``.
+    """
+
+    t: Any
+    u: Any
+    status: Any
+    stats: Mapping[str, Any]

@@ -12,6 +12,7 @@ from .rosenbrock.rodas4 import Rodas4
 from .rosenbrock.rodas5p import Rodas5P
 from .rosenbrock.rosenbrock23 import Rosenbrock23
 from .runge_kutta import Dopri5, Dopri8, KenCarp4, Kvaerno5, Tsit5, Vern7
+from .sde import SDE_SOLVER_CLASSES
 from .symplectic import VelocityVerlet, Yoshida4, Yoshida6, Yoshida8
 
 __all__ = ["SOLVER_CLASSES", "resolve_solver"]
@@ -34,6 +35,7 @@ SOLVER_CLASSES: tuple[type[Solver], ...] = (
     Yoshida6,
     Yoshida8,
     Auto,
+    *SDE_SOLVER_CLASSES,
 )
 
 

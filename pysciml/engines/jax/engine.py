@@ -26,6 +26,8 @@ from ..requests import (
     LatentTrainRequest,
     LatentTrainResult,
     RawSolution,
+    SDERawSolution,
+    SDESolveRequest,
     Sensitivities,
     SolveRequest,
 )
@@ -239,6 +241,13 @@ class JaxEngine(Engine):
         from .latent.infer import noise_std
 
         return noise_std(config, list(weights), n_states)
+
+    # -- stochastic differential equations ---------------------------------------------------------
+    def solve_sde(self, request: SDESolveRequest) -> SDERawSolution:
+        """Many sample paths in one vmapped, jitted diffrax solve (see :mod:`.sde.solve`)."""
+        from .sde.solve import solve_paths
+
+        return solve_paths(self, request)
 
     # -- about -----------------------------------------------------------------------------------
     def info(self) -> dict[str, Any]:

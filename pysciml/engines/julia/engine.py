@@ -435,6 +435,11 @@ class JuliaEngine(Engine):
     def latent_noise_std(self, config, weights, n_states):
         raise self.unavailable("latent_noise_std", "engine='jax' for latent ODEs")
 
+    def solve_sde(self, request):
+        # StochasticDiffEq is not in the bridge yet: the solver objects name their algorithm
+        # (``SDESolver.julia_method``) for when it is; until then, refuse by name.
+        raise self.unavailable("solve_sde", "engine='jax' for SDEs")
+
     def sensitivity(self, request: SolveRequest, wrt: tuple[str, ...]) -> Sensitivities:
         """d u(t_i) / d (u0, params) by ForwardDiff through the Julia solve (numpy arrays)."""
 

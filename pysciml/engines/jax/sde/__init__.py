@@ -1,0 +1,1 @@
+"""SDE solving on the jax engine (diffrax): terms, Brownian paths, many vmapped paths."""
