@@ -117,7 +117,9 @@ def _check_callable(f, argument: str, *, optional: bool):
         )
 
 
-def check_events(model: ModelSpec, events, t0: float, t1: float) -> tuple[tuple[Any, ...], tuple[float, ...]]:
+def check_events(
+    model: ModelSpec, events, t0: float, t1: float
+) -> tuple[tuple[Any, ...], tuple[tuple[float, ...], ...]]:
     """Validate ``events`` of a solve; returns ``(events, at_times)`` with the At times checked.
 
     ``at_times``: for each :class:`At` in ``events``, its times (sorted, finite) as a tuple of floats.

@@ -18,6 +18,8 @@ sign of its time derivative along the flow (the side the trajectory moves to).
 
 from __future__ import annotations
 
+from typing import Any
+
 import diffrax as dfx
 import jax
 import jax.numpy as jnp
@@ -182,7 +184,9 @@ def event_solve(
             event=event,
             throw=False,
         )
-        t_ev, y_ev = sol.ts[1][0], sol.ys[1][0]
+        sol_ts: Any = sol.ts  # saved with SaveAt, so never None
+        sol_ys: Any = sol.ys
+        t_ev, y_ev = sol_ts[1][0], sol_ys[1][0]
         occurred = sol.result == dfx.RESULTS.event_occurred
         seg_status = jnp.where(occurred, jnp.int32(0), status_from_result(sol.result))
         failed = (seg_status != 0) & ~done
@@ -197,7 +201,7 @@ def event_solve(
         which = jnp.where(fired, state_global[j], at_i[k_at])
         # saved values of this segment (NaN after a failure)
         inseg = (ts >= t) & (ts <= t_ev) & ~done
-        seg_ys = jnp.where(failed, jnp.where(jnp.isfinite(sol.ys[0]), sol.ys[0], jnp.nan), sol.ys[0])
+        seg_ys = jnp.where(failed, jnp.where(jnp.isfinite(sol_ys[0]), sol_ys[0], jnp.nan), sol_ys[0])
         ys = jnp.where(inseg[:, None], seg_ys, ys)
         y_new, values_new = jax.lax.switch(which, branches, t_ev, y_ev, values, thetas)
         y_new = jnp.where(apply, y_new, y_ev)
