@@ -66,6 +66,9 @@ class SDESolver(Solver):
         strong_order: strong order for the noise named in :attr:`noise`.
     """
 
+    #: the julia engine does not solve SDEs yet (``julia_method`` names the StochasticDiffEq
+    #: algorithm each class would map to); it refuses ``solve_sde`` by name
+    engines: ClassVar[tuple[str, ...]] = ("jax",)
     diffrax_method: ClassVar[str] = ""
     calculus: ClassVar[str] = "ito"
     noise: ClassVar[str] = "any"
@@ -116,7 +119,6 @@ class ReversibleHeun(SDESolver):
     diffrax_method: ClassVar[str] = "ReversibleHeun"
     calculus: ClassVar[str] = "stratonovich"
     adaptive: ClassVar[bool] = True
-    engines: ClassVar[tuple[str, ...]] = ("jax",)
 
 
 @options
@@ -159,7 +161,6 @@ class SPaRK(SDESolver):
     calculus: ClassVar[str] = "stratonovich"
     levy_area: ClassVar[str] = "space-time"
     adaptive: ClassVar[bool] = True
-    engines: ClassVar[tuple[str, ...]] = ("jax",)
 
 
 SDE_SOLVER_CLASSES: tuple[type[SDESolver], ...] = (
