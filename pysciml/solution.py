@@ -74,13 +74,7 @@ class Solution:
 
     def __getitem__(self, name: str):
         """One state over time, shape ``(n_save, *state_shape)``."""
-        layout = self.model.layout
-        try:
-            i = layout.index(name)
-        except KeyError:
-            raise KeyError(f"no state {name!r}; states are {list(layout.names)}") from None
-        spec = layout.specs[i]
-        return self.u[:, layout.slice_of(name)].reshape((self.u.shape[0],) + spec.shape)
+        return self.model.layout.state_values(self.u, name)
 
     def to_xarray(self, *, time_units: str | None = None, attrs: Mapping[str, Any] | None = None):
         """An ``xarray.Dataset``: one variable per state over ``time`` (and its own dims), CF attrs."""

@@ -163,6 +163,17 @@ class StateLayout:
         o = self.offsets[i]
         return slice(o, o + self.specs[i].size)
 
+    def state_values(self, u, name: str):
+        """State ``name`` of the flat states ``u`` (``(..., n)``), shaped ``(..., *state_shape)``.
+
+        A ``KeyError`` naming the states when there is no such state.
+        """
+        try:
+            i = self.index(name)
+        except KeyError:
+            raise KeyError(f"no state {name!r}; states are {list(self.names)}") from None
+        return u[..., self.slice_of(name)].reshape(u.shape[:-1] + self.specs[i].shape)
+
     def flat_names(self) -> list[str]:
         """One label per flat entry: ``"prey"`` for scalars, ``"u[3]"`` for vector entries."""
         out = []
