@@ -9,13 +9,14 @@ import numpy as np
 from ..errors import InputError
 from .backend import new_figure
 
-__all__ = ["plot_states", "MAX_LINES"]
+__all__ = ["plot_states", "check_state_names", "MAX_LINES"]
 
 #: a vector state with more components than this is drawn as an image (time x component)
 MAX_LINES = 12
 
 
-def _check_names(values: Mapping[str, np.ndarray], states: Sequence[str] | None) -> list[str]:
+def check_state_names(values: Mapping[str, np.ndarray], states: Sequence[str] | None) -> list[str]:
+    """The names of ``states`` (a name or list; default all of ``values``), checked against ``values``."""
     if states is None:
         return list(values)
     if isinstance(states, str):
@@ -53,7 +54,7 @@ def plot_states(
     """
     if not isinstance(log_time, bool):
         raise InputError(f"must be True or False, got {log_time!r}.", argument="log_time")
-    names = _check_names(values, states)
+    names = check_state_names(values, states)
     t = np.asarray(t, dtype=float)
     keep = t > 0 if log_time else np.ones(t.shape, bool)
     scalars = [n for n in names if np.ndim(values[n]) == 1]
