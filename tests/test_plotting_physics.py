@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ import pytest
 mpl = pytest.importorskip("matplotlib", reason="pictures need the plot extra (matplotlib)")
 mpl.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from helpers.pictures import png_pixels  # noqa: E402
 from PIL import Image  # noqa: E402  (pillow comes with matplotlib)
 
 import pysciml as ps  # noqa: E402
@@ -25,7 +27,6 @@ from pysciml.errors import InputError  # noqa: E402
 from pysciml.physics.fluids import taylor_green  # noqa: E402
 from pysciml.plotting import animate, plot_orbits, plot_snapshots, save_animation  # noqa: E402
 from pysciml.plotting.animation import ffmpeg_executable  # noqa: E402
-from pysciml.plotting.backend import save_figure  # noqa: E402
 from pysciml.sde.solution import SDESolution  # noqa: E402
 
 
@@ -33,16 +34,6 @@ from pysciml.sde.solution import SDESolution  # noqa: E402
 def _close_figures():
     yield
     plt.close("all")
-
-
-def _png(fig, tmp_path, name="fig.png"):
-    """Save ``fig``, check a real, non-blank PNG came out."""
-    path = save_figure(fig, tmp_path / name)
-    raw = path.read_bytes()
-    assert raw[:8] == b"\x89PNG\r\n\x1a\n" and len(raw) > 5_000
-    pixels = plt.imread(path)
-    assert pixels.ndim == 3 and pixels[..., :3].std() > 0.05
-    return pixels
 
 
 def _band(axis):
@@ -99,7 +90,7 @@ def test_sde_plot_median_band_and_samples_match_the_paths_and_the_exact_law(gbm_
     assert ax.get_legend() is not None
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["x 5-95 %", "x median"]
-    _png(fig, tmp_path)
+    png_pixels(fig, tmp_path)
 
 
 def test_sde_plot_options_log_time_other_band_no_samples_and_own_axes(gbm_sol, tmp_path):
@@ -115,7 +106,7 @@ def test_sde_plot_options_log_time_other_band_no_samples_and_own_axes(gbm_sol, t
     got_fig, got_axes = sol.plot(band=None, samples=2, ax=own)
     assert got_fig is fig2 and got_axes == [own]
     assert len(own.collections) == 0 and len(own.get_lines()) == 3
-    _png(fig2, tmp_path)
+    png_pixels(fig2, tmp_path)
 
 
 def test_sde_plot_vector_state_and_failed_paths_left_out(tmp_path):
@@ -139,7 +130,12 @@ def test_sde_plot_vector_state_and_failed_paths_left_out(tmp_path):
         # the band of a component has its median's colour
         np.testing.assert_allclose(mpl.colors.to_rgb(ln.get_color()), ax.collections[i].get_facecolor()[0][:3])
     assert max(np.abs(ln.get_ydata()).max() for ln in ax.get_lines()) < 1e3
-    _png(fig, tmp_path)
+    png_pixels(fig, tmp_path)
+    # every path failed: nothing to draw, and the error says why
+    dead = SDESolution(model, t, u, np.full(50, int(ps.Status.NONFINITE)), {"solver": "test"})
+    with pytest.raises(ps.SolverFailure, match="nothing to draw: 50 of 50 paths failed") as info:
+        dead.plot()
+    assert info.value.solution is dead
 
 
 def test_sde_plot_bad_arguments(gbm_sol):
@@ -176,7 +172,7 @@ def test_vorticity_snapshots_show_the_exact_decay_on_a_symmetric_scale(taylor_gr
     assert axes[0].get_ylabel() == "y (m, periodic)"
     (cbar,) = [a for a in fig.axes if a not in axes]
     assert cbar.get_ylabel() == "relative vorticity (s-1)"
-    _png(fig, tmp_path)
+    png_pixels(fig, tmp_path)
     # default: 4 snapshots from the first to the last time; nearest saved times for others
     fig, axes = plot_snapshots(w)
     assert [a.get_title() for a in axes] == ["t = 0 s", "t = 0.75 s", "t = 1.25 s", "t = 2 s"]
@@ -221,7 +217,7 @@ def test_nbody_orbits_trace_the_solution_and_a_circle(tmp_path):
     assert ax.get_xlabel() == "x (AU)" and ax.get_ylabel() == "y (AU)"
     assert ax.get_aspect() == 1.0
     assert fig.get_suptitle() == "3 bodies, t = 0 to 6.283 day"
-    _png(fig, tmp_path)
+    png_pixels(fig, tmp_path)
     # the same from the xarray form, projected on x-z and in 3-D
     ds = sky.to_xarray(sol)
     fig, (ax,) = sky.plot(ds, projection="xz", bodies=[2])
@@ -232,7 +228,7 @@ def test_nbody_orbits_trace_the_solution_and_a_circle(tmp_path):
     assert ax.name == "3d" and ax.get_zlabel() == "z (AU)"
     xs, ys, zs = ax.get_lines()[6].get_data_3d()  # body 2's path
     np.testing.assert_allclose(zs, pos[:, 2, 2])
-    _png(fig, tmp_path, "orbits3d.png")
+    png_pixels(fig, tmp_path, "orbits3d.png")
 
 
 def test_orbits_bad_arguments():
@@ -244,8 +240,8 @@ def test_orbits_bad_arguments():
     with pytest.raises(InputError, match="^names"):
         plot_orbits(planar, names=["one"])
     with pytest.raises(InputError, match="^sol"):
-        phys.NBody([1.0, 1.0, 1.0], dim=2).plot(ps.solve(ps.ODEModel(lambda u, p, t, m: -u, ["a", "b"]), [1.0, 1.0],
-                                                         (0, 1)))
+        # a solution of some other model (states of size 4, not 2 * 3 * 2)
+        phys.NBody([1.0, 1.0, 1.0], dim=2).plot(SimpleNamespace(u=np.zeros((5, 4)), t=np.arange(5.0)))
 
 
 # -- animations -----------------------------------------------------------------------------------------

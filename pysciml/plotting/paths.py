@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import InputError
 from .backend import new_figure
-from .solution import MAX_LINES, check_state_names
+from .solution import MAX_LINES, check_state_names, time_axis
 
 __all__ = ["plot_paths", "check_band"]
 
@@ -61,20 +61,14 @@ def plot_paths(
     Args:
         t: times, shape ``(n_t,)``.
         values: state name -> values ``(n_paths, n_t, *state_shape)``.
-        states: the states to draw (default: all).
         band: quantiles ``(lo, hi)`` of the shaded band (default 5 % and 95 %); None for none.
         samples: how many individual paths to draw as well.
-        log_time: logarithmic time axis (times <= 0 are left out).
-        time_label: the time axis label (with units).
-        title: figure title.
-        ax: an Axes (or one per panel) to draw into.
+        states, log_time, time_label, title, ax: as for
+            :func:`~pysciml.plotting.solution.plot_states`.
     """
-    if not isinstance(log_time, bool):
-        raise InputError(f"must be True or False, got {log_time!r}.", argument="log_time")
+    t, keep = time_axis(t, log_time)
     band = check_band(band)
     names = check_state_names(values, states)
-    t = np.asarray(t, dtype=float)
-    keep = t > 0 if log_time else np.ones(t.shape, bool)
     n_paths = int(np.shape(values[names[0]])[0]) if names else 0
     if n_paths < 1:
         raise InputError("there are no sample paths to draw (every path failed?).", argument="values")

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import SolverFailure
 from ..plotting.paths import plot_paths
 from ..solution import is_concrete
 from ..status import Status
@@ -76,7 +77,8 @@ class SDESolution:
 
         One panel per state: the median over the paths, a shaded ``band`` between two
         quantiles and the first ``samples`` paths as thin lines.  Failed paths (see
-        ``path_status``) are left out and counted in the title.
+        ``path_status``) are left out and counted in the title; when every path failed
+        :class:`pysciml.SolverFailure` says why.
 
         Args:
             states: a state name or list of names (default: all).
@@ -88,6 +90,8 @@ class SDESolution:
         if not self._concrete:
             raise TypeError("plot() needs concrete values; call it outside jax transformations.")
         ok = self.path_status == 0
+        if not ok.any():
+            raise SolverFailure(f"nothing to draw: {self.message}", solution=self)
         title = f"{self.model.name}: {self.n_paths} paths"
         if not ok.all():
             title = f"{self.model.name}: {int(ok.sum())} of {self.n_paths} paths ({int((~ok).sum())} failed, left out)"
