@@ -194,6 +194,8 @@ def test_snapshots_of_a_dataset_and_of_plain_arrays(taylor_green_run, tmp_path):
         plot_snapshots(taylor_green_run, times=[5.0])
     with pytest.raises(InputError, match="^variable"):
         plot_snapshots(ds, variable="tracer")
+    with pytest.raises(InputError, match=r"^field.*field\.isel\(tracer=0\)"):
+        plot_snapshots(taylor_green_run.expand_dims(tracer=2, axis=1))
 
 
 # -- N-body orbits ------------------------------------------------------------------------------------
@@ -225,7 +227,7 @@ def test_nbody_orbits_trace_the_solution_and_a_circle(tmp_path):
     np.testing.assert_allclose(b.get_ydata(), pos[:, 2, 2])
     assert ax.get_ylabel() == "z (AU)"
     fig, (ax,) = sky.plot(sol, projection="3d")
-    assert ax.name == "3d" and ax.get_zlabel() == "z (AU)"
+    assert ax.name == "3d" and ax.get_zlabel() == "z (AU)" and ax.get_aspect() == "equal"
     xs, ys, zs = ax.get_lines()[6].get_data_3d()  # body 2's path
     np.testing.assert_allclose(zs, pos[:, 2, 2])
     png_pixels(fig, tmp_path, "orbits3d.png")
@@ -289,7 +291,7 @@ def test_animation_formats_and_errors(taylor_green_run, tmp_path, monkeypatch):
     import pysciml.plotting.animation as animation_module
 
     monkeypatch.setattr(animation_module, "ffmpeg_executable", lambda: None)
-    with pytest.raises(InputError, match=r"^path.*\.mp4 video, which needs ffmpeg.*imageio-ffmpeg.*w\.gif"):
+    with pytest.raises(InputError, match=r"^path.*\.mp4 video, which needs ffmpeg.*pysciml\[video\].*w\.gif"):
         animate(taylor_green_run, tmp_path / "w.mp4")
     assert list(tmp_path.iterdir()) == []
 

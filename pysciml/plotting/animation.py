@@ -54,13 +54,21 @@ def _check_fps(fps) -> float:
 
 
 def check_video_path(path) -> Path:
-    """``path`` as a Path whose suffix names a format we write (``.gif``, ``.mp4``)."""
+    """``path`` as a Path whose suffix names a format we write (``.gif``, ``.mp4``), and whose
+    writer is here (ffmpeg for ``.mp4``)."""
     path = check_target(path, argument="path")
     suffix = path.suffix.lower()
     if suffix not in WRITERS:
         raise InputError(
             f"has suffix {suffix or '(none)'!r}; animations are written as {' or '.join(WRITERS)}: "
             f"e.g. {path.with_suffix('.gif').name}.",
+            argument="path",
+        )
+    if WRITERS[suffix] == "ffmpeg" and ffmpeg_executable() is None:
+        raise InputError(
+            f"is a {suffix} video, which needs ffmpeg; none was found (not on PATH, no imageio-ffmpeg): "
+            'install ffmpeg (apt-get install ffmpeg / conda install ffmpeg) or pip install "pysciml[video]", '
+            f"or write a .gif instead ({path.with_suffix('.gif').name}, pillow only).",
             argument="path",
         )
     return path
@@ -95,15 +103,7 @@ def save_animation(
 
     rc = {}
     if WRITERS[suffix] == "ffmpeg":
-        exe = ffmpeg_executable()
-        if exe is None:
-            raise InputError(
-                f"is a {suffix} video, which needs ffmpeg; none was found (not on PATH, no imageio-ffmpeg): "
-                "install ffmpeg (apt-get install ffmpeg / conda install ffmpeg) or pip install imageio-ffmpeg, "
-                f"or write a .gif instead ({path.with_suffix('.gif').name}, pillow only).",
-                argument="path",
-            )
-        rc["animation.ffmpeg_path"] = exe
+        rc["animation.ffmpeg_path"] = ffmpeg_executable()
         writer = animation.FFMpegWriter(fps=fps)  # pyright: ignore[reportArgumentType] (any number works)
     else:
         writer = animation.PillowWriter(fps=fps)  # pyright: ignore[reportArgumentType] (any number works)

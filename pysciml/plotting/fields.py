@@ -34,7 +34,9 @@ def field_frames(field, *, variable: str | None = None, t=None) -> dict[str, Any
         field = field[variable]
     if hasattr(field, "dims"):  # an xarray DataArray
         if field.ndim != 3:
-            raise InputError(f"must have dims (time, y, x), got {field.dims}.", argument="field")
+            extra = [d for d in field.dims if d not in ("time", "y", "x")]
+            hint = f": select one {extra[0]!r}, e.g. field.isel({extra[0]}=0)" if extra else ""
+            raise InputError(f"must have dims (time, y, x), got {field.dims}{hint}.", argument="field")
         tdim, ydim, xdim = field.dims
         coords = {d: (np.asarray(field[d].values, dtype=float) if d in field.coords else None) for d in field.dims}
 

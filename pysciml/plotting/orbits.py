@@ -81,9 +81,7 @@ def plot_orbits(
     axis.set_ylabel(f"{labels[comps[1]]}{unit}")
     if projection == "3d":
         axis.set_zlabel(f"z{unit}")  # pyright: ignore[reportAttributeAccessIssue]
-        axis.set_box_aspect((1, 1, 1))  # pyright: ignore[reportArgumentType]
-    else:
-        axis.set_aspect("equal", adjustable="datalim")
+    axis.set_aspect("equal", adjustable="datalim")
     if len(bodies) <= 12:
         axis.legend(fontsize=8)
     if title:
