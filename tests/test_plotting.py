@@ -246,6 +246,7 @@ def test_missing_matplotlib_names_the_plot_extra():
 
 def test_result_modules_import_no_matplotlib():
     code = ("import sys, pysciml, pysciml.solution, pysciml.fitting.estimator, pysciml.discovery.equations, "
-            "pysciml.cells.accessor, pysciml.latent.estimator; print('matplotlib' in sys.modules)")
+            "pysciml.cells.accessor, pysciml.latent.estimator, pysciml.sde.solution, pysciml.plotting, "
+            "pysciml.physics; print('matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
     assert out.stdout.strip() == "False"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import numpy as np
@@ -308,3 +310,27 @@ def test_animate_writes_mp4_when_ffmpeg_is_there(taylor_green_run, tmp_path):
         return
     frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(path))
     assert frames == taylor_green_run.sizes["time"] and seconds == pytest.approx(9 / 4, abs=0.3)
+
+
+def test_without_matplotlib_animations_and_orbits_name_the_plot_extra(tmp_path):
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'matplotlib' or name.startswith('matplotlib.'):\n"
+        "            raise ImportError('blocked')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import numpy as np\n"
+        "from pysciml.plotting import animate, plot_orbits\n"
+        "for call in (lambda: animate(np.ones((2, 8, 8)), sys.argv[1] + '/w.mp4'),\n"
+        "             lambda: animate(np.ones((2, 8, 8)), sys.argv[1] + '/w.gif'),\n"
+        "             lambda: plot_orbits(np.zeros((3, 2, 3)), projection='3d')):\n"
+        "    try:\n"
+        "        call()\n"
+        "    except ImportError as e:\n"
+        "        print(type(e).__name__, 'pysciml[plot]' in str(e))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split("\n")[:3] == ["PlotExtraMissing True"] * 3
+    assert list(tmp_path.iterdir()) == []

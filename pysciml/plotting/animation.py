@@ -64,6 +64,7 @@ def check_video_path(path) -> Path:
             f"e.g. {path.with_suffix('.gif').name}.",
             argument="path",
         )
+    pyplot()  # PlotExtraMissing without matplotlib, before looking for its ffmpeg
     if WRITERS[suffix] == "ffmpeg" and ffmpeg_executable() is None:
         raise InputError(
             f"is a {suffix} video, which needs ffmpeg; none was found (not on PATH, no imageio-ffmpeg): "
@@ -98,7 +99,6 @@ def save_animation(
     suffix = path.suffix.lower()
     n_frames = _positive_int(n_frames, "n_frames")
     fps = _check_fps(fps)
-    pyplot()  # PlotExtraMissing without matplotlib
     from matplotlib import animation, rc_context
 
     rc = {}
