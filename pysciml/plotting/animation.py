@@ -83,7 +83,8 @@ def save_animation(
     The suffix picks the format: ``.gif`` (pillow, which matplotlib installs) or ``.mp4``
     (ffmpeg: on ``PATH`` or from ``pip install imageio-ffmpeg``; without it an
     :class:`~pysciml.InputError` names ffmpeg and the ``.gif`` alternative).  The file
-    appears whole or not at all, with the user's usual permissions.
+    appears whole or not at all, with the user's usual permissions.  In a GIF, pillow merges
+    identical consecutive frames into one longer frame (the total duration is kept).
 
     Args:
         fig: the matplotlib Figure to record.
