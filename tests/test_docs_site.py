@@ -45,6 +45,9 @@ def test_every_public_name_has_an_api_entry(site):
     assert missing == []
     assert "pysciml.cells.accessor.SciMLAccessor.plot_cell" in anchors  # methods too
     assert "pysciml.plotting.backend.save_figure" in anchors
+    for name in ("pysciml.sde.solution.SDESolution.plot", "pysciml.plotting.animation.animate",
+                 "pysciml.plotting.fields.plot_snapshots", "pysciml.physics.nbody.system.NBody.plot"):
+        assert name in anchors, name
 
 
 def test_guides_benchmarks_and_gallery_are_pages(site):

@@ -15,25 +15,15 @@ import pytest
 mpl = pytest.importorskip("matplotlib", reason="pictures need the plot extra (matplotlib)")
 mpl.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from helpers.pictures import png_pixels  # noqa: E402
 
 import pysciml as ps  # noqa: E402
-from pysciml.plotting.backend import save_figure  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield
     plt.close("all")
-
-
-def _png(fig, tmp_path, name="fig.png"):
-    """Save ``fig``, check a real, non-blank PNG came out, return its pixels."""
-    path = save_figure(fig, tmp_path / name)
-    raw = path.read_bytes()
-    assert raw[:8] == b"\x89PNG\r\n\x1a\n" and len(raw) > 5_000
-    pixels = plt.imread(path)
-    assert pixels.ndim == 3 and pixels[..., :3].std() > 0.05  # not a blank canvas
-    return pixels
 
 
 def _decay(u, p, t, m):
@@ -58,7 +48,7 @@ def test_solution_plot_scalar_states_log_time(tmp_path):
     assert [ln.get_label() for ln in lines] == ["y1", "y2", "y3"]
     np.testing.assert_allclose(lines[2].get_ydata(), sol["y3"][1:])  # t = 0 left out on a log axis
     assert len(lines[0].get_xdata()) == 40
-    _png(fig, tmp_path)
+    png_pixels(fig, tmp_path)
     fig2, (ax2,) = sol.plot("y1")
     assert len(ax2.get_lines()) == 1 and ax2.get_xscale() == "linear" and ax2.get_ylabel() == "y1"
 
@@ -77,7 +67,7 @@ def test_solution_plot_vector_and_grid_states_get_their_own_panels(tmp_path):
     np.testing.assert_allclose(axes[1].get_lines()[2].get_ydata(), 3.0 * np.exp(-0.5 * sol.t), rtol=1e-4)
     (image,) = axes[2].get_images()  # the grid state at the last time
     np.testing.assert_allclose(image.get_array(), np.arange(20.0).reshape(4, 5) * np.exp(-1.0), rtol=1e-4)
-    _png(fig, tmp_path)
+    png_pixels(fig, tmp_path)
     with pytest.raises(ps.InputError, match="unknown states"):
         sol.plot("nope")
 
@@ -108,7 +98,7 @@ def test_fit_plot_data_fit_band_and_forecast(tmp_path, fitted_decay):
     verts = band.get_paths()[0].vertices  # the band brackets the fit
     assert verts[:, 1].min() <= pred.min() and verts[:, 1].max() >= pred.max()
     assert ax.get_xlabel() == "time (s)" and ax.get_ylabel() == "y"
-    _png(fig, tmp_path)
+    png_pixels(fig, tmp_path)
     fig2, (ax2,) = model.plot((t[:10], y[:10]), bands=False)  # other data, no band, no forecast
     assert len(ax2.get_lines()[0].get_xdata()) == 10 and not ax2.collections and not ax2.patches
 
@@ -122,7 +112,7 @@ def test_plot_loss_marks_stages_and_rejected_steps(tmp_path, fitted_decay):
     assert [ln.get_xdata()[0] for ln in boundaries] == [model.phases_[1]["start"]]  # Adam -> LBFGS
     assert {t.get_text() for t in ax.texts} >= {str(p["optimizer"]) for p in model.phases_}
     assert ax.get_yscale() == "log"
-    _png(fig, tmp_path)
+    png_pixels(fig, tmp_path)
     from pysciml.plotting.fit import plot_loss_history
 
     events = [{"step": 3, "kind": "rejected-step"}, {"step": 7, "kind": "rejected-step"}]
@@ -146,7 +136,7 @@ def test_equations_plot_network_vs_equation(tmp_path):
         np.testing.assert_allclose(eq.get_ydata(), eqs.predict(X)[:, j])
         assert np.max(np.abs(eq.get_ydata() - Y[:, j])) < 0.05  # the equation is the truth
         assert ax.get_title() == eqs.equation(j)
-    _png(fig, tmp_path)
+    png_pixels(fig, tmp_path)
     with pytest.raises(ps.InputError, match="eqs.plot"):
         eqs.plot()
 
@@ -170,7 +160,7 @@ def test_gridded_maps(tmp_path, gridded_fit):
     np.testing.assert_allclose(np.ma.filled(mesh.get_array(), np.nan).reshape(3, 4), res["lam"].values)
     assert ax.get_xlabel().startswith("lon") and ax.get_ylabel().startswith("lat")
     assert "1/day" in mesh.colorbar.ax.get_ylabel()
-    _png(fig, tmp_path)
+    png_pixels(fig, tmp_path)
     fig2, axes2 = res.sciml.plot()  # every per-cell parameter
     assert [a.get_title() for a in axes2] == ["damping rate", res["forcing"].attrs.get("long_name", "forcing")]
     fig3, axes3 = res.sciml.plot_quality()
@@ -178,7 +168,7 @@ def test_gridded_maps(tmp_path, gridded_fit):
     assert len(axes3) == 3  # status, loss, rmse_sst
     ticks = [t.get_text() for t in axes3[0].collections[0].colorbar.ax.get_yticklabels()]
     assert set(ticks) == {"success", "skipped"}
-    _png(fig3, tmp_path, "quality.png")
+    png_pixels(fig3, tmp_path, "quality.png")
     with pytest.raises(ps.InputError, match="no variables"):
         res.sciml.plot("nope")
 
@@ -205,7 +195,7 @@ def test_gridded_cell_picker_draws_the_exact_solution(tmp_path, gridded_fit):
     expected = exact(truth["lam"][2, 1], truth["forcing"][2, 1], truth["T0"][2, 1], t)
     np.testing.assert_allclose(fit.get_ydata(), expected, rtol=1e-3, atol=1e-4)
     assert f"lat={lat:.4g}" in ax.get_title() and ax.get_xlabel().startswith("time (days")
-    _png(fig, tmp_path)
+    png_pixels(fig, tmp_path)
     with pytest.raises(ps.InputError, match="grid coordinates"):
         res.sciml.plot_cell(data=da, model=model, depth=3)
 
@@ -229,7 +219,7 @@ def test_latent_samples_vs_data(tmp_path):
     np.testing.assert_allclose(ax.get_lines()[3].get_ydata(), mean[:, 0], rtol=1e-5)
     seen = np.isfinite(d["y"][:, 0])
     np.testing.assert_allclose(ax.get_lines()[4].get_ydata(), d["y"][seen, 0])
-    _png(fig, tmp_path)
+    png_pixels(fig, tmp_path)
 
 
 # -- without matplotlib; import cost ---------------------------------------------------------------------
@@ -256,6 +246,7 @@ def test_missing_matplotlib_names_the_plot_extra():
 
 def test_result_modules_import_no_matplotlib():
     code = ("import sys, pysciml, pysciml.solution, pysciml.fitting.estimator, pysciml.discovery.equations, "
-            "pysciml.cells.accessor, pysciml.latent.estimator; print('matplotlib' in sys.modules)")
+            "pysciml.cells.accessor, pysciml.latent.estimator, pysciml.sde.solution, pysciml.plotting, "
+            "pysciml.physics; print('matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
     assert out.stdout.strip() == "False"

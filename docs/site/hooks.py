@@ -69,6 +69,15 @@ EXTRA_MODULES = {
         "pysciml.plotting.discovery",
         "pysciml.plotting.cells",
         "pysciml.plotting.latent",
+        "pysciml.plotting.paths",
+        "pysciml.plotting.fields",
+        "pysciml.plotting.orbits",
+        "pysciml.plotting.animation",
+    ],
+    "Physics": [
+        "pysciml.physics.nbody.system.NBody",
+        "pysciml.physics.fluids.navier_stokes.NavierStokes2D",
+        "pysciml.physics.fluids.forcing.Kolmogorov",
     ],
     "Saving and loading": ["pysciml.io.files"],
 }

@@ -9,13 +9,14 @@ import numpy as np
 from ..errors import InputError
 from .backend import new_figure
 
-__all__ = ["plot_states", "MAX_LINES"]
+__all__ = ["plot_states", "check_state_names", "time_axis", "MAX_LINES"]
 
 #: a vector state with more components than this is drawn as an image (time x component)
 MAX_LINES = 12
 
 
-def _check_names(values: Mapping[str, np.ndarray], states: Sequence[str] | None) -> list[str]:
+def check_state_names(values: Mapping[str, np.ndarray], states: Sequence[str] | None) -> list[str]:
+    """The names of ``states`` (a name or list; default all of ``values``), checked against ``values``."""
     if states is None:
         return list(values)
     if isinstance(states, str):
@@ -24,6 +25,14 @@ def _check_names(values: Mapping[str, np.ndarray], states: Sequence[str] | None)
     if unknown:
         raise InputError(f"unknown states {unknown}; the solution has {list(values)}.", argument="states")
     return list(states)
+
+
+def time_axis(t, log_time) -> tuple[np.ndarray, np.ndarray]:
+    """The times as floats and the mask of those drawn (``t > 0`` on a log axis), ``log_time`` checked."""
+    if not isinstance(log_time, bool):
+        raise InputError(f"must be True or False, got {log_time!r}.", argument="log_time")
+    t = np.asarray(t, dtype=float)
+    return t, (t > 0 if log_time else np.ones(t.shape, bool))
 
 
 def plot_states(
@@ -51,11 +60,8 @@ def plot_states(
         title: figure title.
         ax: an Axes (or one per panel) to draw into.
     """
-    if not isinstance(log_time, bool):
-        raise InputError(f"must be True or False, got {log_time!r}.", argument="log_time")
-    names = _check_names(values, states)
-    t = np.asarray(t, dtype=float)
-    keep = t > 0 if log_time else np.ones(t.shape, bool)
+    t, keep = time_axis(t, log_time)
+    names = check_state_names(values, states)
     scalars = [n for n in names if np.ndim(values[n]) == 1]
     groups: list[list[str]] = ([scalars] if scalars else []) + [[n] for n in names if np.ndim(values[n]) > 1]
     fig, axes = new_figure(len(groups), ax=ax)

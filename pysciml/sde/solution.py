@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import SolverFailure
+from ..plotting.paths import plot_paths
 from ..solution import is_concrete
 from ..status import Status
 
@@ -63,6 +65,42 @@ class SDESolution:
     def __getitem__(self, name: str):
         """One state over paths and time, ``(n_paths, n_save, *state_shape)``."""
         return self.model.layout.state_values(self.u, name)
+
+    def plot(self, states=None, *, band=(0.05, 0.95), samples: int = 3, log_time: bool = False, ax=None):
+        """Draw the paths as quantiles over paths (matplotlib, the ``plot`` extra); returns ``(fig, axes)``.
+
+        One panel per state: the median over the paths, a shaded ``band`` between two
+        quantiles and the first ``samples`` paths as thin lines.  Failed paths (see
+        ``path_status``) are left out and counted in the title; when every path failed
+        :class:`pysciml.SolverFailure` says why.
+
+        Args:
+            states: a state name or list of names (default: all).
+            band: quantiles ``(lo, hi)`` of the band, default the 5 % and 95 % ones; None for none.
+            samples: individual paths drawn over the band (0 for none).
+            log_time: logarithmic time axis.
+            ax: an Axes (or one per panel) to draw into.
+        """
+        if not self._concrete:
+            raise TypeError("plot() needs concrete values; call it outside jax transformations.")
+        ok = self.path_status == 0
+        if not ok.any():
+            raise SolverFailure(f"nothing to draw: {self.message}", solution=self)
+        title = f"{self.model.name}: {self.n_paths} paths"
+        if not ok.all():
+            title = f"{self.model.name}: {int(ok.sum())} of {self.n_paths} paths ({int((~ok).sum())} failed, left out)"
+        units = getattr(self.model, "time_units", None)
+        return plot_paths(
+            self.t,
+            {name: self[name][ok] for name in self.model.state_names},
+            states=states,
+            band=band,
+            samples=samples,
+            log_time=log_time,
+            time_label=f"time ({units})" if units else "time",
+            title=title,
+            ax=ax,
+        )
 
     def to_xarray(self, *, time_units: str | None = None, attrs: Mapping[str, Any] | None = None):
         """An ``xarray.Dataset``: one variable per state over ``(path, time)``, CF attributes."""

@@ -16,6 +16,7 @@ import numpy as np
 
 from ...errors import InputError
 from ...model import ODEModel
+from ...plotting.orbits import plot_orbits
 
 __all__ = ["NBody"]
 
@@ -177,3 +178,43 @@ class NBody:
         ds["time"].attrs["units"] = T
         ds.attrs.update({"G": self.G, "softening": self.softening, "source": "pysciml.physics.NBody"})
         return ds
+
+    def plot(self, sol, *, projection: str = "xy", names=None, bodies=None, ax=None):
+        """Draw each body's orbit from a solution of :meth:`model` (matplotlib, the ``plot`` extra).
+
+        Returns ``(fig, [ax])``: a line per body, a hollow circle at its start and a dot at its end,
+        equal axis scales (see :func:`pysciml.plotting.orbits.plot_orbits`).
+
+        Args:
+            sol: a ``ps.Solution`` of ``self.model()`` or the Dataset of :meth:`to_xarray`.
+            projection: ``"xy"``, ``"xz"``, ``"yz"`` or ``"3d"`` (3-D systems only).
+            names: a name per body (default ``"body 0"``, ...).
+            bodies: indices of the bodies to draw (default all).
+            ax: an Axes to draw into.
+        """
+        if hasattr(sol, "data_vars"):  # the Dataset of to_xarray
+            q, t = np.asarray(sol["position"].values, dtype=float), np.asarray(sol["time"].values, dtype=float)
+        else:
+            u, t = np.asarray(sol.u, dtype=float), np.asarray(sol.t, dtype=float)
+            if u.ndim != 2 or u.shape[1] != 2 * self.n * self.dim:
+                raise InputError(
+                    f"holds states of size {u.shape[1:]}, not this system's 2 n_bodies dim = {2 * self.n * self.dim}: "
+                    "pass a solution of this system's model().",
+                    argument="sol",
+                )
+            q = self.unpack(u)[0]
+        if q.ndim != 3 or q.shape[1:] != (self.n, self.dim):
+            raise InputError(
+                f"holds positions of shape {q.shape[1:]}, not this system's (n_bodies, dim) = ({self.n}, {self.dim}).",
+                argument="sol",
+            )
+        time_units = "" if self.units["time"] == "1" else f" {self.units['time']}"
+        return plot_orbits(
+            q,
+            projection=projection,
+            names=names,
+            bodies=bodies,
+            length_units=self.units["length"],
+            title=f"{self.n} bodies, t = {t[0]:.4g} to {t[-1]:.4g}{time_units}",
+            ax=ax,
+        )
