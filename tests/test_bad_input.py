@@ -147,6 +147,8 @@ FIT = _fit_feature_cases() + [
     ("rtol-zero", lambda tmp: _fit(rtol=0.0), InputError, "rtol"),
     ("atol-negative", lambda tmp: _fit(atol=-1e-9), InputError, "atol"),
     ("max-steps-zero", lambda tmp: _fit(max_steps=0), InputError, "max_steps"),
+    ("symplectic-solver-in-a-fit", lambda tmp: _fit(solver=ps.Yoshida4(dt=0.01)), InputError, "solver"),
+    ("sde-solver-in-a-fit", lambda tmp: _fit(solver=ps.EulerMaruyama()), InputError, "solver"),
     ("fit-and-fixed-both", lambda tmp: _fit(fit=["k"], fixed=["k"]), InputError, "fit"),
     ("fixed-unknown", lambda tmp: _fit(fixed=["zeta"]), InputError, "fixed"),
     ("params-unknown", lambda tmp: _fit(params={"zeta": 1.0}), InputError, "params"),
@@ -190,6 +192,9 @@ GRIDDED = [(cid, _grid_case(call), exc, arg) for cid, call, exc, arg in _gridded
      InputError, "params"),
     ("accessor-forecast-zero-horizon", lambda tmp: _grid_data().sciml.forecast(_gridded_errors.shared_model(), 0.0),
      InputError, "horizon"),
+    ("accessor-fit-symplectic-solver", lambda tmp: _grid_data().sciml.fit(_gridded_errors.shared_model(),
+                                                                         solver=ps.VelocityVerlet(dt=0.1), verbose=0),
+     InputError, "solver"),
 ]
 
 # -- contradictory or malformed options, refused at construction (issue 19) ---------------------------

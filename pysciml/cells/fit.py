@@ -304,7 +304,7 @@ def fit_cells(
     u0_arrays = u0_fields(u0, model, stack)
     name = engine_name(engine)
     eng = get_engine(name, operation="fit_cells")
-    solver = resolve_solver(solver)
+    solver = resolve_solver(solver, purpose="a gridded fit")
     free = lambda n: FreeParam(n, model.param_specs[n].bounds, to_unconstrained(start[n], model.param_specs[n].bounds))  # noqa: E731
     spec = CellFitRequest(
         model=model,

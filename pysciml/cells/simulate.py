@@ -149,7 +149,9 @@ def _run(
         ok = ok & _on_grid(active, stack, "params").astype(bool)
     name = engine_name(engine)
     get_engine(name, operation="solve_cells")
-    solver = resolve_solver(fitted_solver(params) if isinstance(solver, str) and solver == "auto" else solver)
+    solver = resolve_solver(
+        fitted_solver(params) if isinstance(solver, str) and solver == "auto" else solver, purpose="gridded cells"
+    )
     if isinstance(solver, Auto):  # one static method for every cell, decided from the first one
         u0_first = np.array([float(np.asarray(d.values).reshape(-1)[0]) for d in u0_das])
         u0_first = np.where(np.isfinite(u0_first), u0_first, 0.0)

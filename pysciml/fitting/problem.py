@@ -163,7 +163,7 @@ def build_fit_request(
         l2=float(l2),
         strategy=resolve_strategy(strategy),
         optimizers=resolve_optimizers(optimizers),
-        solver=resolve_solver(solver),
+        solver=resolve_solver(solver, purpose="a fit"),
         adjoint=resolve_adjoint(adjoint),
         rtol=float(rtol),
         atol=float(atol),

@@ -49,7 +49,7 @@ def latent_solver(solver: Any) -> RungeKutta:
     if isinstance(solver, str) and solver.strip().lower() == "auto":
         solver = "tsit5"
     try:
-        obj = resolve_solver(solver)
+        obj = resolve_solver(solver, purpose="a latent model")
     except InputError:
         obj = None
     if not isinstance(obj, LATENT_SOLVERS):

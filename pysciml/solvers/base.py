@@ -25,12 +25,15 @@ class Solver:
         engines: the engines that implement it.
         julia_method: the algorithm name ``PySciMLBridge.make_alg`` understands
             (an OrdinaryDiffEq algorithm), or ``""`` when the Julia engine lacks it.
+        fits: usable inside fits, gridded cells and latent models (the shared compiled
+            ODE solve); ``False`` for methods that run in ``ps.solve`` only.
     """
 
     order: ClassVar[int] = 0
     stiff: ClassVar[bool] = False
     engines: ClassVar[tuple[str, ...]] = ("jax", "julia")
     julia_method: ClassVar[str] = ""
+    fits: ClassVar[bool] = True
 
     @property
     def name(self) -> str:

@@ -43,8 +43,23 @@ def _key(name: str) -> str:
     return "".join(ch for ch in name.lower() if ch.isalnum())
 
 
-def resolve_solver(solver: Any, *, argument: str = "solver") -> Solver:
-    """A solver object from an object, a leaf class or a name (case and punctuation ignored)."""
+def resolve_solver(solver: Any, *, argument: str = "solver", purpose: str | None = None) -> Solver:
+    """A solver object from an object, a leaf class or a name (case and punctuation ignored).
+
+    ``purpose`` (e.g. ``"a fit"``): the solver must run inside fits, gridded cells and latent
+    models (:attr:`Solver.fits`); methods for ``ps.solve`` only are refused, naming ``purpose``.
+    """
+    out = _lookup(solver, argument)
+    if purpose is not None and not out.fits:
+        raise InputError(
+            f"{out.name} runs in ps.solve only, not in {purpose}; use an ODE solver such as "
+            "ps.Tsit5(), ps.Dopri8(), ps.Rodas5P() or 'auto'.",
+            argument=argument,
+        )
+    return out
+
+
+def _lookup(solver: Any, argument: str) -> Solver:
     if isinstance(solver, Solver):
         return solver
     if isinstance(solver, type) and solver in SOLVER_CLASSES:

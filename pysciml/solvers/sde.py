@@ -69,6 +69,7 @@ class SDESolver(Solver):
     #: the julia engine does not solve SDEs yet (``julia_method`` names the StochasticDiffEq
     #: algorithm each class would map to); it refuses ``solve_sde`` by name
     engines: ClassVar[tuple[str, ...]] = ("jax",)
+    fits: ClassVar[bool] = False  # ODE fits, cells and latent ODEs need an ODE solver
     diffrax_method: ClassVar[str] = ""
     calculus: ClassVar[str] = "ito"
     noise: ClassVar[str] = "any"

@@ -89,6 +89,7 @@ class Symplectic(Solver):
     dt: float | None = None
     weights: ClassVar[tuple[float, ...]] = _W2
     engines: ClassVar[tuple[str, ...]] = ("jax",)
+    fits: ClassVar[bool] = False  # its own fixed-step scan, outside the compiled solve of fits
 
     def __post_init__(self):
         if self.dt is not None:
