@@ -435,9 +435,10 @@ class EnergyBalance1D:
         T0 = self.initial_state() if T0 is None else np.asarray(T0, dtype=float)
         if self.seasonal:
             n_years = max(1, int(math.ceil(years)))
-            spin = self.trajectory(np.array([0.0, n_years - 1.0 if n_years > 1 else 1e-9]), T0, params=params)
+            if n_years > 1:  # whole years, so the last one starts on day 0
+                T0 = self.trajectory(np.array([0.0, n_years - 1.0]), T0, params=params).u[-1]
             days = np.linspace(0.0, 1.0, 74)[:-1]
-            last = self.trajectory(np.concatenate([days, [1.0]]), spin.u[-1], params=params)
+            last = self.trajectory(np.concatenate([days, [1.0]]), T0, params=params)
             T = last.u[:-1]
             ds = self._dataset(T, values, ("time",), {"time": days}, {"converged": int(bool(last.ok))})
             ds["time"].attrs.update(units="years", long_name="time of year")
