@@ -100,7 +100,7 @@ def ebm_rows(quick: bool) -> list[dict]:
         wall, cpu = timed(ours.equilibrium, repeats)
         models = []
 
-        def run_climlab():
+        def run_climlab(make=make, kw=kw, models=models):
             m = make(**kw)
             m.integrate_years(years, verbose=False)
             models.append(m)
