@@ -300,16 +300,16 @@ class EnergyBalance1D:
         """Area-weighted global mean over the last axis (``cos`` weights, as climlab)."""
         return np.asarray(T, dtype=float) @ self.weights
 
-    def ice_edges(self, T) -> tuple[float, float]:
+    def ice_edges(self, T, Tf: float | None = None) -> tuple[float, float]:
         """Equatorward edges of the polar ice caps, ``(south, north)``, in degrees (cell bounds).
 
-        A cap is the run of ice cells (``T < Tf``) from the pole; no cap gives ``(-90, 90)``,
-        ice everywhere ``(0, 0)`` (climlab's convention).
+        A cap is the run of ice cells (``T < Tf``; ``Tf`` defaults to the model's) from the pole;
+        no cap gives ``(-90, 90)``, ice everywhere ``(0, 0)`` (climlab's convention).
         """
         T = np.asarray(T, dtype=float)
         if self.ai is None:
             return -90.0, 90.0
-        ice = T < self.Tf
+        ice = T < (self.Tf if Tf is None else Tf)
         b = self.lat_bounds
         n = self.n_lat
         if ice.all():
@@ -406,7 +406,8 @@ class EnergyBalance1D:
         import xarray as xr
 
         T = np.asarray(T, dtype=float)
-        edges = np.apply_along_axis(lambda x: np.array(self.ice_edges(x)), -1, T)
+        Tf = values.get("Tf")
+        edges = np.apply_along_axis(lambda x: np.array(self.ice_edges(x, Tf)), -1, T)
         dims = (*extra_dims, "lat")
         ds = xr.Dataset(
             {
@@ -467,7 +468,12 @@ class EnergyBalance1D:
             T, ok = self._settle(T, {parameter: float(v)}, years, max_rounds)
             rows.append(T)
             converged.append(ok)
+        if parameter == "Tf":  # ice edges with each row's own freezing temperature
+            edges = np.array([self.ice_edges(T_k, float(v)) for T_k, v in zip(rows, values)])
         ds = self._dataset(np.stack(rows), self.params(), (parameter,), {parameter: values})
+        if parameter == "Tf":
+            ds["ice_edge_south"].values[:] = edges[:, 0]
+            ds["ice_edge_north"].values[:] = edges[:, 1]
         ds[parameter].attrs["units"] = _UNITS[parameter]
         ds["converged"] = ((parameter,), np.asarray(converged))
         return ds
