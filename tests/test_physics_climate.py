@@ -91,7 +91,7 @@ def test_another_self_consistent_equilibrium_is_not_climlabs(ebm, equilibrium):
 def test_annual_mean_orbital_matches_climlab_ebm_annual():
     climlab = _climlab()
     m = climlab.EBM_annual(ai=0.62)
-    m.integrate_years(5.0, verbose=False)  # ~1 s a model year; within 3e-5 K of its 15-year state
+    m.integrate_years(4.0, verbose=False)  # ~1 s a model year; within 2e-4 K of its 15-year state
     ref_mean, ref_ice, ref_T = _climlab_state(m)
     ours = phys.EnergyBalance1D(insolation="orbital", a0=0.33, a2=0.25, ai=0.62).equilibrium()
     assert abs(float(ours.global_mean) - ref_mean) < 0.005
