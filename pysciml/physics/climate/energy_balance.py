@@ -35,6 +35,7 @@ from ...numerics import numpy_math
 from ...solution import is_concrete
 from ...solvers import Rodas5P
 from ...status import Status
+from .checks import concrete_solution, finite_number, output_times
 from .insolation import DAYS_PER_YEAR, Orbit, annual_mean_insolation, daily_insolation, legendre_p2
 
 __all__ = ["EnergyBalance1D", "SECONDS_PER_YEAR", "WATER_HEAT_CAPACITY"]
@@ -58,20 +59,6 @@ _UNITS = {
     "ai": "1",
     "Tf": "degC",
 }
-
-
-def _number(value, name: str, *, positive: bool = False, unit_interval: bool = False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"must be a finite number, got {value!r}.", argument=name) from None
-    if not math.isfinite(v):
-        raise InputError(f"must be a finite number, got {value!r}.", argument=name)
-    if positive and v <= 0:
-        raise InputError(f"must be positive, got {value!r}.", argument=name)
-    if unit_interval and not 0.0 <= v <= 1.0:
-        raise InputError(f"is an albedo and must lie in [0, 1], got {value!r}.", argument=name)
-    return v
 
 
 @dataclass(frozen=True)
@@ -126,17 +113,17 @@ class EnergyBalance1D:
                 f"must be an integer >= 4 (latitude cells; 90 gives 2-degree cells), got {self.n_lat!r}.",
                 argument="n_lat",
             )
-        _number(self.diffusivity, "diffusivity", positive=True)
-        _number(self.B, "B", positive=True)
-        _number(self.S0, "S0", positive=True)
-        _number(self.water_depth, "water_depth", positive=True)
+        finite_number(self.diffusivity, "diffusivity", positive=True)
+        finite_number(self.B, "B", positive=True)
+        finite_number(self.S0, "S0", positive=True)
+        finite_number(self.water_depth, "water_depth", positive=True)
         for name in ("A", "s2", "Tf", "T0", "T2"):
-            _number(getattr(self, name), name)
+            finite_number(getattr(self, name), name)
         for name in ("a0", "ai"):
             if name == "ai" and self.ai is None:
                 continue
-            _number(getattr(self, name), name, unit_interval=True)
-        _number(self.a2, "a2")
+            finite_number(getattr(self, name), name, unit_interval=True)
+        finite_number(self.a2, "a2")
         warm = self.a0 + self.a2 * np.array([-0.5, 1.0])  # P2 spans [-1/2, 1]
         if warm.min() < 0 or warm.max() > 1:
             raise InputError(
@@ -153,7 +140,7 @@ class EnergyBalance1D:
             )
         if not isinstance(self.orbit, Orbit):
             raise InputError(f"must be a physics.climate.Orbit, got {type(self.orbit).__name__}.", argument="orbit")
-        w = _number(self.albedo_width, "albedo_width")
+        w = finite_number(self.albedo_width, "albedo_width")
         if w < 0:
             raise InputError(f"must be >= 0 (0: step albedo), got {self.albedo_width!r}.", argument="albedo_width")
 
@@ -331,9 +318,7 @@ class EnergyBalance1D:
         Differentiable under ``jax.grad`` with respect to ``params`` values and ``T0``.
         """
         T0 = self.initial_state() if T0 is None else T0
-        t = np.asarray(t, dtype=float)
-        if t.ndim != 1 or t.size < 2 or np.any(np.diff(t) <= 0):
-            raise InputError("must be at least two increasing output times in years.", argument="t")
+        t = output_times(t)
         return solve(
             self.model(),
             np.asarray(T0) if is_concrete(T0) else T0,
@@ -349,14 +334,7 @@ class EnergyBalance1D:
         """Temperature ``(time, lat)`` as an ``xarray.DataArray`` (degC, years, degrees north)."""
         import xarray as xr
 
-        sol = self.trajectory(t, T0, params=params, solver=solver, rtol=rtol, atol=atol)
-        if not is_concrete(sol.u):
-            raise InputError(
-                "simulate returns xarray, which cannot hold jax tracers; inside jax.grad use trajectory().",
-                argument="params",
-            )
-        if not sol.ok:
-            raise InputError(f"the integration failed: {sol.message}", argument="t")
+        sol = concrete_solution(self.trajectory(t, T0, params=params, solver=solver, rtol=rtol, atol=atol))
         da = xr.DataArray(
             sol.u,
             dims=("time", "lat"),

@@ -17,16 +17,14 @@ Time is in years.  The defaults are the CMIP5 multi-model mean of Geoffroy et al
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from ...errors import InputError
 from ...ivp import solve
 from ...model import ODEModel
-from ...solution import is_concrete
 from ...solvers import Rodas5P
+from .checks import concrete_solution, finite_number, output_times
 
 __all__ = ["TwoBox"]
 
@@ -66,16 +64,10 @@ class TwoBox:
     forcing_rate: float = 0.0
 
     def __post_init__(self):
-        for name in ("C", "C0", "lam", "gamma", "efficacy", "forcing", "forcing_rate"):
-            value = getattr(self, name)
-            try:
-                v = float(value)
-            except (TypeError, ValueError):
-                v = math.nan
-            if not math.isfinite(v):
-                raise InputError(f"must be a finite number, got {value!r}.", argument=name)
-            if name in ("C", "C0", "lam", "gamma", "efficacy") and v <= 0:
-                raise InputError(f"must be positive ({_UNITS[name]}), got {value!r}.", argument=name)
+        for name in ("C", "C0", "lam", "gamma", "efficacy"):
+            finite_number(getattr(self, name), name, positive=True)
+        for name in ("forcing", "forcing_rate"):
+            finite_number(getattr(self, name), name)
 
     def replace(self, **changes) -> TwoBox:
         """A copy with some fields changed (checked again)."""
@@ -137,23 +129,13 @@ class TwoBox:
     # -- running ------------------------------------------------------------------------------------
     def trajectory(self, t, u0=(0.0, 0.0), *, params=None, solver=None, rtol: float = 1e-10, atol: float = 1e-12):
         """``ps.solve`` over output times ``t`` (years); differentiable under ``jax.grad``."""
-        t = np.asarray(t, dtype=float)
-        if t.ndim != 1 or t.size < 2 or np.any(np.diff(t) <= 0):
-            raise InputError("must be at least two increasing output times in years.", argument="t")
-        return solve(self.model(), u0, t, params=params, solver=solver or Rodas5P(), rtol=rtol, atol=atol)
+        return solve(self.model(), u0, output_times(t), params=params, solver=solver or Rodas5P(), rtol=rtol, atol=atol)
 
     def simulate(self, t, u0=(0.0, 0.0), *, params=None, solver=None, rtol: float = 1e-10, atol: float = 1e-12):
         """``T`` and ``T0`` (K) over ``time`` (years) as an ``xarray.Dataset``."""
         import xarray as xr
 
-        sol = self.trajectory(t, u0, params=params, solver=solver, rtol=rtol, atol=atol)
-        if not is_concrete(sol.u):
-            raise InputError(
-                "simulate returns xarray, which cannot hold jax tracers; inside jax.grad use trajectory().",
-                argument="params",
-            )
-        if not sol.ok:
-            raise InputError(f"the integration failed: {sol.message}", argument="t")
+        sol = concrete_solution(self.trajectory(t, u0, params=params, solver=solver, rtol=rtol, atol=atol))
         ds = xr.Dataset(
             {
                 "T": ("time", sol.u[:, 0], {"units": "K", "long_name": "surface temperature anomaly"}),
