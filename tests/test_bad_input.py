@@ -477,6 +477,12 @@ def _ebm(**kw):
     return physics.EnergyBalance1D(**kw)
 
 
+def _mlp(n_in, n_out):
+    import pysciml as ps
+
+    return ps.MLP(n_in, n_out)
+
+
 def _two_box(**kw):
     from pysciml import physics
 
@@ -497,6 +503,7 @@ FIELDS = [
     ("energy-balance-seasonal-p2-insolation", lambda tmp: _ebm(seasonal=True), InputError, "seasonal"),
     ("energy-balance-sweep-unknown-parameter", lambda tmp: _ebm(n_lat=8).sweep("S1", [1300.0]), InputError,
      "parameter"),
+    ("energy-balance-ude-network-shape", lambda tmp: _ebm(n_lat=8).ude(_mlp(2, 1)), InputError, "network"),
     ("two-box-negative-heat-capacity", lambda tmp: _two_box(C0=-100.0), InputError, "C0"),
 ]
 

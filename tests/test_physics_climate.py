@@ -205,6 +205,24 @@ def test_gradients_wrt_diffusivity_and_S0_match_finite_differences():
     assert jac[1, 1] > 1.2 * (1 - e.a0) / (4 * e.B)
 
 
+def test_ude_with_the_true_albedo_as_network_reproduces_the_model():
+    """EnergyBalance1D.ude(): known physics plus a network albedo; with the network's last layer
+    set to the true albedo change (a one-unit tanh layer) it reproduces the smooth-albedo model."""
+    import pysciml as ps
+
+    e = phys.EnergyBalance1D(n_lat=12, a2=0.0, albedo_width=2.5)
+    net = ps.MLP(1, 1, width=1, depth=1, activation="tanh")
+    # hidden = tanh(W0 x + b0), x = (T - Tf) / 10; out = W1 hidden + b1 = c (1 - tanh((T - Tf) / w))
+    c = (e.ai - e.a0) / 2
+    theta = np.array([10.0 / e.albedo_width, 0.0, -c, c])
+    ude = e.ude(net)
+    assert ude.n_states == 12 and ude.time_units == "years"
+    t = np.array([0.0, 0.5, 1.0])
+    ours = ps.solve(ude, e.initial_state(), t, params={"albedo_nn": theta}, solver=ps.Rodas5P(), rtol=1e-9, atol=1e-9)
+    ref = e.trajectory(t, rtol=1e-9, atol=1e-9)
+    assert np.abs(ours.u - ref.u).max() < 1e-6
+
+
 # -- hysteresis ------------------------------------------------------------------------------------
 def test_snowball_fold_matches_climlab(ebm):
     """Decreasing S0 by continuation: the partly ice-covered branch ends between 1245.2 and 1244.2

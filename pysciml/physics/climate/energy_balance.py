@@ -29,9 +29,11 @@ import numpy as np
 
 from ...errors import InputError
 from ...ivp import solve
-from ...model import ODEModel
+from ...model import UDE, ODEModel
 from ...model_spec import ParamView
+from ...networks import MLP
 from ...numerics import numpy_math
+from ...params import Param
 from ...solution import is_concrete
 from ...solvers import Rodas5P
 from ...status import Status
@@ -46,6 +48,8 @@ SECONDS_PER_YEAR = DAYS_PER_YEAR * 86400.0
 WATER_HEAT_CAPACITY = 1000.0 * 4181.3
 
 _INSOLATIONS = ("p2", "orbital")
+#: Temperature scale (K) of the input of the learned albedo network in :meth:`EnergyBalance1D.ude`.
+ALBEDO_INPUT_SCALE = 10.0
 #: The model parameters that enter the ODE (and may be passed as ``params=`` to ``ps.solve``).
 _PARAM_NAMES = ("D", "A", "B", "S0", "s2", "a0", "a2", "ai", "Tf")
 _UNITS = {
@@ -230,11 +234,16 @@ class EnergyBalance1D:
         th = np.tanh((T - values["Tf"]) / self.albedo_width)
         return -(values["ai"] - warm) * 0.5 * (1.0 - th * th) / self.albedo_width
 
-    def _physics(self):
+    def _learned_albedo(self, T, p, m):
+        """Ice-free albedo plus a network of the scaled temperature ``(T - Tf) / ALBEDO_INPUT_SCALE``."""
+        warm = p.a0 + p.a2 * legendre_p2(np.sin(np.deg2rad(self.lat)))
+        return warm + p.albedo_nn(((T - p.Tf) / ALBEDO_INPUT_SCALE)[:, None])[:, 0]
+
+    def _physics(self, learned: bool = False):
         cos_b, inv_area = self._operators()
         rate = SECONDS_PER_YEAR / self.heat_capacity
         forcing = self._forcing()
-        albedo = self._albedo
+        albedo = self._learned_albedo if learned else self._albedo
 
         def energy_balance(u, p, t, m):
             T = u  # one state: the physics sees the (n_lat,) array
@@ -257,6 +266,33 @@ class EnergyBalance1D:
             time_units="years",
             u0=self.initial_state(),
             state_units={"T": "degC"},
+        )
+
+    def ude(self, network: MLP | None = None, *, name: str = "energy_balance_ude") -> UDE:
+        """A ``ps.UDE`` in which a network ``albedo_nn`` learns the ice-albedo feedback.
+
+        The albedo is ``a0 + a2 P2(sin lat) + albedo_nn((T - Tf) / 10 K)``: everything else (diffusion,
+        OLR, insolation) is the known physics, with its parameters fixed at this model's values.
+        The states are one scalar per latitude cell (``T_00``, ``T_01`` ...), so ``fit`` reads
+        observations as ``(t, y)`` with one column per cell (or a Dataset with those variables).
+
+        Args:
+            network: a ``ps.MLP(1, 1, ...)`` (default: width 16, depth 2, tanh, small last layer).
+        """
+        network = network or MLP(1, 1, width=16, depth=2, last_layer_scale=0.1)
+        if not isinstance(network, MLP) or network.n_in != 1 or network.n_out != 1:
+            raise InputError("must be a ps.MLP(1, 1, ...): temperature in, albedo change out.", argument="network")
+        values = self.params()
+        values.setdefault("Tf", float(self.Tf))
+        values.pop("ai", None)
+        return UDE(
+            self._physics(learned=True),
+            states=[f"T_{i:02d}" for i in range(self.n_lat)],
+            params={k: Param(v, fixed=True, units=_UNITS[k]) for k, v in values.items()},
+            networks={"albedo_nn": network},
+            name=name,
+            time_units="years",
+            u0=self.initial_state(),
         )
 
     def tendency(self, T, t: float = 0.0, params: dict[str, float] | None = None) -> np.ndarray:
