@@ -7,7 +7,11 @@ numpy FFTs and against jax-cfd's CN-RK4 spectral solver, in the same run.
 Headline: wall time per step (best of 3, after a warm-up call that compiles); CPU time beside it
 (XLA uses every core, numpy's FFT one).  Compile time is the first call, measured apart.  Memory is
 the process's VmHWM.  Refuses to publish when the load average exceeds the core count.
-The panel-method and EBM parts of the issue's benchmark are not written yet.
+EBM part: the equilibrium of the energy-balance model with climlab's default parameters, pysciml's
+``EnergyBalance1D.equilibrium()`` (Rodas5P spin-up plus a Newton polish; compile measured apart) against
+climlab integrating 10 model years (its own stepping: forward Euler radiation, implicit diffusion,
+yr/90 steps; within 1e-5 K of its converged state), with the two answers compared.
+The panel-method part of the issue's benchmark is not written yet.
 """
 
 from __future__ import annotations
@@ -66,6 +70,51 @@ def numpy_ifrk4(n, nu, dt):
         return E2 * wh + dt / 6 * (E2 * k1 + 2 * E * (k2_ + k3) + k4)
 
     return step
+
+
+def ebm_rows(quick: bool) -> list[dict]:
+    """Equilibrium of climlab's EBM() and EBM_annual(ai=0.62) configurations, both codes, same run."""
+    import warnings
+
+    from pysciml import physics as phys
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # climlab warns about its (unused) Fortran radiation modules
+        try:
+            import climlab
+        except ImportError as exc:
+            return [{"ebm": "EBM()", "climlab_error": str(exc)}]
+    configs = [("EBM()", phys.EnergyBalance1D(), climlab.EBM, {})]
+    if not quick:
+        configs.append(
+            ("EBM_annual(ai=0.62)", phys.EnergyBalance1D(insolation="orbital", a0=0.33, a2=0.25, ai=0.62),
+             climlab.EBM_annual, {"ai": 0.62})
+        )  # fmt: skip
+    years = 2.0 if quick else 10.0
+    repeats = 1 if quick else 3
+    rows = []
+    for name, ours, make, kw in configs:
+        c0 = time.perf_counter()
+        eq = ours.equilibrium()
+        compile_s = time.perf_counter() - c0
+        wall, cpu = timed(ours.equilibrium, repeats)
+        models = []
+
+        def run_climlab(make=make, kw=kw, models=models):
+            m = make(**kw)
+            m.integrate_years(years, verbose=False)
+            models.append(m)
+
+        cwall, ccpu = timed(run_climlab, repeats)
+        m = models[-1]
+        row = {"ebm": name, "pysciml_equilibrium_s": wall, "pysciml_equilibrium_cpu_s": cpu,
+               "pysciml_first_call_s": compile_s, "climlab_years": years, "climlab_s": cwall, "climlab_cpu_s": ccpu,
+               "climlab_over_pysciml": cwall / wall,
+               "global_mean_pysciml": float(eq.global_mean), "global_mean_climlab": float(climlab.global_mean(m.Ts)),
+               "ice_edge_pysciml": float(eq.ice_edge_north), "ice_edge_climlab": float(np.asarray(m.icelat)[1])}  # fmt: skip
+        rows.append(row)
+        print(json.dumps(row))
+    return rows
 
 
 def main() -> int:
@@ -129,8 +178,10 @@ def main() -> int:
             row["jaxcfd_over_pysciml"] = row["jaxcfd_step_ms"] / row["pysciml_step_ms"]
         rows.append(row)
         print(json.dumps(row))
+    ebm = ebm_rows(args.quick)
     result = {"load_average_start": load, "cores": cores, "device": str(jax.devices()[0]),
-              "vmhwm_mib": vmhwm_mib(), "headline": "wall ms per step, best of 3, float64", "rows": rows}  # fmt: skip
+              "vmhwm_mib": vmhwm_mib(), "headline": "wall ms per step, best of 3, float64", "rows": rows,
+              "ebm_headline": "wall s to the equilibrium, best of 3", "ebm_rows": ebm}  # fmt: skip
     if args.quick:
         return 0
     if load > cores:
@@ -145,6 +196,19 @@ def main() -> int:
             f"| {r['n']} | {r['pysciml_step_ms']:.2f} ({r['pysciml_step_cpu_ms']:.2f}) | {r['pysciml_grad_step_ms']:.2f} "
             f"| {r['numpy_step_ms']:.2f} | {r.get('jaxcfd_step_ms') or float('nan'):.2f} "
             f"| {r['numpy_over_pysciml']:.2f} | {r.get('jaxcfd_over_pysciml', float('nan')):.2f} |"
+        )
+    lines += ["", "| EBM | pysciml equilibrium s (cpu) | first call s | climlab s (cpu), years | climlab/pysciml "
+              "| global mean pysciml / climlab (degC) | ice edge pysciml / climlab |",
+              "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for r in ebm:
+        if "climlab_error" in r:
+            lines.append(f"| {r['ebm']} | climlab not installed: {r['climlab_error']} |")
+            continue
+        lines.append(
+            f"| {r['ebm']} | {r['pysciml_equilibrium_s']:.3f} ({r['pysciml_equilibrium_cpu_s']:.3f}) "
+            f"| {r['pysciml_first_call_s']:.2f} | {r['climlab_s']:.2f} ({r['climlab_cpu_s']:.2f}), {r['climlab_years']:g} "
+            f"| {r['climlab_over_pysciml']:.1f} | {r['global_mean_pysciml']:.6f} / {r['global_mean_climlab']:.6f} "
+            f"| {r['ice_edge_pysciml']:g} / {r['ice_edge_climlab']:g} |"
         )
     (out / "physics_fields.md").write_text(f"load {load:.1f} on {cores} cores, {result['device']}\n\n" + "\n".join(lines) + "\n")
     return 0

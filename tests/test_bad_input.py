@@ -477,6 +477,24 @@ def _ns_run(w_shift=0.0, t=(0.0, 1.0), n=16):
     return _ns(n=n).trajectory(taylor_green(n) + w_shift, list(t))
 
 
+def _ebm(**kw):
+    from pysciml import physics
+
+    return physics.EnergyBalance1D(**kw)
+
+
+def _mlp(n_in, n_out):
+    import pysciml as ps
+
+    return ps.MLP(n_in, n_out)
+
+
+def _two_box(**kw):
+    from pysciml import physics
+
+    return physics.TwoBox(**kw)
+
+
 FIELDS = [
     ("navier-stokes-odd-grid", lambda tmp: _ns(n=33), InputError, "n"),
     ("navier-stokes-tiny-grid", lambda tmp: _ns(n=4), InputError, "n"),
@@ -484,6 +502,15 @@ FIELDS = [
     ("navier-stokes-negative-drag", lambda tmp: _ns(drag=-0.1), InputError, "drag"),
     ("navier-stokes-nonzero-circulation", lambda tmp: _ns_run(w_shift=1.0), InputError, "w0"),
     ("navier-stokes-uneven-output-times", lambda tmp: _ns_run(t=(0.0, 1.0, 3.0)), InputError, "t"),
+    ("energy-balance-nonpositive-diffusivity", lambda tmp: _ebm(diffusivity=0.0), InputError, "diffusivity"),
+    ("energy-balance-too-few-latitudes", lambda tmp: _ebm(n_lat=3), InputError, "n_lat"),
+    ("energy-balance-nonpositive-B", lambda tmp: _ebm(B=-2.0), InputError, "B"),
+    ("energy-balance-albedo-above-one", lambda tmp: _ebm(ai=1.5), InputError, "ai"),
+    ("energy-balance-seasonal-p2-insolation", lambda tmp: _ebm(seasonal=True), InputError, "seasonal"),
+    ("energy-balance-sweep-unknown-parameter", lambda tmp: _ebm(n_lat=8).sweep("S1", [1300.0]), InputError,
+     "parameter"),
+    ("energy-balance-ude-network-shape", lambda tmp: _ebm(n_lat=8).ude(_mlp(2, 1)), InputError, "network"),
+    ("two-box-negative-heat-capacity", lambda tmp: _two_box(C0=-100.0), InputError, "C0"),
 ]
 
 #: (area, cases) in the order of the rendered table

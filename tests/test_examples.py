@@ -25,7 +25,8 @@ def _run(name, *args, timeout=900):
 
 def test_every_example_is_tested():
     tested = {"lotka_volterra_discovery.py", "stiff_ude_chemistry.py", "real_series.py", "sst_damping.py",
-              "latent_ode_oscillators.py", "navier_stokes_inverse.py"}
+              "latent_ode_oscillators.py", "navier_stokes_inverse.py", "energy_balance_climate.py",
+              "ebm_albedo_ude.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} <= tested
 
 
@@ -79,3 +80,26 @@ def test_navier_stokes_inverse_example(tmp_path):
     out = json.loads(_run("navier_stokes_inverse.py", "--quick", "--out", str(tmp_path / "ns.png")).stdout.splitlines()[-1])
     assert abs(out["nu"] - out["nu_true"]) / out["nu_true"] < 0.03 and out["w0_relative_error"] < 0.03
     assert (tmp_path / "ns.png").stat().st_size > 0
+
+
+def test_energy_balance_climate_example(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = json.loads(_run("energy_balance_climate.py", "--quick", "--out", str(tmp_path / "ebm.png")).stdout.splitlines()[-1])
+    assert out["ice_edge"] == 70.0 and 13.0 < out["global_mean"] < 16.0  # climlab's EBM(): 14.29 degC, 70 degrees
+    assert out["dTmean_dS0"] > (1 - 0.3) / (4 * 2.0)  # amplified by the ice-albedo feedback
+    lo, hi = out["bistable_S0"]
+    assert lo <= 1300.0 and hi >= 1800.0  # partly ice-covered and snowball states coexist in between
+    assert out["two_box_max_error"] < 1e-8
+    assert (tmp_path / "ebm.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow  # ~65 s CPU (25 s of it compiling the adjoint): 80 optimiser steps through Rodas5P
+def test_ebm_albedo_ude_example(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = json.loads(_run("ebm_albedo_ude.py", "--quick", "--out", str(tmp_path / "ude.png")).stdout.splitlines()[-1])
+    assert out["status"] == "SUCCESS"
+    assert out["albedo_rmse"] < 0.02 and out["temperature_rmse"] < 0.1  # noise 0.05 K
+    found, true = out["discovered"], out["true"]
+    assert abs(found["jump"] - true["jump"]) < 0.05 * true["jump"]
+    assert abs(found["T_freeze"] - true["T_freeze"]) < 1.0 and abs(found["width"] - true["width"]) < 1.0
+    assert (tmp_path / "ude.png").read_bytes()[:4] == b"\x89PNG"

@@ -4,6 +4,9 @@
   ``ps.ODEModel`` solved with the symplectic solvers.
 * :class:`NavierStokes2D`, :class:`Kolmogorov` (:mod:`.fluids`): 2-D incompressible flow on a
   periodic grid, returning xarray with units.
+* :class:`EnergyBalance1D`, :class:`TwoBox`, :class:`Orbit` (:mod:`.climate`): the diffusive
+  energy-balance climate model on latitude (ice-albedo feedback, snowball hysteresis) and the
+  two-box global-mean model, ordinary ``ps.ODEModel`` objects solved stiffly by ``ps.solve``.
 
 The field simulators are written in jax (``jax.grad`` runs through them), so importing this
 package loads the jax engine; ``import pysciml`` alone still loads none of it.
@@ -11,7 +14,8 @@ package loads the jax engine; ``import pysciml`` alone still loads none of it.
 
 from __future__ import annotations
 
+from .climate import EnergyBalance1D, Orbit, TwoBox
 from .fluids import Kolmogorov, NavierStokes2D
 from .nbody import NBody
 
-__all__ = ["NBody", "NavierStokes2D", "Kolmogorov"]
+__all__ = ["NBody", "NavierStokes2D", "Kolmogorov", "EnergyBalance1D", "TwoBox", "Orbit"]
