@@ -31,7 +31,8 @@ import numpy as np
 
 from ..discovery.expressions import compile_expression, expression_to_sympy
 from ..errors import InputError
-from ..model import ODEModel
+from ..model import UDE, ODEModel
+from ..networks import MLP
 from ..params import Param
 from .conservation import left_null_space
 from .equations import Equation, check_name, parse_equation
@@ -414,10 +415,14 @@ class ReactionNetwork:
                     argument="rate",
                 )
 
-    def to_model(self, *, name: str | None = None) -> ODEModel:
+    def to_model(self, *, name: str | None = None, networks: Mapping[str, MLP] | None = None) -> ODEModel:
         """The network as a ``ps.ODEModel``: states are the dynamic species (concentrations),
         parameters the declared parameters, compartment volumes and constant species, and
-        ``u0`` the initial concentrations."""
+        ``u0`` the initial concentrations.
+
+        ``networks={"nn": ps.MLP(1, 1)}`` makes it a universal differential equation
+        (a ``ps.UDE``): a Python rate law calls ``p.nn(x)`` for an unknown regulation term.
+        """
         if not self._reactions:
             raise InputError("the network has no reactions; add some with net.reaction(...).", argument="network")
         laws = self._compile()
@@ -466,10 +471,11 @@ class ReactionNetwork:
             units = self._species[n].units or self.concentration_units
             if units:
                 state_units[n] = units
-        return ODEModel(
+        return (UDE if networks else ODEModel)(
             reaction_network,
             states=list(states),
             params=params,
+            networks=networks,
             name=name or self.name,
             time_units=self.time_units,
             u0=[self._species[n].initial for n in states],
