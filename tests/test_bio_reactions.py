@@ -352,3 +352,44 @@ def test_repressilator_agrees_with_libroadrunner():
     # negative control: a 1% change in alpha is seen
     off = ps.solve(model, t=ref[:, 0], params={"alpha": 218.16}, rtol=1e-12, atol=1e-14)
     assert not np.allclose(np.asarray(off.u), ref[:, 1:], rtol=1e-6, atol=1e-9)
+
+
+def _gene_ring(n_genes: int, seed: int = 0) -> tuple[bio.ReactionNetwork, str]:
+    """A ring of ``n_genes`` repressors with scattered rates, as a ps.bio network and as Antimony."""
+    rng = np.random.default_rng(seed)
+    alpha, beta = rng.uniform(150, 250, n_genes).tolist(), rng.uniform(3, 7, n_genes).tolist()
+    net = bio.ReactionNetwork("gene_ring")
+    net.parameters(a0=0.2, n=2.0)
+    lines = ["model gene_ring", "  a0 = 0.2; n = 2"]
+    for i in range(n_genes):
+        net.parameters(**{f"alpha{i}": alpha[i], f"beta{i}": beta[i]})
+        lines.append(f"  alpha{i} = {alpha[i]!r}; beta{i} = {beta[i]!r}")
+    for prefix, value in (("m", lambda i: float(i % 3)), ("p", lambda i: float(5 * (i % 4)))):
+        for i in range(n_genes):
+            net.species(f"{prefix}{i}", value(i))
+            lines.append(f"  {prefix}{i} = {value(i)!r}")
+    for i in range(n_genes):
+        j = (i - 1) % n_genes
+        net.reaction(f"0 -> m{i}", f"a0 + alpha{i} / (1 + p{j}**n)")
+        net.reaction(f"m{i} -> 0", f"m{i}")
+        net.reaction(f"0 -> p{i}", f"beta{i} * m{i}")
+        net.reaction(f"p{i} -> 0", k=f"beta{i}")
+        lines += [f"  -> m{i}; a0 + alpha{i}/(1 + p{j}^n)", f"  m{i} -> ; m{i}", f"  -> p{i}; beta{i}*m{i}",
+                  f"  p{i} -> ; beta{i}*p{i}"]
+    return net, "\n".join([*lines, "end"])
+
+
+def test_a_50_species_gene_ring_agrees_with_libroadrunner():
+    roadrunner = pytest.importorskip("roadrunner", reason="libroadrunner (test extra) checks ps.bio trajectories")
+    antimony = pytest.importorskip("antimony", reason="antimony (test extra) writes the roadrunner model")
+    net, text = _gene_ring(25)
+    assert len(net.species_names) == 50 and net.stoichiometry.shape == (50, 100)
+    assert antimony.loadAntimonyString(text) >= 0, antimony.getLastError()
+    rr = roadrunner.RoadRunner(antimony.getSBMLString("gene_ring"))
+    rr.integrator.relative_tolerance = 1e-12
+    rr.integrator.absolute_tolerance = 1e-14
+    rr.timeCourseSelections = ["time", *net.species_names]
+    ref = np.asarray(rr.simulate(0, 20, 41))
+    sol = ps.solve(net.to_model(), t=ref[:, 0], solver=ps.Dopri8(), rtol=1e-12, atol=1e-14)
+    assert sol.ok
+    np.testing.assert_allclose(np.asarray(sol.u), ref[:, 1:], rtol=1e-6, atol=1e-9)  # measured 2e-9 rel

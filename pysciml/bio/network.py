@@ -33,6 +33,7 @@ from ..discovery.expressions import compile_expression, expression_to_sympy
 from ..errors import InputError
 from ..model import UDE, ODEModel
 from ..networks import MLP
+from ..options import check_number
 from ..params import Param
 from .conservation import left_null_space
 from .equations import Equation, check_name, parse_equation
@@ -79,18 +80,10 @@ class Reaction:
         return self.rate if isinstance(self.rate, str) else getattr(self.rate, "__name__", "function")
 
 
-def _number(value, argument: str, *, positive: bool = False, nonnegative: bool = False) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"must be a number, got {value!r}.", argument=argument) from None
-    if not np.isfinite(out):
-        raise InputError(f"must be finite, got {value!r}.", argument=argument)
-    if positive and out <= 0:
-        raise InputError(f"must be positive, got {value!r}.", argument=argument)
-    if nonnegative and out < 0:
-        raise InputError(f"must be >= 0 (a concentration), got {value!r}.", argument=argument)
-    return out
+def _number(value, argument: str, *, low: float | None = None, low_open: bool = True) -> float:
+    """``value`` as a float after :func:`pysciml.options.check_number` (finite, above ``low``)."""
+    check_number(value, argument, low=low, low_open=low_open)
+    return float(value)
 
 
 class ReactionNetwork:
@@ -141,7 +134,7 @@ class ReactionNetwork:
             raise InputError(
                 "declare compartments before the species and reactions that live in them.", argument="name"
             )
-        self._compartments[name] = Compartment(name, _number(volume, "volume", positive=True), units)
+        self._compartments[name] = Compartment(name, _number(volume, "volume", low=0.0), units)
 
     def parameter(
         self,
@@ -209,7 +202,7 @@ class ReactionNetwork:
         if old is not None and compartment is None:
             comp = old.compartment
         self._species[name] = Species(
-            name, _number(initial, f"initial.{name}", nonnegative=True), comp, bool(constant), units
+            name, _number(initial, f"initial.{name}", low=0.0, low_open=False), comp, bool(constant), units
         )
 
     def reaction(
@@ -273,7 +266,7 @@ class ReactionNetwork:
                     names.append(v)  # checked against the parameters in to_model()
                 else:
                     pname = f"k_{name}" + ("" if len(values) == 1 else ("_f", "_r")[i])
-                    self.parameter(pname, _number(v, "k", nonnegative=True))
+                    self.parameter(pname, _number(v, "k", low=0.0, low_open=False))
                     names.append(pname)
             ks = tuple(names)
         comp = None
