@@ -121,7 +121,7 @@ def test_sequential_chain_exact_solution_and_gradient_vs_finite_differences():
     np.testing.assert_allclose(g[0], fd_solve, rtol=1e-6)
 
 
-def test_compartments_scale_fluxes_by_volume_and_conserve_amounts():
+def _two_compartments() -> bio.ReactionNetwork:
     net = bio.ReactionNetwork()
     net.compartment("cytoplasm", 2.0)
     net.compartment("nucleus", 0.5)
@@ -129,7 +129,11 @@ def test_compartments_scale_fluxes_by_volume_and_conserve_amounts():
     net.species("A_cyt", 1.0, compartment="cytoplasm")
     net.species("A_nuc", 0.0, compartment="nucleus")
     net.reaction("A_cyt -> A_nuc", k="k", compartment="cytoplasm")
-    model = net.to_model()
+    return net
+
+
+def test_compartments_scale_fluxes_by_volume_and_conserve_amounts():
+    model = _two_compartments().to_model()
     assert set(model.param_names) == {"k", "cytoplasm", "nucleus"}
     t = np.linspace(0, 4, 9)
     u = np.asarray(ps.solve(model, t=t, **TIGHT).u)
@@ -186,6 +190,18 @@ def test_time_in_a_rate_law_and_constant_species_are_parameters():
     assert model.state_names == ("A",) and "I" in model.param_names
     u = ps.solve(model, [0.0], (0.0, 2.0), saveat=[2.0], params={"I": 3.0}, **TIGHT).u
     np.testing.assert_allclose(u[-1, 0], 3.0 * 2.0**2 / 2, rtol=1e-10)
+
+
+def test_dosing_events_on_a_network_model():
+    """ps.At doses act on the network's states by species name (events are ps.solve's, unchanged)."""
+    model = _chain()
+    dose = ps.At([1.0, 2.0], affect=lambda u, p, t, m: {"A": u[0] + 1.0, "B": u[1], "C": u[2]}, name="dose")
+    t = np.array([0.0, 1.0, 2.0, 3.0])
+    sol = ps.solve(model, t=t, events=[dose], **TIGHT)
+    a1 = 2.0 * np.exp(-1.3) + 1.0
+    a2 = a1 * np.exp(-1.3) + 1.0
+    np.testing.assert_allclose(np.asarray(sol.u)[:, 0], [2.0, a1, a2, a2 * np.exp(-1.3)], rtol=1e-9)
+    np.testing.assert_allclose(np.asarray(sol.u)[-1].sum(), 4.0, rtol=1e-10)  # two doses of 1 added to 2
 
 
 # -- ready models -------------------------------------------------------------------------------------
@@ -300,7 +316,7 @@ def test_the_julia_engine_traces_the_network_physics():
     from pysciml.engines.julia.evaluate import evaluate_program
     from pysciml.engines.julia.trace import trace_model
 
-    for net in (bio.repressilator(), bio.feed_forward_loop(), _michaelis_menten()):
+    for net in (bio.repressilator(), bio.feed_forward_loop(), _michaelis_menten(), _two_compartments()):
         model = net.to_model()
         u = np.linspace(0.3, 1.7, model.n_states)
         phys = np.concatenate([v.ravel() for v in model.default_params().values()])
