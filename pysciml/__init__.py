@@ -109,6 +109,7 @@ _EXPORTS = {
 #: subpackages and modules reachable as attributes (``ps.grid.RegularGrid``, ``ps.cache.info()``)
 _SUBMODULES = frozenset(
     [
+        'bio',
         'cache',
         'cells',
         'data',

@@ -28,6 +28,7 @@ import test_fit_features as _fit_features
 import test_solve_inputs as _solve_inputs
 
 import pysciml as ps
+from helpers import bad_input_bio as _bio
 from helpers import bad_input_physics as _physics
 from helpers import bad_input_pictures as _pictures
 from pysciml.errors import DataError, FileFormatError, InputError, ModelError, PySciMLError
@@ -516,7 +517,7 @@ FIELDS = [
 #: (area, cases) in the order of the rendered table
 AREAS = [("solve", SOLVE), ("fit", FIT), ("gridded fit", GRIDDED), ("latent ODE", LATENT), ("options", OPTIONS), ("I/O", IO),
          ("CLI", CLI), ("physics", list(_physics.CASES)), ("physics fields", FIELDS),
-         ("pictures", list(_pictures.CASES))]
+         ("pictures", list(_pictures.CASES)), ("reaction networks", list(_bio.CASES))]
 #: every case, with its area: ``(area, case_id, call, exception, argument)``
 TABLE = [(area, *case) for area, cases in AREAS for case in cases]
 

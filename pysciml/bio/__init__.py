@@ -1,0 +1,31 @@
+"""pysciml.bio: reaction networks and gene regulation as ordinary ``ps.ODEModel`` s (``ps.bio``).
+
+* :class:`ReactionNetwork` (:mod:`.network`): species, compartments, parameters and reactions
+  with mass-action or arbitrary rate laws; the stoichiometry matrix, conservation laws
+  (:mod:`.conservation`) and ``to_model()``, whose physics runs on every engine and under
+  ``jax.grad``.
+* :func:`hill_activation`, :func:`hill_repression` (:mod:`.hill`).
+* Ready models (:mod:`.models`): :func:`repressilator`, :func:`toggle_switch`,
+  :func:`feed_forward_loop`.
+
+Importing this package loads no engine (no jax); sympy is loaded only for
+conservation laws and symbolic rate laws.
+"""
+
+from __future__ import annotations
+
+from .hill import hill_activation, hill_repression
+from .models import feed_forward_loop, repressilator, toggle_switch
+from .network import Compartment, Reaction, ReactionNetwork, Species
+
+__all__ = [
+    "ReactionNetwork",
+    "Species",
+    "Compartment",
+    "Reaction",
+    "hill_activation",
+    "hill_repression",
+    "repressilator",
+    "toggle_switch",
+    "feed_forward_loop",
+]
