@@ -229,6 +229,10 @@ from . import _xarray_hook  # noqa: E402
 
 _xarray_hook.install()
 
+from ._float64 import prefer_float64  # noqa: E402
+
+prefer_float64()
+
 
 def __getattr__(name):
     try:
