@@ -150,6 +150,8 @@ FIT = _fit_feature_cases() + [
     ("max-steps-zero", lambda tmp: _fit(max_steps=0), InputError, "max_steps"),
     ("symplectic-solver-in-a-fit", lambda tmp: _fit(solver=ps.Yoshida4(dt=0.01)), InputError, "solver"),
     ("sde-solver-in-a-fit", lambda tmp: _fit(solver=ps.EulerMaruyama()), InputError, "solver"),
+    ("levenberg-marquardt-in-a-model-fit", lambda tmp: _fit(optimizers=[ps.LevenbergMarquardt(steps=5)]), InputError,
+     "optimizers"),
     ("fit-and-fixed-both", lambda tmp: _fit(fit=["k"], fixed=["k"]), InputError, "fit"),
     ("fixed-unknown", lambda tmp: _fit(fixed=["zeta"]), InputError, "fixed"),
     ("params-unknown", lambda tmp: _fit(params={"zeta": 1.0}), InputError, "params"),

@@ -13,7 +13,7 @@ from ..errors import InputError
 from ..solvers.adjoints import resolve_adjoint
 from ..solvers.catalog import resolve_solver
 from ..training.losses import resolve_loss, to_unconstrained
-from ..training.optimizers import resolve_optimizers
+from ..training.optimizers import LevenbergMarquardt, resolve_optimizers
 from ..training.strategies import resolve_strategy
 
 __all__ = ["build_fit_request"]
@@ -162,7 +162,7 @@ def build_fit_request(
         loss=resolve_loss(loss),
         l2=float(l2),
         strategy=resolve_strategy(strategy),
-        optimizers=resolve_optimizers(optimizers),
+        optimizers=_fit_optimizers(optimizers),
         solver=resolve_solver(solver, purpose="a fit"),
         adjoint=resolve_adjoint(adjoint),
         rtol=float(rtol),
@@ -170,3 +170,16 @@ def build_fit_request(
         max_steps=int(max_steps),
         seed=int(seed),
     )
+
+
+def _fit_optimizers(value) -> tuple:
+    """The optimiser chain of a model fit: Adam and L-BFGS stages (Levenberg-Marquardt is per cell)."""
+    opts = resolve_optimizers(value)
+    for o in opts:
+        if isinstance(o, LevenbergMarquardt):
+            raise InputError(
+                "LevenbergMarquardt runs in gridded per-cell fits only (ps.fit_cells); for a model fit use "
+                "[ps.Adam(...), ps.LBFGS(...)].",
+                argument="optimizers",
+            )
+    return opts
