@@ -1,6 +1,6 @@
 """Learn the ice-albedo feedback of an energy-balance model with a network, then find its form.
 
-    python examples/ebm_albedo_ude.py [--quick] [--out ebm_albedo_ude.png]
+    python examples/ebm_albedo_ude.py [--quick] (--out ebm_albedo_ude.png)
 
 Synthetic "observations": zonal-mean temperatures (18 latitude cells, 3 years from a cold start,
 noise 0.05 K) of an energy-balance model whose albedo jumps smoothly from 0.3 to 0.62 below

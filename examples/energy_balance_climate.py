@@ -1,7 +1,7 @@
 """Energy-balance climate: the 1-D diffusive model on latitude with the ice-albedo feedback, its
 snowball hysteresis loop in the solar constant, and the two-box global-mean model.
 
-    python examples/energy_balance_climate.py [--quick] [--out energy_balance.png]
+    python examples/energy_balance_climate.py [--quick] (--out energy_balance.png)
 
 1. The equilibrium of the default model (climlab's ``EBM()`` parameters): temperature against
    latitude with the ice caps, the global mean and the ice edge.
