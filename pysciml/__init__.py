@@ -89,6 +89,7 @@ _EXPORTS = {
     "solve": "ivp",
     "Event": "events",
     "At": "events",
+    "EventWarning": "events",
     "sensitivity": "ivp",
     "Solution": "solution",
     "as_observations": "data.ingest",
@@ -160,6 +161,7 @@ if TYPE_CHECKING:
     from .errors import TraceError as TraceError
     from .events import At as At
     from .events import Event as Event
+    from .events import EventWarning as EventWarning
     from .info import info as info
     from .ivp import sensitivity as sensitivity
     from .ivp import solve as solve

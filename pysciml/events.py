@@ -15,18 +15,24 @@ An affect returns a mapping ``{name: new value}`` naming states and/or parameter
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from .errors import InputError
-from .model_spec import ModelSpec
+from .model_spec import ModelSpec, ParamView
+from .numerics import numpy_math
 
-__all__ = ["Event", "At", "EventLog", "check_events", "DEFAULT_MAX_EVENTS"]
+__all__ = ["Event", "At", "EventLog", "EventWarning", "check_events", "DEFAULT_MAX_EVENTS"]
 
 #: events a solve may apply (a static bound: the event loop is a compiled scan of this length)
 DEFAULT_MAX_EVENTS = 64
+
+
+class EventWarning(UserWarning):
+    """An event looks mis-specified (e.g. its condition never changes sign over the solve)."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -207,3 +213,45 @@ def split_affect(model: ModelSpec, out, argument: str) -> tuple[dict[str, Any], 
 
 def no_events_fired(names: tuple[str, ...]) -> EventLog:
     return EventLog(np.zeros(0), np.zeros(0, dtype=int), names, False)
+
+
+def warn_silent_events(model: ModelSpec, events, log: EventLog, t, u, params: Mapping[str, Any]) -> None:
+    """Warn about each state event that never fired and whose condition kept one sign.
+
+    The condition is evaluated with numpy at the saved times (with the solve's starting
+    parameter values); one strict sign throughout usually means a condition written as a
+    test (``u[0] < 1``) instead of a function that crosses zero (``u[0] - 1``), or a
+    threshold the solution never reaches.  Conditions that cannot be evaluated this way
+    (networks, engine-only functions) are skipped silently.
+    """
+    fired = {int(i) for i in np.asarray(log.index)}
+    t = np.asarray(t, dtype=float)
+    u = np.asarray(u, dtype=float)
+    keep = np.isfinite(t) & np.all(np.isfinite(u.reshape(u.shape[0], -1)), axis=1)
+    if keep.sum() < 2:
+        return
+    p = ParamView(params)
+    for i, ev in enumerate(events):
+        if not isinstance(ev, Event) or i in fired:
+            continue
+        try:
+            values = np.array(
+                [
+                    float(ev.condition(model.layout.view(uk.reshape(-1)), p, float(tk), numpy_math))
+                    for tk, uk in zip(t[keep], u[keep])
+                ]
+            )
+        except Exception:
+            continue
+        signs = np.sign(values)
+        if np.all(signs > 0) or np.all(signs < 0):
+            name = event_names(events)[i]
+            side = "positive" if signs[0] > 0 else "negative"
+            warnings.warn(
+                f"events[{i}] ({name!r}) never fired: its condition stayed {side} at all {values.size} "
+                f"saved times (from {values.min():.3g} to {values.max():.3g}). An event fires where the "
+                "condition crosses zero: write it as a difference (u[0] - 1.0), not a test (u[0] < 1.0), "
+                "and check that the threshold is reached.",
+                EventWarning,
+                stacklevel=3,
+            )

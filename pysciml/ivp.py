@@ -11,7 +11,14 @@ import numpy as np
 from .engines.registry import engine_name, get_engine
 from .engines.requests import SolveRequest
 from .errors import InputError, SolverFailure
-from .events import DEFAULT_MAX_EVENTS, EventLog, check_events, check_max_events, event_names
+from .events import (
+    DEFAULT_MAX_EVENTS,
+    EventLog,
+    check_events,
+    check_max_events,
+    event_names,
+    warn_silent_events,
+)
 from .model_spec import ModelSpec
 from .options import check_bool
 from .sde.solution import SDESolution
@@ -369,6 +376,8 @@ def solve(
             k = int(np.asarray(count))
             ev_t, ev_i, dropped = np.asarray(ev_t)[:k], np.asarray(ev_i)[:k], bool(np.asarray(dropped))
         log = EventLog(ev_t, ev_i, event_names(request.events), dropped)
+        if is_concrete(raw.u) and is_concrete(count):
+            warn_silent_events(request.model, request.events, log, raw.t, raw.u, request.params)
     sol = Solution(request.model, raw.t, raw.u, raw.status, stats, params=request.params, u0=request.u0)
     sol.events = log
     if raise_on_failure and sol._concrete and not sol.ok:

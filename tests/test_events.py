@@ -1,5 +1,7 @@
 """Events in ps.solve: bouncing ball (exact bounce times, gradients vs finite differences), doses."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -47,7 +49,13 @@ def test_gradient_of_bounce_time_matches_finite_differences():
 
     def t3(h, e):
         return ps.solve(
-            model, jnp.stack([h, 0.0]), (0.0, 10.0), params={"e": e}, events=[bounce], rtol=1e-10, atol=1e-12,
+            model,
+            jnp.stack([h, 0.0]),
+            (0.0, 10.0),
+            params={"e": e},
+            events=[bounce],
+            rtol=1e-10,
+            atol=1e-12,
             solver=ps.Tsit5(),
         ).events.t[2]
 
@@ -71,8 +79,16 @@ def test_dosing_time_and_state_events_and_gradient():
     refill = ps.Event(lambda u, p, t, m: u[0] - 0.5, lambda u, p, t, m: {"x": u[0] + 1.0}, direction=-1)
 
     def times(k):
-        return ps.solve(model, jnp.array([1.0]), (0, 5), params={"k": k}, events=[refill], rtol=1e-12, atol=1e-12,
-                        solver=ps.Rodas5P()).events.t
+        return ps.solve(
+            model,
+            jnp.array([1.0]),
+            (0, 5),
+            params={"k": k},
+            events=[refill],
+            rtol=1e-12,
+            atol=1e-12,
+            solver=ps.Rodas5P(),
+        ).events.t
 
     t = np.asarray(ps.solve(model, [1.0], (0, 5), events=[refill], rtol=1e-12, atol=1e-12).events.t)
     np.testing.assert_allclose(t, np.log(2) + np.arange(4) * np.log(3), atol=1e-9)
@@ -101,3 +117,29 @@ def test_bad_events():
         ps.solve(model, [H0, 0.0], (0, 1), events=[ps.Event(lambda u, p, t, m: u[0], direction=2)])
     with pytest.raises(InputError, match="unknown name"):
         ps.solve(model, [H0, 0.0], (0, 1), events=[ps.At(0.5, lambda u, p, t, m: {"y": 1.0})])
+
+
+def test_event_whose_condition_never_changes_sign_warns():
+    model = ps.ODEModel(lambda u, p, t, m: -p.k * u[0], states=["x"], params={"k": 1.0})
+    save = np.linspace(0.0, 5.0, 11)
+
+    def run(condition, direction=0):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            sol = ps.solve(
+                model, [1.0], (0.0, 5.0), saveat=save, events=[ps.Event(condition, direction=direction, name="e")]
+            )
+        return sol, [w for w in record if issubclass(w.category, ps.EventWarning)]
+
+    # a threshold never reached (x decays from 1 towards 0; 2 is never crossed)
+    _, warned = run(lambda u, p, t, m: u[0] - 2.0)
+    assert len(warned) == 1 and "'e'" in str(warned[0].message) and "never fired" in str(warned[0].message)
+    assert warned[0].filename == __file__  # points at the user's call
+    # a condition that stays positive names its side
+    _, warned = run(lambda u, p, t, m: u[0] + 1.0)
+    assert len(warned) == 1 and "stayed positive" in str(warned[0].message)
+    # negative controls: an event that fires, and one that crosses the other way, do not warn
+    sol, warned = run(lambda u, p, t, m: u[0] - 0.5)
+    assert not warned and len(sol.events) == 1
+    sol, warned = run(lambda u, p, t, m: u[0] - 0.5, direction=1)
+    assert not warned and len(sol.events) == 0
