@@ -1,5 +1,9 @@
 """Dask-backed gridded data: chunk by chunk, lazily, and on a dask.distributed cluster."""
 
+import os
+import signal
+import time
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -61,21 +65,65 @@ def test_solve_stays_lazy_on_dask_input(in_memory):
     eager = da.sciml.solve(model, params=ref)
     lazy = da.chunk({"lat": 3}).sciml.solve(model, params=ref)
     assert dask.is_dask_collection(lazy)
-    np.testing.assert_allclose(lazy.compute(scheduler="synchronous").values, eager.values, rtol=1e-12,
-                               equal_nan=True)
+    np.testing.assert_allclose(lazy.compute(scheduler="synchronous").values, eager.values, rtol=1e-12, equal_nan=True)
 
 
-def test_local_cluster_gives_the_in_memory_result(in_memory):
+@pytest.fixture(scope="module")
+def cluster_client():
+    """One LocalCluster (2 worker processes, each compiling its own fits) for the cluster tests."""
     distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+def test_local_cluster_gives_the_in_memory_result(in_memory, cluster_client):
+    client = cluster_client
     model, da, ocean, truth, ref = in_memory
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        res = da.chunk({"lat": 3}).sciml.fit(model, mask=ocean, verbose=0)
-        out = client.compute(res).result()
-        workers = client.run(lambda: 1)
+    res = da.chunk({"lat": 3}).sciml.fit(model, mask=ocean, verbose=0)
+    out = client.compute(res).result()
+    workers = client.run(lambda: 1)
     assert len(workers) == 2
     # Worker processes compile their own executables: usually bitwise equal to the in-memory run, but one
     # CI run differed in 3 of 48 cells' fitted losses by 4e-11 relative (XLA does not promise bitwise
     # equality across processes), so agreement to 1e-9 relative is what is asserted here.
     _same(out, ref, rtol=1e-9)
     assert out.attrs["pysciml_fit"] == "per-cell"
+
+
+def _executing_fits(dask_worker) -> list[str]:
+    """(Runs on a worker.) The fit tasks this worker is executing right now."""
+    return [str(ts.key) for ts in dask_worker.state.executing if "fit" in str(ts.key).lower()]
+
+
+def _busy_worker(client) -> str | None:
+    running = client.run(_executing_fits)
+    return next((addr for addr, keys in running.items() if keys), None)
+
+
+def test_a_worker_killed_mid_fit_loses_and_duplicates_no_cell(in_memory, cluster_client):
+    """SIGKILL a worker process while it fits a chunk: dask reruns its tasks elsewhere (the nanny restarts
+    the worker) and the result equals the in-memory fit cell for cell."""
+    client = cluster_client
+    model, da, ocean, truth, ref = in_memory
+    pids = client.run(os.getpid)
+    # one latitude row per chunk (a new block shape, so each worker compiles: the chunk runs for seconds)
+    fut = client.compute(da.chunk({"lat": 1}).sciml.fit(model, mask=ocean, verbose=0))
+    victim, deadline = None, time.monotonic() + 300
+    while victim is None and time.monotonic() < deadline and not fut.done():
+        victim = _busy_worker(client)
+    assert victim is not None, "no worker ever executed a fit task"
+    time.sleep(0.2)
+    running = client.run(_executing_fits, workers=[victim])[victim]
+    assert running, "the victim finished its task before the kill; the test would prove nothing"
+    os.kill(pids[victim], signal.SIGKILL)
+    out = fut.result(timeout=600)
+    after = client.run(os.getpid)
+    assert pids[victim] not in after.values()  # the kill happened (negative control for a no-op kill)
+    _same(out, ref, rtol=1e-9)
+    # no cell lost or duplicated: every ocean cell has exactly its own fit, land stays empty
+    fitted = np.isfinite(out["loss"].values)
+    np.testing.assert_array_equal(fitted, np.asarray(ocean))
+    assert out["lam"].shape == ref["lam"].shape
