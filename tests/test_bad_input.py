@@ -185,7 +185,25 @@ def _grid_data():
     return _gridded_errors._data()[0]
 
 
+def _grid_fit(tmp, **kw):
+    return _grid_data().sciml.fit(_gridded_errors.shared_model(), verbose=0, **kw)
+
+
+def _a_file(tmp):
+    (tmp / "f").write_text("x")
+    return tmp / "f"
+
+
 GRIDDED = [(cid, _grid_case(call), exc, arg) for cid, call, exc, arg in _gridded_errors.CASES] + [
+    ("fit-resume-without-checkpoint", lambda tmp: _grid_fit(tmp, resume=True), InputError, "resume"),
+    ("fit-resume-not-bool", lambda tmp: _grid_fit(tmp, checkpoint=tmp / "c", resume="yes"), InputError, "resume"),
+    ("fit-checkpoint-cells-zero", lambda tmp: _grid_fit(tmp, checkpoint=tmp / "c", checkpoint_cells=0), InputError,
+     "checkpoint_cells"),
+    ("fit-checkpoint-cells-without-checkpoint", lambda tmp: _grid_fit(tmp, checkpoint_cells=10), InputError,
+     "checkpoint_cells"),
+    ("fit-checkpoint-is-a-file", lambda tmp: _grid_fit(tmp, checkpoint=_a_file(tmp)), InputError, "checkpoint"),
+    ("fit-checkpoint-with-shared-params", lambda tmp: _grid_fit(tmp, per_cell=["lam"], shared=["forcing"],
+                                                                checkpoint=tmp / "c"), InputError, "checkpoint"),
     ("accessor-fit-unknown-per-cell", lambda tmp: _grid_data().sciml.fit(_gridded_errors.shared_model(),
                                                                           per_cell=["nope"], verbose=0),
      InputError, "per_cell"),

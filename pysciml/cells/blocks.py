@@ -31,13 +31,18 @@ class FitBlock:
     Called as ``block(*states, mask, *z0, *u0)``: ``states`` (..., n_t) for each state
     present in the data (``present`` gives their positions among the model's states),
     ``mask`` (...) bool, ``z0`` (..., *shape) unconstrained per-cell starts (``z0_names``),
-    ``u0`` (...) per state when ``has_u0``.  Returns the per-cell outputs in the order of
+    ``u0`` (...) per state when ``has_u0``, and with a checkpoint ``ids`` (...) the global index of
+    every cell (groups of cells are saved as they finish and taken from the checkpoint when
+    already there).  Returns the per-cell outputs in the order of
     :meth:`output_names`.
     """
 
-    def __init__(self, spec, present, z0_names, has_u0, n_hist, engine, batching: Batching, progress=None):
+    def __init__(
+        self, spec, present, z0_names, has_u0, n_hist, engine, batching: Batching, progress=None, checkpoint=None
+    ):
         self.spec, self.present, self.z0_names, self.has_u0 = spec, tuple(present), tuple(z0_names), has_u0
         self.n_hist, self.engine, self.batching, self.progress = n_hist, engine, batching, progress
+        self.checkpoint = checkpoint  # a CellCheckpoint: then the last array holds global cell indices
         self.fit_sigma = getattr(spec.loss, "sigma", None) == "fit"
         self.info = {}  # batch size, predicted bytes and solver of the last block run in this process
 
@@ -51,7 +56,7 @@ class FitBlock:
         states, mask = arrays[:k], arrays[k]
         rest = arrays[k + 1 :]
         z0_arrays = rest[: len(self.z0_names)]
-        u0_arrays = rest[len(self.z0_names) :]
+        u0_arrays = rest[len(self.z0_names) : len(self.z0_names) + (spec.n_states if self.has_u0 else 0)]
         loop = np.shape(states[0])[:-1]
         n, n_t, n_s = int(np.prod(loop, dtype=int)), spec.t.size, spec.n_states
         y = np.full((n, n_t, n_s), np.nan)
@@ -80,25 +85,56 @@ class FitBlock:
                 u0 = np.stack([np.broadcast_to(np.asarray(a, float), loop).reshape(n) for a in u0_arrays], axis=1)[
                     active
                 ]
-            res = get_engine(self.engine).fit_cells(
-                spec, CellBlock(y, np.flatnonzero(active), z0, u0), self.batching, FitHooks(progress=self.progress)
-            )
-            self.info = {
-                "cells_per_batch": int(res.batch),
-                "predicted_batch_bytes": int(res.predicted_bytes),
-                "solver": res.solver,
-            }
-            for f in spec.per_cell:
-                out[f.name][active] = res.params[f.name]
-            out["u0"][active] = res.u0
-            out["loss"][active] = res.loss
-            out["status"][active] = res.status
-            out["rejected_steps"][active] = res.rejected
-            out["rmse"][active] = res.rmse
-            out["history"][active] = res.history
-            if self.fit_sigma:
-                out["sigma"][active] = res.sigma
+            idx = np.flatnonzero(active)
+            if self.checkpoint is None:
+                self._fit_group(y, idx, z0, u0, out)
+            else:
+                ids = np.asarray(arrays[-1]).reshape(n).astype(np.int64)
+                self._fit_checkpointed(y, idx, z0, u0, ids, out)
         return tuple(out[name].reshape(loop + out[name].shape[1:]) for name in self.output_names())
+
+    def _fit_group(self, y, idx, z0, u0, out) -> None:
+        """Fit the cells ``idx`` of the block and write their outputs into ``out``."""
+        res = get_engine(self.engine).fit_cells(
+            self.spec, CellBlock(y, idx, z0, u0), self.batching, FitHooks(progress=self.progress)
+        )
+        self.info = {
+            "cells_per_batch": int(res.batch),
+            "predicted_batch_bytes": int(res.predicted_bytes),
+            "solver": res.solver,
+        }
+        for f in self.spec.per_cell:
+            out[f.name][idx] = res.params[f.name]
+        out["u0"][idx] = res.u0
+        out["loss"][idx] = res.loss
+        out["status"][idx] = res.status
+        out["rejected_steps"][idx] = res.rejected
+        out["rmse"][idx] = res.rmse
+        out["history"][idx] = res.history
+        if self.fit_sigma:
+            out["sigma"][idx] = res.sigma
+
+    def _fit_checkpointed(self, y, idx, z0, u0, ids, out) -> None:
+        """Fit the active cells ``idx`` in fixed groups, saving each; groups already saved are read back."""
+        ckpt = self.checkpoint
+        assert ckpt is not None
+        names = self.output_names()
+        done = ckpt.done(ids[idx])
+        saved = np.isin(ids[idx], done["ids"]) if done else np.zeros(idx.size, bool)
+        if saved.any():
+            row = {int(g): i for i, g in enumerate(ids)}
+            rows = np.array([row[int(g)] for g in done["ids"]])
+            for name in names:
+                out[name][rows] = done[name]
+            if self.progress is not None:
+                self.progress(int(rows.size))
+        for start in range(0, idx.size, ckpt.cells):
+            group = np.arange(start, min(start + ckpt.cells, idx.size))
+            if saved[group].all():
+                continue
+            cells = idx[group]
+            self._fit_group(y, cells, {k: v[group] for k, v in z0.items()}, None if u0 is None else u0[group], out)
+            ckpt.save(ids[cells], {name: out[name][cells] for name in names})
 
 
 class SolveBlock:

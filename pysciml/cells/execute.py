@@ -15,6 +15,7 @@ from ..status import Status
 from ..training.losses import to_unconstrained
 from .align import on_grid
 from .blocks import FitBlock, cells_with_data
+from .checkpoint import data_fingerprint, open_cell_checkpoint
 from .results import common_attrs, param_attrs, status_attrs, time_attrs
 from .stack import unstack_cells
 
@@ -118,9 +119,27 @@ def _cell_vars(ds, outs, spec, stack):
 
 
 def run_independent(
-    spec, stack, roles, cell_starts, u0_arrays, eng, engine, options, *, budget, cells_per_batch, workers, verbose
+    spec,
+    stack,
+    roles,
+    cell_starts,
+    u0_arrays,
+    eng,
+    engine,
+    options,
+    *,
+    budget,
+    cells_per_batch,
+    workers,
+    verbose,
+    checkpoint=None,
+    resume=False,
+    checkpoint_cells=None,
 ):
-    """Per-cell parameters only: every block of cells through ``xarray.apply_ufunc``."""
+    """Per-cell parameters only: every block of cells through ``xarray.apply_ufunc``.
+
+    ``checkpoint`` (a folder), ``resume`` and ``checkpoint_cells``: see :mod:`pysciml.cells.checkpoint`.
+    """
     import xarray as xr
 
     src = stack.source
@@ -138,6 +157,16 @@ def run_independent(
         mask = mask.chunk(chunks)
         z0 = {k: v.chunk(chunks) for k, v in z0.items()}
         u0 = [v.chunk(chunks) for v in u0]
+    inputs = [src[stack.state_names[j]] for j in present] + [mask] + list(z0.values()) + u0
+    ckpt = None
+    if checkpoint is not None or resume or checkpoint_cells is not None:
+        fingerprint = f"{spec.token}:{data_fingerprint(inputs)}:{stack.grid_shape}:{engine}"
+        ckpt = open_cell_checkpoint(checkpoint, resume, fingerprint, checkpoint_cells)
+    if ckpt is not None:
+        ids = xr.DataArray(
+            np.arange(stack.n_cells, dtype=np.int64).reshape(stack.grid_shape), dims=stack.grid_dims
+        ).assign_coords(stack.grid_coords.coords)
+        inputs.append(ids.chunk(chunks) if lazy else ids)
     steps = eng.cell_history_steps(spec)
     bar = None if lazy else _bar(int(stack.cell_mask.sum()), verbose, "cell")
     batching = Batching(
@@ -146,7 +175,15 @@ def run_independent(
         workers=1 if lazy else workers,
     )
     block = FitBlock(
-        spec, present, list(z0), bool(u0), len(steps), engine, batching, progress=None if bar is None else bar.update
+        spec,
+        present,
+        list(z0),
+        bool(u0),
+        len(steps),
+        engine,
+        batching,
+        progress=None if bar is None else bar.update,
+        checkpoint=ckpt,
     )
     names = block.output_names()
     core = {f.name: [f"{f.name}_dim{i}" for i in range(np.ndim(f.z0))] for f in spec.per_cell}
@@ -157,7 +194,6 @@ def run_independent(
     sizes = {_STATE: spec.n_states, "iteration": len(steps)}
     for f in spec.per_cell:
         sizes.update({f"{f.name}_dim{i}": s for i, s in enumerate(np.shape(f.z0))})
-    inputs = [src[stack.state_names[j]] for j in present] + [mask] + list(z0.values()) + u0
     try:
         results = xr.apply_ufunc(
             block,
@@ -165,7 +201,8 @@ def run_independent(
             input_core_dims=[[tdim]] * len(present)
             + [[]]
             + [[d for d in v.dims if d not in stack.grid_dims] for v in z0.values()]
-            + [[]] * len(u0),
+            + [[]] * len(u0)
+            + [[]] * (ckpt is not None),
             output_core_dims=[core[n] for n in names],
             dask="parallelized",
             output_dtypes=[dtypes.get(n, np.float64) for n in names],
@@ -183,7 +220,9 @@ def run_independent(
         long_name="mean over fitted cells of the per-cell loss, recorded every chunk of optimiser steps", units="1"
     )
     ds["iteration"].attrs.update(long_name="optimiser steps taken", units="1")
-    extra = {"pysciml_fit": "per-cell"}
+    extra: dict = {"pysciml_fit": "per-cell"}
+    if ckpt is not None:
+        extra.update(checkpoint=ckpt.folder, checkpoint_cells=ckpt.cells)
     if not lazy:
         extra.update(_status_counts(np.asarray(ds["status"].values)))
         extra.update(block.info)

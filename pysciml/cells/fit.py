@@ -21,6 +21,7 @@ from ..engines.registry import engine_name, get_engine
 from ..engines.requests import CellFitRequest, FreeParam
 from ..errors import InputError
 from ..ivp import check_model
+from ..options import check_bool
 from ..solvers.auto import Auto, choose_solver
 from ..solvers.catalog import resolve_solver
 from ..solvers.runge_kutta import Tsit5
@@ -154,6 +155,9 @@ def fit_cells(
     engine: str | None = None,
     verbose: int = 1,
     callback=None,
+    checkpoint=None,
+    resume: bool = False,
+    checkpoint_cells: int | None = None,
 ):
     """Fit ``model`` to gridded ``data``: parameters per cell, shared by all cells, or both.
 
@@ -197,6 +201,14 @@ def fit_cells(
         engine: ``"jax"`` (default).
         verbose: 0 silences progress output.
         callback: ``callback(info) -> bool`` for joint fits (True stops training).
+        checkpoint: a folder where a per-cell fit saves every finished group of cells as it goes
+            (one atomic file per group; see :mod:`pysciml.cells.checkpoint`).  A folder that
+            already holds a checkpoint is never overwritten: pass ``resume=True`` to continue it.
+        resume: continue the fit saved in ``checkpoint`` (same model, data, options and
+            ``checkpoint_cells``): finished groups are read back, only the others are fitted, and
+            the result equals an uninterrupted run cell for cell.
+        checkpoint_cells: cells per saved group (default 1024): smaller loses less work when a
+            fit is killed, larger writes fewer files.
 
     Returns:
         ``xr.Dataset`` (see :mod:`pysciml.cells.results`): per-cell parameters over the grid,
@@ -205,8 +217,15 @@ def fit_cells(
     """
 
     model = check_model(model)
+    check_bool(resume, "resume")
     if coupled is None:
         coupled = any(s.shape != () for s in model.layout.specs)
+    if coupled and (checkpoint is not None or resume or checkpoint_cells is not None):
+        raise InputError(
+            "checkpoint= saves per-cell fits group by group; a spatially coupled model is fitted as one system "
+            "and cannot be checkpointed here yet. Drop checkpoint=/resume=.",
+            argument="checkpoint",
+        )
     if coupled:
         return fit_coupled(
             data,
@@ -295,6 +314,13 @@ def fit_cells(
             + ", so it would not be used. Drop workers=.",
             argument="workers",
         )
+    if joint and (checkpoint is not None or resume):
+        raise InputError(
+            "checkpoint= saves per-cell fits group by group; a fit with shared parameters or networks is one "
+            "joint optimisation and cannot be checkpointed here yet. Drop checkpoint=/resume=, or fit per-cell "
+            "parameters only.",
+            argument="checkpoint",
+        )
     if not roles.per_cell and not joint and fit_u0 is False:
         raise InputError("nothing to fit: no per-cell or shared parameter and fit_u0=False.", argument="per_cell")
     nets = model.init_networks(int(seed))
@@ -373,6 +399,9 @@ def fit_cells(
         cells_per_batch=cells_per_batch,
         workers=n_workers,
         verbose=verbose,
+        checkpoint=checkpoint,
+        resume=resume,
+        checkpoint_cells=checkpoint_cells,
     )
 
 
