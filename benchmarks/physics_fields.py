@@ -27,10 +27,10 @@ import numpy as np
 
 
 def vmhwm_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Peak resident memory of this process (VmHWM), MiB."""
+    from pysciml.memory import peak_bytes
+
+    return peak_bytes() / 2**20
 
 
 def timed(fn, repeats=3):
