@@ -2,6 +2,8 @@
 
 * :class:`NBody` (:mod:`.nbody`): celestial N-body gravitation by direct summation, an ordinary
   ``ps.ODEModel`` solved with the symplectic solvers.
+* :class:`SpringNetwork` (:mod:`.springs`): mass-spring-damper networks (ropes, cloth,
+  lattices) with gravity and anchors, an ordinary ``ps.ODEModel``.
 * :class:`NavierStokes2D`, :class:`Kolmogorov` (:mod:`.fluids`): 2-D incompressible flow on a
   periodic grid, returning xarray with units.
 * :class:`EnergyBalance1D`, :class:`TwoBox`, :class:`Orbit` (:mod:`.climate`): the diffusive
@@ -17,5 +19,6 @@ from __future__ import annotations
 from .climate import EnergyBalance1D, Orbit, TwoBox
 from .fluids import Kolmogorov, NavierStokes2D
 from .nbody import NBody
+from .springs import SpringNetwork
 
-__all__ = ["NBody", "NavierStokes2D", "Kolmogorov", "EnergyBalance1D", "TwoBox", "Orbit"]
+__all__ = ["NBody", "SpringNetwork", "NavierStokes2D", "Kolmogorov", "EnergyBalance1D", "TwoBox", "Orbit"]
