@@ -143,3 +143,40 @@ def test_event_whose_condition_never_changes_sign_warns():
     assert not warned and len(sol.events) == 1
     sol, warned = run(lambda u, p, t, m: u[0] - 0.5, direction=1)
     assert not warned and len(sol.events) == 0
+
+
+def _dosed(t, k, dose):
+    x = np.exp(-k * t)
+    for td in (2.0, 4.0):
+        x = x + np.where(t >= td, dose * np.exp(-k * (t - td)), 0.0)
+    return x
+
+
+def test_fit_with_doses_recovers_rate_and_dose_and_predicts_with_them():
+    t = np.linspace(0, 6, 31)
+    y = _dosed(t, 0.5, 1.0) + 0.002 * np.random.default_rng(0).normal(size=t.size)
+    model = ps.ODEModel(lambda u, p, t, m: [-p.k * u[0]], ["x"], {"k": ps.Param(0.3, bounds=(0, None)), "dose": 0.5})
+    dose = ps.At([2.0, 4.0], affect=lambda u, p, t, m: {"x": u[0] + p.dose}, name="dose")
+    fast = dict(u0=[1.0], fit_u0=False, verbose=0, strategy=ps.SingleShooting(), optimizers=[ps.LBFGS(steps=60)])
+    model.fit((t, y[:, None]), events=[dose], **fast)
+    assert model.status_ == 0
+    assert abs(model.params_["k"] - 0.5) < 0.005 and abs(model.params_["dose"] - 1.0) < 0.01  # measured 3e-4, 3e-4
+    # predict applies the fit's events: the doses are in the prediction
+    np.testing.assert_allclose(model.predict(t)["x"].values, _dosed(t, 0.5, 1.0), atol=0.005)
+    # negative control: the same fit without the doses cannot explain the data
+    plain = ps.ODEModel(lambda u, p, t, m: [-p.k * u[0]], ["x"], {"k": ps.Param(0.3, bounds=(0, None)), "dose": 0.5})
+    plain.fit((t, y[:, None]), fit=["k"], **fast)
+    assert plain.loss_ > 1000 * model.loss_ and abs(plain.params_["k"] - 0.5) > 0.1
+
+
+def test_fit_events_refused_where_they_cannot_apply():
+    t = np.linspace(0, 6, 31)
+    model = ps.ODEModel(lambda u, p, t, m: [-p.k * u[0]], ["x"], {"k": 0.3})
+    dose = ps.At([2.0], affect=lambda u, p, t, m: {"x": u[0] + 1.0})
+    for strategy in (ps.MultipleShooting(segments=3), ps.Collocation()):
+        with pytest.raises(InputError) as info:
+            model.fit((t, np.exp(-t)[:, None]), events=[dose], strategy=strategy, verbose=0)
+        assert info.value.argument == "strategy"
+    with pytest.raises(InputError) as info:
+        model.fit((t, np.exp(-t)[:, None]), events=[dose], adjoint=ps.Checkpointed(), verbose=0)
+    assert info.value.argument == "adjoint"

@@ -183,6 +183,8 @@ class FitRequest:
         strategy, optimizers: how to train.
         solver, adjoint, rtol, atol, max_steps: how to solve and differentiate.
         seed: integer seed (initial weights, any randomness in training).
+        events, at_times, max_events: events applied in every solve of the loss (as in
+            :class:`SolveRequest`; single shooting and the growing horizon only).
     """
 
     model: ModelSpec
@@ -209,6 +211,9 @@ class FitRequest:
     atol: float
     max_steps: int
     seed: int
+    events: tuple = ()
+    at_times: tuple[tuple[float, ...], ...] = ()
+    max_events: int = 64
 
     @property
     def n_traj(self) -> int:

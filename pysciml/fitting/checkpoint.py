@@ -57,6 +57,9 @@ def fit_fingerprint(problem, engine: str) -> str:
                 problem.seed,
                 problem.free_networks,
                 engine,
+                [(type(e).__name__, getattr(e, "name", None), getattr(e, "direction", None)) for e in problem.events],
+                problem.at_times,
+                problem.max_events,
             )
         ).encode()
     )

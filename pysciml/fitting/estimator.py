@@ -20,6 +20,7 @@ from ..discovery.search import discover as _discover
 from ..engines.registry import engine_name, get_engine
 from ..engines.requests import FitHooks
 from ..errors import InputError
+from ..events import DEFAULT_MAX_EVENTS
 from ..io.atomic import check_target
 from ..ivp import solve
 from ..model_spec import ModelSpec, ParamView
@@ -153,6 +154,8 @@ class EstimatorMixin:
         checkpoint_every: int | None = 500,
         checkpoint_seconds: float | None = 60.0,
         resume: bool = False,
+        events=None,
+        max_events: int = DEFAULT_MAX_EVENTS,
     ):
         """Fit the model's parameters (physics, network weights, initial states) to data.
 
@@ -190,6 +193,10 @@ class EstimatorMixin:
                 first), when Ctrl-C stops the fit, and at the end.
             resume: continue from the checkpoint (same model, data and options), giving the
                 same result as an uninterrupted fit; starts fresh if there is no checkpoint yet.
+            events: ``ps.Event`` / ``ps.At`` objects applied in every solve of the loss (doses,
+                switches, bounces; jax engine; single shooting and the growing horizon), and by
+                ``predict`` and ``forecast`` afterwards. Gradients flow through event times.
+            max_events: how many events one solve may apply.
 
         Returns:
             ``self``, with ``params_``, ``network_params_``, ``u0_``, ``loss_history_``,
@@ -225,6 +232,8 @@ class EstimatorMixin:
             atol=atol,
             max_steps=max_steps,
             seed=seed,
+            events=events,
+            max_events=max_events,
         )
         name = engine_name(engine)
         eng = get_engine(name, operation="fit")
@@ -301,11 +310,20 @@ class EstimatorMixin:
         self.engine_ = engine
         self.fitted_solver_ = result.solver if result.solver is not None else problem.solver
         self.fit_options_: dict[str, Any] = {"rtol": problem.rtol, "atol": problem.atol, "max_steps": problem.max_steps}
+        # functions: used by predict/forecast in this session, not saved (pass events= after ps.load)
+        self.fit_events_ = (tuple(problem.events), problem.max_events) if problem.events else None
 
     # -- using a fitted model ------------------------------------------------------------
     def _check_fitted(self):
         if not hasattr(self, "params_"):
             raise NotFittedError(f"{self.name!r} has not been fitted; call model.fit(data) first.", argument="model")
+
+    def _event_options(self, events) -> dict:
+        """``events=`` / ``max_events=`` for a solve of the fitted model (default: the fit's events)."""
+        if events is not None:
+            return {"events": events}
+        fitted = getattr(self, "fit_events_", None)
+        return {} if fitted is None else {"events": list(fitted[0]), "max_events": fitted[1]}
 
     def _all_params(self, params=None) -> dict:
         out = dict(self.params_) if hasattr(self, "params_") else {}
@@ -335,7 +353,15 @@ class EstimatorMixin:
         return to_dataset(t_model, u, meta, state_names=list(self.state_names), name=self.name, what=what)
 
     def predict(
-        self, t: Any = None, *, u0: Any = None, trajectory: int = 0, params=None, solver=None, engine: str | None = None
+        self,
+        t: Any = None,
+        *,
+        u0: Any = None,
+        trajectory: int = 0,
+        params=None,
+        solver=None,
+        engine: str | None = None,
+        events=None,
     ):
         """The fitted model's trajectory at times ``t`` as an ``xarray.Dataset``.
 
@@ -346,6 +372,7 @@ class EstimatorMixin:
                 ``trajectory``, which then starts at that trajectory's first time).
             trajectory: which fitted trajectory's initial state to use.
             params: parameter overrides.
+            events: events of the solve (default: those the model was fitted with).
         """
 
         self._check_fitted()
@@ -371,13 +398,14 @@ class EstimatorMixin:
             solver=solver or self.fitted_solver_,
             engine=engine,
             **self.fit_options_ | {"max_steps": max(self.fit_options_["max_steps"], 100_000)},
+            **self._event_options(events),
         )
         keep = np.searchsorted(span_t, tm)
         if tm[0] < start:
             raise InputError(f"times before the trajectory's start ({start}) need u0=...", argument="t")
         return self._dataset(tm, sol.u[keep], "predict")
 
-    def forecast(self, horizon: float, *, n: int = 101, trajectory: int = 0, params=None, solver=None):
+    def forecast(self, horizon: float, *, n: int = 101, trajectory: int = 0, params=None, solver=None, events=None):
         """Extrapolate ``horizon`` model-time units past the last observation of ``trajectory``.
 
         The forecast starts from the fitted model's own state at the last observed time
@@ -390,7 +418,7 @@ class EstimatorMixin:
         obs = self.observations_
         tr = obs[trajectory]
         t_last = float(tr.t[-1])
-        ds_now = self.predict([t_last], trajectory=trajectory, params=params, solver=solver)
+        ds_now = self.predict([t_last], trajectory=trajectory, params=params, solver=solver, events=events)
         u_last = np.stack([ds_now[s].values[-1] for s in self.state_names])
         ts = np.linspace(t_last, t_last + float(horizon), int(n))
         sol = solve(
@@ -400,6 +428,7 @@ class EstimatorMixin:
             params=self._all_params(params),
             solver=solver or self.fitted_solver_,
             **{**self.fit_options_, "max_steps": 100_000},
+            **self._event_options(events),
         )
         return self._dataset(ts, sol.u, "forecast")
 

@@ -10,11 +10,12 @@ import numpy as np
 
 from ..engines.requests import FitRequest, FreeParam
 from ..errors import InputError
+from ..events import DEFAULT_MAX_EVENTS, check_events, check_max_events
 from ..solvers.adjoints import resolve_adjoint
 from ..solvers.catalog import resolve_solver
 from ..training.losses import resolve_loss, to_unconstrained
 from ..training.optimizers import LevenbergMarquardt, resolve_optimizers
-from ..training.strategies import resolve_strategy
+from ..training.strategies import GrowingHorizon, SingleShooting, resolve_strategy
 
 __all__ = ["build_fit_request"]
 
@@ -114,6 +115,8 @@ def build_fit_request(
     max_steps: int = 10_000,
     seed: int = 0,
     network_params: Mapping[str, Any] | None = None,
+    events=None,
+    max_events: int = DEFAULT_MAX_EVENTS,
 ) -> FitRequest:
     """Check the fit arguments and assemble the :class:`~pysciml.engines.requests.FitRequest`."""
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
@@ -144,6 +147,9 @@ def build_fit_request(
         nets[k] = v
     init, u0_free = _initial_states(model, obs, padded, u0, fit_u0)
     t0 = padded.t[:, 0].copy()
+    strategy = resolve_strategy(strategy)
+    adjoint = resolve_adjoint(adjoint)
+    events, at_times = _fit_events(model, events, strategy, adjoint, padded)
     return FitRequest(
         model=model,
         t=padded.t,
@@ -161,15 +167,56 @@ def build_fit_request(
         free_networks=tuple(free_nets),
         loss=resolve_loss(loss),
         l2=float(l2),
-        strategy=resolve_strategy(strategy),
+        strategy=strategy,
         optimizers=_fit_optimizers(optimizers),
         solver=resolve_solver(solver, purpose="a fit"),
-        adjoint=resolve_adjoint(adjoint),
+        adjoint=adjoint,
         rtol=float(rtol),
         atol=float(atol),
         max_steps=int(max_steps),
         seed=int(seed),
+        events=events,
+        at_times=at_times,
+        max_events=check_max_events(max_events),
     )
+
+
+def _fit_events(model, events, strategy, adjoint, padded) -> tuple[tuple, tuple]:
+    """Check the events of a fit: every solve of the loss starts at a trajectory's first time and
+    applies them (single shooting and the growing horizon; not segments, not collocation)."""
+    if events is None:
+        return (), ()
+    lengths = np.asarray(padded.lengths)
+    starts = padded.t[:, 0]
+    ends = padded.t[np.arange(padded.t.shape[0]), lengths - 1]
+    events, at_times = check_events(model, events, float(starts.min()), float(ends.max()))
+    if not events:
+        return (), ()
+    stages = [strategy]
+    while isinstance(stages[-1], GrowingHorizon) and stages[-1].then is not None:
+        stages.append(stages[-1].then)
+    for s in stages:
+        if not isinstance(s, (SingleShooting, GrowingHorizon)):
+            raise InputError(
+                f"events are applied in solves that start at each trajectory's first time; {type(s).__name__} "
+                "solves from other starts (or not at all). Use ps.SingleShooting() or ps.GrowingHorizon() "
+                "(the default) with events.",
+                argument="strategy",
+            )
+    if adjoint is not None:
+        raise InputError(
+            "solves with events are differentiated through diffrax's event handling with its default adjoint; "
+            "drop adjoint=.",
+            argument="adjoint",
+        )
+    late = [t for times in at_times for t in times]
+    if late and np.ptp(starts) > 0 and min(late) < starts.max():
+        raise InputError(
+            f"a ps.At time ({min(late):g}) comes before the start of a trajectory ({starts.max():g}); with "
+            "trajectories that start at different times, give At times after every start.",
+            argument="events",
+        )
+    return events, at_times
 
 
 def _fit_optimizers(value) -> tuple:

@@ -384,6 +384,8 @@ class JuliaEngine(Engine):
         and OptimizationOptimJL.  Returns a :class:`~pysciml.fitting.problem.FitResult`;
         numerical failure is a status, never an exception.
         """
+        if request.events:
+            raise self.unavailable("fit with events", "engine='jax'")
         from .training import run_fit
 
         return run_fit(self._bridge, request, hooks)

@@ -8,6 +8,7 @@ import numpy as np
 
 from ...requests import FitRequest
 from ..compiled_solve import run_method
+from ..events import event_solve
 from ..rhs import split_network_weights, vector_field
 from .packing import Packing
 
@@ -93,6 +94,27 @@ class Objectives:
         values, nets = split_network_weights(p.model, (values, nets))
 
         def one(t0_, t1_, u0_, ts_):
+            if p.events:
+                ys, status, _ = event_solve(
+                    p.model,
+                    self.fun,
+                    self.solver,
+                    p.events,
+                    p.at_times,
+                    t0_,
+                    t1_,
+                    u0_,
+                    (values, nets),
+                    ts_,
+                    p.rtol,
+                    p.atol,
+                    None,
+                    max_steps=p.max_steps,
+                    max_events=p.max_events,
+                    differentiation=self.differentiation,
+                    linsolve=self.linsolve,
+                )
+                return ys, status
             ys, status, _ = run_method(
                 self.solver,
                 self.fun,
