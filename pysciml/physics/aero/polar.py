@@ -13,12 +13,12 @@ from .geometry import Airfoil, is_traced
 from .panels import coefficients_jit
 
 #: Largest |angle of attack| (degrees) taken without a warning: beyond it an inviscid polar means
-#: little, and numbers like 0.1 rad = 5.7 deg passed as degrees look like the more common mistake.
+#: little (real sections stall near 15 degrees) and the angles are more likely in the wrong units.
 RADIANS_SUSPECT_DEG = 30.0
 
 
 class AngleUnitsWarning(UserWarning):
-    """An angle of attack beyond ±30 degrees: perhaps radians were passed as degrees."""
+    """An angle of attack beyond ±30 degrees: perhaps not in degrees (radians mixed with degrees)."""
 
 
 def _check_foil(foil) -> Airfoil:
@@ -38,8 +38,9 @@ def _alpha_radians(alpha_deg):
     worst = float(np.max(np.abs(a)))
     if worst > RADIANS_SUSPECT_DEG:
         warnings.warn(
-            f"alpha_deg reaches {worst:g} degrees, beyond ±{RADIANS_SUSPECT_DEG:g}: were radians passed as degrees? "
-            "Pass np.degrees(alpha) for radians; an inviscid panel method says nothing about stall anyway.",
+            f"alpha_deg reaches {worst:g} degrees, beyond ±{RADIANS_SUSPECT_DEG:g}: are the angles in degrees? "
+            "(np.degrees(alpha) converts radians; degrees converted twice look like this.) An inviscid panel "
+            "method knows nothing of stall, so results this far out mean little anyway.",
             AngleUnitsWarning,
             stacklevel=3,
         )
