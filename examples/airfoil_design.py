@@ -1,6 +1,6 @@
 """Airfoil design by gradients: a NACA 4-digit section with a target lift at the least pitching moment.
 
-    python examples/airfoil_design.py [--quick] [--out airfoil_design.png]
+    python examples/airfoil_design.py [--quick] (--out airfoil_design.png)
 
 Starts from the NACA 2412 and moves its camber, camber position and thickness (m, p, t) so that
 Cl = 0.8 at 2 degrees with |Cm about c/4| as small as it can be, by L-BFGS-B with jax gradients
