@@ -98,10 +98,12 @@ def test_karman_trefftz_section_lift_and_moment_are_exact():
 def test_lift_slope_of_thin_symmetric_sections(trailing_edge):
     """dCl/dalpha = 2 pi (1 + 0.77 t/c) within 2% for NACA 00xx, t/c = 3..12%.
 
-    The correction is exact for symmetric Joukowski sections: their lift slope is 2 pi (1 + e) with
-    t/c = (3 sqrt 3 / 4) e, i.e. 2 pi (1 + 0.770 t/c) (Abbott & von Doenhoff, *Theory of Wing
-    Sections*, 1959, ch. 4; Katz & Plotkin, *Low-Speed Aerodynamics*, sec. 6.6).  Measured on NACA
-    sections with 200 panels: within 0.2-0.8% (closed trailing edge), 0.3-1.0% (finite).
+    The correction is the symmetric Joukowski section's, exact to first order in its thickness: the
+    circle of radius a (1 + e) centred at -a e maps to a section of chord 4a (+ O(e^2)) and thickness
+    ratio t/c = (3 sqrt 3 / 4) e, and the Kutta circulation 4 pi U a (1 + e) sin(alpha) gives
+    dCl/dalpha = 2 pi (1 + e) = 2 pi (1 + 0.770 t/c) (the Joukowski airfoil, e.g. Katz & Plotkin,
+    *Low-Speed Aerodynamics*, ch. 6).  Measured on NACA sections with 200 panels: within 0.2-0.8%
+    (closed trailing edge), 0.3-1.0% (finite).
     """
     for t in (0.03, 0.06, 0.09, 0.12):
         foil = phys.Airfoil.naca4(0.0, 0.4, t, 200, trailing_edge=trailing_edge)

@@ -5,7 +5,7 @@
 * :func:`panel_method` (:mod:`.polar`): ``Cl``, ``Cm`` (quarter chord) and ``Cp`` over angles of
   attack as an xarray Dataset; :func:`panel_coefficients` the same coefficients as jax arrays, for
   ``jax.grad`` with respect to the shape and the angle.
-* :mod:`.panels`: the method itself (Katz & Plotkin sec. 11.4), in jax.
+* :mod:`.panels`: the method itself (Katz & Plotkin ch. 11), in jax.
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ def naca4_coordinates(m, p, t, n_panels: int, trailing_edge: str = "finite"):
     return jnp.concatenate([xu[::-1], xl[1:]]), jnp.concatenate([yu[::-1], yl[1:]])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # its nodes are arrays: compared by identity
 class Airfoil:
     """A 2-D section: the ``n_panels + 1`` nodes of its panels, counter-clockwise from the trailing edge.
 

@@ -1,4 +1,4 @@
-"""The linear-strength vortex panel method (Katz & Plotkin, *Low-Speed Aerodynamics*, 2nd ed., sec. 11.4).
+"""The linear-strength vortex panel method (Katz & Plotkin, *Low-Speed Aerodynamics*, 2nd ed., ch. 11).
 
 The vortex sheet strength ``gamma`` varies linearly along each flat panel and is continuous at the
 nodes (``n_panels + 1`` unknowns).  The normal velocity vanishes at each panel's midpoint
