@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -79,8 +80,10 @@ except ImportError:  # the figure is optional
     raise SystemExit(0) from None
 
 fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-for polar, foil, label in [(before, phys.Airfoil.naca4(*q0, n_panels), "NACA 2412"),
-                           (after, after_foil, f"m={q[0]:.3f} p={q[1]:.2f} t={q[2]:.3f}")]:  # fmt: skip
+camber_only = phys.panel_method(phys.Airfoil.naca4(*qc, n_panels), alphas)
+for polar, x, label in [(before, q0, "NACA 2412"), (camber_only, qc, f"camber only, m={qc[0]:.3f}"),
+                        (after, q, f"optimised, m={q[0]:.3f} p={q[1]:.2f} t={q[2]:.3f}")]:  # fmt: skip
+    foil = phys.Airfoil.naca4(*x, n_panels)
     line = axes[0].plot(np.asarray(foil.x), np.asarray(foil.y), label=label)[0]
     cp = polar.Cp.sel(alpha=alpha_design)
     axes[1].plot(polar.x, cp, ".", ms=3, color=line.get_color(), label=label)
@@ -95,4 +98,5 @@ axes[2].set(title="inviscid polar", xlabel="angle of attack (deg)")
 for ax in axes:
     ax.legend(fontsize=7)
 fig.tight_layout()
-fig.savefig(args.out)
+out = Path(args.out)
+fig.savefig(out / "airfoil_design.png" if out.is_dir() else out)  # a folder too (tools/build_gallery.py)
