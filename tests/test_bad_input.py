@@ -519,6 +519,13 @@ def _naca4(*args, **kw):
     return physics.Airfoil.naca4(*args, **kw)
 
 
+def _clockwise_section():
+    from pysciml import physics
+
+    foil = physics.Airfoil.naca("0012", 40)
+    return physics.Airfoil.from_coordinates(np.asarray(foil.x)[::-1], np.asarray(foil.y)[::-1])
+
+
 def _polar(foil, alpha_deg):
     from pysciml import physics
 
@@ -551,6 +558,7 @@ FIELDS = [
     ("airfoil-nan-thickness", lambda tmp: _naca4(0.02, 0.4, float("nan")), InputError, "t"),
     ("airfoil-nan-camber", lambda tmp: _naca4(float("nan"), 0.4, 0.12), InputError, "m"),
     ("airfoil-camber-position-beyond-chord", lambda tmp: _naca4(0.02, 1.2, 0.12), InputError, "p"),
+    ("airfoil-coordinates-clockwise", lambda tmp: _clockwise_section(), InputError, "x"),
     ("panel-method-not-an-airfoil", lambda tmp: _polar("2412", [0.0]), InputError, "foil"),
     ("panel-method-nan-angle", lambda tmp: _polar(_naca("0012", 40), [0.0, float("nan")]), InputError,
      "alpha_deg"),

@@ -205,6 +205,11 @@ class Airfoil:
             name: a label for results.
             chord: reference length.
         """
+        if not is_traced((x, y)):
+            xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+            if xa.ndim == 1 and xa.shape == ya.shape and np.sum(xa * np.roll(ya, -1) - np.roll(xa, -1) * ya) < 0:
+                raise InputError("runs clockwise; the panel method needs the nodes counter-clockwise from the "
+                                 "trailing edge (upper surface first): pass x[::-1], y[::-1].", argument="x")  # fmt: skip
         gap = float(np.hypot(np.asarray(x)[0] - np.asarray(x)[-1], np.asarray(y)[0] - np.asarray(y)[-1]))
         return cls(x, y, name=name, chord=chord, moment_point=(0.25 * chord, 0.0),
                    open_trailing_edge=gap > 1e-9 * chord)  # fmt: skip
