@@ -11,7 +11,7 @@ EBM part: the equilibrium of the energy-balance model with climlab's default par
 ``EnergyBalance1D.equilibrium()`` (Rodas5P spin-up plus a Newton polish; compile measured apart) against
 climlab integrating 10 model years (its own stepping: forward Euler radiation, implicit diffusion,
 yr/90 steps; within 1e-5 K of its converged state), with the two answers compared.
-The panel-method part of the issue's benchmark is not written yet.
+The panel-method part of the issue's benchmark is `benchmarks/aero.py` (against aerosandbox).
 """
 
 from __future__ import annotations

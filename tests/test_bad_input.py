@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -26,13 +27,14 @@ import pytest
 import test_cells_errors as _gridded_errors
 import test_fit_features as _fit_features
 import test_solve_inputs as _solve_inputs
-
-import pysciml as ps
 from helpers import bad_input_bio as _bio
 from helpers import bad_input_physics as _physics
 from helpers import bad_input_pictures as _pictures
+
+import pysciml as ps
 from pysciml.errors import DataError, FileFormatError, InputError, ModelError, PySciMLError
 from pysciml.fitting.estimator import NotFittedError
+from pysciml.physics import AngleUnitsWarning
 
 try:
     from helpers import bad_input_latent as _latent
@@ -516,6 +518,38 @@ def _two_box(**kw):
     return physics.TwoBox(**kw)
 
 
+def _warning_raised(call):
+    """Run ``call()`` with pysciml's angle-units warning turned into an error (the table raises)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AngleUnitsWarning)
+        return call()
+
+
+def _naca(*args, **kw):
+    from pysciml import physics
+
+    return physics.Airfoil.naca(*args, **kw)
+
+
+def _naca4(*args, **kw):
+    from pysciml import physics
+
+    return physics.Airfoil.naca4(*args, **kw)
+
+
+def _clockwise_section():
+    from pysciml import physics
+
+    foil = physics.Airfoil.naca("0012", 40)
+    return physics.Airfoil.from_coordinates(np.asarray(foil.x)[::-1], np.asarray(foil.y)[::-1])
+
+
+def _polar(foil, alpha_deg):
+    from pysciml import physics
+
+    return physics.panel_method(foil, alpha_deg)
+
+
 FIELDS = [
     ("navier-stokes-odd-grid", lambda tmp: _ns(n=33), InputError, "n"),
     ("navier-stokes-tiny-grid", lambda tmp: _ns(n=4), InputError, "n"),
@@ -532,6 +566,22 @@ FIELDS = [
      "parameter"),
     ("energy-balance-ude-network-shape", lambda tmp: _ebm(n_lat=8).ude(_mlp(2, 1)), InputError, "network"),
     ("two-box-negative-heat-capacity", lambda tmp: _two_box(C0=-100.0), InputError, "C0"),
+    ("airfoil-code-five-digits", lambda tmp: _naca("23012"), InputError, "code"),
+    ("airfoil-code-not-digits", lambda tmp: _naca("24x2"), InputError, "code"),
+    ("airfoil-camber-without-its-position", lambda tmp: _naca("2012"), InputError, "code"),
+    ("airfoil-odd-panel-count", lambda tmp: _naca("2412", n_panels=201), InputError, "n_panels"),
+    ("airfoil-too-few-panels", lambda tmp: _naca("2412", n_panels=10), InputError, "n_panels"),
+    ("airfoil-unknown-trailing-edge", lambda tmp: _naca("0012", trailing_edge="sharp"), InputError,
+     "trailing_edge"),
+    ("airfoil-nan-thickness", lambda tmp: _naca4(0.02, 0.4, float("nan")), InputError, "t"),
+    ("airfoil-nan-camber", lambda tmp: _naca4(float("nan"), 0.4, 0.12), InputError, "m"),
+    ("airfoil-camber-position-beyond-chord", lambda tmp: _naca4(0.02, 1.2, 0.12), InputError, "p"),
+    ("airfoil-coordinates-clockwise", lambda tmp: _clockwise_section(), InputError, "x"),
+    ("panel-method-not-an-airfoil", lambda tmp: _polar("2412", [0.0]), InputError, "foil"),
+    ("panel-method-nan-angle", lambda tmp: _polar(_naca("0012", 40), [0.0, float("nan")]), InputError,
+     "alpha_deg"),
+    ("panel-method-angle-beyond-30-degrees", lambda tmp: _warning_raised(lambda: _polar(_naca("0012", 40), [57.3])),
+     AngleUnitsWarning, "alpha_deg"),
 ]
 
 #: (area, cases) in the order of the rendered table

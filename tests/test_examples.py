@@ -26,7 +26,7 @@ def _run(name, *args, timeout=900):
 def test_every_example_is_tested():
     tested = {"lotka_volterra_discovery.py", "stiff_ude_chemistry.py", "real_series.py", "sst_damping.py",
               "latent_ode_oscillators.py", "navier_stokes_inverse.py", "energy_balance_climate.py",
-              "ebm_albedo_ude.py"}
+              "ebm_albedo_ude.py", "airfoil_design.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} <= tested
 
 
@@ -103,3 +103,12 @@ def test_ebm_albedo_ude_example(tmp_path):
     assert abs(found["jump"] - true["jump"]) < 0.05 * true["jump"]
     assert abs(found["T_freeze"] - true["T_freeze"]) < 1.0 and abs(found["width"] - true["width"]) < 1.0
     assert (tmp_path / "ude.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_airfoil_design_example(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = json.loads(_run("airfoil_design.py", "--quick", "--out", str(tmp_path / "foil.png")).stdout.splitlines()[-1])
+    assert out["success"] and abs(out["cl_after"] - out["cl_target"]) < 2e-3 and abs(out["cl_camber_only"] - 0.8) < 1e-9
+    # the optimised section reaches the same lift with a smaller nose-down moment than camber alone
+    assert abs(out["cm_after"]) < 0.8 * abs(out["cm_camber_only"])
+    assert (tmp_path / "foil.png").read_bytes()[:4] == b"\x89PNG"

@@ -9,6 +9,9 @@
 * :class:`EnergyBalance1D`, :class:`TwoBox`, :class:`Orbit` (:mod:`.climate`): the diffusive
   energy-balance climate model on latitude (ice-albedo feedback, snowball hysteresis) and the
   two-box global-mean model, ordinary ``ps.ODEModel`` objects solved stiffly by ``ps.solve``.
+* :class:`Airfoil`, :func:`panel_method`, :func:`panel_coefficients` (:mod:`.aero`): NACA 4-digit
+  sections and an inviscid linear-strength vortex panel method (Cl, Cm, Cp as xarray; jax gradients
+  with respect to the shape parameters).
 
 The field simulators are written in jax (``jax.grad`` runs through them), so importing this
 package loads the jax engine; ``import pysciml`` alone still loads none of it.
@@ -16,9 +19,22 @@ package loads the jax engine; ``import pysciml`` alone still loads none of it.
 
 from __future__ import annotations
 
+from .aero import Airfoil, AngleUnitsWarning, panel_coefficients, panel_method
 from .climate import EnergyBalance1D, Orbit, TwoBox
 from .fluids import Kolmogorov, NavierStokes2D
 from .nbody import NBody
 from .springs import SpringNetwork
 
-__all__ = ["NBody", "SpringNetwork", "NavierStokes2D", "Kolmogorov", "EnergyBalance1D", "TwoBox", "Orbit"]
+__all__ = [
+    "NBody",
+    "SpringNetwork",
+    "NavierStokes2D",
+    "Kolmogorov",
+    "EnergyBalance1D",
+    "TwoBox",
+    "Orbit",
+    "Airfoil",
+    "panel_method",
+    "panel_coefficients",
+    "AngleUnitsWarning",
+]
