@@ -189,3 +189,18 @@ def test_coarse_data_warn(ou_data):
     with pytest.warns(ps.CoarseDataWarning, match="coarse"):
         fit = ps.fit_sde(ou(), x[:, ::20], t[::20], optimizers=[ps.LBFGS(steps=50)], verbose=0)
     assert fit.params_["theta"] < 2.0 * 0.9  # the bias the warning speaks of: (1 - e^{-theta dt}) / dt = 1.65
+
+
+def test_save_and_load_give_the_same_fit(ou_fit, tmp_path):
+    """Through the shared file format: same values, same likelihood, the same paths from the same seed."""
+    ou_fit.save(tmp_path / "ou_fit")
+    back = ps.load(tmp_path / "ou_fit")  # drift and diffusion found in this (imported) module
+    assert isinstance(back, ps.SDEFit) and back.status is ou_fit.status
+    assert back.params_ == ou_fit.params_ and back.nll_ == ou_fit.nll_ and back.fitted_ == ou_fit.fitted_
+    np.testing.assert_array_equal(back.loss_history_, ou_fit.loss_history_)
+    a = ou_fit.simulate([0.0], (0.0, 1.0), n_paths=8, seed=3, dt0=0.01)
+    b = back.simulate([0.0], (0.0, 1.0), n_paths=8, seed=3, dt0=0.01)
+    np.testing.assert_array_equal(a.u, b.u)
+    # negative control: other parameters give other paths from the same seed
+    c = ps.solve(back.model, [0.0], (0.0, 1.0), params={"sigma": 0.3}, dt0=0.01, seed=3, n_paths=8)
+    assert np.max(np.abs(c.u - a.u)) > 1e-3

@@ -40,6 +40,7 @@ from ..status import Status
 from ..training.losses import to_unconstrained
 from ..training.optimizers import LBFGS, Adam
 from .observed import observed_paths
+from .saved_fit import save_sde_fit
 from .solution import SDESolution
 from .spec import SDEModel
 
@@ -116,7 +117,14 @@ class SDEFit:
     """
 
     def __init__(
-        self, model: SDEModel, result: SDEFitResult, fitted: Sequence[str], engine: str, t: np.ndarray, n_paths: int
+        self,
+        model: SDEModel,
+        result: SDEFitResult,
+        fitted: Sequence[str],
+        engine: str,
+        *,
+        dt_typical: float,
+        n_transitions: int,
     ):
         self.model = _fitted_model(model, result.params)
         self.params_ = {k: (float(v) if np.ndim(v) == 0 else np.asarray(v)) for k, v in result.params.items()}
@@ -132,8 +140,9 @@ class SDEFit:
         self.seconds_ = float(result.seconds)
         self.compile_seconds_ = float(result.compile_seconds)
         self.engine = engine
-        self._dt_typical = float(np.median(np.diff(t)))
-        self.n_transitions_ = int(n_paths * (len(t) - 1))
+        #: the data's median time step (``simulate``'s default step is a tenth of it)
+        self.dt_typical_ = float(dt_typical)
+        self.n_transitions_ = int(n_transitions)
 
     @property
     def ok(self) -> bool:
@@ -164,13 +173,21 @@ class SDEFit:
             saveat,
             params=params,
             solver=solver,
-            dt0=self._dt_typical / 10 if dt0 is None else dt0,
+            dt0=self.dt_typical_ / 10 if dt0 is None else dt0,
             seed=seed,
             n_paths=n_paths,
             engine=self.engine,
         )
         assert isinstance(sol, SDESolution)
         return sol
+
+    def save(self, path) -> None:
+        """Write ``path.json`` and ``path.npz`` (declaration, fitted values, record; no code, no pickle).
+
+        ``ps.load(path)`` reads it back; the drift and diffusion come from their (already
+        imported) modules or from ``ps.load(path, physics=drift, diffusion=diffusion)``.
+        """
+        save_sde_fit(self, path)
 
     def __repr__(self):
         shown = ", ".join(
@@ -291,7 +308,14 @@ def fit_sde(
     finally:
         if bar is not None:
             bar.close()
-    out = SDEFit(model, result, [*free_names, *free_nets], name, t_arr, x.shape[0])
+    out = SDEFit(
+        model,
+        result,
+        [*free_names, *free_nets],
+        name,
+        dt_typical=float(np.median(np.diff(t_arr))),
+        n_transitions=int(x.shape[0] * (x.shape[1] - 1)),
+    )
     out.seconds_ = _time.perf_counter() - t0
     if out.ok and out.drift_scale_ > max_drift_scale:
         warnings.warn(

@@ -84,3 +84,12 @@ CASES = [
     ("sde-fit-t-given-with-a-dataset", _dataset_and_t, InputError, "t"),
     ("sde-fit-max-drift-scale-zero", lambda tmp: _fit(max_drift_scale=0.0), InputError, "max_drift_scale"),
 ]
+
+
+def _load_without_diffusion(tmp):
+    fit = _fit(optimizers=[ps.LBFGS(steps=2)], max_drift_scale=10.0)  # the model's functions are lambdas: not found by name
+    fit.save(tmp / "fit")
+    ps.load(tmp / "fit", physics=fit.model.drift)
+
+
+CASES.append(("sde-fit-load-diffusion-not-loaded", _load_without_diffusion, InputError, "diffusion"))
