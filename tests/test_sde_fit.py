@@ -233,3 +233,28 @@ def test_stratonovich_model_is_fitted_through_its_ito_drift():
                      sol.u, t, optimizers=FAST, verbose=0)
     assert abs(ito.params_["mu"] - 1.0) < 0.05
     assert ito.params_["mu"] - fit.params_["mu"] == pytest.approx(fit.params_["sigma"] ** 2 / 2, abs=1e-6)
+
+
+def test_every_data_form_gives_the_same_paths():
+    """Array + t, Dataset, DataArray with state labels in another order, and 2-D for one state: the same (t, x)."""
+    import xarray as xr
+
+    from pysciml.sde.observed import observed_paths
+
+    model = ps.SDEModel(lambda u, p, t, m: [-u[0], -u[1]], lambda u, p, t, m: [0.1 + 0.0 * u[0], 0.1 + 0.0 * u[1]],
+                        ["a", "b"])
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 5, 2))
+    t = np.array([0.0, 0.1, 0.3, 0.35, 0.9])  # uneven
+    ds = xr.Dataset({"a": (("path", "time"), x[:, :, 0]), "b": (("path", "time"), x[:, :, 1])}, coords={"time": t})
+    da = xr.DataArray(x[:, :, ::-1].transpose(1, 0, 2), dims=("time", "path", "state"),
+                      coords={"time": t, "state": ["b", "a"]})
+    for data, tt in ((x, t), (ds, None), (da, None)):
+        t_got, x_got = observed_paths(model, data, tt)
+        np.testing.assert_array_equal(t_got, t)
+        np.testing.assert_array_equal(x_got, x)
+    one = ps.SDEModel(lambda u, p, t, m: [-u[0]], lambda u, p, t, m: [0.1 + 0.0 * u[0]], ["a"])
+    np.testing.assert_array_equal(observed_paths(one, x[:, :, 0], t)[1], x[:, :, :1])
+    # negative control: unlabelled states are taken in the order given
+    unlabelled = xr.DataArray(x[:, :, ::-1], dims=("path", "time", "state"), coords={"time": t})
+    assert not np.array_equal(observed_paths(model, unlabelled)[1], x)
