@@ -59,6 +59,9 @@ _EXPORTS = {
     "Tsit5": "solvers.runge_kutta",
     "SDEModel": "sde.spec",
     "SDESolution": "sde.solution",
+    "fit_sde": "sde.fitting",
+    "SDEFit": "sde.fitting",
+    "CoarseDataWarning": "sde.fitting",
     "EulerMaruyama": "solvers.sde",
     "Milstein": "solvers.sde",
     "EulerHeun": "solvers.sde",
@@ -175,6 +178,9 @@ if TYPE_CHECKING:
     from .model_spec import ParamView as ParamView
     from .networks import MLP as MLP
     from .params import Param as Param
+    from .sde.fitting import CoarseDataWarning as CoarseDataWarning
+    from .sde.fitting import SDEFit as SDEFit
+    from .sde.fitting import fit_sde as fit_sde
     from .sde.solution import SDESolution as SDESolution
     from .sde.spec import SDEModel as SDEModel
     from .solution import Solution as Solution

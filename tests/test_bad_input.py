@@ -30,6 +30,7 @@ import test_solve_inputs as _solve_inputs
 from helpers import bad_input_bio as _bio
 from helpers import bad_input_physics as _physics
 from helpers import bad_input_pictures as _pictures
+from helpers import bad_input_sde_fit as _sde_fit
 
 import pysciml as ps
 from pysciml.errors import DataError, FileFormatError, InputError, ModelError, PySciMLError
@@ -587,7 +588,8 @@ FIELDS = [
 #: (area, cases) in the order of the rendered table
 AREAS = [("solve", SOLVE), ("fit", FIT), ("gridded fit", GRIDDED), ("latent ODE", LATENT), ("options", OPTIONS), ("I/O", IO),
          ("CLI", CLI), ("physics", list(_physics.CASES)), ("physics fields", FIELDS),
-         ("pictures", list(_pictures.CASES)), ("reaction networks", list(_bio.CASES))]
+         ("pictures", list(_pictures.CASES)), ("reaction networks", list(_bio.CASES)),
+         ("SDE fit", list(_sde_fit.CASES))]
 #: every case, with its area: ``(area, case_id, call, exception, argument)``
 TABLE = [(area, *case) for area, cases in AREAS for case in cases]
 

@@ -440,7 +440,13 @@ ENTRY_POINTS = {
     "latent-fit": lambda: ps.LatentODE(engine="julia").fit(_series(), steps=2),
     "latent-predict": lambda: _julia_latent().predict(*_series()[0], np.linspace(0.0, 5.0, 4)),
     "latent-sample": lambda: _julia_latent().sample(np.linspace(0.0, 5.0, 4), n=2),
+    "sde-fit": lambda: ps.fit_sde(_ou_sde(), np.zeros((2, 3, 1)), [0.0, 0.1, 0.2], engine="julia", verbose=0),
 }
+
+
+def _ou_sde():
+    return ps.SDEModel(lambda u, p, t, m: [p.theta * (p.mu - u[0])], lambda u, p, t, m: [p.sigma + 0.0 * u[0]],
+                       ["x"], {"theta": 2.0, "mu": 1.0, "sigma": 0.5}, noise="additive")
 
 
 def _refit(model):
@@ -476,9 +482,9 @@ def test_public_entry_points_run_or_refuse_by_name_on_julia(julia_registered, en
         ENTRY_POINTS[entry]()
     except ps.EngineUnavailableError as exc:
         assert "julia engine cannot run" in str(exc) and "engine='jax'" in str(exc)
-        assert entry.startswith(("gridded-fit", "latent")), f"{entry} should run on the julia engine"
+        assert entry.startswith(("gridded-fit", "latent", "sde")), f"{entry} should run on the julia engine"
     else:
-        assert not entry.startswith(("gridded-fit", "latent")), f"{entry} should be refused"
+        assert not entry.startswith(("gridded-fit", "latent", "sde")), f"{entry} should be refused"
 
 
 # -- the seams between Python and Julia (issue 13) --------------------------------------------------

@@ -58,6 +58,10 @@ GROUPS = {
     "cells.fit": "Gridded data",
     "cells.simulate": "Gridded data",
     "info": "Saving and loading",
+    "sde.spec": "Stochastic differential equations",
+    "sde.solution": "Stochastic differential equations",
+    "sde.fitting": "Stochastic differential equations",
+    "solvers.sde": "Stochastic differential equations",
 }
 #: modules documented whole besides the ps.X names (reached as attributes or methods)
 EXTRA_MODULES = {

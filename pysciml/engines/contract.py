@@ -32,6 +32,8 @@ from .requests import (
     LatentTrainRequest,
     LatentTrainResult,
     RawSolution,
+    SDEFitRequest,
+    SDEFitResult,
     SDERawSolution,
     SDESolveRequest,
     Sensitivities,
@@ -55,6 +57,7 @@ OPERATIONS = (
     "evaluate_latent",
     "latent_noise_std",
     "solve_sde",
+    "fit_sde",
 )
 
 
@@ -179,3 +182,8 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def solve_sde(self, request: SDESolveRequest) -> SDERawSolution:
         """Solve an SDE for ``request.n_paths`` sample paths (``u``: (n_paths, n_save, n_states))."""
+
+    @abc.abstractmethod
+    def fit_sde(self, request: SDEFitRequest, hooks: FitHooks) -> SDEFitResult:
+        """Fit an SDE's parameters (and networks) to observed paths by the Euler-Maruyama
+        transition likelihood (numerical failure is a status, never an exception)."""

@@ -17,6 +17,8 @@ operation              request                     result
 ``fit_cells``          :class:`CellFitRequest`     :class:`CellFitResult`
 ``train_latent``       :class:`LatentTrainRequest` :class:`LatentTrainResult`
 ``*_latent``           :class:`LatentConfig` + arrays  numpy arrays
+``solve_sde``          :class:`SDESolveRequest`    :class:`SDERawSolution`
+``fit_sde``            :class:`SDEFitRequest`      :class:`SDEFitResult`
 =====================  ==========================  =====================
 """
 
@@ -60,6 +62,8 @@ __all__ = [
     "new_token",
     "SDESolveRequest",
     "SDERawSolution",
+    "SDEFitRequest",
+    "SDEFitResult",
     "state_arrays",
     "arrays_list",
 ]
@@ -588,3 +592,62 @@ class SDERawSolution:
     u: Any
     status: Any
     stats: Mapping[str, Any]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SDEFitRequest:
+    """Everything an engine needs to fit an SDE's drift and diffusion to observed paths.
+
+    The objective is the Euler-Maruyama transition likelihood between consecutive
+    observations (see :func:`pysciml.fit_sde`), averaged over the transitions.
+
+    Attributes:
+        model: the :class:`pysciml.SDEModel` (its noise admits a non-singular covariance).
+        t: ``(n_times,)`` increasing observation times, shared by the paths.
+        x: ``(n_paths, n_times, n_states)`` observed states (finite, flat layout).
+        free: the physics parameters the fit changes (unconstrained starts, bounds).
+        fixed: values of the parameters it keeps.
+        networks_init: flat weights of every network at the start.
+        free_networks: names of the networks it trains.
+        optimizers: the chain of :class:`pysciml.Adam` / :class:`pysciml.LBFGS` phases.
+        l2: weight of the mean squared network weights added to the loss.
+    """
+
+    model: SDEModel
+    t: np.ndarray
+    x: np.ndarray
+    free: tuple[FreeParam, ...]
+    fixed: Mapping[str, np.ndarray]
+    networks_init: Mapping[str, np.ndarray]
+    free_networks: tuple[str, ...]
+    optimizers: tuple[Optimizer, ...]
+    l2: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SDEFitResult:
+    """An engine's answer to an :class:`SDEFitRequest` (numpy values).
+
+    Attributes:
+        params: every physics parameter's value (fitted and fixed).
+        network_params: flat weights of every network.
+        nll: total negative log-likelihood of the transitions at the fitted values.
+        loss_history: the loss (mean NLL per transition, plus the l2 term) per step.
+        phases, events: as in :class:`FitResult`.
+        status, message: :class:`pysciml.Status` and what happened.
+        drift_scale: the ``dt``-weighted mean of ``dt_i * |df/du (x_i)|`` over the observed
+            transitions at the fitted values (the Euler-Maruyama bias grows with it).
+        seconds, compile_seconds: wall time of the fit and of its compilation.
+    """
+
+    params: Mapping[str, np.ndarray]
+    network_params: Mapping[str, np.ndarray]
+    nll: float
+    loss_history: np.ndarray
+    phases: list
+    events: list
+    status: Status
+    message: str
+    drift_scale: float
+    seconds: float
+    compile_seconds: float

@@ -17,10 +17,11 @@ from ..training.losses import resolve_loss, to_unconstrained
 from ..training.optimizers import LevenbergMarquardt, resolve_optimizers
 from ..training.strategies import GrowingHorizon, SingleShooting, resolve_strategy
 
-__all__ = ["build_fit_request"]
+__all__ = ["build_fit_request", "free_params", "fit_optimizers"]
 
 
-def _free_params(model, fit, fixed_names) -> tuple[list[str], list[str], list[str]]:
+def free_params(model, fit, fixed_names) -> tuple[list[str], list[str], list[str]]:
+    """``(free, fixed, free_networks)`` names from a fit's ``fit=`` or ``fixed=`` (never both)."""
     specs = model.param_specs
     if fit is not None and fixed_names is not None:
         raise InputError("pass either fit=[...] (parameters to fit) or fixed=[...], not both.", argument="fit")
@@ -130,7 +131,7 @@ def build_fit_request(
         raise InputError(f"must be a positive integer, got {max_steps!r}.", argument="max_steps")
     padded = obs.to_padded()
     start = model.resolve_params(params)
-    free_names, fixed_names, free_nets = _free_params(model, fit, fixed)
+    free_names, fixed_names, free_nets = free_params(model, fit, fixed)
     if not free_names and not free_nets and fit_u0 is False:
         raise InputError("nothing to fit: every parameter is fixed and fit_u0=False.", argument="fit")
     free = tuple(
@@ -168,7 +169,7 @@ def build_fit_request(
         loss=resolve_loss(loss),
         l2=float(l2),
         strategy=strategy,
-        optimizers=_fit_optimizers(optimizers),
+        optimizers=fit_optimizers(optimizers),
         solver=resolve_solver(solver, purpose="a fit"),
         adjoint=adjoint,
         rtol=float(rtol),
@@ -219,7 +220,7 @@ def _fit_events(model, events, strategy, adjoint, padded) -> tuple[tuple, tuple]
     return events, at_times
 
 
-def _fit_optimizers(value) -> tuple:
+def fit_optimizers(value) -> tuple:
     """The optimiser chain of a model fit: Adam and L-BFGS stages (Levenberg-Marquardt is per cell)."""
     opts = resolve_optimizers(value)
     for o in opts:

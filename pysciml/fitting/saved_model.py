@@ -27,7 +27,15 @@ from ..params import Param
 from ..solvers.catalog import resolve_solver
 from ..status import Status
 
-__all__ = ["save_model", "model_declaration", "model_from_document", "physics_fingerprint", "FORMAT", "VERSION"]
+__all__ = [
+    "save_model",
+    "model_declaration",
+    "model_from_document",
+    "physics_fingerprint",
+    "resolve_function",
+    "FORMAT",
+    "VERSION",
+]
 
 FORMAT = "pysciml-model"
 VERSION = 1
@@ -128,19 +136,22 @@ def save_model(model, path) -> None:
     write_pair(path, doc, arrays)
 
 
-def _resolve_physics(decl: dict, physics):
-    fp = decl["physics"]
-    if physics is not None:
-        return physics
-    mod = sys.modules.get(fp.get("module") or "")
+def resolve_function(fingerprint: dict, given, *, argument: str = "physics"):
+    """The function a saved file names: ``given`` if passed, else taken from its already imported module.
+
+    Never imports anything: a function whose module is not loaded must be passed as ``argument``.
+    """
+    if given is not None:
+        return given
+    mod = sys.modules.get(fingerprint.get("module") or "")
     fn = mod
-    for part in (fp.get("qualname") or "").split("."):
+    for part in (fingerprint.get("qualname") or "").split("."):
         fn = getattr(fn, part, None) if fn is not None and part != "<locals>" else None
     if fn is None or not callable(fn):
         raise InputError(
-            f"the saved model's physics is {fp.get('module')}:{fp.get('qualname')}, which is not loaded; "
-            "pass it: ps.load(path, physics=my_physics). (Saved files never carry or import code.)",
-            argument="physics",
+            f"the saved model's {argument} is {fingerprint.get('module')}:{fingerprint.get('qualname')}, which is "
+            f"not loaded; pass it: ps.load(path, {argument}=my_{argument}). (Saved files never carry or import code.)",
+            argument=argument,
         )
     return fn
 
@@ -154,7 +165,7 @@ def model_from_document(doc: dict, arrays: Mapping[str, np.ndarray], physics, cl
         classes: the model class for each saved class name (``"ODEModel"`` for unknown ones).
     """
     decl = doc["model"]
-    fn = _resolve_physics(decl, physics)
+    fn = resolve_function(decl["physics"], physics)
     states = {
         s["name"]: {"shape": tuple(s["shape"]) or None, "units": s["units"], "description": s["description"]}
         for s in decl["states"]

@@ -26,6 +26,8 @@ from ..requests import (
     LatentTrainRequest,
     LatentTrainResult,
     RawSolution,
+    SDEFitRequest,
+    SDEFitResult,
     SDERawSolution,
     SDESolveRequest,
     Sensitivities,
@@ -248,6 +250,12 @@ class JaxEngine(Engine):
         from .sde.solve import solve_paths
 
         return solve_paths(self, request)
+
+    def fit_sde(self, request: SDEFitRequest, hooks: FitHooks) -> SDEFitResult:
+        """Maximise the Euler-Maruyama transition likelihood (see :mod:`.sde.fit`)."""
+        from .sde.fit import fit_sde
+
+        return fit_sde(request, hooks)
 
     # -- about -----------------------------------------------------------------------------------
     def info(self) -> dict[str, Any]:

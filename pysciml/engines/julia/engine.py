@@ -442,6 +442,9 @@ class JuliaEngine(Engine):
         # (``SDESolver.julia_method``) for when it is; until then, refuse by name.
         raise self.unavailable("solve_sde", "engine='jax' for SDEs")
 
+    def fit_sde(self, request, hooks):
+        raise self.unavailable("fit_sde", "engine='jax' for SDE fits")
+
     def sensitivity(self, request: SolveRequest, wrt: tuple[str, ...]) -> Sensitivities:
         """d u(t_i) / d (u0, params) by ForwardDiff through the Julia solve (numpy arrays)."""
 
