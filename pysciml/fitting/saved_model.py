@@ -156,16 +156,8 @@ def resolve_function(fingerprint: dict, given, *, argument: str = "physics"):
     return fn
 
 
-def model_from_document(doc: dict, arrays: Mapping[str, np.ndarray], physics, classes: Mapping[str, type]):
-    """The model described by a loaded document and its arrays.
-
-    Args:
-        doc, arrays: what :func:`pysciml.io.saved.read_pair` returned for a :data:`FORMAT` file.
-        physics: the physics function, or None to take it from its (already imported) module.
-        classes: the model class for each saved class name (``"ODEModel"`` for unknown ones).
-    """
-    decl = doc["model"]
-    fn = resolve_function(decl["physics"], physics)
+def declared_parts(decl: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> tuple[dict, dict, dict]:
+    """``(states, params, networks)`` constructor arguments from a saved model declaration."""
     states = {
         s["name"]: {"shape": tuple(s["shape"]) or None, "units": s["units"], "description": s["description"]}
         for s in decl["states"]
@@ -181,6 +173,20 @@ def model_from_document(doc: dict, arrays: Mapping[str, np.ndarray], physics, cl
         for p in decl["params"]
     }
     nets = {k: MLP(**{**v, "inputs": tuple(v["inputs"]) if v["inputs"] else None}) for k, v in decl["networks"].items()}
+    return states, params, nets
+
+
+def model_from_document(doc: dict, arrays: Mapping[str, np.ndarray], physics, classes: Mapping[str, type]):
+    """The model described by a loaded document and its arrays.
+
+    Args:
+        doc, arrays: what :func:`pysciml.io.saved.read_pair` returned for a :data:`FORMAT` file.
+        physics: the physics function, or None to take it from its (already imported) module.
+        classes: the model class for each saved class name (``"ODEModel"`` for unknown ones).
+    """
+    decl = doc["model"]
+    fn = resolve_function(decl["physics"], physics)
+    states, params, nets = declared_parts(decl, arrays)
     cls = classes.get(decl["class"], classes["ODEModel"])
     model = cls(fn, states, params, nets, name=decl["name"], time_units=decl["time_units"], u0=arrays.get("model_u0"))
     fitted = doc.get("fitted")

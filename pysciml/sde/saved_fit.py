@@ -15,10 +15,8 @@ from typing import Any
 import numpy as np
 
 from ..engines.requests import SDEFitResult
-from ..fitting.saved_model import model_declaration, physics_fingerprint, resolve_function
+from ..fitting.saved_model import declared_parts, model_declaration, physics_fingerprint, resolve_function
 from ..io.saved import jsonable, write_pair
-from ..networks import MLP
-from ..params import Param
 from ..status import Status
 from .spec import SDEModel
 
@@ -71,21 +69,7 @@ def sde_fit_from_document(cls, doc: dict, arrays: Mapping[str, np.ndarray], phys
     decl = doc["model"]
     drift = resolve_function(decl["physics"], physics, argument="physics")
     diff = resolve_function(decl["diffusion"], diffusion, argument="diffusion")
-    states = {
-        s["name"]: {"shape": tuple(s["shape"]) or None, "units": s["units"], "description": s["description"]}
-        for s in decl["states"]
-    }
-    params = {
-        p["name"]: Param(
-            arrays[f"default/{p['name']}"],
-            bounds=tuple(p["bounds"]) if p["bounds"] else None,
-            units=p["units"],
-            description=p["description"],
-            fixed=p["fixed"],
-        )
-        for p in decl["params"]
-    }
-    nets = {k: MLP(**{**v, "inputs": tuple(v["inputs"]) if v["inputs"] else None}) for k, v in decl["networks"].items()}
+    states, params, nets = declared_parts(decl, arrays)
     model = SDEModel(
         drift,
         diff,
