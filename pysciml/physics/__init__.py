@@ -2,6 +2,9 @@
 
 * :class:`NBody` (:mod:`.nbody`): celestial N-body gravitation by direct summation, an ordinary
   ``ps.ODEModel`` solved with the symplectic solvers.
+* :class:`LennardJones`, :class:`Morse`, :func:`fcc_lattice`, :func:`run_md` (:mod:`.md`): molecular
+  dynamics in periodic boxes with cell-built neighbour lists, NVE velocity Verlet and NVT Langevin
+  (BAOAB), results as xarray; :func:`fit_forces` fits pair parameters by force matching.
 * :class:`NavierStokes2D`, :class:`Kolmogorov` (:mod:`.fluids`): 2-D incompressible flow on a
   periodic grid, returning xarray with units.
 * :class:`EnergyBalance1D`, :class:`TwoBox`, :class:`Orbit` (:mod:`.climate`): the diffusive
@@ -16,6 +19,23 @@ from __future__ import annotations
 
 from .climate import EnergyBalance1D, Orbit, TwoBox
 from .fluids import Kolmogorov, NavierStokes2D
+from .md import Atoms, Langevin, LennardJones, Morse, NeighbourList, fcc_lattice, fit_forces, neighbour_list, run_md
 from .nbody import NBody
 
-__all__ = ["NBody", "NavierStokes2D", "Kolmogorov", "EnergyBalance1D", "TwoBox", "Orbit"]
+__all__ = [
+    "NBody",
+    "NavierStokes2D",
+    "Kolmogorov",
+    "EnergyBalance1D",
+    "TwoBox",
+    "Orbit",
+    "LennardJones",
+    "Morse",
+    "Atoms",
+    "fcc_lattice",
+    "neighbour_list",
+    "NeighbourList",
+    "run_md",
+    "Langevin",
+    "fit_forces",
+]
