@@ -6,12 +6,15 @@ systems; the 4,000-atom system only in a jaxpr shape check and in benchmarks/phy
 
 from __future__ import annotations
 
+import warnings
+
 import jax
 import numpy as np
 import pytest
 
 from pysciml import physics as phys
-from pysciml.physics.md import NeighbourOverflowError
+from pysciml.errors import InputError
+from pysciml.physics.md import MDTimeStepWarning, NeighbourOverflowError
 
 RHO, T0 = 0.8442, 0.722
 
@@ -121,6 +124,21 @@ def test_cell_list_build_has_no_n_squared_array():
     assert largest(nl.build_fn()) <= 3 * 27 * 32 * n < n * n  # per atom: 27 cells x 32 slots x 3 components
     dense = phys.NeighbourList(**{**nl.__dict__, "cells": None})
     assert largest(dense.build_fn()) >= n * n  # negative control: the all-pairs builder has one
+
+
+def test_large_dt_warns_before_running():
+    atoms = phys.fcc_lattice(32, RHO, 0.5)
+    q = atoms.positions.copy()
+    q[1] = q[0]  # so that run_md stops (overlap) right after its dt checks
+    bad = phys.Atoms(positions=q, velocities=atoms.velocities, box=atoms.box, masses=atoms.masses)
+    lj = phys.LennardJones(r_cut=1.5)
+    assert 0.18 < phys.stability_limit(lj, atoms.masses) < 0.19  # 2 / sqrt(2 * 57.15)
+    with pytest.warns(MDTimeStepWarning, match="dt = 0.05"), pytest.raises(InputError, match="atoms 0 and 1"):
+        phys.run_md(lj, bad, steps=10, dt=0.05, save_every=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MDTimeStepWarning)  # negative control: dt = 0.005 is quiet
+        with pytest.raises(InputError, match="atoms 0 and 1"):
+            phys.run_md(lj, bad, steps=10, dt=0.005, save_every=10)
 
 
 def test_overflow_is_flagged_and_refused(config256):

@@ -19,7 +19,18 @@ from __future__ import annotations
 
 from .climate import EnergyBalance1D, Orbit, TwoBox
 from .fluids import Kolmogorov, NavierStokes2D
-from .md import Atoms, Langevin, LennardJones, Morse, NeighbourList, fcc_lattice, fit_forces, neighbour_list, run_md
+from .md import (
+    Atoms,
+    Langevin,
+    LennardJones,
+    Morse,
+    NeighbourList,
+    fcc_lattice,
+    fit_forces,
+    neighbour_list,
+    run_md,
+    stability_limit,
+)
 from .nbody import NBody
 
 __all__ = [
@@ -38,4 +49,5 @@ __all__ = [
     "run_md",
     "Langevin",
     "fit_forces",
+    "stability_limit",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .fitting import fit_forces as fit_forces
 from .integrate import Langevin as Langevin
+from .integrate import MDTimeStepWarning as MDTimeStepWarning
 from .integrate import run_md as run_md
 from .integrate import stability_limit as stability_limit
 from .lattice import Atoms as Atoms

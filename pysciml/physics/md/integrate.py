@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -28,10 +29,14 @@ from .space import minimum_image
 
 get_engine("jax")
 
-__all__ = ["Langevin", "run_md", "stability_limit", "REDUCED_UNITS"]
+__all__ = ["Langevin", "MDTimeStepWarning", "run_md", "stability_limit", "REDUCED_UNITS"]
 
 #: the default unit labels: reduced Lennard-Jones units with k_B = 1
 REDUCED_UNITS = {"length": "sigma", "energy": "epsilon", "mass": "m", "time": "tau", "temperature": "epsilon/k_B"}
+
+
+class MDTimeStepWarning(UserWarning):
+    """``run_md``'s ``dt`` is below the stability limit but large enough to spoil energy conservation."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +64,8 @@ def stability_limit(potential: PairPotential, masses) -> float:
 
 
 def _check_overlap(potential: PairPotential, atoms: Atoms) -> None:
+    if potential.core <= 0 or atoms.n < 2:
+        return
     nl = neighbour_list(atoms.positions, atoms.box, potential.core, skin=0.0)
     r2, mask = pairs_r2(jnp.asarray(atoms.positions), jnp.asarray(atoms.box), nl.idx)
     r2 = np.asarray(r2)
@@ -117,6 +124,14 @@ def run_md(
             f"= {dt:g} is above the stability limit of velocity Verlet for this potential, 2/omega = {limit:.3g} "
             f"(omega = sqrt(2 u''(r_min)/m)); use dt well below it (e.g. {limit / 40:.2g}).",
             argument="dt",
+        )
+    if dt > limit / 8:
+        warnings.warn(
+            f"dt = {dt:g} is more than 1/8 of velocity Verlet's stability limit {limit:.3g} for this potential: "
+            f"expect poor energy conservation (thermal collisions probe stiffer parts of the potential); "
+            f"dt <= {limit / 40:.2g} is safe.",
+            MDTimeStepWarning,
+            stacklevel=2,
         )
     if thermostat is not None and not isinstance(thermostat, Langevin):
         raise InputError(
