@@ -26,7 +26,7 @@ def _run(name, *args, timeout=900):
 def test_every_example_is_tested():
     tested = {"lotka_volterra_discovery.py", "stiff_ude_chemistry.py", "real_series.py", "sst_damping.py",
               "latent_ode_oscillators.py", "navier_stokes_inverse.py", "energy_balance_climate.py",
-              "ebm_albedo_ude.py", "airfoil_design.py"}
+              "ebm_albedo_ude.py", "airfoil_design.py", "md_force_matching.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} <= tested
 
 
@@ -112,3 +112,10 @@ def test_airfoil_design_example(tmp_path):
     # the optimised section reaches the same lift with a smaller nose-down moment than camber alone
     assert abs(out["cm_after"]) < 0.8 * abs(out["cm_camber_only"])
     assert (tmp_path / "foil.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_md_force_matching_example(tmp_path):
+    out = json.loads(_run("md_force_matching.py", "--quick", "--out", str(tmp_path)).stdout.splitlines()[-1])
+    assert abs(out["sigma"] / out["sigma_true"] - 1) < 0.01 and abs(out["epsilon"] / out["epsilon_true"] - 1) < 0.01
+    if (tmp_path / "md_force_matching.png").exists():
+        assert (tmp_path / "md_force_matching.png").stat().st_size > 0

@@ -4,6 +4,9 @@
   ``ps.ODEModel`` solved with the symplectic solvers.
 * :class:`SpringNetwork` (:mod:`.springs`): mass-spring-damper networks (ropes, cloth,
   lattices) with gravity and anchors, an ordinary ``ps.ODEModel``.
+* :class:`LennardJones`, :class:`Morse`, :func:`fcc_lattice`, :func:`run_md` (:mod:`.md`): molecular
+  dynamics in periodic boxes with cell-built neighbour lists, NVE velocity Verlet and NVT Langevin
+  (BAOAB), results as xarray; :func:`fit_forces` fits pair parameters by force matching.
 * :class:`NavierStokes2D`, :class:`Kolmogorov` (:mod:`.fluids`): 2-D incompressible flow on a
   periodic grid, returning xarray with units.
 * :class:`EnergyBalance1D`, :class:`TwoBox`, :class:`Orbit` (:mod:`.climate`): the diffusive
@@ -22,6 +25,18 @@ from __future__ import annotations
 from .aero import Airfoil, AngleUnitsWarning, panel_coefficients, panel_method
 from .climate import EnergyBalance1D, Orbit, TwoBox
 from .fluids import Kolmogorov, NavierStokes2D
+from .md import (
+    Atoms,
+    Langevin,
+    LennardJones,
+    Morse,
+    NeighbourList,
+    fcc_lattice,
+    fit_forces,
+    neighbour_list,
+    run_md,
+    stability_limit,
+)
 from .nbody import NBody
 from .springs import SpringNetwork
 
@@ -37,4 +52,14 @@ __all__ = [
     "panel_method",
     "panel_coefficients",
     "AngleUnitsWarning",
+    "LennardJones",
+    "Morse",
+    "Atoms",
+    "fcc_lattice",
+    "neighbour_list",
+    "NeighbourList",
+    "run_md",
+    "Langevin",
+    "fit_forces",
+    "stability_limit",
 ]

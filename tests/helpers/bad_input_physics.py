@@ -54,3 +54,41 @@ CASES = [
     ("symplectic-in-sensitivity",
      lambda tmp: ps.sensitivity(_osc(), [1.0, 0.0], (0.0, 1.0), solver=ps.Yoshida4(dt=0.01)), InputError, "solver"),
 ]
+
+
+# -- molecular dynamics (physics.md) ------------------------------------------------------------------
+def _md_pair():
+    return np.array([[1.0, 1.0, 1.0], [2.2, 1.0, 1.0]])
+
+
+def _md_overlap(tmp):
+    atoms = phys.fcc_lattice(32, 0.8442, 0.5)
+    q = atoms.positions.copy()
+    q[7] = q[3] + 0.1
+    bad = phys.Atoms(positions=q, velocities=atoms.velocities, box=atoms.box, masses=atoms.masses)
+    return phys.run_md(phys.LennardJones(r_cut=1.5), bad, steps=10, dt=0.005, save_every=10)
+
+
+def _md_overflowed_list(tmp):
+    q = phys.fcc_lattice(32, 0.8442).positions
+    box = phys.fcc_lattice(32, 0.8442).box
+    nl = phys.neighbour_list(q, box, 1.5, skin=0.1, capacity=2)
+    return phys.LennardJones(r_cut=1.5).energy(q, box, neighbours=nl)
+
+
+MD_CASES = [
+    ("md-lj-negative-sigma", lambda tmp: phys.LennardJones(sigma=-1.0), InputError, "sigma"),
+    ("md-lj-zero-epsilon", lambda tmp: phys.LennardJones(epsilon=0.0), InputError, "epsilon"),
+    ("md-morse-negative-alpha", lambda tmp: phys.Morse(alpha=-2.0), InputError, "alpha"),
+    ("md-lj-shift-and-onset", lambda tmp: phys.LennardJones(shift=True, r_onset=2.0), InputError, "shift"),
+    ("md-box-nonpositive", lambda tmp: phys.LennardJones().energy(_md_pair(), [10.0, 0.0, 10.0]), InputError, "box"),
+    ("md-rcut-above-half-box", lambda tmp: phys.LennardJones(r_cut=2.5).energy(_md_pair(), [4.0, 4.0, 4.0]),
+     InputError, "box"),
+    ("md-atoms-overlap-at-start", _md_overlap, InputError, "positions"),
+    ("md-dt-above-stability-limit",
+     lambda tmp: phys.run_md(phys.LennardJones(r_cut=1.5), phys.fcc_lattice(32, 0.8442, 0.5), steps=10, dt=0.5,
+                             save_every=10), InputError, "dt"),
+    ("md-fcc-not-4m3-atoms", lambda tmp: phys.fcc_lattice(100, 0.8442), InputError, "n_atoms"),
+    ("md-neighbour-list-overflowed", _md_overflowed_list, InputError, "neighbours"),
+]
+CASES = CASES + MD_CASES
