@@ -128,3 +128,18 @@ def test_dask_chunks_checkpoint_and_resume(data, tmp_path, uninterrupted):
     for k in worker.FIELDS:
         np.testing.assert_array_equal(again[k].values, first[k].values)
         np.testing.assert_allclose(first[k].values, full[k].values, rtol=1e-9, atol=1e-14, equal_nan=True)
+
+
+def test_progress_tells_the_batch_memory_and_time_after_the_first_batch(data, capsys):
+    """Resource estimate told ahead (issue 19 item 5): after the first batch the progress bar shows the
+    batch size, the predicted memory per batch (the number the fit reports) and the peak RSS."""
+    import re
+
+    da, ocean = data
+    res = da.sciml.fit(shared_model(), mask=ocean, verbose=1, cells_per_batch=8, workers=1)
+    err = capsys.readouterr().err
+    m = re.search(r"(\d+) cells/batch, ~(\d+) MiB/batch predicted, peak RSS (\d+) MiB, ~(\d+) s", err)
+    assert m, err[-500:]
+    assert int(m.group(1)) == res.attrs["cells_per_batch"] == 8
+    assert int(m.group(2)) == round(res.attrs["predicted_batch_bytes"] / 2**20)
+    assert int(m.group(3)) > 0

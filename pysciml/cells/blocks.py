@@ -38,11 +38,22 @@ class FitBlock:
     """
 
     def __init__(
-        self, spec, present, z0_names, has_u0, n_hist, engine, batching: Batching, progress=None, checkpoint=None
+        self,
+        spec,
+        present,
+        z0_names,
+        has_u0,
+        n_hist,
+        engine,
+        batching: Batching,
+        progress=None,
+        checkpoint=None,
+        estimate=None,
     ):
         self.spec, self.present, self.z0_names, self.has_u0 = spec, tuple(present), tuple(z0_names), has_u0
         self.n_hist, self.engine, self.batching, self.progress = n_hist, engine, batching, progress
         self.checkpoint = checkpoint  # a CellCheckpoint: then the last array holds global cell indices
+        self.estimate = estimate  # estimate(info) after the first batch (FitHooks.estimate)
         self.fit_sigma = getattr(spec.loss, "sigma", None) == "fit"
         self.info = {}  # batch size, predicted bytes and solver of the last block run in this process
 
@@ -96,7 +107,10 @@ class FitBlock:
     def _fit_group(self, y, idx, z0, u0, out) -> None:
         """Fit the cells ``idx`` of the block and write their outputs into ``out``."""
         res = get_engine(self.engine).fit_cells(
-            self.spec, CellBlock(y, idx, z0, u0), self.batching, FitHooks(progress=self.progress)
+            self.spec,
+            CellBlock(y, idx, z0, u0),
+            self.batching,
+            FitHooks(progress=self.progress, estimate=self.estimate),
         )
         self.info = {
             "cells_per_batch": int(res.batch),

@@ -11,6 +11,7 @@ import numpy as np
 from ..data.ingest import DataWarning
 from ..engines.requests import Batching, CellBlock, FitHooks
 from ..errors import InputError
+from ..memory import peak_bytes
 from ..status import Status
 from ..training.losses import to_unconstrained
 from .align import on_grid
@@ -19,7 +20,7 @@ from .checkpoint import data_fingerprint, open_cell_checkpoint
 from .results import common_attrs, param_attrs, status_attrs, time_attrs
 from .stack import unstack_cells
 
-__all__ = ["run_independent", "run_joint"]
+__all__ = ["run_independent", "run_joint", "estimate_text"]
 
 _STATE = "pysciml_state"
 
@@ -32,6 +33,15 @@ def _bar(total, verbose, unit):
     except ImportError:  # pragma: no cover - tqdm is a dependency
         return None
     return tqdm(total=total, desc="fit cells", unit=unit, dynamic_ncols=True)
+
+
+def estimate_text(info: dict) -> str:
+    """What a per-cell fit tells the user after its first batch: batch size, predicted memory per
+    batch and this process's peak memory so far (the progress bar shows the time left)."""
+    return (
+        f"{info['cells_per_batch']} cells/batch, ~{info['predicted_batch_bytes'] / 2**20:.0f} MiB/batch predicted, "
+        f"peak RSS {peak_bytes() / 2**20:.0f} MiB, ~{info['estimated_seconds']:.0f} s for this block"
+    )
 
 
 def _template(stack):
@@ -184,6 +194,7 @@ def run_independent(
         batching,
         progress=None if bar is None else bar.update,
         checkpoint=ckpt,
+        estimate=None if bar is None else (lambda info: bar.set_postfix_str(estimate_text(info))),
     )
     names = block.output_names()
     core = {f.name: [f"{f.name}_dim{i}" for i in range(np.ndim(f.z0))] for f in spec.per_cell}

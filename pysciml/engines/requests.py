@@ -239,6 +239,10 @@ class FitHooks:
             (:class:`pysciml.fitting.checkpoint.Checkpointer`), or None.
         resume_state: ``(meta, arrays)`` of a checkpoint to resume from, or None.
         should_stop: polled between chunks of steps; True stops like Ctrl-C (checkpoint, best so far).
+        estimate: ``estimate(info)`` called once after the first batch of a per-cell fit, with
+            ``cells_per_batch``, ``batches``, ``predicted_batch_bytes``, ``first_batch_seconds``
+            and ``estimated_seconds`` (the whole block at that pace), so the caller can tell the
+            user the memory and time a large fit will take.
     """
 
     progress: Callable | None = None
@@ -246,6 +250,7 @@ class FitHooks:
     checkpoint: Any = None
     resume_state: Any = None
     should_stop: Callable[[], bool] | None = None
+    estimate: Callable[[dict], None] | None = None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -188,7 +188,7 @@ class JaxEngine(Engine):
         else:
             from .cells.independent import fit_cells
 
-            res = fit_cells(request, block.y, **kw)
+            res = fit_cells(request, block.y, estimate=hooks.estimate, **kw)
         return CellFitResult(**res)
 
     def cell_history_steps(self, request: CellFitRequest) -> list[int]:

@@ -10,6 +10,9 @@ cells go to :mod:`.cells_joint` instead.
 
 from __future__ import annotations
 
+import threading
+import time
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -209,6 +212,7 @@ def fit_cells(
     max_memory: int | None = None,
     progress=None,
     workers: int = 1,
+    estimate=None,
 ) -> CellBlockResult:
     """Fit cells of ``y`` independently (one compiled, vmapped training per batch).
 
@@ -224,6 +228,8 @@ def fit_cells(
         cells_per_batch, max_memory: batch size, or the memory budget it is chosen from.
         progress: ``progress(n_cells_done)`` called after each batch.
         workers: batches run at once in threads (XLA runs each on one core).
+        estimate: ``estimate(info)`` called once, after the first batch (see
+            :class:`pysciml.engines.requests.FitHooks`).
 
     Returns:
         per-cell arrays for the cells fitted, in the order of ``cells``.
@@ -276,8 +282,26 @@ def fit_cells(
         out["sigma"] = np.empty((n, n_s))
     starts = list(range(0, n, B))
     hist_rows: list = [None] * len(starts)
+    told = threading.Lock()
+    pending = [estimate]
+
+    def tell(seconds):
+        with told:
+            fn, pending[0] = pending[0], None
+        if fn is not None:
+            rounds = -(-len(starts) // max(1, min(workers, len(starts))))
+            fn(
+                {
+                    "cells_per_batch": int(B),
+                    "batches": len(starts),
+                    "predicted_batch_bytes": int(comp.bytes),
+                    "first_batch_seconds": float(seconds),
+                    "estimated_seconds": float(seconds * rounds),
+                }
+            )
 
     def one_batch(i):
+        started = time.perf_counter()
         sl = slice(starts[i], min(n, starts[i] + B))
         k = sl.stop - sl.start
         yb, mask, yf, scales, u0b = batch_data(sl)
@@ -301,6 +325,7 @@ def fit_cells(
         hist_rows[i] = np.stack(history, axis=1)[:k].astype(np.float32) if history else np.zeros((k, 0), np.float32)
         if progress is not None:
             progress(k)
+        tell(time.perf_counter() - started)
 
     run_batches(one_batch, len(starts), workers)
     res = CellBlockResult(out)
