@@ -42,7 +42,11 @@ YEAR_DAYS = {"standard": Fraction(3652425, 10000), "proleptic_gregorian": Fracti
              "julian": Fraction(36525, 100), "noleap": 365, "all_leap": 366, "360_day": 360}
 UNIT_ALIASES = {"s": "seconds", "min": "minutes", "h": "hours", "d": "days", "yr": "years"}
 TICK_SECONDS = {"D": Fraction(86400), "h": Fraction(3600), "m": Fraction(60), "s": Fraction(1),
-                "ms": Fraction(1, 10**3), "us": Fraction(1, 10**6), "ns": Fraction(1, 10**9)}
+                "ms": Fraction(1, 10**3), "us": Fraction(1, 10**6), "ns": Fraction(1, 10**9),
+                "ps": Fraction(1, 10**12), "fs": Fraction(1, 10**15), "as": Fraction(1, 10**18)}
+#: CF "<unit> since" strings xarray decodes (seconds per unit; months and common years only in their calendar)
+CF_UNITS = {"days": 86400, "hours": 3600, "minutes": 60, "seconds": 1, "months": 30 * 86400,
+            "common_years": 365 * 86400}
 
 
 # -- the harness ---------------------------------------------------------------------------------------
@@ -80,7 +84,9 @@ def flag(draw, p_true: int = 5):
 
 
 # -- numeric (t, y) data in every container --------------------------------------------------------------
-Y_KINDS = ["float64"] * 3 + ["float32"] * 2 + ["int64", "int32", "uint8", "object", "object", "bool", "text"]
+Y_KINDS = ["float64"] * 3 + ["float32"] * 2 + ["int64", "int32", "uint8", "object", "object", "bool", "text",
+                                                "object-text", "object-bool"]
+REFUSED_Y = ("bool", "text", "object-text", "object-bool")  # numbers only: no text (even "1.5"), no booleans
 T_KINDS = ["float64", "float32", "int64", "int32", "uint16", "object"]
 FORMS = ["pair", "list-pair", "dict-y", "dict-columns", "frame-index", "frame-column", "series", "dataarray",
          "dataset"]
@@ -109,7 +115,7 @@ def numeric_cases(draw):
     t_given = t.astype(tk) if tk != "object" else np.array([float(v) for v in t], dtype=object)
 
     # values: NaN anywhere, whole rows or whole states missing, an inf now and then
-    if yk in ("float64", "float32", "object", "text"):
+    if yk in ("float64", "float32", "object", "text", "object-text"):
         y = np.array(draw(st.lists(st.one_of(*[st.floats(-1e6, 1e6, width=32)] * 3, st.just(np.nan)),
                                    min_size=n_t * n_s, max_size=n_t * n_s)), dtype=np.float64).reshape(n_t, n_s)
         if n_t and flag(draw, 4):
@@ -118,7 +124,7 @@ def numeric_cases(draw):
             y[:, draw(st.integers(0, n_s - 1))] = np.nan
         if n_t and yk != "text" and flag(draw, 8):
             y[draw(st.integers(0, n_t - 1)), draw(st.integers(0, n_s - 1))] = draw(st.sampled_from([np.inf, -np.inf]))
-    elif yk == "bool":
+    elif yk in ("bool", "object-bool"):
         y = np.array(draw(st.lists(st.booleans(), min_size=n_t * n_s, max_size=n_t * n_s)), dtype=float)
         y = y.reshape(n_t, n_s)
     else:
@@ -128,13 +134,13 @@ def numeric_cases(draw):
     if yk == "object":
         y_given = np.array([[None if np.isnan(v) else float(v) for v in row] for row in y], dtype=object)
         y_given = y_given.reshape(n_t, n_s)
-    elif yk == "text":
-        y_given = y.astype(str)
-    elif yk == "bool":
-        y_given = y.astype(bool)
+    elif yk in ("text", "object-text"):
+        y_given = y.astype(str).astype(object if yk == "object-text" else str)
+    elif yk in ("bool", "object-bool"):
+        y_given = y.astype(bool).astype(object if yk == "object-bool" else bool)
     else:
         y_given = y.astype(yk)
-    y = y_given.astype(np.float64) if yk not in ("object", "text") else y  # the values as the reader sees them
+    y = y_given.astype(np.float64) if yk not in ("object", *REFUSED_Y) else y  # the values as the reader sees them
 
     form = draw(st.sampled_from(FORMS))
     if form == "series" and n_s != 1:
@@ -145,43 +151,62 @@ def numeric_cases(draw):
     if form == "dict-columns":
         omitted = [s for s in names[1:] if flag(draw, 3)]
         y[:, [names.index(s) for s in omitted]] = np.nan
-    data = _numeric_container(draw, form, t_given, y_given, names, omitted, tname)
+    data, malformed = _numeric_container(draw, form, t_given, y_given, names, omitted, tname)
     if form in ("pair", "list-pair", "dict-y", "dict-columns"):
         kw = {}
-    return data, names, kw, _numeric_expect(t, y, yk), form
+    expect = Expect() if malformed else _numeric_expect(t, y, yk)
+    if flag(draw, 4):  # a reference time: a number (also as text) is t = 0, anything else is refused
+        ref = draw(st.one_of(st.floats(-1e6, 1e6), st.sampled_from([np.nan, np.inf, "xx", "12.5", None])))
+        kw["reference_time"] = ref
+        if ref is not None and expect.ok is not None:
+            if isinstance(ref, str) and ref != "12.5" or not np.isfinite(float(ref)):
+                expect = Expect(arguments=("reference_time",))
+            else:
+                t0, y0 = expect.ok
+                shifted = t0 - float(ref)
+                expect = Expect(ok=(shifted, y0), may_fail=np.unique(shifted).size < shifted.size)
+        elif ref is not None:
+            expect = Expect(arguments=("data", "reference_time"))
+    return data, names, kw, expect, form
 
 
 def _numeric_container(draw, form, t, y, names, omitted, tname):
+    """The data in ``form``, and whether it was made malformed (ragged rows, a state labelled twice)."""
     cols = {s: y[:, j] for j, s in enumerate(names) if s not in omitted}
     if form == "pair":
-        return (t, y)
+        return (t, y), False
     if form == "list-pair":
-        return [t.tolist(), y.tolist()]
+        rows = y.tolist()
+        ragged = len(rows) > 1 and flag(draw, 8)
+        if ragged:
+            rows[-1] = rows[-1] + [1.0]
+        return [t.tolist(), rows], ragged
     if form == "dict-y":
-        return {"t": t, "y": y}
+        return {"t": t, "y": y}, False
     if form == "dict-columns":
-        return {draw(st.sampled_from(["t", "time"])): t, **cols}
+        return {draw(st.sampled_from(["t", "time"])): t, **cols}, False
     order = draw(st.permutations(names))
     if form in ("frame-index", "frame-column", "series"):
         df = pd.DataFrame({s: cols[s] for s in order}, index=pd.Index(t, name=tname))
         if flag(draw, 3):
             df["junk"] = 1.0
         if form == "series":
-            return df[names[0]]
-        return df.reset_index() if form == "frame-column" else df
+            return df[names[0]], False
+        return (df.reset_index() if form == "frame-column" else df), False
     if form == "dataarray":
-        labels = list(order) + (["junk"] if flag(draw, 3) else [])
+        twice = flag(draw, 6)
+        labels = list(order) + (["junk"] if flag(draw, 3) else []) + ([names[0]] if twice else [])
         vals = np.stack([y[:, names.index(s) if s in names else 0] for s in labels], axis=1)  # keeps y's dtype
         sdim = draw(st.sampled_from(["state", "variable", "species"]))
         da = xr.DataArray(vals, dims=(tname, sdim), coords={tname: t, sdim: labels})
-        return da.transpose(*draw(st.permutations([tname, sdim])))
+        return da.transpose(*draw(st.permutations([tname, sdim]))), twice
     ds = xr.Dataset({s: (tname, cols[s]) for s in order}, coords={tname: t})
-    return ds.assign(junk=(tname, np.zeros(len(t)))) if flag(draw, 3) else ds
+    return (ds.assign(junk=(tname, np.zeros(len(t)))) if flag(draw, 3) else ds), False
 
 
 def _numeric_expect(t, y, yk) -> Expect:
     bad = (
-        yk in ("bool", "text")
+        yk in REFUSED_Y
         or t.size == 0
         or not np.all(np.isfinite(t))
         or np.isinf(y).any()
@@ -220,6 +245,59 @@ def test_numeric_data_long_run(case):
     check_numeric(case)
 
 
+# -- states named like time axes (t, time, date, y) -----------------------------------------------------
+@st.composite
+def name_clash_cases(draw):
+    names = draw(st.lists(st.sampled_from(["t", "time", "date", "y", "a"]), min_size=1, max_size=3, unique=True))
+    n_t = draw(st.integers(2, 5))
+    t = np.sort(np.array(draw(st.lists(st.integers(-50, 50), min_size=n_t, max_size=n_t, unique=True)), float))
+    y = np.array(draw(st.lists(st.integers(-50, 50), min_size=n_t * len(names), max_size=n_t * len(names))),
+                 float).reshape(n_t, len(names))
+    tkey = draw(st.sampled_from(["t", "time", "date"]))
+    form = draw(st.sampled_from(["dict-columns", "dict-y", "frame-index", "frame-column", "dataset"]))
+    cols = {s: y[:, j] for j, s in enumerate(names)}
+    if form == "dict-columns":
+        data = {tkey: t, **cols}
+        data.update({tkey: t})  # the times win over a state of the same name in a dict literal
+    elif form == "dict-y":
+        data = {tkey: t, "y": y}
+    elif form in ("frame-index", "frame-column"):
+        df = pd.DataFrame(cols, index=pd.Index(t, name=tkey))
+        data = df if form == "frame-index" or tkey in names else df.reset_index()
+    else:
+        data = xr.Dataset({s: ("obs", y[:, j]) for j, s in enumerate(names)}, coords={"obs": t})
+    kw = {"time_dim": draw(st.sampled_from(["obs", None]))} if form == "dataset" else {}
+    shadowed = form == "dict-columns" and tkey in names  # that state's column is the times
+    return data, names, kw, t, y, shadowed
+
+
+def check_name_clash(case):
+    data, names, kw, t, y, shadowed = case
+    obs = run(lambda: ps.as_observations(data, states=names, unobserved="ignore", **kw),
+              Expect(ok=(t, y), may_fail=True, arguments=("data", "states", "time_dim")))
+    if obs is None:
+        return
+    (tr,) = obs.trajectories
+    np.testing.assert_array_equal(tr.t, t)
+    for j, s in enumerate(names):  # every state is its own column, or (a dict key taken by the times) unobserved
+        if shadowed and s in data and data[s] is t:
+            continue
+        np.testing.assert_array_equal(tr.y[:, j], y[:, j])
+
+
+@CI
+@given(name_clash_cases())
+def test_states_named_like_time_axes_never_swap_times_and_values(case):
+    check_name_clash(case)
+
+
+@pytest.mark.slow
+@LONG
+@given(name_clash_cases())
+def test_states_named_like_time_axes_long_run(case):
+    check_name_clash(case)
+
+
 # -- calendar times: datetime64, timedelta64, cftime calendars, CF-encoded numbers -------------------------
 def day_number(y: int, m: int, d: int, calendar: str) -> int:
     """Days since a fixed epoch, counted by hand per calendar (independent of cftime)."""
@@ -255,10 +333,12 @@ def calendar_cases(draw):
     extreme = False
     if kind in ("datetime64", "timedelta64"):
         unit = draw(st.sampled_from(list(TICK_SECONDS)))
-        span = int(Fraction(200 * 365 * 86400) / TICK_SECONDS[unit])  # +-200 years
+        span = min(int(Fraction(200 * 365 * 86400) / TICK_SECONDS[unit]), 2**62)  # +-200 years where int64 holds it
         extreme = kind == "datetime64" and flag(draw, 10)
         bound = 2**63 - 1 if extreme else span
         ticks = draw(st.lists(st.integers(-bound + 1, bound), min_size=n_t, max_size=n_t, unique=True))
+        # pysciml counts calendar times in ns at the finest: finer ones must be whole ns, or are refused
+        extreme = extreme or any(Fraction(k) * TICK_SECONDS[unit] * 10**9 % 1 for k in ticks)
         seconds = [Fraction(k) * TICK_SECONDS[unit] for k in ticks]
         t = np.array(ticks, dtype=np.int64).astype(f"{'M' if kind == 'datetime64' else 'm'}8[{unit}]")
         calendar = "proleptic_gregorian" if kind == "datetime64" else None
@@ -269,12 +349,19 @@ def calendar_cases(draw):
         seconds = [day_number(*f[:3], calendar) * 86400 + f[3] * 3600 + f[4] * 60 + f[5] + Fraction(f[6], 10**6)
                    for f in fields]
         t = np.array([cftime.datetime(*f, calendar=calendar) for f in fields], dtype=object)
-    else:  # numbers with CF units, decoded by xarray
+    else:  # numbers with CF units, decoded by xarray; some units or calendars it cannot decode
         form = "dataset"
-        unit = draw(st.sampled_from(["days", "hours", "minutes", "seconds"]))
+        unit = draw(st.sampled_from(list(CF_UNITS)))
+        since = draw(st.sampled_from(["2000-01-01"] * 4 + ["garbage"]))
+        calendar = draw(st.sampled_from(list(YEAR_DAYS) + ["martian"]))
         nums = draw(st.lists(st.integers(0, 10**5), min_size=n_t, max_size=n_t, unique=True))
-        seconds = [Fraction(v * SECONDS[unit]) for v in nums]
-        t = np.array(nums, dtype=np.int64)
+        huge = flag(draw, 10)
+        seconds = [Fraction(v * CF_UNITS[unit]) for v in nums]
+        t = np.array(nums, dtype=np.float64) * (1e300 if huge else 1.0)
+        undecodable = (since == "garbage" or calendar == "martian" or huge
+                       or (unit == "months" and calendar != "360_day")
+                       or (unit == "common_years" and calendar != "noleap"))
+        unit = f"{unit} since {since}"
     order = draw(st.sampled_from(["sorted", "sorted", "sorted", "drawn"]))
     perm = np.argsort([float(s) for s in seconds], kind="stable") if order == "sorted" else np.arange(n_t)
     t, seconds = t[perm], [seconds[i] for i in perm]
@@ -304,7 +391,10 @@ def calendar_cases(draw):
     kw = {"time_units": units_given} if units_given is not None else {}
     if ref is not None:
         kw["reference_time"] = ref
-    return data, kw, _calendar_expect(kind, units_given, calendar, seconds, ref_seconds, nat, y, extreme), kind
+    expect = _calendar_expect(kind, units_given, calendar, seconds, ref_seconds, nat, y, extreme)
+    if kind == "cf-encoded" and undecodable:
+        expect = Expect(arguments=("data", "time_units"))
+    return data, kw, expect, kind
 
 
 def _calendar_container(form, t, y, kind, calendar, unit):
@@ -314,7 +404,7 @@ def _calendar_container(form, t, y, kind, calendar, unit):
         index = xr.CFTimeIndex(t) if kind == "cftime" else pd.Index(t)
         return pd.DataFrame({"a": y}, index=index.rename("time"))
     if kind == "cf-encoded":
-        coord = xr.Variable("time", t, {"units": f"{unit} since 2000-01-01", "calendar": calendar})
+        coord = xr.Variable("time", t, {"units": unit, "calendar": calendar})
         return xr.Dataset({"a": ("time", y)}, coords={"time": coord})
     return xr.Dataset({"a": ("time", y)}, coords={"time": t})
 
@@ -325,7 +415,7 @@ def _calendar_expect(kind, units_given, calendar, seconds, ref_seconds, nat, y, 
         return Expect(arguments=("time_units", "data") if nat else ("time_units",))
     if nat or len(set(seconds)) < len(seconds) or any(b < a for a, b in zip(seconds, seconds[1:])):
         return Expect()
-    spu = SECONDS.get(units) or 86400 * YEAR_DAYS[calendar or "proleptic_gregorian"]
+    spu = SECONDS.get(units) or 86400 * YEAR_DAYS.get(calendar or "proleptic_gregorian", 365)
     t_ref = np.array([float((s - ref_seconds) / spu) for s in seconds])
     # distinct instants closer than float64 model time resolves may be refused (said, never merged)
     close = np.unique(t_ref).size < t_ref.size
@@ -441,6 +531,10 @@ def grid_cases(draw):
     elif n_t >= 1 and order == "nan":
         t[-1] = np.nan
     coords = {tname: t} | {d: np.arange(sizes[d]) * 10.0 for d in grid if flag(draw, 2)}
+    cf = draw(st.sampled_from(["none"] * 6 + ["days since 2000-01-01", "days since nope"]))
+    if cf != "none":  # numbers with CF units: decoded, then counted in days from the earliest
+        coords[tname] = xr.Variable(tname, t, {"units": cf})
+        kw["time_units"] = "days"
 
     def cast(v):
         return v.astype(bool) if vk == "bool" else (v.astype(object) if vk == "object" else v.astype(vk))
@@ -467,7 +561,7 @@ def grid_cases(draw):
         data = data.chunk({d: draw(st.integers(1, max(1, n))) for d, n in data.sizes.items()})
     mask, cell_mask = None, None
     grid_shape = tuple(sizes[d] for d in dims0 if d != tname)
-    mform = draw(st.sampled_from(["none", "none", "numpy", "dataarray", "wrong"]))
+    mform = draw(st.sampled_from(["none", "none", "numpy", "dataarray", "wrong", "ragged"]))
     if mform != "none":
         m = np.array(draw(st.lists(st.booleans(), min_size=int(np.prod(grid_shape, dtype=int)),
                                    max_size=int(np.prod(grid_shape, dtype=int)))), dtype=bool).reshape(grid_shape)
@@ -480,8 +574,13 @@ def grid_cases(draw):
             mask = xr.DataArray(m, dims=gdims, coords=mc).transpose(*[gdims[i] for i in perm])
             cell_mask = m.reshape(-1)
         else:
-            mask = np.ones(tuple(n + 1 for n in grid_shape) or (2,), bool)
+            mask = (np.ones(tuple(n + 1 for n in grid_shape) or (2,), bool) if mform == "wrong"
+                    else [[True] * 2, [True]])
     expect = _grid_expect(vk, n_t, t, inf, chunked, mform, raw, dims0, tname, cell_mask)
+    if cf == "days since nope" and n_t and vk not in ("bool", "object"):
+        expect = Expect()
+    elif cf != "none" and expect.ok is not None:
+        expect.ok = (t - t.min(), *expect.ok[1:])
     return data, names, kw, mask, expect, chunked
 
 
@@ -490,7 +589,7 @@ def _grid_expect(vk, n_t, t, inf, chunked, mform, raw, dims0, tname, cell_mask) 
         return Expect()
     if np.any(np.diff(t) < 0) or (inf and not chunked):
         return Expect()
-    if mform == "wrong":
+    if mform in ("wrong", "ragged"):
         return Expect(arguments=("mask",))
     ti = dims0.index(tname)
     cells = [np.moveaxis(r, ti, -1).reshape(-1, n_t) for r in raw]  # C order over the grid dims, then time

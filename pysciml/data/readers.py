@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -126,7 +127,9 @@ def decode_time_coord(obj, tdim: str, *, argument: str = "data"):
     import xarray as xr
 
     try:
-        decoded = xr.decode_cf(xr.Dataset(coords={tdim: c.variable}))[tdim]
+        with warnings.catch_warnings():  # "continuing using cftime": pysciml reads cftime dates as they are
+            warnings.simplefilter("ignore", xr.SerializationWarning)
+            decoded = xr.decode_cf(xr.Dataset(coords={tdim: c.variable}))[tdim]
     except (ValueError, TypeError, OverflowError) as exc:  # pandas' OutOfBounds errors are ValueErrors
         cal = c.attrs.get("calendar")
         raise DataError(
