@@ -29,6 +29,7 @@ import test_solve_inputs as _solve_inputs
 
 import pysciml as ps
 from helpers import bad_input_bio as _bio
+from helpers import bad_input_data as _data
 from helpers import bad_input_physics as _physics
 from helpers import bad_input_pictures as _pictures
 from pysciml.errors import DataError, FileFormatError, InputError, ModelError, PySciMLError
@@ -535,7 +536,7 @@ FIELDS = [
 ]
 
 #: (area, cases) in the order of the rendered table
-AREAS = [("solve", SOLVE), ("fit", FIT), ("gridded fit", GRIDDED), ("latent ODE", LATENT), ("options", OPTIONS), ("I/O", IO),
+AREAS = [("solve", SOLVE), ("fit", FIT), ("data readers", list(_data.CASES)), ("gridded fit", GRIDDED), ("latent ODE", LATENT), ("options", OPTIONS), ("I/O", IO),
          ("CLI", CLI), ("physics", list(_physics.CASES)), ("physics fields", FIELDS),
          ("pictures", list(_pictures.CASES)), ("reaction networks", list(_bio.CASES))]
 #: every case, with its area: ``(area, case_id, call, exception, argument)``

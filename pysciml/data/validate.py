@@ -31,6 +31,13 @@ def check_time_order(
     if uniq.size < t.size:
         dup_t = uniq[counts > 1]
         idx = [int(np.flatnonzero(t == v)[0]) for v in dup_t[:5]]
+        if coord.dtype.kind in "MmO" and coord.size == t.size and np.unique(coord).size == coord.size:
+            raise DataError(
+                f"the time axis{what} has distinct times that fall on the same float64 model time, e.g. "
+                f"{_show(coord, idx)} and their neighbours: they are closer than model time resolves so far from "
+                "the reference time. Give a reference_time near the data, or average times that close.",
+                argument=argument,
+            )
         raise DataError(
             f"the time axis{what} has {int((counts - 1).sum())} duplicated time(s), e.g. {_show(coord, idx)}; "
             f"average or drop duplicates first, e.g. ds.groupby('{time_name}').mean() or "
