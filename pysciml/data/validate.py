@@ -31,7 +31,7 @@ def check_time_order(
     if uniq.size < t.size:
         dup_t = uniq[counts > 1]
         idx = [int(np.flatnonzero(t == v)[0]) for v in dup_t[:5]]
-        if coord.dtype.kind in "MmO" and coord.size == t.size and np.unique(coord).size == coord.size:
+        if coord.dtype.kind in "MmOf" and coord.size == t.size and np.unique(coord).size == coord.size:
             raise DataError(
                 f"the time axis{what} has distinct times that fall on the same float64 model time, e.g. "
                 f"{_show(coord, idx)} and their neighbours: they are closer than model time resolves so far from "
