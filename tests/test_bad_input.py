@@ -28,6 +28,7 @@ import test_cells_errors as _gridded_errors
 import test_fit_features as _fit_features
 import test_solve_inputs as _solve_inputs
 from helpers import bad_input_bio as _bio
+from helpers import bad_input_data as _data
 from helpers import bad_input_physics as _physics
 from helpers import bad_input_pictures as _pictures
 from helpers import bad_input_sde_fit as _sde_fit
@@ -586,7 +587,7 @@ FIELDS = [
 ]
 
 #: (area, cases) in the order of the rendered table
-AREAS = [("solve", SOLVE), ("fit", FIT), ("gridded fit", GRIDDED), ("latent ODE", LATENT), ("options", OPTIONS), ("I/O", IO),
+AREAS = [("solve", SOLVE), ("fit", FIT), ("data readers", list(_data.CASES)), ("gridded fit", GRIDDED), ("latent ODE", LATENT), ("options", OPTIONS), ("I/O", IO),
          ("CLI", CLI), ("physics", list(_physics.CASES)), ("physics fields", FIELDS),
          ("pictures", list(_pictures.CASES)), ("reaction networks", list(_bio.CASES)),
          ("SDE fit", list(_sde_fit.CASES))]

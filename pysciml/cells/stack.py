@@ -25,7 +25,7 @@ from ..data.readers import (
 )
 from ..data.timeaxis import TimeMeta, to_model_time
 from ..data.to_xarray import time_coordinate
-from ..data.validate import check_time_order
+from ..data.validate import as_array, check_time_order
 from ..errors import DataError, InputError
 from ..io.cf import append_history, clean_var_attrs
 
@@ -81,13 +81,24 @@ class GridStack:
         return _is_dask(self.values)
 
 
+def _refuse_inf(block, state: str, argument: str):
+    """A dask block of values, or the DataError numpy input gets at once (run when the block is computed)."""
+    if np.isinf(block).any():
+        raise DataError(
+            f"values of {state!r} contain infinite values; replace them with NaN (missing), "
+            "e.g. ds.where(np.isfinite(ds)).",
+            argument=argument,
+        )
+    return block
+
+
 def _cell_mask(mask, template, grid_dims, grid_shape):
     import xarray as xr
 
     if mask is None:
         return np.ones(int(np.prod(grid_shape, dtype=int)), bool)
     if not isinstance(mask, xr.DataArray):
-        arr = np.asarray(mask)
+        arr = as_array(mask, what="the mask", argument="mask")
         if arr.shape != tuple(grid_shape):
             raise DataError(
                 f"has shape {arr.shape}; the grid {dict(zip(grid_dims, grid_shape))} needs "
@@ -161,6 +172,13 @@ def stack_cells(
         else:
             tdim0 = find_time_dim(data, time_dim, argument=argument)
             names = tuple(str(v) for v in data.data_vars if tdim0 in data[v].dims)
+            if not names:
+                raise DataError(
+                    f"no variable of the Dataset has the time dimension {tdim0!r} (variables: "
+                    f"{ {str(k): list(v.dims) for k, v in data.data_vars.items()} }); give gridded variables over "
+                    "time, or name the states with states=[...].",
+                    argument=argument,
+                )
     else:
         names = state_names_of(states)[0]
     if isinstance(data, xr.DataArray):
@@ -176,7 +194,7 @@ def stack_cells(
             f"time dimension {tdim!r} has no coordinate values; add them with ds.assign_coords({tdim}=...).",
             argument=argument,
         )
-    data = decode_time_coord(data, tdim)
+    data = decode_time_coord(data, tdim, argument=argument)
     present = [s for s in names if s in data.data_vars]
     if not present:
         raise DataError(
@@ -215,6 +233,11 @@ def stack_cells(
             stacklevel=2,
         )
         src = src.chunk({tdim: -1})
+    if src.sizes[tdim] == 0:
+        raise DataError(
+            f"the time dimension {tdim!r} is empty; give at least one time (check a .sel(...) on it).",
+            argument=argument,
+        )
     coord = np.asarray(data[tdim].values)
     (t,), meta = to_model_time(
         [coord],
@@ -230,6 +253,13 @@ def stack_cells(
     lazy = any(_is_dask(v.data) for v in src.data_vars.values())
     if lazy:
         import dask.array as xp
+
+        # numpy input is checked for inf below; dask input when computed, by the fit's own reads of source too
+        src = src.copy()
+        for s in present:
+            if _is_dask(src[s].data):
+                checked = src[s].data.map_blocks(_refuse_inf, state=s, argument=argument, dtype=src[s].dtype)
+                src[s] = src[s].copy(data=checked)
     else:
         xp = np
     cols = []

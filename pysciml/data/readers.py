@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from ..errors import DataError
-from .validate import as_float_values
+from .validate import as_array, as_float_values
 
 __all__ = ["RawTrajectory", "ReadOptions", "TIME_NAMES", "find_time_dim", "decode_time_coord", "read_any"]
 
@@ -114,14 +115,30 @@ def find_time_dim(obj, time_dim: str | None = None, *, exclude=(), argument: str
     )
 
 
-def decode_time_coord(obj, tdim: str):
-    """Decode a numeric time coordinate with CF units (``"days since ..."``) with xarray's CF decoder."""
+def decode_time_coord(obj, tdim: str, *, argument: str = "data"):
+    """Decode a numeric time coordinate with CF units (``"days since ..."``) with xarray's CF decoder.
+
+    Units xarray cannot decode (a bad date, an unknown calendar, "months since" outside
+    ``360_day``, values out of range) raise a DataError naming ``argument``.
+    """
     c = obj.coords.get(tdim)
     if c is None or c.dtype.kind not in "iuf" or " since " not in str(c.attrs.get("units", "")):
         return obj
     import xarray as xr
 
-    decoded = xr.decode_cf(xr.Dataset(coords={tdim: c.variable}))[tdim]
+    try:
+        with warnings.catch_warnings():  # "continuing using cftime": pysciml reads cftime dates as they are
+            warnings.simplefilter("ignore", xr.SerializationWarning)
+            decoded = xr.decode_cf(xr.Dataset(coords={tdim: c.variable}))[tdim]
+    except (ValueError, TypeError, OverflowError) as exc:  # pandas' OutOfBounds errors are ValueErrors
+        cal = c.attrs.get("calendar")
+        raise DataError(
+            f"the time coordinate {tdim!r} has units {c.attrs.get('units')!r}"
+            + (f" and calendar {cal!r}" if cal is not None else "")
+            + f" that xarray cannot decode ({str(exc).splitlines()[0]}); fix its 'units'/'calendar' attributes "
+            "(e.g. 'days since 2000-01-01', calendar 'noleap') or decode the times yourself and assign them.",
+            argument=argument,
+        ) from None
     return obj.assign_coords({tdim: decoded})
 
 
@@ -154,6 +171,13 @@ def dataarray_to_dataset(da, opts, source, notes):
                 f"e.g. da.assign_coords({sdim}={list(names)}).",
                 argument="state_dim",
             )
+        twice = sorted({lab for lab in labels if labels.count(lab) > 1})
+        if twice:
+            raise DataError(
+                f"the state dimension {sdim!r} has the label(s) {twice} more than once; each state needs one "
+                f"column: drop or average the duplicates (e.g. da.groupby('{sdim}').mean()).",
+                argument=source,
+            )
         import xarray as xr
 
         ds = xr.Dataset({lab: da.isel({sdim: i}, drop=True) for i, lab in enumerate(labels)})
@@ -183,7 +207,7 @@ def _read_xarray(obj, opts: ReadOptions, source: str, notes: list) -> list[RawTr
             f"time dimension {tdim!r} has no coordinate values; add them with ds.assign_coords({tdim}=...).",
             argument=source,
         )
-    ds = decode_time_coord(ds, tdim)
+    ds = decode_time_coord(ds, tdim, argument=source)
     trajdim = opts.trajectory_dim
     if trajdim is None:
         trajdim = next((d for d in ds.dims if str(d).lower() in _TRAJ_NAMES and d != tdim), None)
@@ -295,6 +319,15 @@ def _read_pandas(obj, opts: ReadOptions, source: str, notes: list) -> list[RawTr
     df.columns = [str(c) for c in df.columns]
     default_index = isinstance(df.index, pd.RangeIndex) and df.index.names == [None]
     index_cols = [] if default_index else [str(n) if n is not None else "index" for n in df.index.names]
+    cols = list(df.columns) + index_cols
+    twice = sorted({c for c in cols if cols.count(c) > 1})
+    if twice:
+        raise DataError(
+            f"the name(s) {twice} appear more than once among the columns and index levels "
+            f"(columns {list(df.columns)}, index {index_cols}); give each column and index level its own name, "
+            "e.g. df.rename(columns={...}) or df.rename_axis('time').",
+            argument=source,
+        )
     if not default_index:
         df = df.reset_index()
         df.columns = [str(c) for c in df.columns]
@@ -353,9 +386,10 @@ def is_pair(x) -> bool:
 
 def _read_arrays(t, y, columns: dict | None, opts: ReadOptions, source: str) -> list[RawTrajectory]:
     names = opts.names
+    t = as_array(t, what="t", argument=source)
     if columns is None:
-        yarr = np.asarray(y)
-        n_t = np.asarray(t).reshape(-1).size
+        yarr = as_array(y, what="y", argument=source)
+        n_t = t.reshape(-1).size
         if yarr.ndim == 1:
             if len(names) != 1:
                 raise DataError(
@@ -373,7 +407,7 @@ def _read_arrays(t, y, columns: dict | None, opts: ReadOptions, source: str) -> 
             )
         columns = {s: yarr[:, j] for j, s in enumerate(names)}
     cols = {}
-    n_t = np.asarray(t).reshape(-1).size
+    n_t = t.reshape(-1).size
     for s, v in columns.items():
         arr = as_float_values(v, name=s, argument=source)
         if arr.shape != (n_t,):
@@ -383,12 +417,20 @@ def _read_arrays(t, y, columns: dict | None, opts: ReadOptions, source: str) -> 
 
 
 def _read_mapping(d: Mapping, opts: ReadOptions, source: str, notes: list) -> list[RawTrajectory]:
-    tkey = next((k for k in ("t", "time") if k in d), None)
-    if tkey is None:
+    tkeys = [k for k in ("t", "time") if k in d and k not in opts.names]  # a state named t is not the times
+    if len(tkeys) != 1:
+        clash = [k for k in ("t", "time") if k in d and k in opts.names]
         raise DataError(
-            f"a dict of observations needs a 't' entry with the times; got keys {list(d)}.", argument=source
+            (
+                f"the dict has both 't' and 'time' entries; keep one of them for the times; got keys {list(d)}."
+                if len(tkeys) > 1
+                else f"a dict of observations needs a 't' entry with the times; got keys {list(d)}"
+                + (f" (the state(s) {clash} are values, not times: add a 't' or 'time' entry)." if clash else ".")
+            ),
+            argument=source,
         )
-    if "y" in d:
+    tkey = tkeys[0]
+    if "y" in d and "y" not in opts.names:  # a state named y is a column, not the (n_t, n_states) matrix
         return _read_arrays(d[tkey], d["y"], None, opts, source)
     present = {k: d[k] for k in opts.names if k in d}
     extra = [k for k in d if k not in opts.names and k != tkey]

@@ -239,6 +239,11 @@ def _classify_objects(arr: np.ndarray, argument: str) -> tuple[str, str | None, 
     return classify_times(out, argument=argument)[:3]
 
 
+def dtype_name(values: list) -> str:
+    """The numpy dtype(s) of a list of arrays, for messages."""
+    return " / ".join(sorted({str(v.dtype) for v in values}))
+
+
 def ref_string(ref) -> str:
     return ref.strftime("%Y-%m-%d %H:%M:%S.%f") if not isinstance(ref, np.datetime64) else str(ref).replace("T", " ")
 
@@ -256,7 +261,10 @@ def parse_reference(reference_time, kind, calendar, dtype, argument):
     """The user's reference_time as a value of this time kind."""
     try:
         if kind == "numeric":
-            return float(reference_time)
+            ref = float(reference_time)
+            if not np.isfinite(ref):
+                raise ValueError("it is not finite")
+            return ref
         if kind == "timedelta64":
             import pandas as pd
 
@@ -268,6 +276,8 @@ def parse_reference(reference_time, kind, calendar, dtype, argument):
             ts = pd.Timestamp(
                 reference_time.isoformat() if isinstance(reference_time, _dt.datetime) else reference_time
             )
+            if pd.isna(ts):
+                raise ValueError("it is NaT (not a time)")
             if ts.tz is not None:
                 ts = ts.tz_convert("UTC").tz_localize(None)
             return np.datetime64(ts.to_datetime64()).astype(dtype)
@@ -370,20 +380,38 @@ def to_model_time(
 
     if kind in ("datetime64", "timedelta64"):
         dtype = np.result_type(*[v.dtype for v in values])
-        work = np.datetime_data(dtype)[0]
-        work = work if work in _PER_SECOND else "ms"  # s, m, h, D ... -> milliseconds
+        given = np.datetime_data(dtype)[0]
+        # s, m, h, D ... -> milliseconds; ps, fs, as -> nanoseconds (checked exact below)
+        work = given if given in _PER_SECOND else ("ns" if given in ("ps", "fs", "as") else "ms")
         if work == "ns":  # differences over ~292 years overflow int64 nanoseconds: use microseconds
             ints = [v.astype(np.int64) for v in values if v.size]
             if ints and float(max(i.max() for i in ints)) - float(min(i.min() for i in ints)) > 2.0**62:
                 work = "us"
         dtype = np.dtype(f"{'M' if kind == 'datetime64' else 'm'}8[{work}]")
-        values = [v.astype(dtype) for v in values]
+        converted = [v.astype(dtype) for v in values]
+        if given not in _PER_SECOND and any(
+            not np.array_equal(c.astype(v.dtype), v) for c, v in zip(converted, values)
+        ):  # numpy wraps around or truncates silently: refuse rather than shift times
+            raise DataError(
+                f"times of dtype {dtype_name(values)} cannot be held exactly in {work} ticks (they are finer than "
+                "a nanosecond, or too far from 1970 for int64 milliseconds); convert them first, e.g. "
+                "t.astype('datetime64[ns]'), or use cftime dates for times millions of years away.",
+                argument=argument,
+            )
+        values = converted
         if reference_time is not None:
             ref = parse_reference(reference_time, kind, None, dtype, argument)
         elif kind == "timedelta64":
             ref = np.timedelta64(0, work)
         else:
             ref = min(v.min() for v in values if v.size)
+        ref_tick = float(np.asarray(ref).astype(np.int64))
+        if any(v.size and np.abs(v.astype(np.int64).astype(np.float64) - ref_tick).max() > 2.0**62 for v in values):
+            raise DataError(  # int64 differences would wrap around silently
+                f"times lie too far from the reference time {ref} to count in int64 {work} ticks; give a "
+                "reference_time near the data or times closer together (cftime dates reach further).",
+                argument="reference_time" if reference_time is not None else argument,
+            )
         ticks = [(v - ref).astype(np.int64) for v in values]
         spu = _seconds_per_unit(units, calendar)
         out = [k.astype(np.float64) / (spu * _PER_SECOND[work]) for k in ticks]

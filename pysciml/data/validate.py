@@ -6,7 +6,7 @@ import numpy as np
 
 from ..errors import DataError
 
-__all__ = ["check_time_order", "as_float_values", "check_enough_observations"]
+__all__ = ["check_time_order", "as_array", "as_float_values", "check_enough_observations"]
 
 
 def _show(values, idx) -> list[str]:
@@ -31,6 +31,13 @@ def check_time_order(
     if uniq.size < t.size:
         dup_t = uniq[counts > 1]
         idx = [int(np.flatnonzero(t == v)[0]) for v in dup_t[:5]]
+        if coord.dtype.kind in "MmOf" and coord.size == t.size and np.unique(coord).size == coord.size:
+            raise DataError(
+                f"the time axis{what} has distinct times that fall on the same float64 model time, e.g. "
+                f"{_show(coord, idx)} and their neighbours: they are closer than model time resolves so far from "
+                "the reference time. Give a reference_time near the data, or average times that close.",
+                argument=argument,
+            )
         raise DataError(
             f"the time axis{what} has {int((counts - 1).sum())} duplicated time(s), e.g. {_show(coord, idx)}; "
             f"average or drop duplicates first, e.g. ds.groupby('{time_name}').mean() or "
@@ -47,6 +54,34 @@ def check_time_order(
         )
 
 
+def as_array(values, *, what: str, argument: str) -> np.ndarray:
+    """``np.asarray(values)``, with a DataError (not numpy's ValueError) for ragged nested lists.
+
+    Args:
+        values: an array-like.
+        what: what the values are, for the message (``"y"``, ``"values of 'prey'"``).
+        argument: argument named in the message.
+    """
+    try:
+        return np.asarray(values)
+    except (ValueError, TypeError) as exc:
+        raise DataError(
+            f"{what} cannot be read as an array ({exc}); give a rectangular array, e.g. np.array(...) of "
+            "rows of equal length, with NaN for missing values.",
+            argument=argument,
+        ) from None
+
+
+def _text_or_bools(arr: np.ndarray) -> str | None:
+    """``"text"`` or ``"booleans"`` if an object array holds any, else None."""
+    flat = arr.reshape(-1)
+    if any(isinstance(v, (str, bytes)) for v in flat):
+        return "text"
+    if any(isinstance(v, (bool, np.bool_)) for v in flat):
+        return "booleans"
+    return None
+
+
 def as_float_values(values, *, name: str, argument: str, what: str = "") -> np.ndarray:
     """Numeric values as float64 (NaN kept as missing); DataError for text, objects or inf.
 
@@ -56,15 +91,20 @@ def as_float_values(values, *, name: str, argument: str, what: str = "") -> np.n
         argument: argument named in the message.
         what: which trajectory, for the message.
     """
-    arr = np.asarray(values)
+    arr = as_array(values, what=f"values of {name!r}{what}", argument=argument)
+    given = arr.dtype
     if arr.dtype.kind not in "iuf":
-        if arr.dtype.kind == "O":
+        # numbers (and None = missing) held as objects are read; text (even "1.5") and booleans are not
+        odd = _text_or_bools(arr) if arr.dtype.kind == "O" else None
+        if arr.dtype.kind == "O" and odd is None:
             try:
                 arr = arr.astype(np.float64)
             except (TypeError, ValueError):
                 arr = None
+        else:
+            arr = None
         if arr is None or arr.dtype.kind not in "iuf":
-            kind = "booleans" if np.asarray(values).dtype.kind == "b" else f"dtype {np.asarray(values).dtype}"
+            kind = "booleans" if given.kind == "b" else (f"dtype object holding {odd}" if odd else f"dtype {given}")
             raise DataError(
                 f"values of {name!r}{what} are not numbers ({kind}); give float values, with NaN for missing "
                 "observations (e.g. convert with .astype(float)).",
