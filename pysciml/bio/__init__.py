@@ -5,6 +5,7 @@
   (:mod:`.conservation`) and ``to_model()``, whose physics runs on every engine and under
   ``jax.grad``.
 * :func:`hill_activation`, :func:`hill_repression` (:mod:`.hill`).
+* :func:`from_sbml` (:mod:`.sbml`): SBML files as ``ODEModel`` s with their events.
 * Ready models (:mod:`.models`): :func:`repressilator`, :func:`toggle_switch`,
   :func:`feed_forward_loop`.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 from .hill import hill_activation, hill_repression
 from .models import feed_forward_loop, repressilator, toggle_switch
 from .network import Compartment, Reaction, ReactionNetwork, Species
+from .sbml import SBMLInfo, UnsupportedSBML, from_sbml
 
 __all__ = [
     "ReactionNetwork",
@@ -28,4 +30,7 @@ __all__ = [
     "repressilator",
     "toggle_switch",
     "feed_forward_loop",
+    "from_sbml",
+    "SBMLInfo",
+    "UnsupportedSBML",
 ]
