@@ -10,15 +10,31 @@
   :func:`feed_forward_loop`.
 
 Importing this package loads no engine (no jax); sympy is loaded only for
-conservation laws and symbolic rate laws.
+conservation laws, symbolic rate laws and SBML import (libsbml only for SBML).
 """
 
 from __future__ import annotations
 
 from .hill import hill_activation, hill_repression
 from .models import feed_forward_loop, repressilator, toggle_switch
+from typing import TYPE_CHECKING
+
 from .network import Compartment, Reaction, ReactionNetwork, Species
-from .sbml import SBMLInfo, UnsupportedSBML, from_sbml
+
+if TYPE_CHECKING:
+    from .sbml import SBMLInfo, UnsupportedSBML, from_sbml
+
+#: loaded on first use: SBML import needs libsbml and sympy
+_SBML_NAMES = ("from_sbml", "SBMLInfo", "UnsupportedSBML")
+
+
+def __getattr__(name: str):
+    if name in _SBML_NAMES:
+        from . import sbml
+
+        return getattr(sbml, name)
+    raise AttributeError(f"module 'pysciml.bio' has no attribute {name!r}")
+
 
 __all__ = [
     "ReactionNetwork",

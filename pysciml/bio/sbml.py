@@ -43,6 +43,8 @@ from .sbml_math import RATE_OF, TIME, UnsupportedSBML, compile_sympy, to_sympy, 
 
 __all__ = ["from_sbml", "SBMLInfo", "UnsupportedSBML"]
 
+#: the state of a model in which nothing changes (SBML allows that)
+_PLACEHOLDER = "sbml_nothing_changes"
 #: "no delayed execution pending" (a time no solve reaches)
 _NEVER = 1e300
 
@@ -176,7 +178,7 @@ class _Importer:
             lam = fd.getMath()
             where = f"functionDefinition {fd.getId()!r}"
             if lam is None or lam.getNumChildren() == 0:
-                raise FileFormatError(f"{where} has no lambda.", argument="sbml")
+                continue  # SBML L3v2: a function without math is never called
             n = lam.getNumChildren()
             args = [sympy.Symbol(lam.getChild(k).getName()) for k in range(n - 1)]
             body = self.math(lam.getChild(n - 1), where)
@@ -205,7 +207,10 @@ class _Importer:
         for i in range(mdl.getNumCompartments()):
             c = mdl.getCompartment(i)
             comps[c.getId()] = c
-            init[c.getId()] = sympy.Float(c.getSize()) if c.isSetSize() else sympy.nan
+            if c.isSetSize():
+                init[c.getId()] = _float(c.getSize())
+            else:  # a 0-dimensional compartment has no size (its species are amounts)
+                init[c.getId()] = sympy.Integer(1) if c.getSpatialDimensions() == 0 else sympy.nan
             constant[c.getId()] = c.getConstant()
         species: dict[str, tuple[str, bool]] = {}
         sp_obj = {}
@@ -283,11 +288,15 @@ class _Importer:
         for i in range(mdl.getNumRules()):
             r = mdl.getRule(i)
             var = r.getVariable()
+            if r.getMath() is None:
+                continue  # SBML L3v2: a rule without math has no effect
             expr = self.math(r.getMath(), f"{'assignment' if r.isAssignment() else 'rate'} rule for {var!r}")
             (assignment if r.isAssignment() else rate_rules)[var] = expr
         initial_assign: dict[str, Any] = {}
         for i in range(mdl.getNumInitialAssignments()):
             ia = mdl.getInitialAssignment(i)
+            if ia.getMath() is None:
+                continue
             initial_assign[ia.getSymbol()] = self.math(ia.getMath(), f"initial assignment of {ia.getSymbol()!r}")
 
         # -- states and parameters -------------------------------------------------------------
@@ -303,7 +312,8 @@ class _Importer:
                 states.append(vid)
                 kinds[vid] = "value"
                 raw_keys.append(vid)
-            elif vid in species and vid in changed_by_reactions or (vid in species and not constant[vid]):
+            elif vid in species and (not constant[vid] or not constant[species[vid][0]]):
+                # held as an amount (also a constant species in a compartment that changes)
                 comp, only = species[vid]
                 states.append(vid)
                 kinds[vid] = "amount"
@@ -381,6 +391,8 @@ class _Importer:
         for key in list(derived):
             if key.startswith("@n:") or key in reaction_rates:
                 start[key] = derived[key]
+        for key, value in local_params.items():
+            start[key] = _float(value)
         for sid, (comp, only) in species.items():
             if not only:
                 start["@n:" + sid] = sympy.Symbol(sid) * sympy.Symbol(comp)
@@ -400,6 +412,9 @@ class _Importer:
             _derived=tuple((k, compile_sympy(derived[k])) for k in order),
         )
         rhs_fns = [compile_sympy(e) for e in rhs]
+        if not states:  # nothing changes: one constant placeholder state so the model can be solved
+            states, u0 = [_PLACEHOLDER], [0.0]
+            rhs_fns = [lambda vals, m: 0.0]
 
         def sbml_model(u, p, t, m):
             vals = info.evaluate(u, p, t, m)
@@ -411,8 +426,6 @@ class _Importer:
             params[k] = v
         model_name = name or mdl.getId() or mdl.getName() or "sbml_model"
         sbml_model.__name__ = "sbml_model"
-        if not states:
-            raise UnsupportedSBML("the model has no variables that change; there is nothing to simulate.", argument="sbml")
         model = ODEModel(
             sbml_model,
             states=list(states),
@@ -437,6 +450,8 @@ class _Importer:
             label = e.getId() or f"event{i + 1}"
             where = f"event {label!r}"
             trig = e.getTrigger()
+            if trig is None or trig.getMath() is None:
+                continue  # never fires
             expr = expand(self.math(trig.getMath(), f"trigger of {where}"))
             cond = compile_sympy(trigger_condition(expr, where))
             truth = compile_sympy(expr)
@@ -447,9 +462,11 @@ class _Importer:
             for k in range(e.getNumEventAssignments()):
                 ea = e.getEventAssignment(k)
                 var = ea.getVariable()
+                if ea.getMath() is None:
+                    continue
                 targets.append((var, compile_sympy(expand(self.math(ea.getMath(), f"assignment to {var!r} in {where}")))))
             delay = None
-            if e.isSetDelay():
+            if e.isSetDelay() and e.getDelay().getMath() is not None:
                 dexpr = expand(self.math(e.getDelay().getMath(), f"delay of {where}"))
                 if not (dexpr.is_Number and float(dexpr) == 0.0):
                     delay = compile_sympy(dexpr)

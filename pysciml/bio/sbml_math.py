@@ -70,7 +70,7 @@ def _num(value: float):
 def _piecewise(args):
     pieces = []
     for i in range(0, len(args) - 1, 2):
-        pieces.append((args[i], args[i + 1]))
+        pieces.append((args[i], _as_boolean(args[i + 1])))
     if len(args) % 2:
         pieces.append((args[-1], True))
     return sympy.Piecewise(*pieces)
@@ -95,7 +95,7 @@ def _ops():
         L.AST_LOGICAL_OR: lambda a: sympy.Or(*a),
         L.AST_LOGICAL_XOR: lambda a: sympy.Xor(*a),
         L.AST_LOGICAL_NOT: lambda a: sympy.Not(a[0]),
-        L.AST_LOGICAL_IMPLIES: lambda a: sympy.Implies(a[0], a[1]),
+        L.AST_LOGICAL_IMPLIES: lambda a: sympy.Or(sympy.Not(a[0]), a[1]),
         L.AST_RELATIONAL_EQ: lambda a: sympy.And(*[sympy.Eq(x, y) for x, y in zip(a, a[1:])]),
         L.AST_RELATIONAL_NEQ: lambda a: sympy.Ne(a[0], a[1]),
         L.AST_RELATIONAL_GT: lambda a: sympy.And(*[sympy.Gt(x, y) for x, y in zip(a, a[1:])]),
@@ -140,6 +140,21 @@ def _ops():
 
 
 _FOLD: dict[int, Callable] | None = None
+_LOGICAL: set[int] = set()
+
+
+def _as_number(a):
+    """A boolean used as a number is 1 or 0 (SBML's rule)."""
+    if isinstance(a, sympy.logic.boolalg.Boolean) and not isinstance(a, sympy.Expr):
+        return sympy.Piecewise((sympy.Integer(1), a), (sympy.Integer(0), True))
+    return a
+
+
+def _as_boolean(a):
+    """A number used as a boolean is true where it is non-zero."""
+    if isinstance(a, sympy.Expr):
+        return sympy.Ne(a, 0)
+    return a
 
 
 def to_sympy(node, functions: Mapping[str, sympy.Lambda], where: str) -> Any:
@@ -154,6 +169,15 @@ def to_sympy(node, functions: Mapping[str, sympy.Lambda], where: str) -> Any:
     global _FOLD
     if _FOLD is None:
         _FOLD = _ops()
+        _LOGICAL.update(
+            {
+                libsbml.AST_LOGICAL_AND,
+                libsbml.AST_LOGICAL_OR,
+                libsbml.AST_LOGICAL_XOR,
+                libsbml.AST_LOGICAL_NOT,
+                libsbml.AST_LOGICAL_IMPLIES,
+            }
+        )
     if node is None:
         raise ModelError(f"{where} has no math; give it a MathML expression.", argument="sbml")
     kind = node.getType()
@@ -164,6 +188,10 @@ def to_sympy(node, functions: Mapping[str, sympy.Lambda], where: str) -> Any:
         )
     args = [to_sympy(node.getChild(i), functions, where) for i in range(node.getNumChildren())]
     if kind in _FOLD:
+        if kind not in _LOGICAL:
+            args = [_as_number(a) for a in args]
+        else:
+            args = [_as_boolean(a) for a in args]
         return _FOLD[kind](args)
     if kind == libsbml.AST_INTEGER:
         return sympy.Integer(node.getInteger())
@@ -215,6 +243,16 @@ def compile_sympy(expr) -> Callable[[Mapping[str, Any], Any], Any]:
         if e.is_Symbol:
             name = e.name
             return lambda vals, m: vals[name]
+        if isinstance(e, sympy.Piecewise):
+            pieces = [(build(c), build(v)) for v, c in e.args]
+
+            def piecewise(vals, m):
+                out = float("nan")
+                for cond, value in reversed(pieces):
+                    out = m.where(cond(vals, m), value(vals, m), out)
+                return out
+
+            return piecewise
         args = [build(a) for a in e.args]
         if e.is_Add:
             return lambda vals, m: _sum([f(vals, m) for f in args])
@@ -226,16 +264,6 @@ def compile_sympy(expr) -> Callable[[Mapping[str, Any], Any], Any]:
                 k = int(e.exp)
                 return lambda vals, m: base(vals, m) ** k
             return lambda vals, m: base(vals, m) ** expo(vals, m)
-        if isinstance(e, sympy.Piecewise):
-            pieces = [(build(c), build(v)) for v, c in e.args]
-
-            def piecewise(vals, m):
-                out = float("nan")
-                for cond, value in reversed(pieces):
-                    out = m.where(cond(vals, m), value(vals, m), out)
-                return out
-
-            return piecewise
         if isinstance(e, sympy.core.relational.Relational):
             a, b = args
             op = {"<": _lt, "<=": _le, ">": _gt, ">=": _ge, "==": _eq, "!=": _ne}[e.rel_op]
@@ -251,7 +279,7 @@ def compile_sympy(expr) -> Callable[[Mapping[str, Any], Any], Any]:
             return lambda vals, m: _xor([f(vals, m) for f in args], m)
         if isinstance(e, sympy.factorial):
             (a,) = args
-            return lambda vals, m: m.exp(_lgamma(m)(a(vals, m) + 1.0))
+            return lambda vals, m: m.exp(_lgamma(a(vals, m) + 1.0, m))
         fn = _FUNCTIONS.get(type(e).__name__)
         if fn is None:
             raise UnsupportedSBML(f"the expression {e} uses {type(e).__name__}, which has no numeric form.")
@@ -319,12 +347,28 @@ def _xor(xs, m):
     return out
 
 
-def _lgamma(m):
-    if hasattr(m, "lgamma"):
-        return m.lgamma
-    from scipy.special import gammaln  # numpy namespace: scipy's
+#: Lanczos approximation of the gamma function (g = 7, 9 terms; ~1e-15 relative for x > 0.5)
+_LANCZOS = (
+    0.99999999999980993,
+    676.5203681218851,
+    -1259.1392167224028,
+    771.32342877765313,
+    -176.61502916214059,
+    12.507343278686905,
+    -0.13857109526572012,
+    9.9843695780195716e-6,
+    1.5056327351493116e-7,
+)
 
-    return gammaln
+
+def _lgamma(x, m):
+    """log(gamma(x)) for x > 0.5 with the math namespace's elementary functions."""
+    z = x - 1.0
+    s = _LANCZOS[0]
+    for k, c in enumerate(_LANCZOS[1:], start=1):
+        s = s + c / (z + k)
+    tt = z + 7.5
+    return 0.5 * math.log(2 * math.pi) + (z + 0.5) * m.log(tt) - tt + m.log(s)
 
 
 _FUNCTIONS: dict[str, Callable] = {
