@@ -72,7 +72,7 @@ def run_case(case: str) -> tuple[str, bool, str]:
         return case, False, f"import: {type(exc).__name__}: {exc}"
     t = np.linspace(start, start + duration, steps + 1)
     try:
-        sol = ps.solve(model, t=(0.0, t[-1]), saveat=t, solver=ps.Rodas5P(), rtol=RTOL, atol=ATOL, max_events=128)
+        sol = ps.solve(model, t=(0.0, t[-1]), saveat=t, solver=ps.Rodas5P(), rtol=RTOL, atol=ATOL, max_steps=20_000)
     except Exception as exc:  # noqa: BLE001
         return case, False, f"solve: {type(exc).__name__}: {exc}"
     if not sol.ok:
@@ -97,11 +97,22 @@ def run_case(case: str) -> tuple[str, bool, str]:
     return case, True, ""
 
 
-def run(case_ids, workers: int = 1) -> list[tuple[str, bool, str]]:
+def run(case_ids, workers: int = 1, *, verbose: bool = False) -> list[tuple[str, bool, str]]:
+    """Run the cases (in ``workers`` processes); results in the order of ``case_ids``."""
+    out = []
+
+    def collect(results):
+        for res in results:
+            out.append(res)
+            if verbose and not res[1]:
+                print(res[0], res[2][:300], flush=True)
+
     if workers <= 1:
-        return [run_case(c) for c in case_ids]
-    with ProcessPoolExecutor(workers) as pool:
-        return list(pool.map(run_case, case_ids, chunksize=4))
+        collect(map(run_case, case_ids))
+    else:
+        with ProcessPoolExecutor(workers) as pool:
+            collect(pool.map(run_case, case_ids, chunksize=2))
+    return out
 
 
 def table(results: dict[str, list[tuple[str, bool, str]]]) -> str:
@@ -126,7 +137,7 @@ def write_doc(results) -> None:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or '').splitlines()[0])
     ap.add_argument("cases", nargs="*")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--group", choices=["core", "events"], default=None)
@@ -139,10 +150,7 @@ def main(argv=None) -> int:
         groups = {args.group: groups[args.group]}
     results = {}
     for group, ids in groups.items():
-        results[group] = run(ids, args.workers)
-        for case, ok, reason in results[group]:
-            if not ok:
-                print(case, reason[:300])
+        results[group] = run(ids, args.workers, verbose=True)
         print(f"{group}: {sum(ok for _, ok, _ in results[group])} / {len(ids)} pass", flush=True)
     if args.write_doc:
         write_doc(results)

@@ -15,10 +15,10 @@ conservation laws, symbolic rate laws and SBML import (libsbml only for SBML).
 
 from __future__ import annotations
 
-from .hill import hill_activation, hill_repression
-from .models import feed_forward_loop, repressilator, toggle_switch
 from typing import TYPE_CHECKING
 
+from .hill import hill_activation, hill_repression
+from .models import feed_forward_loop, repressilator, toggle_switch
 from .network import Compartment, Reaction, ReactionNetwork, Species
 
 if TYPE_CHECKING:
@@ -30,9 +30,9 @@ _SBML_NAMES = ("from_sbml", "SBMLInfo", "UnsupportedSBML")
 
 def __getattr__(name: str):
     if name in _SBML_NAMES:
-        from . import sbml
+        from .sbml import SBMLInfo, UnsupportedSBML, from_sbml
 
-        return getattr(sbml, name)
+        return {"from_sbml": from_sbml, "SBMLInfo": SBMLInfo, "UnsupportedSBML": UnsupportedSBML}[name]
     raise AttributeError(f"module 'pysciml.bio' has no attribute {name!r}")
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import sympy
 
 from ..errors import FileFormatError, InputError
 from ..events import Event
@@ -61,7 +62,9 @@ def _read(source: str | os.PathLike, libsbml):
     if isinstance(source, os.PathLike) or (isinstance(source, str) and not source.lstrip().startswith("<")):
         path = Path(source)
         if not path.is_file():
-            raise InputError(f"no SBML file at {str(path)!r}; give a path to an .xml file or the SBML text.", argument="sbml")
+            raise InputError(
+                f"no SBML file at {str(path)!r}; give a path to an .xml file or the SBML text.", argument="sbml"
+            )
         doc = libsbml.readSBMLFromFile(str(path))
         where = str(path)
     elif isinstance(source, str):
@@ -145,7 +148,9 @@ class SBMLInfo:
         out = {}
         for n in names:
             if n not in vals:
-                raise InputError(f"{n!r} is not a variable of the model; they are {list(self.names)}.", argument="names")
+                raise InputError(
+                    f"{n!r} is not a variable of the model; they are {list(self.names)}.", argument="names"
+                )
             v = vals[n]
             if n in self.species:
                 comp, only_substance = self.species[n]
@@ -170,8 +175,6 @@ class _Importer:
         return to_sympy(node, self.functions, where)
 
     def build(self, name: str | None) -> ODEModel:
-        import sympy
-
         L, mdl = self.L, self.model
         for i in range(mdl.getNumFunctionDefinitions()):
             fd = mdl.getFunctionDefinition(i)
@@ -339,11 +342,11 @@ class _Importer:
 
         # derivatives in symbol units
         d_amount: dict[str, Any] = {}
-        for _rid, rate, terms in reactions:
+        for rid, _rate, terms in reactions:
             for sid, sign, st in terms:
                 if sid not in changed_by_reactions or sid in rate_rules or sid in assignment:
                     continue
-                d_amount[sid] = d_amount.get(sid, 0) + sign * st * sympy.Symbol(_rid)
+                d_amount[sid] = d_amount.get(sid, 0) + sign * st * sympy.Symbol(rid)
         for sid in list(d_amount):
             s = sp_obj[sid]
             cf = s.getConversionFactor() if s.isSetConversionFactor() else mdl.getConversionFactor()
@@ -439,11 +442,10 @@ class _Importer:
         return model
 
     def events(self, info: SBMLInfo, species, kinds, expand, values0):
-        import sympy
-
-        L, mdl = self.L, self.model
+        mdl = self.model
         out: list[Event] = []
         extra: dict[str, float] = {}
+        triggers: list = []  # (truth, on_trigger) of every event, for cascades
         self._initial_fire = []
         for i in range(mdl.getNumEvents()):
             e = mdl.getEvent(i)
@@ -464,7 +466,9 @@ class _Importer:
                 var = ea.getVariable()
                 if ea.getMath() is None:
                     continue
-                targets.append((var, compile_sympy(expand(self.math(ea.getMath(), f"assignment to {var!r} in {where}")))))
+                targets.append(
+                    (var, compile_sympy(expand(self.math(ea.getMath(), f"assignment to {var!r} in {where}"))))
+                )
             delay = None
             if e.isSetDelay() and e.getDelay().getMath() is not None:
                 dexpr = expand(self.math(e.getDelay().getMath(), f"delay of {where}"))
@@ -475,13 +479,15 @@ class _Importer:
             def condition(u, p, t, m, _c=cond):
                 return _c(info.evaluate(u, p, t, m), m)
 
+            n_event = len(triggers)
             if delay is None:
 
-                def affect(u, p, t, m, _a=assign):
-                    return _a(info.evaluate(u, p, t, m), None, m)
+                def on_trigger(vals, t, m, p, _a=assign):
+                    return _a(vals, None, m)
 
-                out.append(Event(condition, affect, direction=1, name=label))
-                self._initial_fire.append((initial_value, truth, assign, None, None))
+                triggers.append((truth, on_trigger))
+                out.append(Event(condition, _cascading(info, on_trigger, triggers, n_event), direction=1, name=label))
+                self._initial_fire.append((initial_value, truth, on_trigger))
                 continue
             due = f"sbml_event{i}_due"
             keep = [f"sbml_event{i}_value{k}" for k in range(len(targets))] if from_trigger else []
@@ -489,15 +495,13 @@ class _Importer:
             for kname in keep:
                 extra[kname] = 0.0
 
-            def schedule(u, p, t, m, _d=delay, _due=due, _keep=tuple(keep), _targets=tuple(targets)):
-                vals = info.evaluate(u, p, t, m)
+            def schedule(vals, t, m, p, _d=delay, _due=due, _keep=tuple(keep), _targets=tuple(targets)):
                 new = {_due: t + _d(vals, m)}
                 for kname, (_, fn) in zip(_keep, _targets):
                     new[kname] = fn(vals, m) + 0.0 * t
                 return new
 
-            def execute(u, p, t, m, _a=assign, _due=due, _keep=tuple(keep)):
-                vals = info.evaluate(u, p, t, m)
+            def execute(vals, t, m, p, _a=assign, _due=due, _keep=tuple(keep)):
                 stored = [p[k] for k in _keep] if _keep else None
                 new = _a(vals, stored, m)
                 new[_due] = _NEVER + 0.0 * t
@@ -506,32 +510,27 @@ class _Importer:
             def when_due(u, p, t, m, _due=due):
                 return t - p[_due]
 
-            out.append(Event(condition, schedule, direction=1, name=label))
-            out.append(Event(when_due, execute, direction=1, name=f"{label}@delay"))
+            triggers.append((truth, schedule))
+            out.append(Event(condition, _cascading(info, schedule, triggers, n_event), direction=1, name=label))
+            out.append(Event(when_due, _cascading(info, execute, triggers, -1), direction=1, name=f"{label}@delay"))
             if not persistent:
 
                 def cancel(u, p, t, m, _due=due):
                     return {_due: _NEVER + 0.0 * t}
 
                 out.append(Event(condition, cancel, direction=-1, name=f"{label}@cancel"))
-            self._initial_fire.append((initial_value, truth, None, (due, keep, delay, targets), None))
+            self._initial_fire.append((initial_value, truth, schedule))
         return out, extra
 
     def _fire_at_start(self, model: ODEModel, info: SBMLInfo, values0) -> None:
         """Events whose trigger is true at t0 but was false just before (initialValue=false) fire at t0."""
         defaults = {k: float(s.default) for k, s in model.param_specs.items()}
         u = np.array(model.u0, float)
-        for initial_value, truth, assign, delayed, _ in self._initial_fire:
+        for initial_value, truth, on_trigger in self._initial_fire:
             vals = info.evaluate(list(u), defaults, 0.0, numpy_math)
             if initial_value or not bool(truth(vals, numpy_math)):
                 continue
-            if assign is not None:
-                new = assign(vals, None, numpy_math)
-            else:
-                due, keep, delay, targets = delayed
-                new = {due: float(delay(vals, numpy_math))}
-                for kname, (_, fn) in zip(keep, targets):
-                    new[kname] = float(fn(vals, numpy_math))
+            new = on_trigger(vals, 0.0, numpy_math, defaults)
             for k, v in new.items():
                 if k in info.states:
                     u[info.states.index(k)] = float(v)
@@ -542,6 +541,28 @@ class _Importer:
             spec = model.param_specs[k]
             if spec.default != v:
                 model.param_specs[k] = dataclasses.replace(spec, default=np.asarray(v, float))
+
+
+def _cascading(info: SBMLInfo, fire, triggers, own: int):
+    """An affect ``(u, p, t, m)`` applying ``fire`` and then every other event whose trigger the
+    change turned from false to true (one pass; SBML's events triggered by events)."""
+
+    def affect(u, p, t, m):
+        vals0 = info.evaluate(u, p, t, m)
+        new = dict(fire(vals0, t, m, p))
+        u1 = [new.get(name, u[i]) for i, name in enumerate(info.states)]
+        p1 = {n: new.get(n, p[n]) for n in info._params}
+        vals1 = info.evaluate(u1, p1, t, m)
+        for j, (truth, on_trigger) in enumerate(triggers):
+            if j == own:
+                continue
+            turned = m.where(truth(vals0, m), False, truth(vals1, m))
+            for key, value in on_trigger(vals1, t, m, p1).items():
+                current = new.get(key, u[info.states.index(key)] if key in info.states else p[key])
+                new[key] = m.where(turned, value, current)
+        return new
+
+    return affect
 
 
 def _assigner(info: SBMLInfo, species, kinds, targets):
@@ -576,8 +597,6 @@ class _Const:
 
 
 def _float(x):
-    import sympy
-
     x = float(x)
     if np.isnan(x):
         return sympy.nan
@@ -597,7 +616,9 @@ def _topological(exprs: Mapping[str, Any], known: set[str]) -> list[str]:
     done = set(known)
     pending = dict(exprs)
     while pending:
-        ready = [k for k, e in pending.items() if {s.name for s in e.free_symbols} <= done | (set(pending) - set(pending))]
+        ready = [
+            k for k, e in pending.items() if {s.name for s in e.free_symbols} <= done | (set(pending) - set(pending))
+        ]
         ready = [k for k in ready if all(s.name in done for s in pending[k].free_symbols)]
         if not ready:
             missing = {k: sorted(s.name for s in e.free_symbols if s.name not in done) for k, e in pending.items()}

@@ -244,7 +244,7 @@ def compile_sympy(expr) -> Callable[[Mapping[str, Any], Any], Any]:
             name = e.name
             return lambda vals, m: vals[name]
         if isinstance(e, sympy.Piecewise):
-            pieces = [(build(c), build(v)) for v, c in e.args]
+            pieces = [(build(pair.args[1]), build(pair.args[0])) for pair in e.args]
 
             def piecewise(vals, m):
                 out = float("nan")
@@ -266,7 +266,7 @@ def compile_sympy(expr) -> Callable[[Mapping[str, Any], Any], Any]:
             return lambda vals, m: base(vals, m) ** expo(vals, m)
         if isinstance(e, sympy.core.relational.Relational):
             a, b = args
-            op = {"<": _lt, "<=": _le, ">": _gt, ">=": _ge, "==": _eq, "!=": _ne}[e.rel_op]
+            op = {sympy.Lt: _lt, sympy.Le: _le, sympy.Gt: _gt, sympy.Ge: _ge, sympy.Eq: _eq, sympy.Ne: _ne}[type(e)]
             return lambda vals, m: op(a(vals, m), b(vals, m))
         if isinstance(e, sympy.And):
             return lambda vals, m: _all([f(vals, m) for f in args], m)
@@ -421,9 +421,11 @@ def trigger_condition(expr, where: str):
     if expr is sympy.false:
         return sympy.Integer(-1)
     if isinstance(expr, (sympy.Gt, sympy.Ge)):
-        return expr.lhs - expr.rhs
+        lhs, rhs = expr.args
+        return lhs - rhs  # type: ignore[operator]
     if isinstance(expr, (sympy.Lt, sympy.Le)):
-        return expr.rhs - expr.lhs
+        lhs, rhs = expr.args
+        return rhs - lhs  # type: ignore[operator]
     if isinstance(expr, sympy.And):
         return sympy.Min(*[trigger_condition(a, where) for a in expr.args], evaluate=False)
     if isinstance(expr, sympy.Or):
