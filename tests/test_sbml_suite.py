@@ -18,10 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import sbml_suite  # noqa: E402
 
-pytestmark = pytest.mark.skipif(
-    not (sbml_suite.SUITE / "cases.json").exists(),
-    reason=f"the SBML Test Suite is not at {sbml_suite.SUITE} (set PYSCIML_SBML_SUITE to its folder)",
-)
+pytestmark = [
+    pytest.mark.slow,  # 673 models compiled: minutes on two cores
+    pytest.mark.skipif(
+        not (sbml_suite.SUITE / "cases.json").exists(),
+        reason=f"the SBML Test Suite is not at {sbml_suite.SUITE} (set PYSCIML_SBML_SUITE to its folder)",
+    ),
+]
 
 #: pass counts reached (core / events); the test fails below these
 REACHED = {"core": 0, "events": 0}

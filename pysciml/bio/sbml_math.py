@@ -231,18 +231,23 @@ def _boolean(value):
 
 
 def compile_sympy(expr) -> Callable[[Mapping[str, Any], Any], Any]:
-    """``fn(values, m)`` evaluating sympy ``expr`` (``values`` by symbol name, ``m`` a math namespace)."""
+    """``fn(values, m)`` evaluating sympy ``expr`` (``values`` by symbol name, ``m`` a math namespace).
+
+    Every closure carries its node kind as a default argument (``_kind``): the compiled-solve
+    cache fingerprints pysciml functions by qualified name, closure contents and defaults, not
+    by their code, so two nodes that differ only in their operation must differ there.
+    """
 
     def build(e) -> Callable:
         if e is sympy.true or e is sympy.false:
             v = bool(e)
-            return lambda vals, m: v
+            return lambda vals, m, _kind="bool": v
         if e.is_Number or e in (sympy.pi, sympy.E) or e.is_NumberSymbol:
             v = float(e)
-            return lambda vals, m: v
+            return lambda vals, m, _kind="number": v
         if e.is_Symbol:
             name = e.name
-            return lambda vals, m: vals[name]
+            return lambda vals, m, _kind="name": vals[name]
         if isinstance(e, sympy.Piecewise):
             pieces = [(build(pair.args[1]), build(pair.args[0])) for pair in e.args]
 
@@ -255,35 +260,36 @@ def compile_sympy(expr) -> Callable[[Mapping[str, Any], Any], Any]:
             return piecewise
         args = [build(a) for a in e.args]
         if e.is_Add:
-            return lambda vals, m: _sum([f(vals, m) for f in args])
+            return lambda vals, m, _kind="add": _sum([f(vals, m) for f in args])
         if e.is_Mul:
-            return lambda vals, m: _product([f(vals, m) for f in args])
+            return lambda vals, m, _kind="mul": _product([f(vals, m) for f in args])
         if e.is_Pow:
             base, expo = args
             if e.exp.is_Integer:
                 k = int(e.exp)
-                return lambda vals, m: base(vals, m) ** k
-            return lambda vals, m: base(vals, m) ** expo(vals, m)
+                return lambda vals, m, _kind="ipow": base(vals, m) ** k
+            return lambda vals, m, _kind="pow": base(vals, m) ** expo(vals, m)
         if isinstance(e, sympy.core.relational.Relational):
             a, b = args
             op = {sympy.Lt: _lt, sympy.Le: _le, sympy.Gt: _gt, sympy.Ge: _ge, sympy.Eq: _eq, sympy.Ne: _ne}[type(e)]
-            return lambda vals, m: op(a(vals, m), b(vals, m))
+            return lambda vals, m, _kind="rel": op(a(vals, m), b(vals, m))
         if isinstance(e, sympy.And):
-            return lambda vals, m: _all([f(vals, m) for f in args], m)
+            return lambda vals, m, _kind="and": _all([f(vals, m) for f in args], m)
         if isinstance(e, sympy.Or):
-            return lambda vals, m: _any([f(vals, m) for f in args], m)
+            return lambda vals, m, _kind="or": _any([f(vals, m) for f in args], m)
         if isinstance(e, sympy.Not):
             (a,) = args
-            return lambda vals, m: m.where(a(vals, m), False, True)
+            return lambda vals, m, _kind="not": m.where(a(vals, m), False, True)
         if isinstance(e, sympy.Xor):
-            return lambda vals, m: _xor([f(vals, m) for f in args], m)
+            return lambda vals, m, _kind="xor": _xor([f(vals, m) for f in args], m)
         if isinstance(e, sympy.factorial):
             (a,) = args
-            return lambda vals, m: m.exp(_lgamma(a(vals, m) + 1.0, m))
-        fn = _FUNCTIONS.get(type(e).__name__)
-        if fn is None:
-            raise UnsupportedSBML(f"the expression {e} uses {type(e).__name__}, which has no numeric form.")
-        return lambda vals, m: fn(m, *[f(vals, m) for f in args])
+            return lambda vals, m, _kind="factorial": m.exp(_lgamma(a(vals, m) + 1.0, m))
+        fname = type(e).__name__
+        if fname not in _FUNCTIONS:
+            raise UnsupportedSBML(f"the expression {e} uses {fname}, which has no numeric form.")
+        # the name (not the function) in the closure: compiled-solve cache keys see closure contents
+        return lambda vals, m, _kind=fname: _FUNCTIONS[_kind](m, *[f(vals, m) for f in args])
 
     return build(expr)
 
