@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import pysciml as ps
+from pysciml.errors import FileFormatError
 
 MODEL = """<?xml version="1.0" encoding="UTF-8"?>
 <sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">
@@ -161,3 +162,38 @@ def test_agrees_with_libroadrunner(solved):
     got = model.sbml.values(sol, ["A", "B", "total", "clock"], amounts=["B"])
     for j, name in enumerate(["A", "B", "total", "clock"], start=1):
         np.testing.assert_allclose(got[name], res[:, j], rtol=1e-6, atol=1e-12, err_msg=name)
+
+
+def _rate_rule_model(function: str) -> str:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">
+  <model id="m">
+    <listOfParameters>
+      <parameter id="x" value="0" constant="false"/>
+      <parameter id="p" value="1.5" constant="true"/>
+    </listOfParameters>
+    <listOfRules>
+      <rateRule variable="x">
+        <math xmlns="http://www.w3.org/1998/Math/MathML"><apply><{function}/><ci> p </ci></apply></math>
+      </rateRule>
+    </listOfRules>
+  </model>
+</sbml>
+"""
+
+
+def test_models_differing_in_one_operation_are_not_confused():
+    """floor vs ceiling in otherwise identical models: each solve uses its own math (the
+    compiled-solve cache once served the first model's code for the second)."""
+    ends = []
+    for function in ("floor", "ceiling"):
+        model = ps.bio.from_sbml(_rate_rule_model(function))
+        sol = ps.solve(model, t=(0.0, 1.0), saveat=[1.0], solver=ps.Tsit5())
+        ends.append(float(sol.u[-1, 0]))
+    assert ends == pytest.approx([1.0, 2.0], rel=1e-12)
+
+
+def test_validation_errors_carry_line_numbers():
+    bad = MODEL.replace('compartment="cell" initialAmount="0"', 'compartment="nowhere" initialAmount="0"')
+    with pytest.raises(FileFormatError, match=r"line 1[89]: .*compartment"):
+        ps.bio.from_sbml(bad)
