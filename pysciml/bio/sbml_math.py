@@ -67,6 +67,16 @@ def _num(value: float):
     return sympy.Float(value)
 
 
+def _xor_of(args):
+    """Exclusive or as and/or/not (sympy's Xor breaks Piecewise's condition sets)."""
+    if not args:
+        return sympy.false
+    out = args[0]
+    for b in args[1:]:
+        out = sympy.Or(sympy.And(out, sympy.Not(b)), sympy.And(sympy.Not(out), b))
+    return out
+
+
 def _piecewise(args):
     pieces = []
     for i in range(0, len(args) - 1, 2):
@@ -93,7 +103,7 @@ def _ops():
         L.AST_FUNCTION_PIECEWISE: _piecewise,
         L.AST_LOGICAL_AND: lambda a: sympy.And(*a),
         L.AST_LOGICAL_OR: lambda a: sympy.Or(*a),
-        L.AST_LOGICAL_XOR: lambda a: sympy.Xor(*a),
+        L.AST_LOGICAL_XOR: _xor_of,
         L.AST_LOGICAL_NOT: lambda a: sympy.Not(a[0]),
         L.AST_LOGICAL_IMPLIES: lambda a: sympy.Or(sympy.Not(a[0]), a[1]),
         L.AST_RELATIONAL_EQ: lambda a: sympy.And(*[sympy.Eq(x, y) for x, y in zip(a, a[1:])]),
