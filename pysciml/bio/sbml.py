@@ -40,7 +40,7 @@ from ..events import Event
 from ..model import ODEModel
 from ..numerics import numpy_math
 from ..params import Param
-from .sbml_math import RATE_OF, TIME, UnsupportedSBML, compile_sympy, to_sympy, trigger_condition
+from .sbml_math import RATE_OF, TIME, UnsupportedSBML, as_boolean, compile_sympy, to_sympy, trigger_condition
 
 __all__ = ["from_sbml", "SBMLInfo", "UnsupportedSBML"]
 
@@ -454,7 +454,7 @@ class _Importer:
             trig = e.getTrigger()
             if trig is None or trig.getMath() is None:
                 continue  # never fires
-            expr = expand(self.math(trig.getMath(), f"trigger of {where}"))
+            expr = as_boolean(expand(self.math(trig.getMath(), f"trigger of {where}")))
             cond = compile_sympy(trigger_condition(expr, where))
             truth = compile_sympy(expr)
             persistent = trig.getPersistent() if mdl.getLevel() >= 3 else True

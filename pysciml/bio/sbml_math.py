@@ -23,7 +23,16 @@ import sympy
 
 from ..errors import ModelError
 
-__all__ = ["TIME", "AVOGADRO", "RATE_OF", "to_sympy", "compile_sympy", "trigger_condition", "UnsupportedSBML"]
+__all__ = [
+    "TIME",
+    "AVOGADRO",
+    "RATE_OF",
+    "as_boolean",
+    "to_sympy",
+    "compile_sympy",
+    "trigger_condition",
+    "UnsupportedSBML",
+]
 
 #: the csymbol time (a name no SBML identifier can take)
 TIME = sympy.Symbol("@time")
@@ -80,7 +89,7 @@ def _xor_of(args):
 def _piecewise(args):
     pieces = []
     for i in range(0, len(args) - 1, 2):
-        pieces.append((args[i], _as_boolean(args[i + 1])))
+        pieces.append((args[i], as_boolean(args[i + 1])))
     if len(args) % 2:
         pieces.append((args[-1], True))
     return sympy.Piecewise(*pieces)
@@ -160,7 +169,7 @@ def _as_number(a):
     return a
 
 
-def _as_boolean(a):
+def as_boolean(a):
     """A number used as a boolean is true where it is non-zero."""
     if isinstance(a, sympy.Expr):
         return sympy.Ne(a, 0)
@@ -201,7 +210,7 @@ def to_sympy(node, functions: Mapping[str, sympy.Lambda], where: str) -> Any:
         if kind not in _LOGICAL:
             args = [_as_number(a) for a in args]
         else:
-            args = [_as_boolean(a) for a in args]
+            args = [as_boolean(a) for a in args]
         return _FOLD[kind](args)
     if kind == libsbml.AST_INTEGER:
         return sympy.Integer(node.getInteger())
