@@ -239,6 +239,8 @@ def build_request(
         raise InputError(f"must be a positive integer, got {max_steps!r}.", argument="max_steps")
     if differentiation not in ("reverse", "forward"):
         raise InputError(f"must be 'reverse' or 'forward', got {differentiation!r}.", argument="differentiation")
+    if events is None:
+        events = model.events or None  # the model's own events (e.g. from SBML) unless the caller gives some
     events, at_times = check_events(model, events, t0, t1)
     max_events = check_max_events(max_events)
     if (events or at_times) and isinstance(solver, Symplectic):
@@ -314,7 +316,8 @@ def solve(
             ``jax.jvp``/``jax.jacfwd`` through the solve (jax engine).
         events: :class:`pysciml.Event` (state-triggered) and :class:`pysciml.At`
             (time-triggered) objects; what fired is in ``sol.events`` (jax engine;
-            diffrax methods and Rosenbrock methods).
+            diffrax methods and Rosenbrock methods).  Default: the model's own
+            ``model.events`` (e.g. those of an SBML file); ``events=[]`` solves without them.
         max_events: how many events the solve may apply (a compiled bound).
         seed, n_paths, brownian: SDE models only: the seed (path ``i`` depends on ``seed`` and
             ``i`` only), the number of sample paths, and ``ps.BrownianTree(tol)`` /

@@ -101,7 +101,13 @@ class ModelSpec:
         time_units: units of model time (e.g. ``"days"``), carried to outputs.
         u0: default initial state (used when ``solve`` gets none).
         state_units: ``{state: units}`` carried to outputs.
+
+    Attributes:
+        events: the model's own ``ps.Event`` / ``ps.At`` objects (empty unless set, e.g. by
+            ``ps.bio.from_sbml``); ``ps.solve`` uses them when its caller gives no ``events=``.
     """
+
+    events: tuple = ()
 
     def __init__(
         self,

@@ -27,6 +27,8 @@ LAZY_IMPORTS = (
     ("pysciml._xarray_hook", "pysciml.cells",
      "the .sciml accessor registers when xarray is imported; `import pysciml` must not load the gridded layer"),
     ("pysciml.cli", "pysciml.", "each CLI command loads only what it runs (`pysciml --help` stays instant)"),
+    ("pysciml.bio", "pysciml.bio.sbml",
+     "ps.bio.from_sbml loads libsbml and sympy on first use; `import pysciml.bio` stays light"),
     ("pysciml.engines.julia", "pysciml.engines.julia.",
      "`import pysciml.engines.julia` must not start Julia or import juliacall/sympy printers"),
     ("pysciml.engines.julia.", "pysciml.engines.julia.emit",

@@ -5,18 +5,36 @@
   (:mod:`.conservation`) and ``to_model()``, whose physics runs on every engine and under
   ``jax.grad``.
 * :func:`hill_activation`, :func:`hill_repression` (:mod:`.hill`).
+* :func:`from_sbml` (:mod:`.sbml`): SBML files as ``ODEModel`` s with their events.
 * Ready models (:mod:`.models`): :func:`repressilator`, :func:`toggle_switch`,
   :func:`feed_forward_loop`.
 
 Importing this package loads no engine (no jax); sympy is loaded only for
-conservation laws and symbolic rate laws.
+conservation laws, symbolic rate laws and SBML import (libsbml only for SBML).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .hill import hill_activation, hill_repression
 from .models import feed_forward_loop, repressilator, toggle_switch
 from .network import Compartment, Reaction, ReactionNetwork, Species
+
+if TYPE_CHECKING:
+    from .sbml import SBMLInfo, UnsupportedSBML, from_sbml
+
+#: loaded on first use: SBML import needs libsbml and sympy
+_SBML_NAMES = ("from_sbml", "SBMLInfo", "UnsupportedSBML")
+
+
+def __getattr__(name: str):
+    if name in _SBML_NAMES:
+        from .sbml import SBMLInfo, UnsupportedSBML, from_sbml
+
+        return {"from_sbml": from_sbml, "SBMLInfo": SBMLInfo, "UnsupportedSBML": UnsupportedSBML}[name]
+    raise AttributeError(f"module 'pysciml.bio' has no attribute {name!r}")
+
 
 __all__ = [
     "ReactionNetwork",
@@ -28,4 +46,7 @@ __all__ = [
     "repressilator",
     "toggle_switch",
     "feed_forward_loop",
+    "from_sbml",
+    "SBMLInfo",
+    "UnsupportedSBML",
 ]

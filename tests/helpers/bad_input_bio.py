@@ -6,7 +6,7 @@ Each case is ``(case_id, call(tmp_path), exception, argument)``.
 from __future__ import annotations
 
 from pysciml import bio
-from pysciml.errors import InputError
+from pysciml.errors import FileFormatError, InputError, ModelError
 
 
 def _net(**params):
@@ -43,6 +43,38 @@ def _unknown_compartment(tmp):
     net.species("A", 1.0, compartment="nucleus")
 
 
+_SBML_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">\n'
+    '<model id="m">\n'
+    '<listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>\n'
+)
+
+
+def _sbml_malformed_xml(tmp):
+    path = tmp / "broken.xml"
+    path.write_text(_SBML_HEAD + "<listOfSpecies>\n</model></sbml>\n")  # <listOfSpecies> never closed
+    bio.from_sbml(path)
+
+
+def _sbml_validation_error(tmp):
+    """Well-formed XML, invalid SBML: a species in an undeclared compartment (libsbml: line 5)."""
+    bio.from_sbml(
+        _SBML_HEAD + '<listOfSpecies><species id="A" compartment="nowhere" initialAmount="1" '
+        'hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/></listOfSpecies>\n'
+        "</model></sbml>\n"
+    )
+
+
+def _sbml_algebraic_rule(tmp):
+    bio.from_sbml(
+        _SBML_HEAD + '<listOfParameters><parameter id="x" value="1" constant="false"/></listOfParameters>\n'
+        '<listOfRules><algebraicRule><math xmlns="http://www.w3.org/1998/Math/MathML">'
+        "<apply><minus/><ci> x </ci><cn> 1 </cn></apply></math></algebraicRule></listOfRules>\n"
+        "</model></sbml>\n"
+    )
+
+
 CASES = [
     ("reaction-unknown-species-in-rate-law", _unknown_species_in_rate, InputError, "rate"),
     ("reaction-undeclared-rate-constant", _undeclared_rate_constant, InputError, "k"),
@@ -60,4 +92,8 @@ CASES = [
     ("species-invalid-name", lambda tmp: _net().species("2A", 1.0), InputError, "name"),
     ("species-unknown-compartment", _unknown_compartment, InputError, "compartment"),
     ("compartment-zero-volume", lambda tmp: _net().compartment("cell", 0.0), InputError, "volume"),
+    ("sbml-missing-file", lambda tmp: bio.from_sbml(tmp / "none.xml"), InputError, "sbml"),
+    ("sbml-malformed-xml", _sbml_malformed_xml, FileFormatError, "sbml"),
+    ("sbml-validation-error-with-line-number", _sbml_validation_error, FileFormatError, "sbml"),
+    ("sbml-algebraic-rule-refused", _sbml_algebraic_rule, ModelError, "sbml"),
 ]
