@@ -250,3 +250,22 @@ def test_prepared_linsolve_keyed_by_content(jax_engine):
     for _ in range(3):
         ps.solve(model, [1.0, 2.0], (0.0, 1.0), solver=ps.Rodas5P())
     assert len(jax_engine._jitted[model]) == 1
+
+
+def test_library_lambdas_of_one_scope_with_other_operations_differ():
+    """Regression (found by the SBML Test Suite: case 00197's ceiling ran with 00196's compiled floor):
+    closures a library factory builds share a qualified name, so their code must be in the key."""
+    from pysciml.cache.fingerprint import fingerprint
+
+    def make(kind):
+        if kind == "floor":
+            return lambda x, m: m.floor(x)
+        return lambda x, m: m.ceil(x)
+
+    f, g = make("floor"), make("ceil")
+    f.__module__ = g.__module__ = "pysciml.bio.sbml_math"  # a library function: keyed by name and version
+    assert f.__qualname__ == g.__qualname__
+    assert fingerprint(f) != fingerprint(g)
+    h = make("floor")
+    h.__module__ = f.__module__
+    assert fingerprint(h) == fingerprint(f)  # the same computation still shares its key

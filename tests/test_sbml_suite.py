@@ -1,14 +1,21 @@
 """The SBML Test Suite's semantic time-course cases through ``ps.bio.from_sbml`` + ``ps.solve``.
 
-All cases of ``../shared/data/sbml-test-suite/cases.json`` run (two processes) through
-``tools/sbml_suite.py``; a case passes when every listed variable matches the expected
-results within the case's own tolerances (the suite's rule).  The pass counts are asserted
-so a regression fails; the failures and their reasons are listed in ``docs/sbml.md``
+A case passes when every listed variable matches the expected results within the case's own
+tolerances (the suite's rule), run through ``tools/sbml_suite.py``.
+
+* By default (CI): a fixed sample, every 12th case of each group (about 41 core and 16 event
+  cases); every sampled case that passed in the full measured run must still pass, so a
+  regression in any feature the sample touches fails.
+* ``PYSCIML_SBML_SUITE_ALL=1``: all 673 cases (two processes; about 50 minutes on a loaded
+  2-core machine, mostly compiling every model), asserting the measured pass counts.
+
+The failures of the full run and their reasons are listed in ``docs/sbml.md``
 (``python tools/sbml_suite.py --workers 2 --write-doc`` regenerates that table).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -26,14 +33,24 @@ pytestmark = [
     ),
 ]
 
-#: pass counts reached (core / events); the test fails below these
+#: pass counts reached by the full run (core / events); the full test fails below these
 REACHED = {"core": 484, "events": 169}
+ALL = os.environ.get("PYSCIML_SBML_SUITE_ALL") == "1"
+SAMPLE_EVERY = 12
+
+
+def _listed_failures() -> set[str]:
+    doc = (ROOT / "docs" / "sbml.md").read_text()
+    table = doc.split(sbml_suite.BEGIN, 1)[1].split(sbml_suite.END, 1)[0]
+    return {line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| 0")}
 
 
 @pytest.fixture(scope="module")
 def results():
     groups = sbml_suite.cases()
-    return {g: sbml_suite.run(ids, workers=2) for g, ids in groups.items()}
+    if not ALL:
+        groups = {g: ids[::SAMPLE_EVERY] for g, ids in groups.items()}
+    return {g: sbml_suite.run(ids, workers=2 if ALL else 1) for g, ids in groups.items()}
 
 
 @pytest.mark.parametrize("group", ["core", "events"])
@@ -42,14 +59,17 @@ def test_suite_pass_count(results, group):
     failures = [f"{c}: {r}" for c, ok, r in res if not ok]
     passed = len(res) - len(failures)
     print(f"{group}: {passed} / {len(res)} pass")
-    assert passed >= REACHED[group], "\n".join(failures)
+    if ALL:
+        assert passed >= REACHED[group], "\n".join(failures)
+    else:  # the sample: no case that passed in the full run may fail now
+        new = [f for f in failures if f.split(":")[0] not in _listed_failures()]
+        assert not new, "\n".join(new)
+        assert passed >= len(res) // 2  # the sample really ran cases (negative control for an empty sample)
 
 
 def test_failures_are_listed_in_the_docs(results):
     """docs/sbml.md lists every failing case (regenerate it with tools/sbml_suite.py --write-doc)."""
-    doc = (ROOT / "docs" / "sbml.md").read_text()
-    table = doc.split(sbml_suite.BEGIN, 1)[1].split(sbml_suite.END, 1)[0]
-    listed = {line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| 0")}
+    listed = _listed_failures()
     failing = {c for res in results.values() for c, ok, _ in res if not ok}
     assert failing <= listed, sorted(failing - listed)
 

@@ -10,9 +10,9 @@ the objects compute with changes:
   file names and function names are left out (they do not change the
   computation);
 * library functions (the standard library, installed packages, pysciml
-  itself): the module, qualified name and the package version, plus closure
-  cells and defaults (their code is fixed by the version; for pysciml the
-  cache adds a hash of its source files);
+  itself): the module, qualified name and the package version, their bytecode
+  (two lambdas of one scope share a qualified name), closure cells and
+  defaults (for pysciml the cache adds a hash of its source files);
 * modules referenced from user code: installed ones by name and version, user
   modules by the bytes of their source file;
 * data: numbers, strings, numpy and jax arrays (dtype, shape and bytes),
@@ -306,6 +306,9 @@ class _Hasher:
         module = fn.__module__
         if is_library_module(module):
             self.tag("libfn", module, fn.__qualname__, _version_of(module))
+            # the code too: two lambdas of one library scope share a qualified name (and a version)
+            # but not their computation (m.floor vs m.ceil built by one factory)
+            self._code(fn.__code__)
         else:
             self.tag("fn")
             self._code(fn.__code__)
