@@ -222,7 +222,8 @@ def warn_silent_events(model: ModelSpec, events, log: EventLog, t, u, params: Ma
     parameter values); one strict sign throughout usually means a condition written as a
     test (``u[0] < 1``) instead of a function that crosses zero (``u[0] - 1``), or a
     threshold the solution never reaches.  Conditions that cannot be evaluated this way
-    (networks, engine-only functions) are skipped silently.
+    (networks, engine-only functions) are skipped silently, and so are the model's own events
+    (``model.events``, e.g. an SBML file's: a file may well hold events that never fire).
     """
     fired = {int(i) for i in np.asarray(log.index)}
     t = np.asarray(t, dtype=float)
@@ -231,8 +232,9 @@ def warn_silent_events(model: ModelSpec, events, log: EventLog, t, u, params: Ma
     if keep.sum() < 2:
         return
     p = ParamView(params)
+    own = {id(e) for e in getattr(model, "events", ())}  # a model's own events (an SBML file's) are not the caller's
     for i, ev in enumerate(events):
-        if not isinstance(ev, Event) or i in fired:
+        if not isinstance(ev, Event) or i in fired or id(ev) in own:
             continue
         try:
             values = np.array(
