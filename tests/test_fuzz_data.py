@@ -12,6 +12,7 @@ found are in ``tests/test_fuzz_data_found.py``.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import warnings
 from fractions import Fraction
 
@@ -34,6 +35,12 @@ from pysciml.errors import PySciMLError  # noqa: E402
 
 CI = settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 LONG = settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
+#: the long runs draw new random examples every time, so they run on request, not in every CI run
+#: (a random failure must not decide whether a change lands): PYSCIML_FUZZ_LONG=1 pytest -m slow
+LONG_RUN = pytest.mark.skipif(
+    os.environ.get("PYSCIML_FUZZ_LONG") != "1",
+    reason="long random fuzz run: set PYSCIML_FUZZ_LONG=1 (the derandomized CI-sized runs always run)",
+)
 
 NAMES = ("a", "b", "c")
 #: seconds per model-time unit, and the mean year of each calendar in days (docs/data.md)
@@ -240,6 +247,7 @@ def test_numeric_data_in_every_form_is_read_exactly_or_refused(case):
 
 
 @pytest.mark.slow
+@LONG_RUN
 @LONG
 @given(numeric_cases())
 def test_numeric_data_long_run(case):
@@ -293,6 +301,7 @@ def test_states_named_like_time_axes_never_swap_times_and_values(case):
 
 
 @pytest.mark.slow
+@LONG_RUN
 @LONG
 @given(name_clash_cases())
 def test_states_named_like_time_axes_long_run(case):
@@ -441,6 +450,7 @@ def test_calendar_times_convert_like_a_hand_count_or_are_refused(case):
 
 
 @pytest.mark.slow
+@LONG_RUN
 @LONG
 @given(calendar_cases())
 def test_calendar_times_long_run(case):
@@ -491,6 +501,7 @@ def test_trajectories_match_by_label_in_any_dimension_order(case):
 
 
 @pytest.mark.slow
+@LONG_RUN
 @LONG
 @given(trajectory_cases())
 def test_trajectories_long_run(case):
@@ -628,6 +639,7 @@ def test_gridded_data_stacks_cells_in_c_order_or_is_refused(case):
 
 
 @pytest.mark.slow
+@LONG_RUN
 @LONG
 @given(grid_cases())
 def test_gridded_data_long_run(case):

@@ -128,6 +128,21 @@ class TimeMeta:
         return dataclasses.replace(self, **changes)
 
 
+#: the largest tick difference an int64 holds (2**63), less the rounding of the float64 estimate of it
+_INT64_SPAN = 2.0**63 - 2.0**20
+
+
+def ticks_to_units(ticks: np.ndarray, per_unit: float) -> np.ndarray:
+    """int64 ticks as float64 model-time units: whole units and the remainder apart, so ticks that
+    float64 cannot hold exactly (beyond 2**53) still give the nearest model time (one rounding)."""
+    if float(per_unit).is_integer() and 0 < per_unit < 2.0**62:
+        d = np.int64(per_unit)
+        whole = np.where(ticks < 0, -(-ticks // d), ticks // d)  # toward zero: whole and rest share a sign
+        rest = ticks - whole * d
+        return whole.astype(np.float64) + rest.astype(np.float64) / per_unit
+    return ticks.astype(np.float64) / per_unit
+
+
 def normalise_time_units(units: Any, *, argument: str = "time_units") -> str:
     """Canonical model time unit name (``"d"`` -> ``"days"``), or a DataError."""
     if isinstance(units, str):
@@ -385,7 +400,7 @@ def to_model_time(
         work = given if given in _PER_SECOND else ("ns" if given in ("ps", "fs", "as") else "ms")
         if work == "ns":  # differences over ~292 years overflow int64 nanoseconds: use microseconds
             ints = [v.astype(np.int64) for v in values if v.size]
-            if ints and float(max(i.max() for i in ints)) - float(min(i.min() for i in ints)) > 2.0**62:
+            if ints and float(max(i.max() for i in ints)) - float(min(i.min() for i in ints)) > _INT64_SPAN:
                 work = "us"
         dtype = np.dtype(f"{'M' if kind == 'datetime64' else 'm'}8[{work}]")
         converted = [v.astype(dtype) for v in values]
@@ -406,7 +421,7 @@ def to_model_time(
         else:
             ref = min(v.min() for v in values if v.size)
         ref_tick = float(np.asarray(ref).astype(np.int64))
-        if any(v.size and np.abs(v.astype(np.int64).astype(np.float64) - ref_tick).max() > 2.0**62 for v in values):
+        if any(v.size and np.abs(v.astype(np.int64).astype(np.float64) - ref_tick).max() > _INT64_SPAN for v in values):
             raise DataError(  # int64 differences would wrap around silently
                 f"times lie too far from the reference time {ref} to count in int64 {work} ticks; give a "
                 "reference_time near the data or times closer together (cftime dates reach further).",
@@ -414,7 +429,7 @@ def to_model_time(
             )
         ticks = [(v - ref).astype(np.int64) for v in values]
         spu = _seconds_per_unit(units, calendar)
-        out = [k.astype(np.float64) / (spu * _PER_SECOND[work]) for k in ticks]
+        out = [ticks_to_units(k, spu * _PER_SECOND[work]) for k in ticks]
         meta = TimeMeta(
             kind,
             units=units,
