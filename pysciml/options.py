@@ -85,6 +85,14 @@ def check_number(
         raise InputError(f"must be {what}{' or None' if allow_none else ''}, got {value!r}.", argument=argument)
 
 
+def positive_float(value, argument: str) -> float:
+    """``value`` as a float, after :func:`check_number` (positive and finite); 0-d arrays count as numbers."""
+    if getattr(value, "shape", None) == () and hasattr(value, "item"):
+        value = value.item()  # a 0-d numpy or (concrete) jax array
+    check_number(value, argument, low=0)
+    return float(value)
+
+
 def check_bool(value, argument: str, *, allow_none: bool = False) -> None:
     """Raise :class:`InputError` unless ``value`` is ``True`` or ``False`` (or ``None`` where allowed)."""
     if value is None and allow_none:

@@ -8,20 +8,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..options import positive_float
 from .axis import BOUNDARY_KINDS, build_axis, pair
 from .base import Grid, as_mask
 
 __all__ = ["RegularGrid"]
-
-
-def _positive(v, argument):
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        raise InputError(f"must be a positive number; got {v!r}.", argument=argument) from None
-    if not np.isfinite(v) or v <= 0:
-        raise InputError(f"must be a positive finite number; got {v!r}.", argument=argument)
-    return v
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -71,9 +62,9 @@ class RegularGrid(Grid):
                 argument="spacing" if self.spacing is not None else "extent",
             )
         if self.spacing is not None:
-            spacing = tuple(_positive(v, "spacing") for v in pair(self.spacing, "spacing", "spacing"))
+            spacing = tuple(positive_float(v, "spacing") for v in pair(self.spacing, "spacing", "spacing"))
         else:
-            ext = tuple(_positive(v, "extent") for v in pair(self.extent, "extent", "length"))
+            ext = tuple(positive_float(v, "extent") for v in pair(self.extent, "extent", "length"))
             spacing = (ext[0] / ny, ext[1] / nx)
         periodic = tuple(bool(p) for p in pair(self.periodic, "periodic", "bool"))
         boundary = pair(self.boundary, "boundary", "boundary kind")

@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ...engines.registry import get_engine
 from ...errors import InputError
+from ..tracing import is_traced
 
 get_engine("jax")  # float64 before anything is traced
 
@@ -28,12 +28,6 @@ MIN_PANELS = 20
 #: Last coefficient of the NACA thickness polynomial: the published (finite, 0.25% c thick at
 #: t = 0.12) trailing edge, and the usual modification that closes it.
 TE_COEFFICIENT = {"finite": 0.1015, "closed": 0.1036}
-
-
-def is_traced(x) -> bool:
-    """Whether any leaf of ``x`` is a jax tracer (inside ``jax.grad``, ``jit``, ``vmap``)."""
-    tracer = jax.core.Tracer  # pyright: ignore[reportAttributeAccessIssue]
-    return any(isinstance(leaf, tracer) for leaf in jax.tree.leaves(x))
 
 
 def _check_panels(n_panels) -> int:

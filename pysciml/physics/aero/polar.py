@@ -9,7 +9,8 @@ import numpy as np
 import xarray as xr
 
 from ...errors import InputError
-from .geometry import Airfoil, is_traced
+from ..tracing import is_traced
+from .geometry import Airfoil
 from .panels import coefficients_jit
 
 #: Largest |angle of attack| (degrees) taken without a warning: beyond it an inviscid polar means

@@ -24,6 +24,8 @@ import xarray as xr
 
 from ...engines.registry import get_engine
 from ...errors import InputError
+from ...options import positive_float
+from ..tracing import is_traced
 from .forcing import Kolmogorov
 from .spectral import SpectralGrid, ifrk4_step
 
@@ -33,23 +35,8 @@ get_engine("jax")  # the engine's process settings (float64 above all) before an
 RK4_IMAGINARY_LIMIT = 2 * math.sqrt(2)
 
 
-def _is_traced(x) -> bool:
-    tracer = jax.core.Tracer  # pyright: ignore[reportAttributeAccessIssue]
-    return any(isinstance(leaf, tracer) for leaf in jax.tree.leaves(x))
-
-
-def _positive(value, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        v = math.nan
-    if not (math.isfinite(v) and v > 0):
-        raise InputError(f"must be a positive finite number, got {value!r}.", argument=name)
-    return v
-
-
 def _check_nonnegative(value, name):
-    if value is None or _is_traced(value):
+    if value is None or is_traced(value):
         return
     v = np.asarray(value, dtype=float)
     if v.shape != () or not np.isfinite(v) or v < 0:
@@ -137,11 +124,11 @@ class NavierStokes2D:
                 f"must be an even whole number >= 8 (the real FFT and the 2/3 rule need it), got {self.n!r}.",
                 argument="n",
             )
-        _positive(self.length, "length")
+        positive_float(self.length, "length")
         for name in ("viscosity", "drag", "tracer_diffusivity"):
             _check_nonnegative(getattr(self, name), name)
         if self.dt is not None:
-            _positive(self.dt, "dt")
+            positive_float(self.dt, "dt")
         if self.forcing is not None and not isinstance(self.forcing, Kolmogorov):
             raise InputError(
                 f"must be a Kolmogorov forcing or None, got {type(self.forcing).__name__}.", argument="forcing"
@@ -163,7 +150,7 @@ class NavierStokes2D:
         return math.inf if speed == 0 else RK4_IMAGINARY_LIMIT / (g.kmax_resolved * speed)
 
     def _check_field(self, field, name):
-        if _is_traced(field):
+        if is_traced(field):
             return jnp.asarray(field)
         a = np.asarray(field, dtype=float)
         if a.shape != (self.n, self.n):
@@ -186,8 +173,8 @@ class NavierStokes2D:
             raise InputError("must be increasing and evenly spaced (e.g. np.linspace(0, T, k)).", argument="t")
         h_out = float(dt_out.mean())
         dt = self.dt if dt is None else dt
-        dt = None if dt is None else _positive(dt, "dt")
-        if _is_traced(w0):
+        dt = None if dt is None else positive_float(dt, "dt")
+        if is_traced(w0):
             if dt is None:
                 raise InputError("is needed when differentiating with respect to w0 (pass dt=...).", argument="dt")
         else:
@@ -238,7 +225,7 @@ class NavierStokes2D:
         Arguments as :meth:`trajectory` (use that inside ``jax.grad``: xarray cannot hold jax tracers).
         """
         out = self.trajectory(w0, t, tracers=tracers, dt=dt)
-        if _is_traced(out):
+        if is_traced(out):
             raise InputError("cannot be traced into xarray; call flow.trajectory(...) inside jax transforms.",
                              argument="simulate")  # fmt: skip
         w, c = (out, None) if tracers is None else out
@@ -250,7 +237,7 @@ class NavierStokes2D:
         }
         attrs: dict[str, object] = {"model": "NavierStokes2D (pseudo-spectral, 2/3 de-aliasing, IFRK4)"}
         for name in ("viscosity", "drag", "tracer_diffusivity"):
-            if not _is_traced(getattr(self, name)):
+            if not is_traced(getattr(self, name)):
                 attrs[name] = float(getattr(self, name))
         vort = xr.DataArray(
             np.asarray(w), dims=("time", "y", "x"), coords=coords, name="vorticity",

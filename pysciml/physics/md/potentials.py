@@ -24,6 +24,8 @@ import numpy as np
 
 from ...engines.registry import get_engine
 from ...errors import InputError
+from ...options import positive_float
+from ..tracing import is_traced
 from .neighbours import NeighbourList, all_pairs_r2, neighbour_list, pairs_r2
 from .space import check_box, check_positions
 
@@ -35,20 +37,9 @@ __all__ = ["PairPotential", "LennardJones", "Morse"]
 ALL_PAIRS_MAX_ATOMS = 1000
 
 
-def _is_traced(x) -> bool:
-    return isinstance(x, jax.core.Tracer)  # pyright: ignore[reportAttributeAccessIssue]
-
-
 def _positive(value, name: str):
-    if _is_traced(value):
-        return value
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        v = math.nan
-    if not (math.isfinite(v) and v > 0):
-        raise InputError(f"must be a positive finite number, got {value!r}.", argument=name)
-    return v
+    """A positive finite number as a float; a traced value (a parameter being fitted) passes as it is."""
+    return value if is_traced(value) else positive_float(value, name)
 
 
 class PairPotential:
@@ -97,12 +88,12 @@ class PairPotential:
         With ``neighbours`` (from :func:`pysciml.physics.neighbour_list`) the sum runs over its
         pairs; without, over all pairs for up to 1,000 atoms and over a fresh cell list above.
         """
-        if not _is_traced(positions):
+        if not is_traced(positions):
             positions = check_positions(positions)
-        if not _is_traced(box):
+        if not is_traced(box):
             box = check_box(box, cutoff=self.r_cut)
         q = jnp.asarray(positions)
-        if neighbours is None and q.shape[0] > ALL_PAIRS_MAX_ATOMS and not _is_traced(positions):
+        if neighbours is None and q.shape[0] > ALL_PAIRS_MAX_ATOMS and not is_traced(positions):
             neighbours = neighbour_list(np.asarray(positions), box, self.r_cut, skin=0.0)
         if neighbours is None:
             r2, mask = all_pairs_r2(q, jnp.asarray(box))
@@ -119,11 +110,11 @@ class PairPotential:
 
     def forces(self, positions, box, *, neighbours: NeighbourList | None = None):
         """Forces ``-dE/dq (n, 3)`` by ``jax.grad`` of :meth:`energy`."""
-        if not _is_traced(positions):
+        if not is_traced(positions):
             positions = check_positions(positions)
-        if not _is_traced(box):
+        if not is_traced(box):
             box = check_box(box, cutoff=self.r_cut)
-        if neighbours is None and np.shape(positions)[0] > ALL_PAIRS_MAX_ATOMS and not _is_traced(positions):
+        if neighbours is None and np.shape(positions)[0] > ALL_PAIRS_MAX_ATOMS and not is_traced(positions):
             neighbours = neighbour_list(np.asarray(positions), box, self.r_cut, skin=0.0)
         return -jax.grad(lambda q: self.energy(q, box, neighbours=neighbours))(jnp.asarray(positions))
 
