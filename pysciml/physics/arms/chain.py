@@ -446,8 +446,8 @@ class SerialArm:
                 argument="sol",
             )
         q, v = self.unpack(u)
-        origins = np.asarray(jax.vmap(lambda qq: self.kinematics(qq)[1])(q))
-        energy = np.asarray(jax.vmap(self.energy)(q, v))
+        origins = np.asarray(jax.jit(jax.vmap(lambda qq: self.kinematics(qq)[1]))(q))
+        energy = np.asarray(jax.jit(jax.vmap(self.energy))(q, v))
         L, T = self.units["length"], self.units["time"]
         joint_units = ["rad" if k == "revolute" else L for k in self.kinds]
         ds = xr.Dataset(
