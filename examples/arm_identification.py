@@ -45,8 +45,16 @@ u0 = arm.state([-1.2, 0.3, 0.2])
 
 
 def angles(log_masses):
-    sol = ps.solve(model, u0, (0.0, horizon), saveat=t, params={"masses": jnp.exp(log_masses)}, solver=ps.Tsit5(),
-                   rtol=1e-9, atol=1e-9)
+    sol = ps.solve(
+        model,
+        u0,
+        (0.0, horizon),
+        saveat=t,
+        params={"masses": jnp.exp(log_masses)},
+        solver=ps.Tsit5(),
+        rtol=1e-9,
+        atol=1e-9,
+    )
     return arm.unpack(sol.u)[0]
 
 
@@ -76,5 +84,13 @@ try:
 except ImportError:
     pass
 
-print(json.dumps({"masses": masses.tolist(), "truth": truth.tolist(),
-                  "relative_errors": (masses / truth - 1).tolist(), "success": bool(fit.success)}))
+print(
+    json.dumps(
+        {
+            "masses": masses.tolist(),
+            "truth": truth.tolist(),
+            "relative_errors": (masses / truth - 1).tolist(),
+            "success": bool(fit.success),
+        }
+    )
+)

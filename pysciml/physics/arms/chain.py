@@ -178,6 +178,7 @@ class SerialArm:
         if len(self.names) != n or len(set(self.names)) != n:
             raise InputError(f"must be {n} distinct joint names, got {names!r}.", argument="names")
         self.units = {"length": "m", "time": "s", "mass": "kg", **(units or {})}
+        self.lengths: np.ndarray | None = None  # the rod lengths of a planar() arm
 
     # -- ready-made arms --------------------------------------------------------------------------
     @classmethod

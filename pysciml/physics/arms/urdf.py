@@ -168,9 +168,9 @@ def read_serial_chain(path, *, tip: str | None = None) -> dict[str, Any]:
         raise InputError("the URDF holds no revolute, continuous or prismatic joint.", argument="path")
     lower, upper, damping, friction = [], [], [], []
     for j, _, _ in records:
-        limited = j.type != "continuous" and j.limit is not None
-        lower.append(_number(j.limit.lower, -np.inf) if limited else -np.inf)
-        upper.append(_number(j.limit.upper, np.inf) if limited else np.inf)
+        limit = j.limit if j.type != "continuous" else None
+        lower.append(-np.inf if limit is None else _number(limit.lower, -np.inf))
+        upper.append(np.inf if limit is None else _number(limit.upper, np.inf))
         damping.append(_number(getattr(j.dynamics, "damping", None), 0.0))
         friction.append(_number(getattr(j.dynamics, "friction", None), 0.0))
     coms, inertias = zip(*(body.about_com() for _, _, body in records))
