@@ -24,11 +24,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from ...errors import InputError
 from ...model import ODEModel
 from .dynamics import Chain, aba, body_poses, crba, rnea
+from .urdf import read_serial_chain
 
 __all__ = ["SerialArm"]
 
@@ -255,8 +258,6 @@ class SerialArm:
             gravity: ``(3,)`` gravitational acceleration in base coordinates.
             kwargs: overrides for the constructor (``damping``, ``friction``, ``armature`` ...).
         """
-        from .urdf import read_serial_chain
-
         data = read_serial_chain(path, tip=tip)
         return cls(**{**data, "gravity": gravity, **kwargs})
 
@@ -269,8 +270,6 @@ class SerialArm:
         """The :class:`~pysciml.physics.arms.dynamics.Chain` of numbers, ``params`` (``masses``, ``gravity``,
         ``coms``) replacing the arm's own (jax arrays welcome: gradients reach them).  Changing a mass
         keeps a body's shape: its rotational inertia scales with it."""
-        import jax.numpy as jnp
-
         p = dict(params or {})
         unknown = set(p) - {"masses", "gravity", "coms", "damping", "friction"}
         if unknown:
@@ -297,14 +296,10 @@ class SerialArm:
 
     def bias(self, q, v, *, params: Mapping[str, Any] | None = None):
         """The ``(n,)`` bias forces ``C(q, v) v + g(q)`` (RNEA with zero acceleration; no friction)."""
-        import jax.numpy as jnp
-
         return rnea(self.chain(params), q, v, jnp.zeros(self.n))
 
     def passive_torque(self, v, *, params: Mapping[str, Any] | None = None):
         """Joint damping and smoothed Coulomb friction ``-damping v - friction tanh(v / friction_velocity)``."""
-        import jax.numpy as jnp
-
         p = {**self.params(), **(params or {})}
         return -jnp.asarray(p["damping"]) * v - jnp.asarray(p["friction"]) * jnp.tanh(v / self.friction_velocity)
 
@@ -318,8 +313,6 @@ class SerialArm:
 
     def limit_torque(self, q, v, stiffness: float, damping: float = 0.0):
         """The one-sided spring-dashpot pushing joints back inside ``[lower, upper]`` (zero inside)."""
-        import jax.numpy as jnp
-
         above = jnp.maximum(q - self.upper, 0.0)
         below = jnp.maximum(self.lower - q, 0.0)
         outside = (above > 0) | (below > 0)
@@ -331,8 +324,6 @@ class SerialArm:
 
     def energy(self, q, v, *, params: Mapping[str, Any] | None = None):
         """Kinetic plus gravitational potential energy at one state (jax)."""
-        import jax.numpy as jnp
-
         chain = self.chain(params)
         rots, origins = body_poses(chain, q)
         coms = origins + jnp.einsum("nij,nj->ni", rots, chain.com)
@@ -387,8 +378,6 @@ class SerialArm:
                 per speed) at the joint limits; otherwise limits are ignored during the simulation.
             name: the model name.
         """
-        import jax.numpy as jnp
-
         if torque is not None and not callable(torque):
             raise InputError(
                 f"must be a callable torque(t, q, v) or None, got {type(torque).__name__}.", argument="torque"
@@ -436,7 +425,6 @@ class SerialArm:
 
     def to_xarray(self, sol):
         """Joint positions, velocities, body origins and energy as an ``xarray.Dataset`` (time x joint)."""
-        import jax
         import xarray as xr
 
         u = np.asarray(sol.u, dtype=float)
