@@ -150,7 +150,7 @@ def test_mass_matrix_bias_and_dynamics_agree_with_pinocchio(which):
             _rel(arm.inverse_dynamics(q, v, a), pin.rnea(model, data, q, v, a)),
             _rel(arm.forward_dynamics(q, v, tau), pin.aba(model, data, q, v, tau)),
         )
-    assert worst < 1e-10, worst  # measured: below 1e-15
+    assert worst < 1e-10, worst  # measured: at most 2.3e-15 over 20 states of each arm
     # negative control: a 1 % heavier last body is seen
     heavier = {"masses": arm.masses * np.r_[np.ones(arm.n - 1), 1.01]}
     assert _rel(arm.mass_matrix(q, params=heavier), _symmetric(pin.crba(model, data, q))) > 1e-4
@@ -214,6 +214,7 @@ def test_urdf_panda_and_ur5_load_as_serial_chains():
 
 
 def test_urdf_welds_fixed_links_and_reads_prismatic_joints(tmp_path):
+    pytest.importorskip("yourdfpy", reason="yourdfpy (the robots extra) reads URDF files")
     path = write_urdf(tmp_path, ["base", "a", "b", "tool"],
                       [("j1", "revolute", "base", "a"), ("j2", "prismatic", "a", "b"), ("fix", "fixed", "b", "tool")])
     arm = SerialArm.from_urdf(path)

@@ -45,12 +45,12 @@ class _Body:
 
 
 def _load(path):
+    if not Path(path).is_file():
+        raise InputError(f"no URDF file at {str(path)!r}.", argument="path")
     try:
         import yourdfpy
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("SerialArm.from_urdf needs yourdfpy: pip install 'pysciml[robots]'.") from exc
-    if not Path(path).is_file():
-        raise InputError(f"no URDF file at {str(path)!r}.", argument="path")
     try:
         return yourdfpy.URDF.load(
             str(path),
