@@ -165,8 +165,10 @@ def test_derivatives_agree_with_pinocchio_and_finite_differences(which):
     d_aba = jax.jit(jax.jacfwd(arm.forward_dynamics, argnums=(0, 1, 2)))(q, v, tau)
     pin.computeABADerivatives(model, data, q, v, tau)
     minv = _symmetric(data.Minv)
-    for ours, theirs in zip(d_aba, (data.ddq_dq, data.ddq_dv, minv)):
+    by_identity = jax.jit(arm.forward_dynamics_derivatives)(q, v, tau)
+    for ours, identity, theirs in zip(d_aba, by_identity, (data.ddq_dq, data.ddq_dv, minv)):
         assert _rel(ours, theirs) < 1e-10, _rel(ours, theirs)
+        assert _rel(identity, theirs) < 1e-10, _rel(identity, theirs)
     d_rnea = jax.jit(jax.jacfwd(arm.inverse_dynamics, argnums=(0, 1)))(q, v, a)
     pin.computeRNEADerivatives(model, data, q, v, a)
     for ours, theirs in zip(d_rnea, (data.dtau_dq, data.dtau_dv)):
