@@ -26,7 +26,7 @@ def _run(name, *args, timeout=900):
 def test_every_example_is_tested():
     tested = {"lotka_volterra_discovery.py", "stiff_ude_chemistry.py", "real_series.py", "sst_damping.py",
               "latent_ode_oscillators.py", "navier_stokes_inverse.py", "energy_balance_climate.py",
-              "ebm_albedo_ude.py", "airfoil_design.py", "md_force_matching.py"}
+              "ebm_albedo_ude.py", "airfoil_design.py", "md_force_matching.py", "arm_identification.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} <= tested
 
 
@@ -119,3 +119,8 @@ def test_md_force_matching_example(tmp_path):
     assert abs(out["sigma"] / out["sigma_true"] - 1) < 0.01 and abs(out["epsilon"] / out["epsilon_true"] - 1) < 0.01
     if (tmp_path / "md_force_matching.png").exists():
         assert (tmp_path / "md_force_matching.png").stat().st_size > 0
+
+
+def test_arm_identification_example(tmp_path):
+    res = json.loads(_run("arm_identification.py", "--quick", "--out", str(tmp_path)).stdout.splitlines()[-1])
+    assert res["success"] and np.max(np.abs(res["relative_errors"])) < 0.02

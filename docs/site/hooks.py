@@ -92,6 +92,7 @@ EXTRA_MODULES = {
         "pysciml.physics.md.integrate.Langevin",
         "pysciml.physics.md.integrate.stability_limit",
         "pysciml.physics.md.fitting.fit_forces",
+        "pysciml.physics.arms.chain.SerialArm",
     ],
     "Saving and loading": ["pysciml.io.files"],
 }

@@ -2,6 +2,9 @@
 
 * :class:`NBody` (:mod:`.nbody`): celestial N-body gravitation by direct summation, an ordinary
   ``ps.ODEModel`` solved with the symplectic solvers.
+* :class:`SerialArm` (:mod:`.arms`): serial robot arms (revolute and prismatic joints) from code or
+  URDF, with the mass matrix (CRBA), bias forces (RNEA) and forward dynamics (ABA) in jax and an
+  ordinary ``ps.ODEModel``.
 * :class:`SpringNetwork` (:mod:`.springs`): mass-spring-damper networks (ropes, cloth,
   lattices) with gravity and anchors, an ordinary ``ps.ODEModel``.
 * :class:`LennardJones`, :class:`Morse`, :func:`fcc_lattice`, :func:`run_md` (:mod:`.md`): molecular
@@ -23,6 +26,7 @@ package loads the jax engine; ``import pysciml`` alone still loads none of it.
 from __future__ import annotations
 
 from .aero import Airfoil, AngleUnitsWarning, panel_coefficients, panel_method
+from .arms import SerialArm
 from .climate import EnergyBalance1D, Orbit, TwoBox
 from .fluids import Kolmogorov, NavierStokes2D
 from .md import (
@@ -43,6 +47,7 @@ from .springs import SpringNetwork
 __all__ = [
     "NBody",
     "SpringNetwork",
+    "SerialArm",
     "NavierStokes2D",
     "Kolmogorov",
     "EnergyBalance1D",

@@ -11,6 +11,8 @@ import pysciml as ps
 from pysciml import physics as phys
 from pysciml.errors import InputError
 
+from .arm_urdf import write_urdf
+
 
 def _osc():
     return ps.ODEModel(lambda u, p, t, m: [u[1], -u[0]], ["x", "v"])
@@ -42,6 +44,23 @@ CASES = [
     ("springs-moving-anchor", lambda tmp: phys.SpringNetwork([[0, 0], [1, 0]], [[0, 1]], anchors=[0]).state(
         velocities=[[1.0, 0.0], [0.0, 0.0]]), InputError, "velocities"),
     ("springs-1d-positions", lambda tmp: phys.SpringNetwork([0.0, 1.0], [[0, 1]]), InputError, "positions"),
+    ("arm-zero-mass", lambda tmp: phys.SerialArm.planar(lengths=[1.0, 0.5], masses=[1.0, 0.0]), InputError,
+     "masses"),
+    ("arm-negative-length", lambda tmp: phys.SerialArm.planar(lengths=[1.0, -0.5], masses=1.0), InputError,
+     "lengths"),
+    ("arm-unknown-joint-kind", lambda tmp: phys.SerialArm(["ball"], [[0, 0, 1]], [[0, 0, 0]], [1.0], [[0, 0, 0]],
+                                                          [np.eye(3)]), InputError, "joints"),
+    ("arm-start-outside-limits", lambda tmp: phys.SerialArm.planar(lengths=[1.0], masses=1.0, lower=-1.0,
+                                                                    upper=1.0).state([2.0]), InputError, "q"),
+    ("arm-urdf-unknown-joint-type", lambda tmp: phys.SerialArm.from_urdf(write_urdf(
+        tmp, ["a", "b", "c"], [("j1", "revolute", "a", "b"), ("j2", "ball", "b", "c")])), InputError, "path"),
+    ("arm-urdf-closed-loop", lambda tmp: phys.SerialArm.from_urdf(write_urdf(
+        tmp, ["a", "b", "c"], [("j1", "revolute", "a", "b"), ("j2", "revolute", "b", "c"),
+                               ("j3", "revolute", "a", "c")])), InputError, "path"),
+    ("arm-urdf-branching-tree", lambda tmp: phys.SerialArm.from_urdf(write_urdf(
+        tmp, ["a", "b", "c", "d"], [("j1", "revolute", "a", "b"), ("j2", "revolute", "b", "c"),
+                                    ("j3", "prismatic", "b", "d")])), InputError, "path"),
+    ("arm-urdf-missing-file", lambda tmp: phys.SerialArm.from_urdf(tmp / "none.urdf"), InputError, "path"),
     ("symplectic-negative-dt", lambda tmp: ps.Yoshida4(dt=-0.1), InputError, "dt"),
     ("symplectic-without-step", lambda tmp: ps.solve(_osc(), [1.0, 0.0], (0.0, 1.0), solver=ps.Yoshida4()),
      InputError, "solver"),
