@@ -11,6 +11,8 @@ one compiled function.
 
 from __future__ import annotations
 
+import functools
+
 import diffrax as dfx
 import equinox as eqx
 import jax
@@ -155,12 +157,19 @@ def weights_of(nets: LatentNets) -> list[np.ndarray]:
     return [np.asarray(x, dtype=np.float64) for x in jax.tree_util.tree_leaves(eqx.filter(nets, eqx.is_array))]
 
 
-def nets_from_weights(cfg, n_obs: int, weights, build=build_nets):
-    """Networks of ``cfg`` (made by ``build``) holding ``weights`` (as returned by :func:`weights_of`)."""
+@functools.lru_cache(maxsize=32)
+def _layout(build, cfg, n_obs: int):
+    """The tree structure, static part and leaf shapes of ``build(cfg, n_obs)`` (built once per layout)."""
     skeleton = build(cfg, n_obs, jax.random.PRNGKey(0))
     params, static = eqx.partition(skeleton, eqx.is_array)
     leaves, treedef = jax.tree_util.tree_flatten(params)
-    if len(leaves) != len(weights) or any(a.shape != np.shape(w) for a, w in zip(leaves, weights)):
+    return treedef, static, tuple(a.shape for a in leaves)
+
+
+def nets_from_weights(cfg, n_obs: int, weights, build=build_nets):
+    """Networks of ``cfg`` (made by ``build``) holding ``weights`` (as returned by :func:`weights_of`)."""
+    treedef, static, shapes = _layout(build, cfg, n_obs)
+    if len(shapes) != len(weights) or any(a != np.shape(w) for a, w in zip(shapes, weights)):
         raise ValueError("weights do not match the network layout")
     params = jax.tree_util.tree_unflatten(treedef, [jnp.asarray(w) for w in weights])
     return eqx.combine(params, static)
