@@ -231,8 +231,16 @@ def main():
         "cores_used": 1,
         "python": platform.python_version(),
         "versions": versions,
-        "sizes": {"latent": K, "hidden": H, "context": C, "batch": BATCH, "sample_paths": N_SAMPLE, "dt": DT,
-                  "times": int(so.N_T), "sde_steps": ours["n_sde_steps"]},  # fmt: skip
+        "sizes": {
+            "latent": K,
+            "hidden": H,
+            "context": C,
+            "batch": BATCH,
+            "sample_paths": N_SAMPLE,
+            "dt": DT,
+            "times": int(so.N_T),
+            "sde_steps": ours["n_sde_steps"],
+        },  # fmt: skip
         "pysciml": {k: v for k, v in ours.items() if k != "n_sde_steps"},
         "torchsde": theirs,
         "torchsde_over_pysciml": ratios,
@@ -246,9 +254,13 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     (out / "generative.json").write_text(json.dumps(result, indent=2) + "\n")
     ms = lambda wc: f"{1e3 * wc[0]:.1f} ({1e3 * wc[1]:.1f})"  # noqa: E731
-    status = "" if result["published"] else (
-        f" **Unpublished**: the load average ({load_start:.1f} at start, {load_end:.1f} at end) exceeded the "
-        f"{cores} cores; the timings are indicative only."
+    status = (
+        ""
+        if result["published"]
+        else (
+            f" **Unpublished**: the load average ({load_start:.1f} at start, {load_end:.1f} at end) exceeded the "
+            f"{cores} cores; the timings are indicative only."
+        )
     )
     lines = [
         "# Latent SDE: pysciml vs torchsde",

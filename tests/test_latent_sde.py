@@ -82,8 +82,16 @@ def test_path_kl_is_the_girsanov_integral_for_constant_drifts():
     from pysciml.engines.jax.latent import sde
     from pysciml.engines.requests import LatentSDEConfig
 
-    cfg = LatentSDEConfig(n_latent=2, encoder_hidden=4, ode_hidden=4, decoder_hidden=0, encoder="gru",
-                          context_size=2, diffusion_hidden=0, dt=0.05)
+    cfg = LatentSDEConfig(
+        n_latent=2,
+        encoder_hidden=4,
+        ode_hidden=4,
+        decoder_hidden=0,
+        encoder="gru",
+        context_size=2,
+        diffusion_hidden=0,
+        dt=0.05,
+    )
     nets = sde.build_sde_nets(cfg, 1, jax.random.PRNGKey(0))
     a, b, g = jnp.array([0.3, -0.2]), jnp.array([-0.1, 0.4]), jnp.array([0.5, 0.8])
 
@@ -91,8 +99,11 @@ def test_path_kl_is_the_girsanov_integral_for_constant_drifts():
         mlp = eqx.tree_at(lambda m: m.layers[-1].weight, mlp, jnp.zeros_like(mlp.layers[-1].weight))
         return eqx.tree_at(lambda m: m.layers[-1].bias, mlp, value)
 
-    nets = eqx.tree_at(lambda n: (n.posterior, n.prior, n.diffusion), nets,
-                       (constant(nets.posterior, a), constant(nets.prior, b), jnp.log(g)))
+    nets = eqx.tree_at(
+        lambda n: (n.posterior, n.prior, n.diffusion),
+        nets,
+        (constant(nets.posterior, a), constant(nets.prior, b), jnp.log(g)),
+    )
     t = jnp.array([[0.0, 0.7, 1.3, 2.0]])
     m = jnp.ones((1, 4, 1), bool).at[0, 3].set(False)  # last observed time 1.3
     y = jnp.zeros((1, 4, 1))
@@ -141,8 +152,16 @@ def test_samples_reproducible_by_seed(model):
 
 def test_progress_bar(data, capsys):
     pytest.importorskip("tqdm")
-    m = ps.LatentSDE(2, encoder_hidden=4, drift_hidden=4, diffusion_hidden=0, context_size=2, decoder_hidden=0,
-                     encoder="gru", verbose=1)
+    m = ps.LatentSDE(
+        2,
+        encoder_hidden=4,
+        drift_hidden=4,
+        diffusion_hidden=0,
+        context_size=2,
+        decoder_hidden=0,
+        encoder="gru",
+        verbose=1,
+    )
     m.fit(so.series(data[0][:8]), steps=10, batch_size=8)
     assert "10/10" in capsys.readouterr().err
 

@@ -282,7 +282,8 @@ class LatentModel:
         return (mean[0], std[0]) if single else (mean, std)
 
     def sample(self, t, n: int = 1, *, seed: int = 0, noise: bool = False) -> np.ndarray:
-        """Trajectories drawn from the prior: z0 ~ N(0, I) at ``t[0]``, decoded at ``t``.
+        """Trajectories drawn from the prior, decoded at ``t``: z0 from its prior at ``t[0]`` (N(0, I) for a
+        LatentODE, a learned Gaussian for a LatentSDE), then the latent ODE or the prior SDE.
 
         Args:
             t: (m,) model times (strictly increasing).

@@ -6,6 +6,8 @@ samples.  Times and values are already scaled (see :mod:`pysciml.latent.data`).
 
 from __future__ import annotations
 
+from typing import Any
+
 import diffrax as dfx
 import jax
 import jax.numpy as jnp
@@ -105,7 +107,7 @@ def decode(nets: LatentNets, z0, t0, ts, cfg, t1=None, backward: bool = False):
     return out.reshape(lead + out.shape[-3:])
 
 
-def gaussian_kl(mean, std, prior_mean=0.0, prior_std=1.0):
+def gaussian_kl(mean, std, prior_mean: Any = 0.0, prior_std: Any = 1.0):
     """KL( N(mean, diag std^2) || N(prior_mean, diag prior_std^2) ) summed over the last axis (closed form)."""
     r = std / prior_std
     return 0.5 * jnp.sum(r**2 + ((mean - prior_mean) / prior_std) ** 2 - 1.0 - 2.0 * jnp.log(r), axis=-1)

@@ -11,10 +11,12 @@ one extra state.  After a series' last observation the posterior drift is the
 prior's (nothing more is known), so the extra state stops growing there and
 predictions beyond the data follow the prior.
 
-Every solve is Ito Euler-Maruyama through diffrax with a fixed step (the
-cheapest step per drift evaluation; the ELBO's gradient needs many short
-solves, not high order) on Brownian increments drawn once on the step grid
-(:mod:`pysciml.engines.jax.sde.brownian`).  Shapes as in :mod:`.elbo`.
+Every solve is Ito Euler-Maruyama with a fixed step: diffrax's Euler stepper on
+an ODE term plus a control term, unrolled by a scan (the cheapest step per drift
+evaluation; the ELBO's gradient needs many short solves, not high order; a fixed
+step count stores every step for the reverse pass), on Brownian increments drawn
+once on the step grid (:mod:`pysciml.engines.jax.sde.brownian`).  Shapes as in
+:mod:`.elbo`.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class LatentSDENets(eqx.Module):
         """(K,) positive diagonal diffusion at z."""
         if isinstance(self.diffusion, eqx.nn.MLP):
             return jax.nn.softplus(self.diffusion(z)) + _MIN_DIFFUSION
+        assert isinstance(self.diffusion, jax.Array)  # one learned log constant per latent dim
         return jnp.exp(self.diffusion) + 0.0 * z
 
 
