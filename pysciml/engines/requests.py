@@ -20,6 +20,9 @@ operation              request                     result
 ``solve_sde``          :class:`SDESolveRequest`    :class:`SDERawSolution`
 ``fit_sde``            :class:`SDEFitRequest`      :class:`SDEFitResult`
 =====================  ==========================  =====================
+
+The latent operations take a :class:`LatentSDEConfig` (a subclass) for a latent SDE;
+``predict_latent_sde`` (posterior paths of a latent SDE) takes one and answers arrays.
 """
 
 from __future__ import annotations
