@@ -104,6 +104,7 @@ _EXPORTS = {
     "load": "loading",
     "load_latent": "loading",
     "LatentODE": "latent.estimator",
+    "LatentSDE": "latent.sde_estimator",
     "fit_cells": "cells.fit",
     "solve_cells": "cells.simulate",
     "forecast_cells": "cells.simulate",
@@ -169,6 +170,7 @@ if TYPE_CHECKING:
     from .ivp import sensitivity as sensitivity
     from .ivp import solve as solve
     from .latent.estimator import LatentODE as LatentODE
+    from .latent.sde_estimator import LatentSDE as LatentSDE
     from .loading import load as load
     from .loading import load_latent as load_latent
     from .model import UDE as UDE

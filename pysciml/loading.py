@@ -14,6 +14,7 @@ from .fitting import saved_model as model_file
 from .io.saved import read_pair
 from .latent import saved_model as latent_file
 from .latent.estimator import LatentODE
+from .latent.sde_estimator import LatentSDE
 from .model import UDE, ODEModel
 from .sde import saved_fit as sde_fit_file
 from .sde.fitting import SDEFit
@@ -24,6 +25,7 @@ __all__ = ["load", "load_latent", "FORMATS"]
 FORMATS = {
     model_file.FORMAT: model_file.VERSION,
     latent_file.FORMAT: latent_file.VERSION,
+    latent_file.SDE_FORMAT: latent_file.VERSION,
     sde_fit_file.FORMAT: sde_fit_file.VERSION,
 }
 
@@ -32,8 +34,8 @@ _MODEL_CLASSES = {"UDE": UDE, "NeuralODE": ODEModel, "ODEModel": ODEModel}
 
 
 def load(path, *, physics=None, diffusion=None) -> Any:
-    """Load a model saved with ``model.save(path)`` (a fitted ``ODEModel``/``UDE``, a ``LatentODE``
-    or an ``SDEFit``).
+    """Load a model saved with ``model.save(path)`` (a fitted ``ODEModel``/``UDE``, a ``LatentODE``,
+    a ``LatentSDE`` or an ``SDEFit``).
 
     Args:
         path: the path given to ``save`` (with or without ``.json``).
@@ -48,6 +50,8 @@ def load(path, *, physics=None, diffusion=None) -> Any:
     try:
         if doc["format"] == latent_file.FORMAT:
             return latent_file.latent_from_document(LatentODE, doc, arrays, path)
+        if doc["format"] == latent_file.SDE_FORMAT:
+            return latent_file.latent_from_document(LatentSDE, doc, arrays, path)
         if doc["format"] == sde_fit_file.FORMAT:
             return sde_fit_file.sde_fit_from_document(SDEFit, doc, arrays, physics, diffusion)
         return model_file.model_from_document(doc, arrays, physics, _MODEL_CLASSES)

@@ -300,6 +300,45 @@ OPTIONS = [
 LATENT = list(_latent.CASES) if _latent is not None else []
 
 
+# -- latent SDE ----------------------------------------------------------------------------------------
+_LT = np.linspace(0.0, 3.0, 8)
+_LY = np.stack([np.sin(_LT), np.cos(_LT)], axis=1)
+
+
+def _lseries(n=4):
+    return [(_LT + 0.1 * i, _LY * (1 + 0.1 * i)) for i in range(n)]
+
+
+@functools.lru_cache(maxsize=1)
+def _latent_sde():
+    """A tiny latent SDE trained one step (the checks under test run before any computation)."""
+    return ps.LatentSDE(2, encoder_hidden=4, drift_hidden=4, diffusion_hidden=0, context_size=2, decoder_hidden=0,
+                        encoder="gru").fit(_lseries(), steps=1)
+
+
+LATENT_SDE = [
+    ("latent-sde-n-latent-zero", lambda tmp: ps.LatentSDE(n_latent=0), InputError, "n_latent"),
+    ("latent-sde-n-latent-negative", lambda tmp: ps.LatentSDE(n_latent=-2), InputError, "n_latent"),
+    ("latent-sde-dt-zero", lambda tmp: ps.LatentSDE(dt=0.0), InputError, "dt"),
+    ("latent-sde-dt-negative", lambda tmp: ps.LatentSDE(dt=-0.1), InputError, "dt"),
+    ("latent-sde-dt-word", lambda tmp: ps.LatentSDE(dt="fine"), InputError, "dt"),
+    ("latent-sde-diffusion-hidden-negative", lambda tmp: ps.LatentSDE(diffusion_hidden=-1), InputError,
+     "diffusion_hidden"),
+    ("latent-sde-context-size-zero", lambda tmp: ps.LatentSDE(context_size=0), InputError, "context_size"),
+    ("latent-sde-series-3d", lambda tmp: ps.LatentSDE().fit([(_LT, np.zeros((8, 2, 2)))]), DataError, "data"),
+    ("latent-sde-series-length-mismatch", lambda tmp: ps.LatentSDE().fit([(_LT, _LY[:5])] + _lseries(2)), DataError,
+     "data"),
+    ("latent-sde-series-mixed-states", lambda tmp: ps.LatentSDE().fit([(_LT, _LY[:, :1])] + _lseries(2)), DataError,
+     "data"),
+    ("latent-sde-sample-before-fit", lambda tmp: ps.LatentSDE().sample(_LT, 2), NotFittedError, "model"),
+    ("latent-sde-predict-y-wrong-shape", lambda tmp: _latent_sde().predict(_LT, _LY[:, :1], _LT), InputError, "y"),
+    ("latent-sde-predict-before-first-time", lambda tmp: _latent_sde().predict(_LT, _LY, _LT - 1.0), InputError,
+     "t_new"),
+    ("latent-sde-predict-zero-samples", lambda tmp: _latent_sde().predict(_LT, _LY, _LT, n_samples=0), InputError,
+     "n_samples"),
+]
+
+
 # -- I/O: saved models, checkpoints, NetCDF / Zarr writers --------------------------------------------
 def _saved(tmp: Path, name="m") -> Path:
     _model().save(tmp / name)
@@ -587,7 +626,8 @@ FIELDS = [
 ]
 
 #: (area, cases) in the order of the rendered table
-AREAS = [("solve", SOLVE), ("fit", FIT), ("data readers", list(_data.CASES)), ("gridded fit", GRIDDED), ("latent ODE", LATENT), ("options", OPTIONS), ("I/O", IO),
+AREAS = [("solve", SOLVE), ("fit", FIT), ("data readers", list(_data.CASES)), ("gridded fit", GRIDDED), ("latent ODE", LATENT),
+         ("latent SDE", LATENT_SDE), ("options", OPTIONS), ("I/O", IO),
          ("CLI", CLI), ("physics", list(_physics.CASES)), ("physics fields", FIELDS),
          ("pictures", list(_pictures.CASES)), ("reaction networks", list(_bio.CASES)),
          ("SDE fit", list(_sde_fit.CASES))]

@@ -56,6 +56,7 @@ OPERATIONS = (
     "sample_latent",
     "evaluate_latent",
     "latent_noise_std",
+    "predict_latent_sde",
     "solve_sde",
     "fit_sde",
 )
@@ -177,6 +178,22 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def latent_noise_std(self, config: LatentConfig, weights: Sequence[np.ndarray], n_states: int) -> np.ndarray:
         """(D,) observation noise std in scaled units."""
+
+    @abc.abstractmethod
+    def predict_latent_sde(
+        self,
+        config: LatentConfig,
+        weights: Sequence[np.ndarray],
+        n_states: int,
+        T: np.ndarray,
+        Y: np.ndarray,
+        M: np.ndarray,
+        ts: np.ndarray,
+        n_samples: int,
+        seed: int,
+    ) -> np.ndarray:
+        """Decoded posterior paths (n_samples, n, m, D) of a latent SDE at scaled times ``ts`` (n, m)
+        after each padded series' first observation (scaled units)."""
 
     # -- stochastic differential equations ------------------------------------------------------
     @abc.abstractmethod

@@ -20,6 +20,9 @@ operation              request                     result
 ``solve_sde``          :class:`SDESolveRequest`    :class:`SDERawSolution`
 ``fit_sde``            :class:`SDEFitRequest`      :class:`SDEFitResult`
 =====================  ==========================  =====================
+
+The latent operations take a :class:`LatentSDEConfig` (a subclass) for a latent SDE;
+``predict_latent_sde`` (posterior paths of a latent SDE) takes one and answers arrays.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ __all__ = [
     "CellFitResult",
     "CellSolveResult",
     "LatentConfig",
+    "LatentSDEConfig",
     "LatentTrainRequest",
     "LatentTrainResult",
     "new_token",
@@ -502,6 +506,25 @@ class LatentConfig:
     max_steps: int = 4096
     noise_scaled: tuple[float, ...] | None = None
     min_noise: float = 1e-3
+
+
+@dataclasses.dataclass(frozen=True)
+class LatentSDEConfig(LatentConfig):
+    """A latent SDE's networks and its fixed-step Euler-Maruyama solve (a :class:`LatentConfig` whose
+    ``ode_hidden`` is the width of the posterior and prior drifts; ``solver``, ``rtol``, ``atol``
+    and ``max_steps`` are not used).
+
+    Attributes:
+        context_size: width of the encoder's context read by the posterior drift.
+        diffusion_hidden: width of the diagonal diffusion net (0: one learned constant per latent dim).
+        dt: Euler-Maruyama step (scaled time; the step used divides each solve's span evenly, <= dt).
+        span: scaled time every solve covers from its start (set from the data or the query times).
+    """
+
+    context_size: int = 8
+    diffusion_hidden: int = 16
+    dt: float = 0.1
+    span: float = 1.0
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -8,41 +8,20 @@ Training maximises the ELBO (Chen et al. 2018, Rubanova et al. 2019).
 
 from __future__ import annotations
 
-import time as _time
 from typing import Any
 
 import numpy as np
 
-from ..data.timeaxis import TimeMeta
-from ..data.trajectory import Observations, Trajectory
-from ..engines.registry import engine_name, get_engine
-from ..engines.requests import FitHooks, LatentTrainRequest
 from ..errors import InputError
-from ..fitting.estimator import NotFittedError, progress_bar
 from ..plotting.latent import plot_samples_vs_data
-from ..status import Status
-from .config import (
-    ENCODERS,
-    LatentConfig,
-    check_positive_float,
-    check_positive_int,
-    latent_solver,
-)
-from .data import (
-    Scaling,
-    bucket,
-    pad_rows,
-    padded_arrays,
-    query_series,
-    query_times,
-    read_series,
-)
-from .saved_model import read_latent, save_latent
+from .base import LatentModel
+from .config import LatentConfig, check_positive_float, check_positive_int, latent_solver
+from .data import Scaling, bucket, pad_rows, query_times
 
 __all__ = ["LatentODE"]
 
 
-class LatentODE:
+class LatentODE(LatentModel):
     """A latent ODE: model, sample and extrapolate irregularly sampled series.
 
     Args:
@@ -65,6 +44,25 @@ class LatentODE:
         engine: the engine that trains and runs it (default ``PYSCIML_ENGINE``, else jax).
     """
 
+    PARAMS = (
+        "n_latent",
+        "encoder_hidden",
+        "ode_hidden",
+        "decoder_hidden",
+        "encoder",
+        "solver",
+        "rtol",
+        "atol",
+        "max_steps",
+        "encoder_steps",
+        "noise_std",
+        "time_scale",
+        "states",
+        "seed",
+        "verbose",
+        "engine",
+    )
+
     def __init__(
         self,
         n_latent: int = 4,
@@ -85,93 +83,26 @@ class LatentODE:
         verbose: int = 0,
         engine: str | None = None,
     ):
-        self.n_latent = check_positive_int(n_latent, "n_latent")
-        self.encoder_hidden = check_positive_int(encoder_hidden, "encoder_hidden")
+        self._check_common(
+            n_latent,
+            encoder_hidden,
+            decoder_hidden,
+            encoder,
+            encoder_steps,
+            noise_std,
+            time_scale,
+            states,
+            seed,
+            verbose,
+            engine,
+        )
         self.ode_hidden = check_positive_int(ode_hidden, "ode_hidden")
-        self.decoder_hidden = check_positive_int(decoder_hidden, "decoder_hidden", minimum=0)
-        if encoder not in ENCODERS:
-            raise InputError(f"unknown encoder {encoder!r}; use one of {list(ENCODERS)}.", argument="encoder")
-        self.encoder = encoder
         self.solver = latent_solver(solver).name.lower()
         self.rtol = check_positive_float(rtol, "rtol")
         self.atol = check_positive_float(atol, "atol")
         self.max_steps = check_positive_int(max_steps, "max_steps")
-        self.encoder_steps = check_positive_int(encoder_steps, "encoder_steps")
-        if isinstance(noise_std, str):
-            if noise_std != "learn":
-                raise InputError(
-                    f"must be 'learn' or a positive std in data units, got {noise_std!r}.", argument="noise_std"
-                )
-        else:
-            arr = np.asarray(noise_std, dtype=float) if np.asarray(noise_std).dtype.kind in "iuf" else None
-            if arr is None or arr.ndim > 1 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-                raise InputError(
-                    f"must be 'learn' or a positive std in data units (one number or one per "
-                    f"state), got {noise_std!r}.",
-                    argument="noise_std",
-                )
-            noise_std = arr.tolist()
-        self.noise_std = noise_std
-        if not (isinstance(time_scale, str) and time_scale == "auto"):
-            time_scale = check_positive_float(time_scale, "time_scale")
-        self.time_scale = time_scale
-        if states is not None and (isinstance(states, str) or not all(isinstance(s, str) for s in states)):
-            raise InputError(f"must be a list of state names, got {states!r}.", argument="states")
-        if states is not None and len(set(states)) != len(tuple(states)):
-            raise InputError(f"names a state more than once: {list(states)}.", argument="states")
-        self.states = None if states is None else tuple(states)
-        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-            raise InputError(f"must be an integer, got {seed!r}.", argument="seed")
-        self.seed = int(seed)
-        if not isinstance(verbose, (int, bool)):
-            raise InputError(f"must be an integer (0 = silent), got {verbose!r}.", argument="verbose")
-        self.verbose = int(verbose)
-        engine_name(engine)  # a clear error for an unknown name, now
-        self.engine = engine
 
-    def _engine(self, operation: str):
-        return get_engine(self.engine, operation=operation)
-
-    def get_params(self, deep: bool = False) -> dict:
-        """Constructor arguments (scikit-learn convention)."""
-        return {
-            k: getattr(self, k)
-            for k in (
-                "n_latent",
-                "encoder_hidden",
-                "ode_hidden",
-                "decoder_hidden",
-                "encoder",
-                "solver",
-                "rtol",
-                "atol",
-                "max_steps",
-                "encoder_steps",
-                "noise_std",
-                "time_scale",
-                "states",
-                "seed",
-                "verbose",
-                "engine",
-            )
-        }
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"LatentODE({args})"
-
-    # -- fitting -------------------------------------------------------------------------
     def _make_config(self, scaling: Scaling, n_obs: int) -> LatentConfig:
-        noise = None
-        if self.noise_std != "learn":
-            arr = (
-                np.broadcast_to(np.asarray(self.noise_std, float), (n_obs,))
-                if np.ndim(self.noise_std) == 0
-                else np.asarray(self.noise_std, float)
-            )
-            if arr.shape != (n_obs,):
-                raise InputError(f"has {arr.size} values but the data has {n_obs} states.", argument="noise_std")
-            noise = tuple(float(v) for v in arr / scaling.scale)
         return LatentConfig(
             self.n_latent,
             self.encoder_hidden,
@@ -183,171 +114,8 @@ class LatentODE:
             self.rtol,
             self.atol,
             self.max_steps,
-            noise,
+            self._noise_scaled(scaling, n_obs),
         )
-
-    def fit(
-        self,
-        data: Any,
-        *,
-        steps: int = 500,
-        batch_size: int = 32,
-        learning_rate: float = 1e-2,
-        kl_anneal: float = 0.3,
-        n_samples: int = 1,
-        clip: float = 1.0,
-        warm_start: bool = False,
-        time_dim: str | None = None,
-        series_dim: str | None = None,
-        time_units: str | None = None,
-    ):
-        """Train by maximising the ELBO (KL weight annealed from 0 to 1).
-
-        Args:
-            data: a list of ``(t, y)`` series (t: (n_t,) model times, strictly increasing;
-                y: (n_t,) or (n_t, D); NaN = missing), or an xarray Dataset / DataArray with a
-                time dimension and a series dimension.
-            steps: Adam steps (cosine-decayed learning rate).
-            batch_size: series per step (padded and masked to one shape).
-            learning_rate: peak learning rate.
-            kl_anneal: fraction of ``steps`` over which the KL weight rises linearly to 1
-                (0: full weight from the start).
-            n_samples: posterior samples of z0 per series and step.
-            clip: gradient-norm clip.
-            warm_start: continue from the current weights (same data layout) instead of fresh ones.
-            time_dim, series_dim: xarray dimension names (default: detected).
-            time_units: model time units for calendar time axes ("days"...).
-
-        Returns:
-            ``self`` with ``weights_``, ``history_``, ``elbo_``, ``noise_std_``, ``scaling_``,
-            ``observations_``, ``status_``, ``fit_seconds_``...
-        """
-        steps = check_positive_int(steps, "steps")
-        batch_size = check_positive_int(batch_size, "batch_size")
-        learning_rate = check_positive_float(learning_rate, "learning_rate")
-        n_samples = check_positive_int(n_samples, "n_samples")
-        clip = check_positive_float(clip, "clip")
-        if not (isinstance(kl_anneal, (int, float)) and not isinstance(kl_anneal, bool) and 0 <= kl_anneal <= 1):
-            raise InputError(f"must be a fraction of the steps in [0, 1], got {kl_anneal!r}.", argument="kl_anneal")
-        if warm_start and not hasattr(self, "weights_"):
-            raise NotFittedError("warm_start=True needs a fitted model; fit once without it.", argument="warm_start")
-        obs = read_series(data, states=self.states, time_dim=time_dim, series_dim=series_dim, time_units=time_units)
-        if warm_start:
-            if obs.state_names != self.state_names_:
-                raise InputError(
-                    f"the data has states {list(obs.state_names)}, the fitted model {list(self.state_names_)}.",
-                    argument="data",
-                )
-            scaling = self.scaling_
-        else:
-            scaling = self._scaling(obs)
-        cfg = self.config_ if warm_start else self._make_config(scaling, obs.n_states)
-        T, Y, M = padded_arrays(obs, scaling)
-        eng = self._engine("train_latent")
-        bar, update = progress_bar(steps, self.verbose)
-        t0 = _time.perf_counter()
-        try:
-            res = eng.train_latent(
-                LatentTrainRequest(
-                    cfg,
-                    T,
-                    Y,
-                    M,
-                    steps=steps,
-                    batch_size=batch_size,
-                    learning_rate=learning_rate,
-                    kl_anneal=float(kl_anneal),
-                    n_samples=n_samples,
-                    clip=clip,
-                    seed=self.seed,
-                    weights=tuple(self.weights_) if warm_start else None,
-                ),
-                FitHooks(progress=update),
-            )
-        finally:
-            if bar is not None:
-                bar.close()
-        weights = list(res.weights)
-        self.config_, self.scaling_, self.weights_ = cfg, scaling, weights
-        self.state_names_ = obs.state_names
-        self.n_states_ = obs.n_states
-        self.observations_ = obs
-        self.history_ = {k: np.asarray(v) for k, v in res.history.items()}
-        self.n_iter_ = steps
-        self.fit_seconds_ = _time.perf_counter() - t0
-        self.compile_seconds_ = res.compile_seconds
-        terms = self.elbo_terms(obs, seed=self.seed)
-        self.elbo_ = float(np.mean(terms["elbo"]))
-        self.loglik_ = float(np.mean(terms["loglik"]))
-        self.kl_ = float(np.mean(terms["kl"]))
-        self.noise_std_ = eng.latent_noise_std(cfg, weights, obs.n_states) * scaling.scale
-        bad = res.rejected_steps
-        if not np.isfinite(self.elbo_):
-            self.status_, self.message_ = (
-                Status.NONFINITE,
-                ("the ELBO is not finite: lower learning_rate, loosen rtol/atol or raise max_steps."),
-            )
-        else:
-            self.status_ = Status.SUCCESS
-            self.message_ = f"trained {steps} steps" + (f" ({bad} non-finite steps skipped)" if bad else "")
-        if self.verbose and self.status_ is not Status.SUCCESS:
-            print(f"pysciml LatentODE fit: {self.status_.name}: {self.message_}")
-        return self
-
-    def _scaling(self, obs) -> Scaling:
-        ys = np.concatenate([tr.y for tr in obs], axis=0)
-        mean = np.array([np.nanmean(ys[:, j]) for j in range(ys.shape[1])])
-        spans = obs.t_span[:, 1] - obs.t_span[:, 0]
-        if self.time_scale == "auto":
-            med = float(np.median(spans))
-            ts = med / 10.0 if med > 0 else 1.0
-        else:
-            ts = float(self.time_scale)
-        return Scaling(mean, np.asarray(obs.scales, float), float(obs.t_span[:, 0].min()), ts)
-
-    # -- using a fitted model -------------------------------------------------------------
-    def _check_fitted(self):
-        if not hasattr(self, "weights_"):
-            raise NotFittedError(
-                "this LatentODE has not been fitted; call model.fit(data) first (or LatentODE.load(path)).",
-                argument="model",
-            )
-
-    def _batch(self, t, y):
-        """Query series -> (list of (t, y), single?)."""
-        single = not (isinstance(t, (list, tuple)) and len(t) and np.ndim(t[0]) == 1)
-        if single:
-            return [query_series(t, y, self.n_states_, self.state_names_)], True
-        if not isinstance(y, (list, tuple)) or len(y) != len(t):
-            raise InputError(
-                "with a list of time arrays t, give a list of value arrays y of the same length.", argument="y"
-            )
-        return [query_series(a, b, self.n_states_, self.state_names_) for a, b in zip(t, y)], False
-
-    def _padded(self, series):
-
-        meta = TimeMeta(kind="numeric", units=None)
-        units = (None,) * self.n_states_
-        trajs = [Trajectory(t, y, self.state_names_, units, str(i), meta) for i, (t, y) in enumerate(series)]
-        obs = Observations.from_trajectories(trajs, scales=self.scaling_.scale)
-        T, Y, M = padded_arrays(obs, self.scaling_, bucket(max(tr.n_times for tr in trajs), 32))
-        return pad_rows(T, Y, M, rows=bucket(len(trajs), 16))
-
-    def encode(self, t, y) -> tuple[np.ndarray, np.ndarray]:
-        """Posterior mean and std of z0 (the latent state at the first observed time).
-
-        Args:
-            t: (n,) model times of one series, or a list of such arrays.
-            y: (n, D) values (NaN = missing), or a list.
-
-        Returns:
-            ``(mean, std)``: (K,) each for one series, (n_series, K) for a list.
-        """
-        self._check_fitted()
-        series, single = self._batch(t, y)
-        mean, std, _ = self._engine("encode_latent").encode_latent(self.config_, self.weights_, *self._padded(series))
-        mean, std = mean[: len(series)], std[: len(series)]
-        return (mean[0], std[0]) if single else (mean, std)
 
     def predict(self, t, y, t_new, *, n_samples: int = 0, seed: int = 0, return_std: bool = False):
         """Reconstruct / interpolate / extrapolate a series at times ``t_new`` from its observations.
@@ -412,31 +180,6 @@ class LatentODE:
         pred = self.predict(ts_list, ys_list, grids, n_samples=n_samples, seed=seed)
         return (grids[0], pred[0]) if single else (grids, pred)
 
-    def sample(self, t, n: int = 1, *, seed: int = 0, noise: bool = False) -> np.ndarray:
-        """Trajectories drawn from the prior: z0 ~ N(0, I) at ``t[0]``, decoded at ``t``.
-
-        Args:
-            t: (m,) model times (strictly increasing).
-            n: number of trajectories.
-            seed: PRNG seed (different seeds give different draws).
-            noise: add the observation noise (std ``noise_std_``).
-
-        Returns:
-            (n, m, D) array in data units.
-        """
-        self._check_fitted()
-        t = query_times(t, "t")
-        n = check_positive_int(n, "n")
-        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-            raise InputError(f"must be an integer, got {seed!r}.", argument="seed")
-        eng = self._engine("sample_latent")
-        m = bucket(t.size, 32)  # padded shapes: fewer compilations
-        tp = np.concatenate([t, np.full(m - t.size, t[-1])])
-        x = eng.sample_latent(
-            self.config_, self.weights_, self.n_states_, self.scaling_.times(tp), bucket(n, 8), int(seed), bool(noise)
-        )
-        return self.scaling_.unvalues(x[:n, : t.size])
-
     def plot(self, t, y, t_new=None, *, n_samples: int = 16, n_prior: int = 5, seed: int = 0, ax=None):
         """Draw one series against the model: its posterior mean +/- 2 sd and prior samples.
 
@@ -470,42 +213,3 @@ class LatentODE:
             prior=prior,
             ax=ax,
         )
-
-    def elbo_terms(self, data: Any, *, seed: int = 0, n_samples: int = 8, **read) -> dict[str, np.ndarray]:
-        """Per-series ELBO terms on ``data`` (KL at full weight), in data units.
-
-        Returns:
-            dict of (n_series,) arrays ``elbo``, ``loglik`` (Monte-Carlo over ``n_samples`` posterior
-            samples), ``kl`` (closed form), and ``mean``/``std`` (n_series, K) of q(z0).
-        """
-        self._check_fitted()
-        obs = read_series(data, states=self.state_names_, **read)
-        if obs.state_names != self.state_names_:
-            raise InputError(
-                f"the data has states {list(obs.state_names)}, the model {list(self.state_names_)}.", argument="data"
-            )
-        n = obs.n_trajectories
-        T, Y, M = padded_arrays(obs, self.scaling_, bucket(max(tr.n_times for tr in obs), 32))
-        T, Y, M = pad_rows(T, Y, M, rows=bucket(n, 16))
-        out = self._engine("evaluate_latent").evaluate_latent(
-            self.config_, self.weights_, T, Y, M, seed, check_positive_int(n_samples, "n_samples")
-        )
-        out = {k: v[:n] for k, v in out.items()}
-        T, Y, M = T[:n], Y[:n], M[:n]
-        # change of variables: scaled -> data units (each observed value divides by its state's scale)
-        ll = out["loglik"] - (M * np.log(self.scaling_.scale)).sum(axis=(1, 2))
-        return {"elbo": ll - out["kl"], "loglik": ll, "kl": out["kl"], "mean": out["mean"], "std": out["std"]}
-
-    # -- persistence ---------------------------------------------------------------------
-    def save(self, path) -> None:
-        """Write ``path.json`` (configuration, scalars) and ``path.npz`` (weights, data); no pickle."""
-        save_latent(self, path)
-
-    @classmethod
-    def load(cls, path) -> LatentODE:
-        """A model saved with :meth:`save` (identical predictions)."""
-        return read_latent(cls, path)
-
-    def replace(self, **changes) -> LatentODE:
-        """An unfitted copy with some constructor arguments changed."""
-        return type(self)(**{**self.get_params(), **changes})

@@ -1,4 +1,4 @@
-"""A latent ODE as a saved document: configuration, weights, training history and data (no pickle).
+"""A latent ODE or SDE as a saved document: configuration, weights, training history and data (no pickle).
 
 ``model.save("run")`` writes ``run.json`` and ``run.npz`` through the one file format
 of :mod:`pysciml.io.saved`; ``ps.load("run")`` (or ``LatentODE.load``) reads them back
@@ -14,24 +14,29 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..data.serialize import observations_from_arrays, observations_to_arrays
-from ..engines.requests import LatentConfig
+from ..engines.requests import LatentConfig, LatentSDEConfig
 from ..errors import FileFormatError
 from ..io.saved import read_pair, write_pair
 from ..status import Status
 from .config import latent_solver
 from .data import Scaling
 
-__all__ = ["save_latent", "read_latent", "latent_from_document", "FORMAT", "VERSION"]
+__all__ = ["save_latent", "read_latent", "latent_from_document", "FORMAT", "SDE_FORMAT", "FORMATS", "VERSION"]
 
 FORMAT = "pysciml-latent-ode"
+SDE_FORMAT = "pysciml-latent-sde"
 VERSION = 1
+#: the format of each latent model class, and the configuration class it saves
+FORMATS = {"LatentODE": FORMAT, "LatentSDE": SDE_FORMAT}
+_CONFIGS = {"LatentODE": LatentConfig, "LatentSDE": LatentSDEConfig}
 
 
 def save_latent(model, path) -> None:
-    """Write ``path.json`` and ``path.npz`` for a LatentODE (fitted or not)."""
+    """Write ``path.json`` and ``path.npz`` for a LatentODE or LatentSDE (fitted or not)."""
     params = model.get_params()
     params["states"] = list(params["states"]) if params["states"] is not None else None
-    doc: dict = {"format": FORMAT, "version": VERSION, "class": "LatentODE", "params": params}
+    name = type(model).__name__
+    doc: dict = {"format": FORMATS[name], "version": VERSION, "class": name, "params": params}
     arrays: dict[str, np.ndarray] = {}
     if hasattr(model, "weights_"):
         for i, w in enumerate(model.weights_):
@@ -66,7 +71,7 @@ def save_latent(model, path) -> None:
 
 
 def latent_from_document(cls, doc: dict, arrays: Mapping[str, np.ndarray], path):
-    """A ``cls`` (LatentODE) rebuilt from a loaded :data:`FORMAT` document and its arrays."""
+    """A ``cls`` (LatentODE or LatentSDE) rebuilt from a loaded document of its format and its arrays."""
     try:
         return _rebuild(cls, doc, arrays, path)
     except (KeyError, TypeError, AttributeError, IndexError) as exc:
@@ -84,10 +89,10 @@ def _rebuild(cls, doc: dict, arrays: Mapping[str, np.ndarray], path):
     cfg["noise_scaled"] = tuple(cfg["noise_scaled"]) if cfg["noise_scaled"] is not None else None
     try:
         cfg["solver"] = latent_solver(cfg["solver"])
-        model.config_ = LatentConfig(**cfg)
+        model.config_ = _CONFIGS[cls.__name__](**cfg)
         model.weights_ = [arrays[f"weights/{i:04d}"] for i in range(fitted["n_weights"])]
     except (TypeError, KeyError) as exc:
-        raise FileFormatError(f"{path}: incomplete latent ODE file ({exc}).", argument="path") from None
+        raise FileFormatError(f"{path}: incomplete latent model file ({exc}).", argument="path") from None
     model.scaling_ = Scaling(
         arrays["scaling/mean"], arrays["scaling/scale"], float(fitted["t_offset"]), float(fitted["time_scale"])
     )
@@ -107,6 +112,7 @@ def _rebuild(cls, doc: dict, arrays: Mapping[str, np.ndarray], path):
 
 
 def read_latent(cls, path):
-    """A ``cls`` (LatentODE) saved at ``path`` (with or without ``.json``)."""
-    doc, arrays = read_pair(path, {FORMAT: VERSION}, what="latent ODE")
+    """A ``cls`` (LatentODE or LatentSDE) saved at ``path`` (with or without ``.json``)."""
+    what = "latent SDE" if cls.__name__ == "LatentSDE" else "latent ODE"
+    doc, arrays = read_pair(path, {FORMATS[cls.__name__]: VERSION}, what=what)
     return latent_from_document(cls, doc, arrays, path)

@@ -23,6 +23,7 @@ from ..requests import (
     FitHooks,
     FitRequest,
     FitResult,
+    LatentSDEConfig,
     LatentTrainRequest,
     LatentTrainResult,
     RawSolution,
@@ -220,9 +221,9 @@ class JaxEngine(Engine):
         return LatentTrainResult(tuple(weights), history, int(hist["rejected_steps"]), float(hist["compile_seconds"]))
 
     def encode_latent(self, config, weights, T, Y, M):
-        from .latent.infer import encode
+        from .latent import infer, sde
 
-        return encode(config, list(weights), T, Y, M)
+        return (sde if isinstance(config, LatentSDEConfig) else infer).encode(config, list(weights), T, Y, M)
 
     def decode_latent(self, config, weights, n_states, z0, t0, ts):
         from .latent.infer import reconstruct
@@ -230,9 +231,10 @@ class JaxEngine(Engine):
         return reconstruct(config, list(weights), n_states, z0, t0, ts)
 
     def sample_latent(self, config, weights, n_states, ts, n, seed, noise):
-        from .latent.infer import sample_prior
+        from .latent import infer, sde
 
-        return sample_prior(config, list(weights), n_states, ts, n, seed, noise)
+        module = sde if isinstance(config, LatentSDEConfig) else infer
+        return module.sample_prior(config, list(weights), n_states, ts, n, seed, noise)
 
     def evaluate_latent(self, config, weights, T, Y, M, seed, n_samples):
         from .latent.train import evaluate
@@ -240,9 +242,14 @@ class JaxEngine(Engine):
         return evaluate(config, list(weights), T, Y, M, seed=seed, n_samples=n_samples)
 
     def latent_noise_std(self, config, weights, n_states):
-        from .latent.infer import noise_std
+        from .latent import infer, sde
 
-        return noise_std(config, list(weights), n_states)
+        return (sde if isinstance(config, LatentSDEConfig) else infer).noise_std(config, list(weights), n_states)
+
+    def predict_latent_sde(self, config, weights, n_states, T, Y, M, ts, n_samples, seed):
+        from .latent.sde import predict
+
+        return predict(config, list(weights), n_states, T, Y, M, ts, n_samples, seed)
 
     # -- stochastic differential equations ---------------------------------------------------------
     def solve_sde(self, request: SDESolveRequest) -> SDERawSolution:

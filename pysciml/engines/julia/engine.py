@@ -434,6 +434,9 @@ class JuliaEngine(Engine):
     def evaluate_latent(self, config, weights, T, Y, M, seed, n_samples):
         raise self.unavailable("evaluate_latent", "engine='jax' for latent ODEs")
 
+    def predict_latent_sde(self, config, weights, n_states, T, Y, M, ts, n_samples, seed):
+        raise self.unavailable("predict_latent_sde", "engine='jax' for latent SDEs")
+
     def latent_noise_std(self, config, weights, n_states):
         raise self.unavailable("latent_noise_std", "engine='jax' for latent ODEs")
 

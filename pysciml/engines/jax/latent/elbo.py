@@ -6,6 +6,8 @@ samples.  Times and values are already scaled (see :mod:`pysciml.latent.data`).
 
 from __future__ import annotations
 
+from typing import Any
+
 import diffrax as dfx
 import jax
 import jax.numpy as jnp
@@ -13,7 +15,16 @@ import numpy as np
 
 from .nets import LatentNets, diffrax_solver
 
-__all__ = ["first_times", "last_times", "decode", "gaussian_kl", "elbo_terms", "batch_loss"]
+__all__ = [
+    "first_times",
+    "last_times",
+    "decode",
+    "gaussian_kl",
+    "gaussian_loglik",
+    "noise_sigma",
+    "elbo_terms",
+    "batch_loss",
+]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -96,9 +107,10 @@ def decode(nets: LatentNets, z0, t0, ts, cfg, t1=None, backward: bool = False):
     return out.reshape(lead + out.shape[-3:])
 
 
-def gaussian_kl(mean, std):
-    """KL( N(mean, diag std^2) || N(0, I) ) summed over the last axis (closed form)."""
-    return 0.5 * jnp.sum(std**2 + mean**2 - 1.0 - 2.0 * jnp.log(std), axis=-1)
+def gaussian_kl(mean, std, prior_mean: Any = 0.0, prior_std: Any = 1.0):
+    """KL( N(mean, diag std^2) || N(prior_mean, diag prior_std^2) ) summed over the last axis (closed form)."""
+    r = std / prior_std
+    return 0.5 * jnp.sum(r**2 + ((mean - prior_mean) / prior_std) ** 2 - 1.0 - 2.0 * jnp.log(r), axis=-1)
 
 
 def noise_sigma(nets, cfg):
@@ -122,16 +134,23 @@ def elbo_terms(nets: LatentNets, t, y, m, key, cfg, n_samples: int = 1):
     eps = jax.random.normal(key, (n_samples,) + mean.shape, dtype=mean.dtype)
     z0 = mean + std * eps
     x = decode(nets, z0, first_times(t, m), t, cfg, last_times(t, m))  # (S, B, L, D)
-    sigma = noise_sigma(nets, cfg)
-    r = (y - x) / sigma
-    point = -0.5 * r**2 - jnp.log(sigma) - 0.5 * _LOG_2PI
-    ll = jnp.where(m, point, 0.0).sum(axis=(-1, -2)).mean(axis=0)
+    ll = gaussian_loglik(x, y, m, noise_sigma(nets, cfg))
     return {"loglik": ll, "kl": gaussian_kl(mean, std), "mean": mean, "std": std}
 
 
-def batch_loss(nets, t, y, m, key, beta, cfg, n_samples: int = 1):
-    """Negative annealed ELBO per observed value: -(sum loglik - beta * sum KL) / n_observed."""
-    terms = elbo_terms(nets, t, y, m, key, cfg, n_samples)
+def gaussian_loglik(x, y, m, sigma):
+    """(B,) log-likelihood of the observed y (B, L, D) around decoded means x (S, B, L, D), averaged over S."""
+    r = (y - x) / sigma
+    point = -0.5 * r**2 - jnp.log(sigma) - 0.5 * _LOG_2PI
+    return jnp.where(m, point, 0.0).sum(axis=(-1, -2)).mean(axis=0)
+
+
+def batch_loss(nets, t, y, m, key, beta, cfg, n_samples: int = 1, terms_of=elbo_terms):
+    """Negative annealed ELBO per observed value: -(sum loglik - beta * sum KL) / n_observed.
+
+    ``terms_of``: the model's per-series terms (:func:`elbo_terms`, or a latent SDE's).
+    """
+    terms = terms_of(nets, t, y, m, key, cfg, n_samples)
     n_obs = jnp.maximum(m.sum(), 1)
     loss = -(terms["loglik"].sum() - beta * terms["kl"].sum()) / n_obs
     return loss, (terms["loglik"].sum() / n_obs, terms["kl"].sum() / n_obs)

@@ -11,13 +11,25 @@ one compiled function.
 
 from __future__ import annotations
 
+import functools
+
 import diffrax as dfx
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["LatentNets", "build_nets", "weights_of", "nets_from_weights", "diffrax_solver"]
+__all__ = [
+    "Encoder",
+    "LatentNets",
+    "build_encoder",
+    "build_decoder",
+    "build_nets",
+    "initial_log_sigma",
+    "weights_of",
+    "nets_from_weights",
+    "diffrax_solver",
+]
 
 
 def diffrax_solver(solver):
@@ -53,10 +65,12 @@ class Encoder(eqx.Module):
             h, _, _, state, _ = solver.step(term, i * ds, (i + 1) * ds, h, dt, state, made_jump=False)
         return h
 
-    def __call__(self, t, y, m):
-        """Args: t (L,) scaled times; y (L, D) scaled values (0 where missing); m (L, D) bool mask.
+    def states(self, t, y, m):
+        """The hidden state after reading each row and every later one, backwards: (L, H).
 
-        Returns: (mean (K,), std (K,)) of q(z0).
+        Args: t (L,) scaled times; y (L, D) scaled values (0 where missing); m (L, D) bool mask.
+        Row i summarises the observations at and after t[i] (the context a latent SDE's posterior reads);
+        row 0 summarises the whole series.
         """
         obs = m.any(axis=-1)
         mf = m.astype(y.dtype)
@@ -69,13 +83,24 @@ class Encoder(eqx.Module):
             x = jnp.concatenate([yi * mi, mi] + ([jnp.abs(dt)[None]] if self.kind == "gru" else []))
             h_new = self.cell(x, h_ev)
             h = jnp.where(oi, h_new, h)
-            return (h, jnp.where(oi, ti, t_last), started | oi), None
+            return (h, jnp.where(oi, ti, t_last), started | oi), h
 
         h0 = jnp.zeros(self.cell.hidden_size, y.dtype)
-        (h, _, _), _ = jax.lax.scan(step, (h0, t[-1], jnp.asarray(False)), (t, y, mf, obs), reverse=True)
+        _, hs = jax.lax.scan(step, (h0, t[-1], jnp.asarray(False)), (t, y, mf, obs), reverse=True)
+        return hs
+
+    def posterior(self, h):
+        """(mean (K,), std (K,)) of q(z0) from the hidden state h (H,) that summarises a series."""
         out = self.head(h)
         k = out.shape[0] // 2
         return out[:k], jax.nn.softplus(out[k:]) + 1e-6
+
+    def __call__(self, t, y, m):
+        """Args: t (L,) scaled times; y (L, D) scaled values (0 where missing); m (L, D) bool mask.
+
+        Returns: (mean (K,), std (K,)) of q(z0).
+        """
+        return self.posterior(self.states(t, y, m)[0])
 
 
 class LatentNets(eqx.Module):
@@ -90,25 +115,41 @@ class LatentNets(eqx.Module):
         return self.ode(z)
 
 
-def build_nets(cfg, n_obs: int, key) -> LatentNets:
-    """Fresh networks for a :class:`~pysciml.latent.config.LatentConfig` and ``n_obs`` observed states."""
-    k1, k2, k3, k4, k5 = jax.random.split(key, 5)
+def build_encoder(cfg, n_obs: int, keys) -> Encoder:
+    """A fresh encoder for ``n_obs`` observed states (GRU width ``cfg.encoder_hidden``, head to 2K); three keys."""
+    k1, k2, k3 = keys
     H, K = cfg.encoder_hidden, cfg.n_latent
     n_in = 2 * n_obs + (1 if cfg.encoder == "gru" else 0)
     field = None
     if cfg.encoder == "ode-rnn":
         field = _Field(eqx.nn.MLP(H, H, H, 1, activation=jnp.tanh, key=k1))
-    enc = Encoder(
+    return Encoder(
         eqx.nn.GRUCell(n_in, H, key=k2), field, eqx.nn.Linear(H, 2 * K, key=k3), cfg.encoder, cfg.encoder_steps
     )
+
+
+def build_decoder(cfg, n_obs: int, key) -> eqx.Module:
+    """A fresh decoder from K latent dims to ``n_obs`` states (one tanh layer, or linear if decoder_hidden=0)."""
+    if cfg.decoder_hidden > 0:
+        return eqx.nn.MLP(cfg.n_latent, n_obs, cfg.decoder_hidden, 1, activation=jnp.tanh, key=key)
+    return eqx.nn.Linear(cfg.n_latent, n_obs, key=key)
+
+
+def build_nets(cfg, n_obs: int, key) -> LatentNets:
+    """Fresh networks for a :class:`~pysciml.latent.config.LatentConfig` and ``n_obs`` observed states."""
+    k1, k2, k3, k4, k5 = jax.random.split(key, 5)
+    K = cfg.n_latent
     ode = eqx.nn.MLP(K, K, cfg.ode_hidden, 2, activation=jnp.tanh, key=k4)
     # a small last layer: the untrained latent flow is gentle, so early solves are cheap
     ode = eqx.tree_at(lambda m: m.layers[-1].weight, ode, ode.layers[-1].weight * 0.1)
-    if cfg.decoder_hidden > 0:
-        dec = eqx.nn.MLP(K, n_obs, cfg.decoder_hidden, 1, activation=jnp.tanh, key=k5)
-    else:
-        dec = eqx.nn.Linear(K, n_obs, key=k5)
-    return LatentNets(enc, ode, dec, jnp.full((n_obs,), np.log(0.1)))
+    return LatentNets(
+        build_encoder(cfg, n_obs, (k1, k2, k3)), ode, build_decoder(cfg, n_obs, k5), initial_log_sigma(n_obs)
+    )
+
+
+def initial_log_sigma(n_obs: int):
+    """The learned observation noise's starting value: std 0.1 in scaled units per state."""
+    return jnp.full((n_obs,), np.log(0.1))
 
 
 def weights_of(nets: LatentNets) -> list[np.ndarray]:
@@ -116,12 +157,19 @@ def weights_of(nets: LatentNets) -> list[np.ndarray]:
     return [np.asarray(x, dtype=np.float64) for x in jax.tree_util.tree_leaves(eqx.filter(nets, eqx.is_array))]
 
 
-def nets_from_weights(cfg, n_obs: int, weights) -> LatentNets:
-    """Networks of ``cfg`` holding ``weights`` (as returned by :func:`weights_of`)."""
-    skeleton = build_nets(cfg, n_obs, jax.random.PRNGKey(0))
+@functools.lru_cache(maxsize=32)
+def _layout(build, cfg, n_obs: int):
+    """The tree structure, static part and leaf shapes of ``build(cfg, n_obs)`` (built once per layout)."""
+    skeleton = build(cfg, n_obs, jax.random.PRNGKey(0))
     params, static = eqx.partition(skeleton, eqx.is_array)
     leaves, treedef = jax.tree_util.tree_flatten(params)
-    if len(leaves) != len(weights) or any(a.shape != np.shape(w) for a, w in zip(leaves, weights)):
+    return treedef, static, tuple(a.shape for a in leaves)
+
+
+def nets_from_weights(cfg, n_obs: int, weights, build=build_nets):
+    """Networks of ``cfg`` (made by ``build``) holding ``weights`` (as returned by :func:`weights_of`)."""
+    treedef, static, shapes = _layout(build, cfg, n_obs)
+    if len(shapes) != len(weights) or any(a != np.shape(w) for a, w in zip(shapes, weights)):
         raise ValueError("weights do not match the network layout")
     params = jax.tree_util.tree_unflatten(treedef, [jnp.asarray(w) for w in weights])
     return eqx.combine(params, static)

@@ -1,4 +1,4 @@
-"""Training a latent ODE: Adam on the annealed negative ELBO, minibatches of padded series."""
+"""Training a latent ODE or SDE: Adam on the annealed negative ELBO, minibatches of padded series."""
 
 from __future__ import annotations
 
@@ -12,10 +12,24 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ...requests import LatentSDEConfig
 from .elbo import batch_loss, elbo_terms
 from .nets import build_nets, nets_from_weights, weights_of
+from .sde import build_sde_nets, fitted_to, sde_elbo_terms
 
-__all__ = ["train", "evaluate"]
+__all__ = ["train", "evaluate", "parts"]
+
+
+def parts(cfg):
+    """``(build, terms)`` of the model ``cfg`` configures: its fresh networks and its per-series ELBO terms."""
+    if isinstance(cfg, LatentSDEConfig):
+        return build_sde_nets, sde_elbo_terms
+    return build_nets, elbo_terms
+
+
+def _for_data(cfg, T, M):
+    """``cfg`` ready for the series T, M (a latent SDE's solves must cover their span)."""
+    return fitted_to(cfg, T, M) if isinstance(cfg, LatentSDEConfig) else cfg
 
 
 def _optimizer(opt_conf):
@@ -31,7 +45,7 @@ def _step(params, static, opt_state, T, Y, M, idx, key, beta, cfg, n_samples, op
 
     def loss_fn(p):
         nets = eqx.combine(p, static)
-        return batch_loss(nets, T[idx], Y[idx], M[idx], key, beta, cfg, n_samples)
+        return batch_loss(nets, T[idx], Y[idx], M[idx], key, beta, cfg, n_samples, parts(cfg)[1])
 
     (loss, (ll, kl)), grads = eqx.filter_value_and_grad(loss_fn, has_aux=True)(params)
     updates, new_state = optimizer.update(grads, opt_state, params)
@@ -77,7 +91,9 @@ def train(
     N, L, D = Y.shape
     key = jax.random.PRNGKey(seed)
     key, k_init = jax.random.split(key)
-    nets = build_nets(cfg, D, k_init) if weights is None else nets_from_weights(cfg, D, weights)
+    build = parts(cfg)[0]
+    cfg = _for_data(cfg, T, M)
+    nets = build(cfg, D, k_init) if weights is None else nets_from_weights(cfg, D, weights, build)
     params, static = eqx.partition(nets, eqx.is_inexact_array)
     opt_conf = (float(learning_rate), int(steps), float(clip))
     opt_state = _optimizer(opt_conf).init(params)
@@ -121,11 +137,12 @@ def train(
 
 @eqx.filter_jit
 def _terms(nets, T, Y, M, key, cfg, n_samples):
-    return elbo_terms(nets, T, Y, M, key, cfg, n_samples)
+    return parts(cfg)[1](nets, T, Y, M, key, cfg, n_samples)
 
 
 def evaluate(cfg, weights, T, Y, M, *, seed: int = 0, n_samples: int = 8) -> dict[str, np.ndarray]:
     """Per-series ELBO terms (scaled units) with the KL at full weight: dict of numpy arrays."""
-    nets = nets_from_weights(cfg, Y.shape[-1], weights)
+    nets = nets_from_weights(cfg, Y.shape[-1], weights, parts(cfg)[0])
+    cfg = _for_data(cfg, T, M)
     out = _terms(nets, jnp.asarray(T), jnp.asarray(Y), jnp.asarray(M), jax.random.PRNGKey(seed), cfg, n_samples)
     return {k: np.asarray(v) for k, v in out.items()}
