@@ -151,9 +151,7 @@ def to_sbml(network, path: str | os.PathLike | None = None) -> str:
     ``ps.bio.from_sbml(text)`` reads it back and libRoadRunner simulates it; ``path``: also
     write the text to that file.
     """
-    from .network import ReactionNetwork
-
-    if not isinstance(network, ReactionNetwork):
+    if not all(hasattr(network, a) for a in ("all_species", "parameter_values", "rate_law", "reactions")):
         raise InputError(f"must be a ps.bio.ReactionNetwork, got {type(network).__name__}.", argument="network")
     if not network.reactions:
         raise InputError("the network has no reactions; add some with net.reaction(...).", argument="network")
@@ -170,7 +168,9 @@ def to_sbml(network, path: str | os.PathLike | None = None) -> str:
     _check(libsbml, model.setId(_sid(network.name)), "the model id")
     species = network.all_species
     params = network.parameter_values
-    taken = {s.name for s in species} | set(params) | {c.name for c in network.compartments} | set(network.reaction_names)
+    taken = (
+        {s.name for s in species} | set(params) | {c.name for c in network.compartments} | set(network.reaction_names)
+    )
     compartments = [(c.name, c.volume) for c in network.compartments]
     default = None
     if not compartments:
@@ -221,9 +221,7 @@ def to_sbml(network, path: str | os.PathLike | None = None) -> str:
         _check(libsbml, kl.setMath(writer(sympy.Symbol(comp) * law)), f"the kinetic law of {r.name!r}")
     doc.checkInternalConsistency()
     errors = [
-        doc.getError(i)
-        for i in range(doc.getNumErrors())
-        if doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR
+        doc.getError(i) for i in range(doc.getNumErrors()) if doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR
     ]
     if errors:  # a bug of this writer, not of the caller's network
         raise RuntimeError("libsbml found the exported document invalid: " + "; ".join(e.getMessage() for e in errors))
