@@ -146,3 +146,21 @@ def test_fit_recovers_kinetic_constants_of_an_imported_model_from_noisy_data():
     for name, value in truth.items():
         assert abs(model.params_[name] - value) < 0.03 * value, (name, model.params_[name], value)
     assert model.params_["K"] == 1.0  # not fitted
+
+
+def test_power_exponent_derivative_is_finite_just_below_zero():
+    """The jax engine's m.power: d/dy x**y = x**y log|x| (finite at x = -1e-30, 0 at x = 0), also
+    at second order; jnp.power gives NaN there (negative control)."""
+    import jax.numpy as jnp
+
+    from pysciml.engines.jax.numerics import jax_math
+
+    jax.config.update("jax_enable_x64", True)
+    for x in (-1e-30, 0.0, 0.5):
+        d = float(jax.grad(lambda y, _x=x: jax_math.power(_x, y))(2.0))
+        assert d == pytest.approx(x**2 * np.log(abs(x)) if x else 0.0, rel=1e-12, abs=1e-300)
+        dd = float(jax.grad(lambda y, _x=x: jax.grad(lambda b: jax_math.power(b, y))(_x))(2.0))
+        assert np.isfinite(dd)
+        if x > 0:  # d/dy (y x^(y-1)) = x^(y-1) (1 + y log x)
+            assert dd == pytest.approx(x * (1 + 2 * np.log(x)), rel=1e-12)
+    assert np.isnan(float(jax.grad(lambda y: jnp.power(-1e-30, y))(2.0)))
