@@ -25,11 +25,11 @@ from .models import feed_forward_loop, repressilator, toggle_switch
 from .network import Compartment, Reaction, ReactionNetwork, Species
 
 if TYPE_CHECKING:
-    from .sbml import SBMLInfo, UnsupportedSBML, from_sbml
+    from .sbml import SBMLInfo, SBMLUnitsWarning, UnsupportedSBML, from_sbml
     from .sbml_export import to_sbml
 
 #: loaded on first use: SBML import needs libsbml and sympy (export: libsbml)
-_SBML_NAMES = ("from_sbml", "SBMLInfo", "UnsupportedSBML")
+_SBML_NAMES = ("from_sbml", "SBMLInfo", "UnsupportedSBML", "SBMLUnitsWarning")
 
 
 def __getattr__(name: str):
@@ -38,9 +38,9 @@ def __getattr__(name: str):
 
         return to_sbml
     if name in _SBML_NAMES:
-        from .sbml import SBMLInfo, UnsupportedSBML, from_sbml
+        from . import sbml
 
-        return {"from_sbml": from_sbml, "SBMLInfo": SBMLInfo, "UnsupportedSBML": UnsupportedSBML}[name]
+        return getattr(sbml, name)
     raise AttributeError(f"module 'pysciml.bio' has no attribute {name!r}")
 
 
@@ -61,4 +61,5 @@ __all__ = [
     "from_sbml",
     "SBMLInfo",
     "UnsupportedSBML",
+    "SBMLUnitsWarning",
 ]
