@@ -38,9 +38,10 @@ def __getattr__(name: str):
 
         return to_sbml
     if name in _SBML_NAMES:
-        from . import sbml
+        from .sbml import SBMLInfo, SBMLUnitsWarning, UnsupportedSBML, from_sbml
 
-        return getattr(sbml, name)
+        found = {"from_sbml": from_sbml, "SBMLInfo": SBMLInfo, "UnsupportedSBML": UnsupportedSBML}
+        return {**found, "SBMLUnitsWarning": SBMLUnitsWarning}[name]
     raise AttributeError(f"module 'pysciml.bio' has no attribute {name!r}")
 
 
