@@ -197,3 +197,45 @@ def test_validation_errors_carry_line_numbers():
     bad = MODEL.replace('compartment="cell" initialAmount="0"', 'compartment="nowhere" initialAmount="0"')
     with pytest.raises(FileFormatError, match=r"line 1[89]: .*compartment"):
         ps.bio.from_sbml(bad)
+
+
+_UNITS_MODEL = """<?xml version="1.0" encoding="UTF-8"?>
+<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">
+  <model id="units_demo" substanceUnits="mole" timeUnits="second" volumeUnits="litre" extentUnits="mole">
+    <listOfUnitDefinitions>
+      <unitDefinition id="per_second"><listOfUnits>
+        <unit kind="second" exponent="-1" scale="0" multiplier="1"/></listOfUnits></unitDefinition>
+    </listOfUnitDefinitions>
+    <listOfCompartments>
+      <compartment id="cell" spatialDimensions="3" size="1" units="litre" constant="true"/>
+    </listOfCompartments>
+    <listOfSpecies>
+      <species id="A" compartment="cell" initialConcentration="1" substanceUnits="mole"
+               hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/>
+    </listOfSpecies>
+    <listOfParameters><parameter id="k" value="0.5" units="K_UNITS" constant="true"/></listOfParameters>
+    <listOfReactions>
+      <reaction id="decay" reversible="false">
+        <listOfReactants><speciesReference species="A" stoichiometry="1" constant="true"/></listOfReactants>
+        <kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML">
+          <apply><times/><ci> cell </ci><ci> k </ci><ci> A </ci></apply></math></kineticLaw>
+      </reaction>
+    </listOfReactions>
+  </model>
+</sbml>
+"""
+
+
+def test_units_that_do_not_match_warn_naming_the_element():
+    """k in seconds makes the kinetic law mole*second instead of mole/second: libsbml's unit
+    check (rule 10541) is passed on as a warning naming the reaction and the line; with k in
+    per_second there is no warning (negative control), and undeclared units (case-suite style)
+    are not reported as mismatches."""
+    import warnings
+
+    with pytest.warns(ps.bio.SBMLUnitsWarning, match=r"line 19: units do not match .*reaction> with id 'decay'"):
+        ps.bio.from_sbml(_UNITS_MODEL.replace("K_UNITS", "second"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ps.bio.SBMLUnitsWarning)
+        ps.bio.from_sbml(_UNITS_MODEL.replace("K_UNITS", "per_second"))
+        ps.bio.from_sbml(MODEL)  # no units declared at all

@@ -289,6 +289,28 @@ class ReactionNetwork:
         return tuple(n for n, s in self._species.items() if not s.constant)
 
     @property
+    def all_species(self) -> tuple[Species, ...]:
+        """Every species, constant ones included, in declaration order."""
+        return tuple(self._species.values())
+
+    @property
+    def compartments(self) -> tuple[Compartment, ...]:
+        """The declared compartments (empty: one implicit compartment of volume 1)."""
+        return tuple(self._compartments.values())
+
+    @property
+    def parameter_values(self) -> dict[str, Param]:
+        """The declared parameters by name (a copy)."""
+        return dict(self._params)
+
+    def to_sbml(self, path=None) -> str:
+        """The network as an SBML Level 3 document (written by python-libsbml); see
+        :func:`pysciml.bio.sbml_export.to_sbml`.  ``path``: also write it there."""
+        from .sbml_export import to_sbml
+
+        return to_sbml(self, path)
+
+    @property
     def reaction_names(self) -> tuple[str, ...]:
         return tuple(self._reactions)
 

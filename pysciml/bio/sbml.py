@@ -42,7 +42,12 @@ from ..numerics import numpy_math
 from ..params import Param
 from .sbml_math import RATE_OF, TIME, UnsupportedSBML, as_boolean, compile_sympy, to_sympy, trigger_condition
 
-__all__ = ["from_sbml", "SBMLInfo", "UnsupportedSBML"]
+__all__ = ["from_sbml", "SBMLInfo", "UnsupportedSBML", "SBMLUnitsWarning"]
+
+
+class SBMLUnitsWarning(UserWarning):
+    """The units of an SBML element do not match (libsbml's unit-consistency rules 105xx)."""
+
 
 #: the state of a model in which nothing changes (SBML allows that)
 _PLACEHOLDER = "sbml_nothing_changes"
@@ -77,7 +82,41 @@ def _read(source: str | os.PathLike, libsbml):
     doc.setConsistencyChecks(libsbml.LIBSBML_CAT_MODELING_PRACTICE, False)
     doc.checkConsistency()
     _raise_errors(doc, where, libsbml)
+    _warn_units(doc, where, libsbml)
     return doc
+
+
+#: libsbml's unit-consistency categories other than units, switched off for the units check
+_OTHER_CHECKS = (
+    "LIBSBML_CAT_GENERAL_CONSISTENCY",
+    "LIBSBML_CAT_IDENTIFIER_CONSISTENCY",
+    "LIBSBML_CAT_MATHML_CONSISTENCY",
+    "LIBSBML_CAT_SBO_CONSISTENCY",
+    "LIBSBML_CAT_OVERDETERMINED_MODEL",
+    "LIBSBML_CAT_MODELING_PRACTICE",
+)
+
+
+def _warn_units(doc, where: str, libsbml) -> None:
+    """One :class:`SBMLUnitsWarning` per unit mismatch libsbml finds (rules 10501-10599, whose
+    messages name the element, e.g. "the <kineticLaw> (from the <reaction> with id 'decay')").
+    Undeclared units ("cannot be fully checked") are not mismatches and are not reported."""
+    import warnings
+
+    for name in _OTHER_CHECKS:
+        doc.setConsistencyChecks(getattr(libsbml, name), False)
+    doc.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, True)
+    doc.checkConsistency()
+    for i in range(doc.getNumErrors()):
+        err = doc.getError(i)
+        if err.getCategory() != libsbml.LIBSBML_CAT_UNITS_CONSISTENCY or not 10500 < err.getErrorId() < 10600:
+            continue
+        lines = [ln.strip() for ln in err.getMessage().strip().splitlines() if not ln.startswith("Reference:")]
+        warnings.warn(
+            f"{where}, line {err.getLine()}: units do not match (libsbml rule {err.getErrorId()}): " + " ".join(lines),
+            SBMLUnitsWarning,
+            stacklevel=4,
+        )
 
 
 def _raise_errors(doc, where: str, libsbml) -> None:

@@ -287,7 +287,7 @@ def compile_sympy(expr) -> Callable[[Mapping[str, Any], Any], Any]:
             if e.exp.is_Integer:
                 k = int(e.exp)
                 return lambda vals, m, _kind="ipow": base(vals, m) ** k
-            return lambda vals, m, _kind="pow": base(vals, m) ** expo(vals, m)
+            return lambda vals, m, _kind="pow": m.power(base(vals, m), expo(vals, m))
         if isinstance(e, sympy.core.relational.Relational):
             a, b = args
             op = {sympy.Lt: _lt, sympy.Le: _le, sympy.Gt: _gt, sympy.Ge: _ge, sympy.Eq: _eq, sympy.Ne: _ne}[type(e)]

@@ -194,6 +194,8 @@ def compile_expression(text: str, names: Sequence[str], *, argument: str = "libr
                 if float(p).is_integer():
                     p = int(p)  # integer powers: exact products on every engine
                 return lambda cols, m: left(cols, m) ** p
+            if isinstance(node.op, ast.Pow):  # m.power: the engine's derivative in the exponent
+                return lambda cols, m: m.power(left(cols, m), right(cols, m))
             return lambda cols, m: op(left(cols, m), right(cols, m))
         if isinstance(node, ast.Call):
             assert isinstance(node.func, ast.Name)  # _parse admits calls of named functions only

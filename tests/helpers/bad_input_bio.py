@@ -75,6 +75,12 @@ def _sbml_algebraic_rule(tmp):
     )
 
 
+def _sbml_export_python_rate(tmp):
+    net = _net()
+    net.reaction("A -> B", lambda c, p, t, m: p["k"] * c["A"], name="conv")
+    net.to_sbml()
+
+
 CASES = [
     ("reaction-unknown-species-in-rate-law", _unknown_species_in_rate, InputError, "rate"),
     ("reaction-undeclared-rate-constant", _undeclared_rate_constant, InputError, "k"),
@@ -96,4 +102,7 @@ CASES = [
     ("sbml-malformed-xml", _sbml_malformed_xml, FileFormatError, "sbml"),
     ("sbml-validation-error-with-line-number", _sbml_validation_error, FileFormatError, "sbml"),
     ("sbml-algebraic-rule-refused", _sbml_algebraic_rule, ModelError, "sbml"),
+    ("sbml-export-python-function-rate-law", _sbml_export_python_rate, InputError, "network"),
+    ("sbml-export-not-a-network", lambda tmp: bio.to_sbml("A -> B"), InputError, "network"),
+    ("large-model-too-few-genes", lambda tmp: bio.gene_cascade(1), InputError, "n_genes"),
 ]
