@@ -28,31 +28,14 @@ import json
 import os
 import platform
 import sys
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+from timing import best_of, first_call
 
 ALPHAS = np.arange(-4.0, 11.0)
 SECTIONS = ("0012", "2412")
-
-
-def timed(fn, repeats):
-    """Best wall and CPU seconds of ``repeats`` calls."""
-    best_wall, best_cpu = np.inf, np.inf
-    for _ in range(repeats):
-        w0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        best_wall = min(best_wall, time.perf_counter() - w0)
-        best_cpu = min(best_cpu, time.process_time() - c0)
-    return best_wall, best_cpu
-
-
-def first_call(fn):
-    w0, c0 = time.perf_counter(), time.process_time()
-    out = fn()
-    return out, time.perf_counter() - w0, time.process_time() - c0
 
 
 def pysciml_rows(repeats):
@@ -65,9 +48,9 @@ def pysciml_rows(repeats):
     for code in SECTIONS:
         foil = phys.Airfoil.naca(code, 200)
         run = lambda f=foil: jax.block_until_ready(phys.panel_coefficients(f, ALPHAS))  # noqa: E731
-        (cl, _), cw, cc = first_call(run)
-        wall, cpu = timed(run, repeats)
-        xwall, xcpu = timed(lambda f=foil: phys.panel_method(f, ALPHAS), repeats)
+        cw, cc, (cl, _) = first_call(run)
+        wall, cpu = best_of(run, repeats)[:2]
+        xwall, xcpu = best_of(lambda f=foil: phys.panel_method(f, ALPHAS), repeats)[:2]
         rows[code] = {"cl": np.asarray(cl).tolist(), "first_call_s": cw, "first_call_cpu_s": cc,
                       "polar_s": wall, "polar_cpu_s": cpu, "polar_xarray_s": xwall, "polar_xarray_cpu_s": xcpu}  # fmt: skip
 
@@ -76,8 +59,8 @@ def pysciml_rows(repeats):
         np.column_stack([rng.uniform(0, 0.06, 64), rng.uniform(0.2, 0.6, 64), rng.uniform(0.08, 0.18, 64)])
     )
     batched = jax.jit(jax.vmap(lambda s: phys.panel_coefficients(phys.Airfoil.naca4(s[0], s[1], s[2], 200), ALPHAS)))
-    _, bw, bc = first_call(lambda: jax.block_until_ready(batched(shapes)))
-    wall, cpu = timed(lambda: jax.block_until_ready(batched(shapes)), repeats)
+    bw, bc, _ = first_call(lambda: jax.block_until_ready(batched(shapes)))
+    wall, cpu = best_of(lambda: jax.block_until_ready(batched(shapes)), repeats)[:2]
     vmapped = {"sections": 64, "first_call_s": bw, "first_call_cpu_s": bc, "per_section_s": wall / 64,
                "per_section_cpu_s": cpu / 64}  # fmt: skip
 
@@ -85,8 +68,8 @@ def pysciml_rows(repeats):
         jax.value_and_grad(lambda q: phys.panel_coefficients(phys.Airfoil.naca4(q[0], q[1], q[2], 200), 4.0)[0][0])
     )
     q = jnp.array([0.02, 0.4, 0.12])
-    _, gw, gc = first_call(lambda: jax.block_until_ready(grad(q)))
-    wall, cpu = timed(lambda: jax.block_until_ready(grad(q)), repeats)
+    gw, gc, _ = first_call(lambda: jax.block_until_ready(grad(q)))
+    wall, cpu = best_of(lambda: jax.block_until_ready(grad(q)), repeats)[:2]
     gradient = {"first_call_s": gw, "first_call_cpu_s": gc, "call_s": wall, "call_cpu_s": cpu}
     return rows, vmapped, gradient
 
@@ -107,7 +90,7 @@ def aerosandbox_rows(repeats):
             saved = os.dup(1)
             os.dup2(devnull, 1)  # IPOPT prints its banner and iterations on the C stdout
             try:
-                naive_wall, naive_cpu = timed(lambda: [naive(a) for a in ALPHAS[:2]], 1)
+                naive_wall, naive_cpu = best_of(lambda: [naive(a) for a in ALPHAS[:2]], 1)[:2]
 
                 def build(foil=foil):
                     opti = asb.Opti()
@@ -117,9 +100,9 @@ def aerosandbox_rows(repeats):
                                               opti=opti)  # fmt: skip
                     return opti.to_function("cl", [alpha], [run.Cl])
 
-                fn, bw, bc = first_call(build)
+                bw, bc, fn = first_call(build)
                 cl = np.array([float(fn(a)) for a in ALPHAS])
-                wall, cpu = timed(lambda fn=fn: [float(fn(a)) for a in ALPHAS], repeats)
+                wall, cpu = best_of(lambda fn=fn: [float(fn(a)) for a in ALPHAS], repeats)[:2]
             finally:
                 os.dup2(saved, 1)
                 os.close(devnull)

@@ -40,10 +40,10 @@ import json
 import os
 import platform
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import best_of, first_call
 
 HERE = Path(__file__).resolve().parent
 RTOL, ATOL = 1e-8, 1e-10
@@ -54,23 +54,6 @@ MODELS = {  # name: (builder, end time, pysciml solver name, ensemble size facto
     "kinase_cascade": ("kinase_cascade", 40.0, "Dopri5", 1.0),
     "metabolic_pathway": ("metabolic_pathway", 40.0, "Rodas5P", 0.1),  # 1,000 sets
 }
-
-
-def timed(fn, repeats):
-    """Best wall and CPU seconds of ``repeats`` calls, and the last result."""
-    best_wall, best_cpu, out = np.inf, np.inf, None
-    for _ in range(repeats):
-        w0, c0 = time.perf_counter(), time.process_time()
-        out = fn()
-        best_wall = min(best_wall, time.perf_counter() - w0)
-        best_cpu = min(best_cpu, time.process_time() - c0)
-    return best_wall, best_cpu, out
-
-
-def once(fn):
-    w0, c0 = time.perf_counter(), time.process_time()
-    out = fn()
-    return time.perf_counter() - w0, time.process_time() - c0, out
 
 
 def parameter_sets(names, defaults, n, seed=0):
@@ -103,25 +86,25 @@ def run_model(name, n_ensemble, repeats):
     def public():
         return ps.solve(model, t=t, solver=solver, rtol=RTOL, atol=ATOL)
 
-    first_w, first_c, sol = once(public)
+    first_w, first_c, sol = first_call(public)
     assert sol.ok, sol.message
-    warm_w, warm_c, _ = timed(public, repeats)
+    warm_w, warm_c, _ = best_of(public, repeats)
 
     def one(p):
         return ps.solve(model, t=t, params=dict(zip(varied, p, strict=True)), solver=solver, rtol=RTOL, atol=ATOL).u
 
     jitted = jax.jit(one)
     p0 = jnp.asarray(defaults)
-    jit_first_w, jit_first_c, _ = once(lambda: jitted(p0).block_until_ready())
-    jit_w, jit_c, _ = timed(lambda: jitted(p0).block_until_ready(), repeats)
+    jit_first_w, jit_first_c, _ = first_call(lambda: jitted(p0).block_until_ready())
+    jit_w, jit_c, _ = best_of(lambda: jitted(p0).block_until_ready(), repeats)
 
     # -- pysciml, ensemble ----------------------------------------------------------------------
     batched = jax.jit(jax.vmap(one))
     sets_j = jnp.asarray(sets)
-    ens_first_w, ens_first_c, _ = once(lambda: batched(sets_j).block_until_ready())
+    ens_first_w, ens_first_c, _ = first_call(lambda: batched(sets_j).block_until_ready())
     base = memory.resident_bytes() or 0
     memory.reset_peak()
-    ens_w, ens_c, ours = once(lambda: batched(sets_j).block_until_ready())  # warm: compiled above
+    ens_w, ens_c, ours = first_call(lambda: batched(sets_j).block_until_ready())  # warm: compiled above
     ours_peak = memory.peak_bytes() - base
     ours = np.asarray(ours)
 
@@ -139,7 +122,7 @@ def run_model(name, n_ensemble, repeats):
             return rr.simulate(0.0, t_end, N_SAVE)
 
         rr_single()
-        w, c, _ = timed(rr_single, repeats)
+        w, c, _ = best_of(rr_single, repeats)
         rr_rows[stiff] = (w, c)
     stiff = min(rr_rows, key=lambda s: rr_rows[s][0])
     rr.integrator.stiff = stiff
@@ -157,7 +140,7 @@ def run_model(name, n_ensemble, repeats):
 
     base = memory.resident_bytes() or 0
     memory.reset_peak()
-    rr_ens_w, rr_ens_c, theirs = once(lambda: rr_ensemble(n))
+    rr_ens_w, rr_ens_c, theirs = first_call(lambda: rr_ensemble(n))
     rr_peak = memory.peak_bytes() - base
 
     # -- agreement ------------------------------------------------------------------------------

@@ -34,7 +34,6 @@ import json
 import os
 import platform
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -43,26 +42,10 @@ HERE = Path(__file__).resolve().parent
 # the data generator shared with the tests (one definition of the oscillator family)
 sys.path.insert(0, str(HERE.parent / "tests" / "helpers"))
 import stochastic_oscillators as so  # noqa: E402
+from timing import best_of, first_call  # noqa: E402
 
 K, H, C, D = 4, 16, 8, 1
 BATCH, N_TRAIN, N_SAMPLE, DT = 32, 128, 256, 0.125  # a binary fraction: torchsde 0.2.6 hangs at t1 = 10 with dt = 0.1
-
-
-def timed(fn, repeats):
-    """Best wall and CPU seconds of ``repeats`` calls."""
-    best_wall, best_cpu = np.inf, np.inf
-    for _ in range(repeats):
-        w0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        best_wall = min(best_wall, time.perf_counter() - w0)
-        best_cpu = min(best_cpu, time.process_time() - c0)
-    return best_wall, best_cpu
-
-
-def first_call(fn):
-    w0, c0 = time.perf_counter(), time.process_time()
-    fn()
-    return time.perf_counter() - w0, time.process_time() - c0
 
 
 def pysciml_rows(y, repeats):
@@ -94,11 +77,11 @@ def pysciml_rows(y, repeats):
                        opt_conf)  # fmt: skip
         jax.block_until_ready(out)
 
-    rows = {"train_step_first": first_call(step), "train_step": timed(step, repeats)}
+    rows = {"train_step_first": first_call(step)[:2], "train_step": best_of(step, repeats)[:2]}
     model.fit(so.series(y), steps=2, batch_size=BATCH)
     t = so.times()
-    rows["sample_first"] = first_call(lambda: model.sample(t, N_SAMPLE, seed=0))
-    rows["sample"] = timed(lambda: model.sample(t, N_SAMPLE, seed=1), repeats)
+    rows["sample_first"] = first_call(lambda: model.sample(t, N_SAMPLE, seed=0))[:2]
+    rows["sample"] = best_of(lambda: model.sample(t, N_SAMPLE, seed=1), repeats)[:2]
     rows["n_sde_steps"] = int(round(cfg.span / cfg.dt))
     return rows, {"jax": jax.__version__, "pysciml": ps.__version__}
 
@@ -196,9 +179,9 @@ def torch_rows(y, repeats):
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
 
-    rows = {"train_step_first": first_call(step), "train_step": timed(step, repeats)}
-    rows["sample_first"] = first_call(lambda: model.sample(t, N_SAMPLE))
-    rows["sample"] = timed(lambda: model.sample(t, N_SAMPLE), repeats)
+    rows = {"train_step_first": first_call(step)[:2], "train_step": best_of(step, repeats)[:2]}
+    rows["sample_first"] = first_call(lambda: model.sample(t, N_SAMPLE))[:2]
+    rows["sample"] = best_of(lambda: model.sample(t, N_SAMPLE), repeats)[:2]
     return rows, {"torch": torch.__version__, "torchsde": torchsde.__version__}
 
 

@@ -24,23 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-
-def vmhwm_mib() -> float:
-    """Peak resident memory of this process (VmHWM), MiB."""
-    from pysciml.memory import peak_bytes
-
-    return peak_bytes() / 2**20
-
-
-def timed(fn, repeats=3):
-    best_wall, best_cpu = np.inf, np.inf
-    for _ in range(repeats):
-        w0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        best_wall = min(best_wall, time.perf_counter() - w0)
-        best_cpu = min(best_cpu, time.process_time() - c0)
-    return best_wall, best_cpu
+from timing import best_of, vmhwm_mib
 
 
 def numpy_ifrk4(n, nu, dt):
@@ -97,7 +81,7 @@ def ebm_rows(quick: bool) -> list[dict]:
         c0 = time.perf_counter()
         eq = ours.equilibrium()
         compile_s = time.perf_counter() - c0
-        wall, cpu = timed(ours.equilibrium, repeats)
+        wall, cpu = best_of(ours.equilibrium, repeats)[:2]
         models = []
 
         def run_climlab(make=make, kw=kw, models=models):
@@ -105,7 +89,7 @@ def ebm_rows(quick: bool) -> list[dict]:
             m.integrate_years(years, verbose=False)
             models.append(m)
 
-        cwall, ccpu = timed(run_climlab, repeats)
+        cwall, ccpu = best_of(run_climlab, repeats)[:2]
         m = models[-1]
         row = {"ebm": name, "pysciml_equilibrium_s": wall, "pysciml_equilibrium_cpu_s": cpu,
                "pysciml_first_call_s": compile_s, "climlab_years": years, "climlab_s": cwall, "climlab_cpu_s": ccpu,
@@ -142,10 +126,10 @@ def main() -> int:
         c0 = time.perf_counter()
         run()
         compile_s = time.perf_counter() - c0
-        wall, cpu = timed(run)
+        wall, cpu = best_of(run)[:2]
         loss = jax.jit(jax.grad(lambda v: jnp.mean(flow.replace(viscosity=v).trajectory(w0, t, dt=dt)[-1] ** 2)))
         loss(nu).block_until_ready()
-        gwall, gcpu = timed(lambda: loss(nu).block_until_ready())
+        gwall, gcpu = best_of(lambda: loss(nu).block_until_ready())[:2]
         step = numpy_ifrk4(n, nu, dt)
         wh0 = np.fft.rfft2(w0)
 
@@ -155,7 +139,7 @@ def main() -> int:
                 wh = step(wh)
             return wh
 
-        nwall, ncpu = timed(np_run)
+        nwall, ncpu = best_of(np_run)[:2]
         row = {"n": n, "steps": steps, "compile_s": compile_s,
                "pysciml_step_ms": 1e3 * wall / steps, "pysciml_step_cpu_ms": 1e3 * cpu / steps,
                "pysciml_grad_step_ms": 1e3 * gwall / steps, "pysciml_grad_step_cpu_ms": 1e3 * gcpu / steps,
@@ -169,7 +153,7 @@ def main() -> int:
             crun = jax.jit(lambda wh: jax.lax.fori_loop(0, steps, lambda i, w: cstep(w), wh))
             wc = jnp.fft.rfftn(jnp.asarray(w0.T))
             crun(wc).block_until_ready()
-            cwall, ccpu = timed(lambda: crun(wc).block_until_ready())
+            cwall, ccpu = best_of(lambda: crun(wc).block_until_ready())[:2]
             row |= {"jaxcfd_step_ms": 1e3 * cwall / steps, "jaxcfd_step_cpu_ms": 1e3 * ccpu / steps}
         except ImportError as exc:
             row |= {"jaxcfd_step_ms": None, "jaxcfd_error": str(exc)}
@@ -210,7 +194,9 @@ def main() -> int:
             f"| {r['climlab_over_pysciml']:.1f} | {r['global_mean_pysciml']:.6f} / {r['global_mean_climlab']:.6f} "
             f"| {r['ice_edge_pysciml']:g} / {r['ice_edge_climlab']:g} |"
         )
-    (out / "physics_fields.md").write_text(f"load {load:.1f} on {cores} cores, {result['device']}\n\n" + "\n".join(lines) + "\n")
+    (out / "physics_fields.md").write_text(
+        f"load {load:.1f} on {cores} cores, {result['device']}\n\n" + "\n".join(lines) + "\n"
+    )
     return 0
 
 

@@ -17,25 +17,12 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import best_of, first_call, vmhwm_mib
 
 DT, RC, RO, SKIN = float(np.float32(0.005)), 2.5, 2.0, 0.3  # jax-md casts dt to float32: the same dt in all
-
-
-def vmhwm_mib() -> float:
-    """Peak resident memory of this process (VmHWM), MiB."""
-    from pysciml.memory import peak_bytes
-
-    return peak_bytes() / 2**20
-
-
-def timed(fn):
-    w, c = time.perf_counter(), time.process_time()
-    out = fn()
-    return out, time.perf_counter() - w, time.process_time() - c
 
 
 def bench_pysciml(atoms, steps):
@@ -46,8 +33,8 @@ def bench_pysciml(atoms, steps):
     def run():
         return phys.run_md(lj, atoms, steps=steps, dt=DT, save_every=steps, skin=SKIN)
 
-    _, first, _ = timed(run)  # trace + compile + run
-    ds, wall, cpu = timed(run)
+    first, _, _ = first_call(run)  # trace + compile + run
+    wall, cpu, ds = best_of(run, 1)  # warm
     e = ds["total_energy"].values
     return {
         "wall_per_step_s": wall / steps,
@@ -92,8 +79,8 @@ def bench_jax_md(atoms, steps):
         state.position.block_until_ready()
         return state, nbrs
 
-    _, first, _ = timed(run)  # allocate + compile + run
-    (state, nbrs), wall, cpu = timed(run)
+    first, _, _ = first_call(run)  # allocate + compile + run
+    wall, cpu, (state, nbrs) = best_of(run, 1)  # warm
     return {
         "wall_per_step_s": wall / steps,
         "cpu_per_step_s": cpu / steps,
@@ -122,9 +109,9 @@ def bench_ase(atoms, steps):
 
     at.calc.calculate = counted
     dyn = VelocityVerlet(at, timestep=DT)
-    _, first, _ = timed(lambda: dyn.run(1))
+    first, _, _ = first_call(lambda: dyn.run(1))
     before = calls[0]
-    _, wall, cpu = timed(lambda: dyn.run(steps))
+    wall, cpu, _ = best_of(lambda: dyn.run(steps), 1)
     return {
         "wall_per_step_s": wall / steps,
         "cpu_per_step_s": cpu / steps,

@@ -24,20 +24,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from timing import best_of
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
-
-
-def _timed(fn, repeats: int = 3):
-    """Best of ``repeats`` (wall, cpu) seconds of ``fn()``; returns the last result too."""
-    best_w = best_c = np.inf
-    out = None
-    for _ in range(repeats):
-        w, c = time.perf_counter(), time.process_time()
-        out = fn()
-        best_w, best_c = min(best_w, time.perf_counter() - w), min(best_c, time.process_time() - c)
-    return out, best_w, best_c
 
 
 def main(argv=None) -> int:
@@ -84,10 +74,10 @@ def main(argv=None) -> int:
     w = time.perf_counter()
     jax.block_until_ready(grad(q, v, tau))
     compile_grad = time.perf_counter() - w
-    ours_fd, w_fd, c_fd = _timed(lambda: jax.block_until_ready(fd(q, v, tau)))
-    ours_grad, w_gr, c_gr = _timed(lambda: jax.block_until_ready(grad(q, v, tau)))
+    w_fd, c_fd, ours_fd = best_of(lambda: jax.block_until_ready(fd(q, v, tau)))
+    w_gr, c_gr, ours_grad = best_of(lambda: jax.block_until_ready(grad(q, v, tau)))
     jax.block_until_ready(identity(q, v, tau))
-    ours_id, w_id, c_id = _timed(lambda: jax.block_until_ready(identity(q, v, tau)))
+    w_id, c_id, ours_id = best_of(lambda: jax.block_until_ready(identity(q, v, tau)))
 
     def pin_fd():
         return np.stack([pin.aba(model, data, q[k], v[k], tau[k]).copy() for k in range(n_states)])
@@ -99,8 +89,8 @@ def main(argv=None) -> int:
             rows.append((data.ddq_dq.copy(), data.ddq_dv.copy()))
         return rows
 
-    theirs_fd, pw_fd, pc_fd = _timed(pin_fd)
-    theirs_grad, pw_gr, pc_gr = _timed(pin_grad)
+    pw_fd, pc_fd, theirs_fd = best_of(pin_fd)
+    pw_gr, pc_gr, theirs_grad = best_of(pin_grad)
     agree_fd = float(np.abs(np.asarray(ours_fd) - theirs_fd).max() / np.abs(theirs_fd).max())
     dq = np.stack([r[0] for r in theirs_grad])
     agree_grad = float(np.abs(np.asarray(ours_grad[0]) - dq).max() / np.abs(dq).max())

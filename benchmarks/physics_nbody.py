@@ -15,17 +15,10 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
-
-
-def vmhwm_mib() -> float:
-    """Peak resident memory of this process (VmHWM), MiB."""
-    from pysciml.memory import peak_bytes
-
-    return peak_bytes() / 2**20
+from timing import best_of, first_call, vmhwm_mib
 
 
 def initial_state(n: int, seed: int = 0):
@@ -42,12 +35,6 @@ def initial_state(n: int, seed: int = 0):
     return masses, q, v
 
 
-def timed(fn):
-    w, c = time.perf_counter(), time.process_time()
-    out = fn()
-    return out, time.perf_counter() - w, time.process_time() - c
-
-
 def bench_pysciml(masses, q, v, dt, steps):
     import pysciml as ps
     from pysciml import physics as phys
@@ -61,8 +48,8 @@ def bench_pysciml(masses, q, v, dt, steps):
         np.asarray(sol.u)
         return sol
 
-    _, compile_wall, _ = timed(run)  # first call: trace + compile + run
-    sol, wall, cpu = timed(run)
+    compile_wall, _, _ = first_call(run)  # first call: trace + compile + run
+    wall, cpu, sol = best_of(run, 1)  # warm
     return {"wall_per_step_s": wall / steps, "cpu_per_step_s": cpu / steps, "first_call_s": compile_wall,
             "ok": bool(sol.ok)}
 
@@ -80,7 +67,7 @@ def bench_rebound(masses, q, v, dt, steps, integrator):
     sim.integrator = integrator
     sim.dt = dt
     sim.steps(1)
-    _, wall, cpu = timed(lambda: sim.steps(steps))
+    wall, cpu, _ = best_of(lambda: sim.steps(steps), 1)
     return {"wall_per_step_s": wall / steps, "cpu_per_step_s": cpu / steps}
 
 

@@ -30,48 +30,14 @@ import numpy as np
 
 from ...errors import InputError
 from ...model import ODEModel
+from ...plotting.arms import plot_arm_motion
+from ..inputs import of_shape, per_item
 from .dynamics import Chain, aba, body_poses, crba, rnea
 from .urdf import read_serial_chain
 
 __all__ = ["SerialArm"]
 
 _KINDS = {"revolute": "revolute", "continuous": "revolute", "prismatic": "prismatic"}
-
-
-def _per_joint(value, n: int, argument: str, *, sign: str) -> np.ndarray:
-    """A scalar broadcast to ``(n,)`` or an ``(n,)`` array; ``sign`` is ``"positive"``, ``">= 0"`` or ``"any"``."""
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError(f"must be a number or {n} numbers, got {value!r}.", argument=argument) from None
-    if arr.ndim == 0:
-        arr = np.full(n, float(arr))
-    if arr.shape != (n,):
-        raise InputError(
-            f"must be one number or {n} numbers (one per joint), got shape {arr.shape}.", argument=argument
-        )
-    bad = np.isnan(arr) if sign == "any" else ~np.isfinite(arr)
-    if sign == "positive":
-        bad |= arr <= 0
-    elif sign == ">= 0":
-        bad |= arr < 0
-    if bad.any():
-        i = int(np.argmax(bad))
-        need = {"positive": "positive and finite", ">= 0": ">= 0 and finite", "any": "numbers (not NaN)"}[sign]
-        raise InputError(f"must be {need}; {argument}[{i}] = {arr[i]!r}.", argument=argument)
-    return arr
-
-
-def _per_joint_array(value, shape: tuple[int, ...], argument: str) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError(f"must be an array of numbers of shape {shape}.", argument=argument) from None
-    if arr.shape != shape:
-        raise InputError(f"must have shape {shape}, got {arr.shape}.", argument=argument)
-    if not np.all(np.isfinite(arr)):
-        raise InputError("contains NaN or infinite values.", argument=argument)
-    return arr
 
 
 class SerialArm:
@@ -96,6 +62,9 @@ class SerialArm:
         gravity: ``(3,)`` gravitational acceleration in base coordinates.
         names: joint names (default ``joint0``, ...).
         units: ``{"length": ..., "time": ..., "mass": ...}`` written into outputs.
+        tip_point: ``(3,)`` the tool point in the last body's frame (length; default: that body's
+            origin, for :meth:`planar` arms the far end of the last rod); :meth:`tip_position`,
+            :meth:`to_xarray` and :meth:`plot` follow it.
 
     >>> arm = SerialArm.planar(lengths=[1.0, 0.8], masses=[2.0, 1.0])
     >>> arm.forward_dynamics(q, v, tau)  # jax: jit, vmap, grad
@@ -120,6 +89,7 @@ class SerialArm:
         gravity: Sequence[float] = (0.0, 0.0, -9.81),
         names: Sequence[str] | None = None,
         units: dict[str, str] | None = None,
+        tip_point=None,
     ):
         if isinstance(joints, str) or not isinstance(joints, Sequence) or len(joints) < 1:
             raise InputError(
@@ -132,24 +102,24 @@ class SerialArm:
                 )
         self.kinds = tuple(_KINDS[k] for k in joints)
         n = self.n = len(self.kinds)
-        ax = _per_joint_array(axes, (n, 3), "axes")
+        ax = of_shape(axes, (n, 3), "axes")
         norm = np.linalg.norm(ax, axis=1)
         if np.any(norm == 0):
             raise InputError(f"axis of joint {int(np.argmax(norm == 0))} is zero; give a direction.", argument="axes")
         self.axes = ax / norm[:, None]
-        self.origins = _per_joint_array(origins, (n, 3), "origins")
+        self.origins = of_shape(origins, (n, 3), "origins")
         if rotations is None:
             self.rotations = np.tile(np.eye(3), (n, 1, 1))
         else:
-            self.rotations = _per_joint_array(rotations, (n, 3, 3), "rotations")
+            self.rotations = of_shape(rotations, (n, 3, 3), "rotations")
             err = np.abs(np.einsum("nij,nkj->nik", self.rotations, self.rotations) - np.eye(3)).max(axis=(1, 2))
             if np.any(err > 1e-9) or np.any(np.linalg.det(self.rotations) < 0):
                 raise InputError(
                     f"rotation of joint {int(np.argmax(err))} is not a proper rotation matrix.", argument="rotations"
                 )
-        self.masses = _per_joint(masses, n, "masses", sign="positive")
-        self.coms = _per_joint_array(coms, (n, 3), "coms")
-        inertia = _per_joint_array(inertias, (n, 3, 3), "inertias")
+        self.masses = per_item(masses, n, "masses", sign="positive", item="joint")
+        self.coms = of_shape(coms, (n, 3), "coms")
+        inertia = of_shape(inertias, (n, 3, 3), "inertias")
         for i in range(n):
             scale = max(np.abs(inertia[i]).max(), 1e-300)
             if np.abs(inertia[i] - inertia[i].T).max() > 1e-9 * scale:
@@ -158,16 +128,16 @@ class SerialArm:
                 raise InputError(f"inertias[{i}] is not positive semi-definite.", argument="inertias")
         self.inertias = inertia
         self.gyration = inertia / self.masses[:, None, None]
-        self.lower = _per_joint(lower, n, "lower", sign="any")
-        self.upper = _per_joint(upper, n, "upper", sign="any")
+        self.lower = per_item(lower, n, "lower", sign="any", item="joint")
+        self.upper = per_item(upper, n, "upper", sign="any", item="joint")
         if np.any(self.lower >= self.upper):
             i = int(np.argmax(self.lower >= self.upper))
             raise InputError(
                 f"joint {i}: lower = {self.lower[i]} is not below upper = {self.upper[i]}.", argument="lower"
             )
-        self.damping = _per_joint(damping, n, "damping", sign=">= 0")
-        self.friction = _per_joint(friction, n, "friction", sign=">= 0")
-        self.armature = _per_joint(armature, n, "armature", sign=">= 0")
+        self.damping = per_item(damping, n, "damping", sign=">= 0", item="joint")
+        self.friction = per_item(friction, n, "friction", sign=">= 0", item="joint")
+        self.armature = per_item(armature, n, "armature", sign=">= 0", item="joint")
         try:
             self.friction_velocity = float(friction_velocity)
         except (TypeError, ValueError):
@@ -176,11 +146,12 @@ class SerialArm:
             ) from None
         if not (np.isfinite(self.friction_velocity) and self.friction_velocity > 0):
             raise InputError(f"must be positive and finite, got {friction_velocity!r}.", argument="friction_velocity")
-        self.gravity = _per_joint_array(gravity, (3,), "gravity")
+        self.gravity = of_shape(gravity, (3,), "gravity")
         self.names = tuple(f"joint{i}" for i in range(n)) if names is None else tuple(map(str, names))
         if len(self.names) != n or len(set(self.names)) != n:
             raise InputError(f"must be {n} distinct joint names, got {names!r}.", argument="names")
         self.units = {"length": "m", "time": "s", "mass": "kg", **(units or {})}
+        self.tip_point = np.zeros(3) if tip_point is None else of_shape(tip_point, (3,), "tip_point")
         self.lengths: np.ndarray | None = None  # the rod lengths of a planar() arm
 
     # -- ready-made arms --------------------------------------------------------------------------
@@ -198,7 +169,8 @@ class SerialArm:
         """A planar arm of uniform thin rods in the x-y plane, revolute joints about z, gravity along -y.
 
         Joint ``i`` sits at the far end of rod ``i - 1`` (joint 0 at the base); rod ``i`` lies along its
-        body's x axis with its centre of mass at the middle and inertia ``m l^2 / 12`` about it.
+        body's x axis with its centre of mass at the middle and inertia ``m l^2 / 12`` about it.  The tool
+        point (:meth:`tip_position`) is the far end of the last rod.
 
         Args:
             lengths: rod lengths (positive; length units).
@@ -212,9 +184,9 @@ class SerialArm:
             raise InputError(f"must be positive numbers, got {lengths!r}.", argument="lengths") from None
         if raw.size < 1:
             raise InputError("must hold at least one rod length.", argument="lengths")
-        ell = _per_joint(raw, raw.size, "lengths", sign="positive")
+        ell = per_item(raw, raw.size, "lengths", sign="positive", item="rod")
         n = ell.size
-        mass = _per_joint(masses, n, "masses", sign="positive")
+        mass = per_item(masses, n, "masses", sign="positive", item="joint")
         g = float(gravity)
         if not (np.isfinite(g) and g >= 0):
             raise InputError(f"must be >= 0 (its direction is -y), got {gravity!r}.", argument="gravity")
@@ -225,6 +197,7 @@ class SerialArm:
         rod = mass * ell**2 / 12
         inertias = np.zeros((n, 3, 3))
         inertias[:, 1, 1] = inertias[:, 2, 2] = rod
+        kwargs.setdefault("tip_point", (ell[-1], 0.0, 0.0))
         arm = cls(
             ["revolute"] * n,
             np.tile([0.0, 0.0, 1.0], (n, 1)),
@@ -335,6 +308,11 @@ class SerialArm:
         """Body rotations ``(n, 3, 3)`` and origins ``(n, 3)`` in base coordinates at ``q``."""
         return body_poses(self.chain(params), q)
 
+    def tip_position(self, q, *, params: Mapping[str, Any] | None = None):
+        """The tool point (``tip_point`` in the last body) in base coordinates, ``(3,)`` at one ``q`` (jax)."""
+        rots, origins = self.kinematics(q, params=params)
+        return origins[-1] + rots[-1] @ jnp.asarray(self.tip_point)
+
     def energy(self, q, v, *, params: Mapping[str, Any] | None = None):
         """Kinetic plus gravitational potential energy at one state (jax)."""
         chain = self.chain(params)
@@ -354,8 +332,8 @@ class SerialArm:
         if q is None:
             qa, on_limit = np.zeros(self.n), "clip"
         else:
-            qa = _per_joint_array(q, (self.n,), "q")
-        va = np.zeros(self.n) if v is None else _per_joint_array(v, (self.n,), "v")
+            qa = of_shape(q, (self.n,), "q")
+        va = np.zeros(self.n) if v is None else of_shape(v, (self.n,), "v")
         outside = (qa < self.lower) | (qa > self.upper)
         if outside.any() and on_limit == "raise":
             i = int(np.argmax(outside))
@@ -437,7 +415,7 @@ class SerialArm:
         return f"rad or {self.units['length']}"
 
     def to_xarray(self, sol):
-        """Joint positions, velocities, body origins and energy as an ``xarray.Dataset`` (time x joint)."""
+        """Joint positions, velocities, body origins, the tool point and energy as an ``xarray.Dataset``."""
         import xarray as xr
 
         u = np.asarray(sol.u, dtype=float)
@@ -449,6 +427,7 @@ class SerialArm:
             )
         q, v = self.unpack(u)
         origins = np.asarray(jax.jit(jax.vmap(lambda qq: self.kinematics(qq)[1]))(q))
+        tip = np.asarray(jax.jit(jax.vmap(self.tip_position))(q))
         energy = np.asarray(jax.jit(jax.vmap(self.energy))(q, v))
         L, T = self.units["length"], self.units["time"]
         joint_units = ["rad" if k == "revolute" else L for k in self.kinds]
@@ -464,6 +443,11 @@ class SerialArm:
                     ("time", "joint", "component"),
                     origins,
                     {"units": L, "long_name": "origin of the body each joint moves, base frame"},
+                ),
+                "tip": (
+                    ("time", "component"),
+                    tip,
+                    {"units": L, "long_name": "tool point (tip_point of the last body), base frame"},
                 ),
                 "energy": (
                     ("time",),
@@ -483,6 +467,34 @@ class SerialArm:
         ds["time"].attrs["units"] = T
         ds.attrs.update({"gravity": list(map(float, self.gravity)), "source": "pysciml.physics.SerialArm"})
         return ds
+
+    def plot(self, sol, *, frames: int = 6, projection: str = "xy", title: str | None = None, ax=None):
+        """Draw the arm's motion from a solution of :meth:`model` (matplotlib, the ``plot`` extra).
+
+        Returns ``(fig, [ax])``: the arm as a line from the base through every joint to the tool point
+        at ``frames`` times spread evenly over the saved ones (later poses darker), and the tool
+        point's path over all saved times (see :func:`pysciml.plotting.arms.plot_arm_motion`).
+
+        Args:
+            sol: a ``ps.Solution`` of ``self.model()`` or the Dataset of :meth:`to_xarray`.
+            frames: how many poses to draw (at least 1; at most the number of saved times).
+            projection: ``"xy"``, ``"xz"``, ``"yz"`` or ``"3d"``.
+            title: figure title (default: the arm and the time span).
+            ax: an Axes to draw into (a 3-D one for ``"3d"``).
+        """
+        ds = sol if hasattr(sol, "data_vars") else self.to_xarray(sol)
+        t = np.asarray(ds["time"].values, dtype=float)
+        T = self.units["time"]
+        return plot_arm_motion(
+            np.asarray(ds["body_origin"].values, dtype=float),
+            np.asarray(ds["tip"].values, dtype=float),
+            t,
+            frames=frames,
+            projection=projection,
+            length_units=self.units["length"],
+            title=title if title is not None else f"{self!r}, t = {t[0]:.4g} to {t[-1]:.4g} {T}",
+            ax=ax,
+        )
 
     def __repr__(self) -> str:
         kinds = "".join("R" if k == "revolute" else "P" for k in self.kinds)

@@ -17,22 +17,9 @@ import numpy as np
 from ...errors import InputError
 from ...model import ODEModel
 from ...plotting.orbits import plot_orbits
+from ..inputs import per_item
 
 __all__ = ["NBody"]
-
-
-def _positive_array(value, argument: str) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError(f"must be numbers, got {value!r}.", argument=argument) from None
-    if arr.ndim != 1 or arr.size < 1:
-        raise InputError(f"must be a 1-d array of at least one value, got shape {arr.shape}.", argument=argument)
-    bad = ~(np.isfinite(arr) & (arr > 0))
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise InputError(f"must be positive and finite; {argument}[{i}] = {arr[i]!r}.", argument=argument)
-    return arr
 
 
 class NBody:
@@ -59,7 +46,7 @@ class NBody:
         dim: int = 3,
         units: dict[str, str] | None = None,
     ):
-        self.masses = _positive_array(masses, "masses")
+        self.masses = per_item(masses, None, "masses")
         try:
             self.G = float(G)
         except (TypeError, ValueError):

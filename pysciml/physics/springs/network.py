@@ -24,26 +24,9 @@ import numpy as np
 
 from ...errors import InputError
 from ...model import ODEModel
+from ..inputs import per_item
 
 __all__ = ["SpringNetwork"]
-
-
-def _per_item(value, n: int, argument: str, *, positive: bool) -> np.ndarray:
-    """A scalar broadcast to ``(n,)`` or an ``(n,)`` array, finite and positive (or >= 0)."""
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError(f"must be a number or {n} numbers, got {value!r}.", argument=argument) from None
-    if arr.ndim == 0:
-        arr = np.full(n, float(arr))
-    if arr.shape != (n,):
-        raise InputError(f"must be one number or {n} numbers, got shape {arr.shape}.", argument=argument)
-    bad = ~np.isfinite(arr) | ((arr <= 0) if positive else (arr < 0))
-    if bad.any():
-        i = int(np.argmax(bad))
-        need = "positive" if positive else ">= 0"
-        raise InputError(f"must be {need} and finite; {argument}[{i}] = {arr[i]!r}.", argument=argument)
-    return arr
 
 
 class SpringNetwork:
@@ -90,7 +73,7 @@ class SpringNetwork:
         self.positions, self.n, self.dim = q, int(q.shape[0]), int(q.shape[1])
         self.edges = self._check_edges(edges)
         self.n_springs = int(self.edges.shape[0])
-        self.k = _per_item(k, self.n_springs, "k", positive=True)
+        self.k = per_item(k, self.n_springs, "k", sign="positive", item="spring")
         lengths = np.linalg.norm(q[self.edges[:, 1]] - q[self.edges[:, 0]], axis=1)
         if rest_lengths is None:
             if np.any(lengths == 0):
@@ -101,9 +84,9 @@ class SpringNetwork:
                     argument="positions",
                 )
             rest_lengths = lengths
-        self.rest_lengths = _per_item(rest_lengths, self.n_springs, "rest_lengths", positive=True)
-        self.damping = _per_item(damping, self.n_springs, "damping", positive=False)
-        self.masses = _per_item(masses, self.n, "masses", positive=True)
+        self.rest_lengths = per_item(rest_lengths, self.n_springs, "rest_lengths", sign="positive", item="spring")
+        self.damping = per_item(damping, self.n_springs, "damping", sign=">= 0", item="spring")
+        self.masses = per_item(masses, self.n, "masses", sign="positive", item="node")
         self.anchors = self._check_anchors(anchors)
         try:
             self.gravity = float(gravity)
