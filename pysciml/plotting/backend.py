@@ -9,7 +9,19 @@ from typing import Any
 from ..errors import InputError, PySciMLError
 from ..io.atomic import atomic_path, check_target
 
-__all__ = ["PlotExtraMissing", "pyplot", "new_figure", "save_figure", "axes_grid"]
+__all__ = [
+    "PlotExtraMissing",
+    "pyplot",
+    "new_figure",
+    "save_figure",
+    "axes_grid",
+    "PROJECTIONS",
+    "space_axes",
+    "label_space_axes",
+]
+
+#: projection name -> the components drawn (indices into x, y, z)
+PROJECTIONS = {"xy": (0, 1), "xz": (0, 2), "yz": (1, 2), "3d": (0, 1, 2)}
 
 
 class PlotExtraMissing(PySciMLError, ImportError):
@@ -50,6 +62,42 @@ def new_figure(n_panels: int, *, ax=None, width: float = 6.0, height: float = 3.
         extra.remove()
     fig.set_layout_engine("constrained")
     return fig, axes[:n_panels]
+
+
+def space_axes(projection: str, dim: int, *, ax=None, width: float = 5.5, height: float = 5.0):
+    """``(fig, axis, components)`` for drawing points of ``dim``-D space on a plane or in 3-D.
+
+    Args:
+        projection: ``"xy"``, ``"xz"``, ``"yz"`` (a plane) or ``"3d"`` (needs ``dim`` 3).
+        dim: the dimension of the positions (2 or 3).
+        ax: an Axes to draw into (a 3-D one for ``"3d"``).
+        width, height: figure size in inches when a new figure is made.
+    """
+    if projection not in PROJECTIONS:
+        raise InputError(f"must be one of {list(PROJECTIONS)}, got {projection!r}.", argument="projection")
+    comps = PROJECTIONS[projection]
+    if max(comps) >= dim:
+        raise InputError(f"{projection!r} needs 3-D positions; these are {dim}-D: use 'xy'.", argument="projection")
+    if projection != "3d":
+        fig, (axis,) = new_figure(1, ax=ax, width=width, height=height)
+        return fig, axis, comps
+    if ax is None:
+        fig = pyplot().figure(figsize=(width + 0.5, height + 0.5))
+        return fig, fig.add_subplot(projection="3d"), comps
+    if getattr(ax, "name", "") != "3d":
+        raise InputError("must be a 3-D Axes (add_subplot(projection='3d')) for projection='3d'.", argument="ax")
+    return ax.figure, ax, comps
+
+
+def label_space_axes(axis, comps: tuple[int, ...], length_units: str | None) -> None:
+    """Name the axes of a :func:`space_axes` plot after the components, with units; equal scales."""
+    unit = f" ({length_units})" if length_units and length_units != "1" else ""
+    names = "xyz"
+    axis.set_xlabel(f"{names[comps[0]]}{unit}")
+    axis.set_ylabel(f"{names[comps[1]]}{unit}")
+    if len(comps) == 3:
+        axis.set_zlabel(f"z{unit}")
+    axis.set_aspect("equal", adjustable="datalim")
 
 
 def axes_grid(fig) -> list[Any]:

@@ -7,12 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import InputError
-from .backend import new_figure, pyplot
+from .backend import label_space_axes, space_axes
 
-__all__ = ["plot_orbits", "PROJECTIONS"]
-
-#: projection name -> the components drawn (indices into x, y, z)
-PROJECTIONS = {"xy": (0, 1), "xz": (0, 2), "yz": (1, 2), "3d": (0, 1, 2)}
+__all__ = ["plot_orbits"]
 
 
 def plot_orbits(
@@ -42,12 +39,6 @@ def plot_orbits(
     q = np.asarray(positions, dtype=float)
     if q.ndim != 3 or q.shape[2] not in (2, 3):
         raise InputError(f"must be (n_times, n_bodies, 2 or 3), got shape {q.shape}.", argument="positions")
-    if projection not in PROJECTIONS:
-        raise InputError(f"must be one of {list(PROJECTIONS)}, got {projection!r}.", argument="projection")
-    comps = PROJECTIONS[projection]
-    if max(comps) >= q.shape[2]:
-        raise InputError(f"{projection!r} needs 3-D positions; these are {q.shape[2]}-D: use 'xy'.",
-                         argument="projection")  # fmt: skip
     n_bodies = q.shape[1]
     names = [f"body {i}" for i in range(n_bodies)] if names is None else [str(n) for n in names]
     if len(names) != n_bodies:
@@ -57,18 +48,7 @@ def plot_orbits(
     bad = [b for b in bodies if not (isinstance(b, (int, np.integer)) and 0 <= b < n_bodies)]
     if bad:
         raise InputError(f"must be body indices in [0, {n_bodies}), got {bad}.", argument="bodies")
-    if projection == "3d":
-        if ax is None:
-            fig = pyplot().figure(figsize=(6.0, 5.5))
-            axis = fig.add_subplot(projection="3d")
-        else:
-            axis, fig = ax, ax.figure
-            if getattr(axis, "name", "") != "3d":
-                raise InputError("must be a 3-D Axes (add_subplot(projection='3d')) for projection='3d'.",
-                                 argument="ax")  # fmt: skip
-    else:
-        fig, (axis,) = new_figure(1, ax=ax, width=5.5, height=5.0)
-    unit = f" ({length_units})" if length_units and length_units != "1" else ""
+    fig, axis, comps = space_axes(projection, q.shape[2], ax=ax)
     for b in bodies:
         path = [q[:, b, c] for c in comps]
         (line,) = axis.plot(*path, lw=1.2, label=names[b])
@@ -76,12 +56,7 @@ def plot_orbits(
         end = [[p[-1]] for p in path]
         axis.plot(*start, "o", mfc="none", color=line.get_color(), label=f"_{names[b]} start")
         axis.plot(*end, "o", color=line.get_color(), label=f"_{names[b]} end")
-    labels = "xyz"
-    axis.set_xlabel(f"{labels[comps[0]]}{unit}")
-    axis.set_ylabel(f"{labels[comps[1]]}{unit}")
-    if projection == "3d":
-        axis.set_zlabel(f"z{unit}")  # pyright: ignore[reportAttributeAccessIssue]
-    axis.set_aspect("equal", adjustable="datalim")
+    label_space_axes(axis, comps, length_units)
     if len(bodies) <= 12:
         axis.legend(fontsize=8)
     if title:

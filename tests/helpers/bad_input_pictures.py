@@ -10,7 +10,7 @@ import numpy as np
 
 import pysciml as ps
 from pysciml.errors import InputError
-from pysciml.plotting import animate, plot_orbits, plot_snapshots
+from pysciml.plotting import animate, plot_arm_motion, plot_orbits, plot_snapshots
 from pysciml.sde.solution import SDESolution
 
 
@@ -28,6 +28,10 @@ CASES = [
     ("snapshots-time-outside-run", lambda tmp: plot_snapshots(FRAMES, times=[5.0]), InputError, "times"),
     ("orbits-3d-of-planar-bodies", lambda tmp: plot_orbits(np.zeros((4, 2, 2)), projection="3d"), InputError,
      "projection"),
+    ("arm-motion-zero-frames", lambda tmp: plot_arm_motion(np.zeros((4, 2, 3)), np.zeros((4, 3)), np.arange(4.0),
+                                                           frames=0), InputError, "frames"),
+    ("arm-motion-tip-of-other-run", lambda tmp: plot_arm_motion(np.zeros((4, 2, 3)), np.zeros((3, 3)),
+                                                                np.arange(4.0)), InputError, "tip"),
     ("animate-unknown-suffix", lambda tmp: animate(FRAMES, tmp / "flow.avi"), InputError, "path"),
     ("animate-zero-fps", lambda tmp: animate(FRAMES, tmp / "flow.gif", fps=0), InputError, "fps"),
 ]
