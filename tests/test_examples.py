@@ -26,7 +26,8 @@ def _run(name, *args, timeout=900):
 def test_every_example_is_tested():
     tested = {"lotka_volterra_discovery.py", "stiff_ude_chemistry.py", "real_series.py", "sst_damping.py",
               "latent_ode_oscillators.py", "navier_stokes_inverse.py", "energy_balance_climate.py",
-              "ebm_albedo_ude.py", "airfoil_design.py", "md_force_matching.py", "arm_identification.py"}
+              "ebm_albedo_ude.py", "airfoil_design.py", "md_force_matching.py", "arm_identification.py",
+              "arm_friction_ude.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} <= tested
 
 
@@ -124,3 +125,15 @@ def test_md_force_matching_example(tmp_path):
 def test_arm_identification_example(tmp_path):
     res = json.loads(_run("arm_identification.py", "--quick", "--out", str(tmp_path)).stdout.splitlines()[-1])
     assert res["success"] and np.max(np.abs(res["relative_errors"])) < 0.02
+
+
+@pytest.mark.slow
+def test_arm_friction_ude_example(tmp_path):
+    res = json.loads(_run("arm_friction_ude.py", "--quick", "--out", str(tmp_path)).stdout.splitlines()[-1])
+    assert res["status"] == "SUCCESS" and res["torque_rel_rms_error"] < 0.05
+    assert sorted(res["discovered"]) == ["v", "v^3"]
+    assert res["discovered"]["v"] == pytest.approx(-0.4, rel=0.05)
+    assert res["discovered"]["v^3"] == pytest.approx(-0.05, rel=0.10)
+    assert res["rms_frictionless"] > 20 * res["rms_ude"]
+    if (tmp_path / "arm_friction_ude.png").exists():
+        assert (tmp_path / "arm_friction_ude.png").read_bytes()[:4] == b"\x89PNG"
