@@ -1,10 +1,23 @@
-"""Shared fixtures: models with exact solutions, engine selection."""
+"""Shared fixtures: models with exact solutions, engine selection; one compile cache per test worker."""
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pytest
 from helpers.julia_engine import engine, pytest_runtest_setup  # noqa: E402,F401  (engine fixture, julia marker)
+
+# Each pytest-xdist worker (and the processes it starts) gets its own compile cache under the
+# user's one.  Workers sharing one JAX persistent cache in a cold run crashed twice in one local
+# run and once in CI, each time inside jaxlib's deserialize_executable while reading an entry
+# (jax 0.10.2; cause not found).  Separate caches keep a worker from reading what another is
+# writing; a PYSCIML_CACHE_DIR set by the caller is left alone.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if _WORKER and "PYSCIML_CACHE_DIR" not in os.environ:
+    from pysciml.cache.store import cache_root
+
+    os.environ["PYSCIML_CACHE_DIR"] = str(cache_root() / f"pytest-{_WORKER}")
 
 
 @pytest.fixture(scope="session")

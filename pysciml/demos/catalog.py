@@ -45,6 +45,26 @@ DEMOS: dict[str, Demo] = {
         "latent ODE: a family of damped oscillators learned from irregular, gappy series; samples vs data",
         1.5,
     ),
+    "fluids": Demo(
+        "pysciml.demos.fluids",
+        "2-D Navier-Stokes turbulence driven by Kolmogorov forcing: vorticity snapshots and a GIF",
+        0.5,
+    ),
+    "arm": Demo(
+        "pysciml.demos.arm",
+        "a two-link robot arm sent to a target by a PD controller, drawn as it moves",
+        0.3,
+    ),
+    "climate": Demo(
+        "pysciml.demos.climate",
+        "a 1-D energy-balance climate model: equilibrium temperature and ice-albedo hysteresis",
+        1.0,
+    ),
+    "repressilator": Demo(
+        "pysciml.demos.repressilator",
+        "the repressilator gene oscillator: protein oscillations, their period, the network as SBML",
+        0.3,
+    ),
 }
 
 
