@@ -35,6 +35,8 @@ def random_vorticity(n: int, seed: int = 0, *, k_peak: float = 4.0, rms: float =
 
 def run(out_dir: str = "pysciml_demo", engine: str | None = None, quick: bool = False) -> dict:
     """Simulate, write the files; returns a summary."""
+    import xarray as xr
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     n, t_end = (32, 2.0) if quick else (64, 10.0)
@@ -43,7 +45,9 @@ def run(out_dir: str = "pysciml_demo", engine: str | None = None, quick: bool = 
     t = np.linspace(0.0, t_end, 21 if quick else 41)
     t0 = time.perf_counter()
     w = flow.simulate(random_vorticity(n), t)
-    e, z = (np.asarray([float(f(np.asarray(wi))) for wi in w.values]) for f in (energy, enstrophy))
+    assert isinstance(w, xr.DataArray)  # no tracers: one DataArray
+    values = np.asarray(w.values)
+    e, z = (np.asarray([float(f(wi)) for wi in values]) for f in (energy, enstrophy))
     print(f"  simulated t = 0..{t_end:g} in {time.perf_counter() - t0:.1f} s; energy {e[0]:.3g} -> {e[-1]:.3g}, "
           f"enstrophy {z[0]:.3g} -> {z[-1]:.3g}", flush=True)  # fmt: skip
     ds = w.to_dataset()
@@ -60,4 +64,4 @@ def run(out_dir: str = "pysciml_demo", engine: str | None = None, quick: bool = 
     except PlotExtraMissing as exc:
         print(f"  (no pictures: {exc})", flush=True)
     print(f"  wrote {', '.join(Path(f).name for f in files)} into {out}", flush=True)
-    return {"energy": e.tolist(), "enstrophy": z.tolist(), "finite": bool(np.isfinite(w.values).all()), "files": files}
+    return {"energy": e.tolist(), "enstrophy": z.tolist(), "finite": bool(np.isfinite(values).all()), "files": files}
