@@ -9,10 +9,11 @@ import pytest
 from helpers.julia_engine import engine, pytest_runtest_setup  # noqa: E402,F401  (engine fixture, julia marker)
 
 # Each pytest-xdist worker (and the processes it starts) gets its own compile cache under the
-# user's one.  Workers sharing one JAX persistent cache in a cold run crashed twice in one local
-# run and once in CI, each time inside jaxlib's deserialize_executable while reading an entry
-# (jax 0.10.2; cause not found).  Separate caches keep a worker from reading what another is
-# writing; a PYSCIML_CACHE_DIR set by the caller is left alone.
+# user's one, so no worker reads an entry another is still writing.  This did not stop the rare
+# jaxlib segfaults seen in cold full runs (jax 0.10.2; about two per 2000-test run, locally and in
+# CI, inside XLA compile, cache write or cache read; cause not found): the guard against those is
+# the rerun-once-if-crashed policy in pyproject (tests/test_crash_rerun.py).  A PYSCIML_CACHE_DIR
+# set by the caller is left alone.
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 if _WORKER and "PYSCIML_CACHE_DIR" not in os.environ:
     from pysciml.cache.store import cache_root

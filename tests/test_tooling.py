@@ -35,7 +35,8 @@ def test_ruff_format_is_clean():
 
 @pytest.mark.slow
 def test_pyright_basic_is_clean():
-    out = _run(_tool("pyright") + ["--outputjson"], timeout=900)
+    # --pythonpath: check against this interpreter's packages, not whichever python is first on PATH
+    out = _run(_tool("pyright") + ["--outputjson", "--pythonpath", sys.executable], timeout=900)
     import json
 
     report = json.loads(out.stdout)

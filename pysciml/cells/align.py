@@ -81,7 +81,7 @@ def u0_fields(u0, model, stack) -> list[Any] | None:
     template = None
     out = []
     for s in names:
-        v = u0.get(s, np.nan)
+        v: Any = u0.get(s, np.nan)
         if isinstance(v, xr.DataArray):
             out.append(on_grid(v, stack, "u0").astype(float))
         else:

@@ -18,7 +18,9 @@ from ..io.files import write_netcdf
 from ..physics.fluids.diagnostics import energy, enstrophy
 from ..physics.fluids.forcing import Kolmogorov
 from ..physics.fluids.navier_stokes import NavierStokes2D
+from ..plotting.animation import animate
 from ..plotting.backend import PlotExtraMissing, save_figure
+from ..plotting.fields import plot_snapshots
 
 __all__ = ["run", "random_vorticity"]
 
@@ -55,9 +57,6 @@ def run(out_dir: str = "pysciml_demo", engine: str | None = None, quick: bool = 
     ds["enstrophy"] = ("time", z, {"long_name": "enstrophy per unit area"})
     files = [str(write_netcdf(ds, out / "vorticity.nc"))]
     try:
-        from ..plotting.animation import animate
-        from ..plotting.fields import plot_snapshots
-
         fig, _ = plot_snapshots(w, times=list(np.linspace(0.0, t_end, 4)))
         files.append(str(save_figure(fig, out / "vorticity.png")))
         files.append(str(animate(w, out / "vorticity.gif", fps=8)))
