@@ -6,6 +6,9 @@ use one, so a table shows both and says which its headline ratio uses.
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
@@ -33,3 +36,16 @@ def vmhwm_mib() -> float:
     from pysciml.memory import peak_bytes
 
     return peak_bytes() / 2**20
+
+
+def cold_compile_cache() -> str:
+    """Point pysciml's cache (and JAX's compilation cache under it) at a new empty folder.
+
+    Call it before pysciml is imported, so that a benchmark's first call measures tracing and
+    compiling from nothing, not a load from an earlier run's cache.  Returns the folder.
+    """
+    if "pysciml" in sys.modules:
+        raise RuntimeError("cold_compile_cache() must run before pysciml is imported")
+    path = tempfile.mkdtemp(prefix="pysciml-bench-cold-")
+    os.environ["PYSCIML_CACHE_DIR"] = path
+    return path
