@@ -41,11 +41,12 @@ def vmhwm_mib() -> float:
 def cold_compile_cache() -> str:
     """Point pysciml's cache (and JAX's compilation cache under it) at a new empty folder.
 
-    Call it before pysciml is imported, so that a benchmark's first call measures tracing and
-    compiling from nothing, not a load from an earlier run's cache.  Returns the folder.
+    Call it before pysciml's jax engine loads (``import pysciml`` alone loads no engine), so that
+    a benchmark's first call measures tracing and compiling from nothing, not a load from an
+    earlier run's cache.  Returns the folder.
     """
-    if "pysciml" in sys.modules:
-        raise RuntimeError("cold_compile_cache() must run before pysciml is imported")
+    if "pysciml.engines.jax._setup" in sys.modules:
+        raise RuntimeError("cold_compile_cache() must run before pysciml's jax engine loads")
     path = tempfile.mkdtemp(prefix="pysciml-bench-cold-")
     os.environ["PYSCIML_CACHE_DIR"] = path
     return path

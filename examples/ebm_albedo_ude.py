@@ -2,12 +2,12 @@
 
     python examples/ebm_albedo_ude.py [--quick] (--out ebm_albedo_ude.png)
 
-Synthetic "observations": zonal-mean temperatures (18 latitude cells, 3 years from a cold start,
-noise 0.05 K) of an energy-balance model whose albedo jumps smoothly from 0.3 to 0.62 below
--10 degC (``0.16 (1 - tanh((T + 10) / 3))``, uniform in latitude, a2 = 0).  A universal differential
-equation keeps the known physics (diffusion, outgoing longwave, insolation) and replaces the
-albedo's temperature dependence by a network of ``(T - Tf) / 10 K`` (``EnergyBalance1D.ude()``),
-fitted through the stiff solver.  Its form is then found by fitting ``c (1 - tanh((T - T1) / w))``
+Synthetic "observations": zonal-mean temperatures (18 latitude cells, 3 years from the model's
+default start T0 + T2 P2(sin lat), noise 0.05 K) of an energy-balance model whose albedo jumps
+smoothly from 0.3 to 0.62 below -10 degC (``0.16 (1 - tanh((T + 10) / 3))``, uniform in latitude,
+a2 = 0).  A universal differential equation keeps the known physics (diffusion, outgoing
+longwave, insolation) and replaces the albedo's temperature dependence by a network of
+``(T - Tf) / 10 K`` (``EnergyBalance1D.ude()``), fitted through the stiff solver.  Its form is then found by fitting ``c (1 - tanh((T - T1) / w))``
 to the learned curve over the observed temperatures.  Prints a JSON line; draws the learned and
 true albedo and the fit to ``--out``.
 """

@@ -535,6 +535,12 @@ def _ns(**kw):
     return physics.NavierStokes2D(**kw)
 
 
+def _kolmogorov(k):
+    from pysciml import physics
+
+    return physics.Kolmogorov(k=k)
+
+
 def _ns_run(w_shift=0.0, t=(0.0, 1.0), n=16):
     from pysciml.physics.fluids import taylor_green
 
@@ -596,6 +602,7 @@ FIELDS = [
     ("navier-stokes-tiny-grid", lambda tmp: _ns(n=4), InputError, "n"),
     ("navier-stokes-negative-viscosity", lambda tmp: _ns(viscosity=-1e-3), InputError, "viscosity"),
     ("navier-stokes-negative-drag", lambda tmp: _ns(drag=-0.1), InputError, "drag"),
+    ("navier-stokes-forcing-cut-by-dealiasing", lambda tmp: _ns(n=12, forcing=_kolmogorov(4)), InputError, "forcing"),
     ("navier-stokes-nonzero-circulation", lambda tmp: _ns_run(w_shift=1.0), InputError, "w0"),
     ("navier-stokes-uneven-output-times", lambda tmp: _ns_run(t=(0.0, 1.0, 3.0)), InputError, "t"),
     ("energy-balance-nonpositive-diffusivity", lambda tmp: _ebm(diffusivity=0.0), InputError, "diffusivity"),

@@ -44,6 +44,12 @@ CASES = [
     ("springs-moving-anchor", lambda tmp: phys.SpringNetwork([[0, 0], [1, 0]], [[0, 1]], anchors=[0]).state(
         velocities=[[1.0, 0.0], [0.0, 0.0]]), InputError, "velocities"),
     ("springs-1d-positions", lambda tmp: phys.SpringNetwork([0.0, 1.0], [[0, 1]]), InputError, "positions"),
+    ("springs-fractional-anchor", lambda tmp: phys.SpringNetwork([[0, 0], [1, 0]], [[0, 1]], anchors=[0.7]),
+     InputError, "anchors"),
+    ("springs-state-not-numbers", lambda tmp: phys.SpringNetwork([[0, 0], [1, 0]], [[0, 1]]).state(positions="abc"),
+     InputError, "positions"),
+    ("springs-chain-zero-length", lambda tmp: phys.SpringNetwork.chain(4, length=0.0), InputError, "length"),
+    ("springs-grid-negative-spacing", lambda tmp: phys.SpringNetwork.grid(3, 3, spacing=-1.0), InputError, "spacing"),
     ("arm-zero-mass", lambda tmp: phys.SerialArm.planar(lengths=[1.0, 0.5], masses=[1.0, 0.0]), InputError,
      "masses"),
     ("arm-negative-length", lambda tmp: phys.SerialArm.planar(lengths=[1.0, -0.5], masses=1.0), InputError,

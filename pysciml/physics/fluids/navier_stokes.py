@@ -133,6 +133,14 @@ class NavierStokes2D:
             raise InputError(
                 f"must be a Kolmogorov forcing or None, got {type(self.forcing).__name__}.", argument="forcing"
             )
+        if self.forcing is not None and 3 * int(self.forcing.k) >= self.n:
+            # the forcing passes the 2/3 mask with the advection: wavenumbers k >= n/3 are cut
+            k = int(self.forcing.k)
+            raise InputError(
+                f"Kolmogorov(k={k}) would be removed by the 2/3 de-aliasing on n={self.n} points, which keeps "
+                f"wavenumbers below n/3 = {self.n / 3:.3g}; use n >= {3 * k + 2 - (3 * k) % 2} or a smaller k.",
+                argument="forcing",
+            )
 
     def replace(self, **changes) -> NavierStokes2D:
         """A copy with some fields changed (``flow.replace(viscosity=nu)`` inside ``jax.grad``)."""
@@ -206,10 +214,12 @@ class NavierStokes2D:
         if tracers is None:
             c0 = jnp.zeros((0, self.n, self.n))
         else:
-            c0 = jnp.asarray(tracers)
-            c0 = c0[None] if c0.ndim == 2 else c0
+            given = jnp.asarray(tracers)
+            c0 = given[None] if given.ndim == 2 else given
             if c0.ndim != 3 or c0.shape[1:] != (self.n, self.n):
-                raise InputError(f"must have shape (k, n, n) or (n, n), got {c0.shape}.", argument="tracers")
+                raise InputError(
+                    f"must have shape (k, n, n) or (n, n) with n = {self.n}, got {given.shape}.", argument="tracers"
+                )
         f = self.forcing
         w, c = _integrate(
             w0, c0, self.viscosity, self.drag, self.tracer_diffusivity, 0.0 if f is None else f.amplitude, h,
@@ -239,6 +249,11 @@ class NavierStokes2D:
         for name in ("viscosity", "drag", "tracer_diffusivity"):
             if not is_traced(getattr(self, name)):
                 attrs[name] = float(getattr(self, name))
+        f = self.forcing
+        if f is None:
+            attrs["forcing"] = "none"
+        elif not is_traced(f.amplitude):
+            attrs["forcing"] = f"Kolmogorov(k={int(f.k)}, amplitude={float(f.amplitude):g})"
         vort = xr.DataArray(
             np.asarray(w), dims=("time", "y", "x"), coords=coords, name="vorticity",
             attrs={"units": "s-1", "long_name": "relative vorticity", **attrs},

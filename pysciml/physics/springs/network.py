@@ -24,9 +24,15 @@ import numpy as np
 
 from ...errors import InputError
 from ...model import ODEModel
+from ...options import positive_float
 from ..inputs import per_item
 
 __all__ = ["SpringNetwork"]
+
+
+def _pair(nodes) -> tuple[int, int]:
+    """Two node indices as plain ints (numpy 2 would print ``np.int64(3)`` in messages)."""
+    return int(nodes[0]), int(nodes[1])
 
 
 class SpringNetwork:
@@ -79,7 +85,7 @@ class SpringNetwork:
             if np.any(lengths == 0):
                 e = int(np.argmax(lengths == 0))
                 raise InputError(
-                    f"spring {e} joins nodes {tuple(self.edges[e])} at the same place, so its rest length would be "
+                    f"spring {e} joins nodes {_pair(self.edges[e])} at the same place, so its rest length would be "
                     "0; move the nodes apart or give rest_lengths=.",
                     argument="positions",
                 )
@@ -105,7 +111,7 @@ class SpringNetwork:
         neighbours; ``kwargs`` as for the constructor."""
         if isinstance(n_nodes, bool) or not isinstance(n_nodes, (int, np.integer)) or n_nodes < 2:
             raise InputError(f"must be an integer >= 2, got {n_nodes!r}.", argument="n_nodes")
-        s = np.arange(n_nodes, dtype=float) * float(length)
+        s = np.arange(n_nodes, dtype=float) * positive_float(length, "length")
         pos = np.stack([s, np.zeros_like(s)], axis=1) if horizontal else np.stack([np.zeros_like(s), -s], axis=1)
         edges = np.stack([np.arange(n_nodes - 1), np.arange(1, n_nodes)], axis=1)
         return cls(pos, edges, **kwargs)
@@ -119,6 +125,7 @@ class SpringNetwork:
                 raise InputError(f"must be a positive integer, got {v!r}.", argument=name)
         if nx * ny < 2:
             raise InputError("a grid needs at least 2 nodes.", argument="nx")
+        spacing = positive_float(spacing, "spacing")
         jj, ii = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
         pos = np.stack([ii.ravel() * spacing, jj.ravel() * spacing, np.zeros(nx * ny)], axis=1)
         node = lambda i, j: j * nx + i  # noqa: E731
@@ -142,7 +149,7 @@ class SpringNetwork:
         bad = (e < 0) | (e >= self.n)
         if bad.any():
             r = int(np.argmax(bad.any(axis=1)))
-            raise InputError(f"spring {r} = {tuple(e[r])} names a node outside 0..{self.n - 1}.", argument="edges")
+            raise InputError(f"spring {r} = {_pair(e[r])} names a node outside 0..{self.n - 1}.", argument="edges")
         loops = e[:, 0] == e[:, 1]
         if loops.any():
             r = int(np.argmax(loops))
@@ -152,16 +159,19 @@ class SpringNetwork:
         if (counts > 1).any():
             dup = pairs[first[int(np.argmax(counts > 1))]]
             raise InputError(
-                f"nodes {tuple(dup)} are joined by more than one spring; give one spring with the summed stiffness.",
+                f"nodes {_pair(dup)} are joined by more than one spring; give one spring with the summed stiffness.",
                 argument="edges",
             )
         return e.astype(int)
 
     def _check_anchors(self, anchors) -> np.ndarray:
         try:
-            a = np.asarray(anchors if anchors is not None else (), dtype=int).reshape(-1)
+            given = np.asarray(anchors if anchors is not None else (), dtype=float).reshape(-1)
         except (TypeError, ValueError):
             raise InputError(f"must be node indices, got {anchors!r}.", argument="anchors") from None
+        if np.any(given != np.round(given)):
+            raise InputError(f"must be whole node indices, got {anchors!r}.", argument="anchors")
+        a = given.astype(int)
         bad = (a < 0) | (a >= self.n)
         if bad.any():
             raise InputError(f"node {a[int(np.argmax(bad))]} is outside 0..{self.n - 1}.", argument="anchors")
@@ -178,7 +188,10 @@ class SpringNetwork:
         return np.concatenate([q.ravel(), v.ravel()])
 
     def _vectors(self, value, argument: str) -> np.ndarray:
-        arr = np.asarray(value, dtype=float)
+        try:
+            arr = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise InputError(f"must be an ({self.n}, {self.dim}) array of numbers.", argument=argument) from None
         if arr.shape != (self.n, self.dim):
             raise InputError(f"must have shape ({self.n}, {self.dim}), got {arr.shape}.", argument=argument)
         if not np.all(np.isfinite(arr)):
@@ -295,6 +308,6 @@ class SpringNetwork:
 
     def __repr__(self) -> str:
         return (
-            f"SpringNetwork({self.n} nodes, {self.n_springs} springs, dim={self.dim}, anchors={list(self.anchors)}, "
+            f"SpringNetwork({self.n} nodes, {self.n_springs} springs, dim={self.dim}, anchors={self.anchors.tolist()}, "
             f"gravity={self.gravity})"
         )
