@@ -243,8 +243,8 @@ def write_md(result, path):
         "Targets (issue 16): ensembles >= 10x faster per simulation; single simulations at least as fast "
         "once compiled.",
         "",
-        "Notes: compile times are the first call minus a warm call in this process; a model compiled by an "
-        "earlier run is served from pysciml's on-disk cache, which makes them small.  Peak RSS growth is "
+        "Notes: compile times are the first call minus a warm call in this process, from an empty compile "
+        "cache (a new folder for the run; with --quick, the user's cache).  Peak RSS growth is "
         "dominated by the stored trajectories (10,000 x 101 x 60 float64 = 485 MB on both sides for the "
         "kinase cascade).  The max rel. diff is taken over values above 1e-6 at rtol 1e-8 on both sides.",
         "",
