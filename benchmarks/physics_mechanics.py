@@ -24,10 +24,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from timing import best_of, cold_compile_cache
+from timing import best_of, cold_compile_cache, results_folder
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
 
 
 def main(argv=None) -> int:
@@ -40,13 +39,7 @@ def main(argv=None) -> int:
         cold_compile_cache()
     n_states = 200 if args.quick else args.states
     load, cores = os.getloadavg()[0], os.cpu_count() or 1
-    out = Path(args.out) if args.out else RESULTS
-    if load > cores and not args.quick and args.out is None:
-        print(
-            f"load average {load:.2f} > {cores} cores: not publishing (pass --out DIR to keep the numbers)",
-            file=sys.stderr,
-        )
-        return 1
+    out = results_folder(args.out, args.quick)  # a loaded machine does not publish
     try:
         import pinocchio as pin
 

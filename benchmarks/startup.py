@@ -43,10 +43,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from timing import results_folder
+
 T_START = time.perf_counter()
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-RESULTS = HERE / "results"
 
 
 def _cpu() -> float:
@@ -422,7 +423,7 @@ def main(argv=None) -> int:
         CHILDREN[args.child[0]](args.child[1:])
         return 0
     runs = 1 if args.quick else args.runs
-    out = args.out or (Path(tempfile.mkdtemp(prefix="pysciml-startup-quick-")) if args.quick else RESULTS)
+    out = results_folder(args.out, args.quick)
     run(runs, args.quick, out)
     return 0
 

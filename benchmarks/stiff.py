@@ -32,6 +32,7 @@ sys.path.insert(0, str(HERE))
 
 import stiff_cases as SC  # noqa: E402
 import stiff_runners as SR  # noqa: E402
+from timing import results_folder  # noqa: E402
 
 SMALL_RTOLS = [10.0 ** -k for k in range(3, 11)]
 BRUSS_RTOLS = [10.0 ** -k for k in range(3, 8)]
@@ -185,7 +186,7 @@ def main(argv=None):
     if args.only:
         names = [n for n in args.only.split(",") if n]
     mkw = {"min_time": 0.05, "max_reps": 3, "min_reps": 1} if args.quick else {}
-    out = Path(args.out) if args.out else (Path(tempfile.mkdtemp()) if args.quick else HERE / "results")
+    out = results_folder(args.out, args.quick)
     res = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
            "load": [round(x, 2) for x in os.getloadavg()], "quick": args.quick, "cases": {}}
     if args.only and not args.quick and (out / "stiff.json").exists():  # update the cases run, keep the others

@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -49,4 +50,26 @@ def cold_compile_cache() -> str:
         raise RuntimeError("cold_compile_cache() must run before pysciml's jax engine loads")
     path = tempfile.mkdtemp(prefix="pysciml-bench-cold-")
     os.environ["PYSCIML_CACHE_DIR"] = path
+    return path
+
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def results_folder(out: str | Path | None, quick: bool) -> Path:
+    """Where a run writes its tables: ``--out`` if given, a new temporary folder for ``--quick``,
+    else ``benchmarks/results`` -- and that only when the 1-minute load average at start is within
+    the core count (a loaded machine's timings are not published: the process exits with status 1).
+    """
+    if out is not None:
+        path = Path(out)
+    elif quick:
+        path = Path(tempfile.mkdtemp(prefix="pysciml-bench-quick-"))
+    else:
+        load, cores = os.getloadavg()[0], os.cpu_count() or 1
+        if load > cores:
+            sys.exit(f"load average {load:.2f} > {cores} cores: not publishing (rerun on a quiet machine, "
+                     "or pass --out DIR to keep the numbers elsewhere)")  # fmt: skip
+        path = RESULTS
+    path.mkdir(parents=True, exist_ok=True)
     return path

@@ -45,7 +45,6 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -57,8 +56,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import pysciml as ps  # noqa: E402
+from timing import results_folder  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
 U0_TRUE = (0.44249296, 4.6280594)
 ALPHA, DELTA = 1.3, 1.8
 RTOL, ATOL = 1e-6, 1e-8
@@ -394,8 +393,7 @@ def main(argv=None):
     quick = args.quick
     repeats = args.repeats or (3 if quick else 50)
     steps = args.steps or (10 if quick else 200)
-    out = Path(args.out) if args.out else (Path(tempfile.mkdtemp()) if quick else RESULTS)
-    out.mkdir(parents=True, exist_ok=True)
+    out = results_folder(args.out, quick)
     try:
         import torch  # noqa: F401
         import torchdiffeq  # noqa: F401
