@@ -68,26 +68,23 @@ def check_u0(model: ModelSpec, u0):
         flat = u0  # already what flatten_u0 returns (the handle's common case: no conversion)
     elif is_concrete(u0) or isinstance(u0, Mapping):
         flat = model.layout.flatten_u0(u0, argument="u0")
-    else:
-        flat = None
-    if flat is not None:
-        if not np.isfinite(flat).all():
-            bad = [n for n, v in zip(model.layout.flat_names(), flat) if not math.isfinite(v)]
+    else:  # a traced array (inside jax.grad, vmap...): check its size only
+        size = int(np.prod(getattr(u0, "shape", ()), dtype=int))
+        if size != model.n_states:
             raise InputError(
-                f"contains NaN or infinite values (at {bad[:5]}); pass finite initial values.",
+                f"has {size} values but the model has {model.n_states} state values "
+                f"(states {list(model.state_names)}); pass one value per state value, in declaration order "
+                "(under jax.vmap: one row per problem, vmapped over the first axis).",
                 argument="u0",
             )
-        return flat
-    # a traced array (inside jax.grad, vmap...): check its size only
-    size = int(np.prod(getattr(u0, "shape", ()), dtype=int))
-    if size != model.n_states:
+        return u0.reshape(-1)
+    if not np.isfinite(flat).all():
+        bad = [n for n, v in zip(model.layout.flat_names(), flat) if not math.isfinite(v)]
         raise InputError(
-            f"has {size} values but the model has {model.n_states} state values "
-            f"(states {list(model.state_names)}); pass one value per state value, in declaration order "
-            "(under jax.vmap: one row per problem, vmapped over the first axis).",
+            f"contains NaN or infinite values (at {bad[:5]}); pass finite initial values.",
             argument="u0",
         )
-    return u0.reshape(-1)
+    return flat
 
 
 def _as_float(value, argument: str) -> float:
