@@ -272,3 +272,26 @@ def test_julia_engine_refused_as_jax_only_whether_installed_or_not(jax_engine):
     with pytest.raises(EngineUnavailableError) as info:
         ps.compile(ROBER, ROBER_U0, engine="julia", **ROBER_OPTS)
     assert info.value.argument == "engine" and "jax-only" in str(info.value)
+
+
+def test_events_and_network_weights_as_in_ps_solve(jax_engine):
+    half = ps.Event(lambda u, p, t, m: u[0] - 0.5, name="half")
+    opts = dict(t=(0.0, 3.0), saveat=[1.0, 2.0, 3.0], solver=ps.Tsit5(), events=[half])
+    sol = ps.compile(DECAY, **opts)([1.0], {"k": 0.9})
+    ref = ps.solve(DECAY, [1.0], params={"k": 0.9}, **opts)
+    assert _rel(sol.u, ref.u) <= 1e-12 and sol.events.names == ref.events.names
+    np.testing.assert_allclose(sol.events.t, np.log(2.0) / 0.9, rtol=1e-6)
+    np.testing.assert_array_equal(sol.events.t, ref.events.t)
+
+    def lv(u, p, t, m):
+        x, y = u
+        f = p.nn(u)
+        return [p.a * x + f[0], -y + f[1]]
+
+    ude = ps.UDE(lv, ["x", "y"], {"a": 0.5}, networks={"nn": ps.MLP(2, 2, width=4, depth=1)})
+    w = np.linspace(-0.3, 0.3, ude.networks["nn"].n_params)
+    opts = dict(t=(0.0, 1.0), saveat=[0.5, 1.0], solver=ps.Tsit5())
+    got = ps.compile(ude, [1.0, 0.5], **opts)(params={"nn": w})
+    ref = ps.solve(ude, [1.0, 0.5], params={"nn": w}, **opts)
+    default = ps.solve(ude, [1.0, 0.5], **opts)
+    assert _rel(got.u, ref.u) <= 1e-12 and _rel(got.u, default.u) > 1e-6
