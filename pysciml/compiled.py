@@ -41,8 +41,9 @@ class CompiledSolve:
         self.t = np.array(request.saveat, dtype=float)
         self._function = function
         self._u0 = request.u0 if has_u0 else None
-        self._values = dict(request.params)
-        self._nets = dict(request.network_params)
+        # float64 numpy once, so that a call with default values converts nothing
+        self._values = {k: np.asarray(v, dtype=float) for k, v in request.params.items()}
+        self._nets = {k: np.asarray(v, dtype=float) for k, v in request.network_params.items()}
         self._raise = raise_on_failure
 
     def __call__(self, u0: Any = None, params: Mapping[str, Any] | None = None, *, raw: bool = False) -> Solution | Any:
