@@ -96,6 +96,9 @@ class JaxEngine(Engine):
         key = ("solve", plan.key, request.max_steps, request.differentiation, request.dt0 is None, request.adaptive)
         if request.events:  # the events' functions are part of the compiled solve (not persisted)
             key += ("events", request.events, request.at_times, request.max_events)
+        known = self._jitted.get(request.model)
+        if known is not None and key in known:  # the warm path of every solve: nothing to build
+            return known[key]
 
         def build():
             from .compiled_solve import make_solve, run_method
