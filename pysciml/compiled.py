@@ -52,7 +52,8 @@ class CompiledSolve:
         Args:
             u0: initial state: one value per state value (list/array in declaration order) or
                 ``{state: value}``; default: the ``u0`` given to :func:`pysciml.compile`, else the
-                model's.  jax arrays and tracers are taken as they are (their size is checked).
+                model's.  Traced values (under ``jax.vmap``/``jit``/``grad``) are taken as they are,
+                their size checked.
             params: parameter overrides ``{name: value}`` on top of the parameters given to
                 :func:`pysciml.compile` (which override the model's defaults); network weights
                 by network name.
