@@ -90,6 +90,7 @@ _EXPORTS = {
     "SparseLU": "solvers.linear",
     "GMRES": "solvers.linear",
     "solve": "ivp",
+    "compile": "compiled",
     "Event": "events",
     "At": "events",
     "EventWarning": "events",
@@ -117,6 +118,7 @@ _SUBMODULES = frozenset(
         'bio',
         'cache',
         'cells',
+        'compiled',
         'data',
         'discovery',
         'engines',
@@ -148,6 +150,7 @@ if TYPE_CHECKING:
     from .cells.fit import fit_cells as fit_cells
     from .cells.simulate import forecast_cells as forecast_cells
     from .cells.simulate import solve_cells as solve_cells
+    from .compiled import compile as compile
     from .data.ingest import as_observations as as_observations
     from .discovery.custom import Custom as Custom
     from .discovery.equations import Equations as Equations

@@ -215,8 +215,11 @@ def no_events_fired(names: tuple[str, ...]) -> EventLog:
     return EventLog(np.zeros(0), np.zeros(0, dtype=int), names, False)
 
 
-def warn_silent_events(model: ModelSpec, events, log: EventLog, t, u, params: Mapping[str, Any]) -> None:
-    """Warn about each state event that never fired and whose condition kept one sign.
+def warn_silent_events(
+    model: ModelSpec, events, log: EventLog, t, u, params: Mapping[str, Any], *, stacklevel: int = 3
+) -> None:
+    """Warn about each state event that never fired and whose condition kept one sign
+    (``stacklevel``: of the warning, counted from this function, so that it points at the user's call).
 
     The condition is evaluated with numpy at the saved times (with the solve's starting
     parameter values); one strict sign throughout usually means a condition written as a
@@ -255,5 +258,5 @@ def warn_silent_events(model: ModelSpec, events, log: EventLog, t, u, params: Ma
                 "condition crosses zero: write it as a difference (u[0] - 1.0), not a test (u[0] < 1.0), "
                 "and check that the threshold is reached.",
                 EventWarning,
-                stacklevel=3,
+                stacklevel=stacklevel,
             )

@@ -29,7 +29,16 @@ from .solvers.catalog import resolve_solver
 from .solvers.sde import SDESolver
 from .solvers.symplectic import Symplectic
 
-__all__ = ["solve", "sensitivity", "build_request", "check_model"]
+__all__ = [
+    "solve",
+    "sensitivity",
+    "build_request",
+    "check_model",
+    "check_u0",
+    "split_params",
+    "check_ode_solver",
+    "wrap_solution",
+]
 
 DEFAULT_N_SAVE = 101
 
@@ -44,7 +53,9 @@ def check_model(model) -> ModelSpec:
     return model
 
 
-def _check_u0(model: ModelSpec, u0):
+def check_u0(model: ModelSpec, u0):
+    """The flat initial state ``(n_states,)`` from ``u0`` (list, array, mapping, or a traced array
+    whose size is checked); ``None`` gives the model's default."""
     if u0 is None:
         if model.u0 is None:
             raise InputError(
@@ -53,20 +64,27 @@ def _check_u0(model: ModelSpec, u0):
                 argument="u0",
             )
         return model.u0
-    if is_concrete(u0) or isinstance(u0, Mapping):
+    if type(u0) is np.ndarray and u0.dtype == np.float64 and u0.shape == (model.n_states,):
+        flat = u0  # already what flatten_u0 returns (the handle's common case: no conversion)
+    elif is_concrete(u0) or isinstance(u0, Mapping):
         flat = model.layout.flatten_u0(u0, argument="u0")
-        if not np.all(np.isfinite(flat)):
-            bad = [n for n, v in zip(model.layout.flat_names(), flat) if not math.isfinite(v)]
+    else:  # a traced array (inside jax.grad, vmap...): check its size only
+        size = int(np.prod(getattr(u0, "shape", ()), dtype=int))
+        if size != model.n_states:
             raise InputError(
-                f"contains NaN or infinite values (at {bad[:5]}); pass finite initial values.",
+                f"has {size} values but the model has {model.n_states} state values "
+                f"(states {list(model.state_names)}); pass one value per state value, in declaration order "
+                "(under jax.vmap: one row per problem, vmapped over the first axis).",
                 argument="u0",
             )
-        return flat
-    # a traced array (inside jax.grad...): check its size only
-    size = int(np.prod(getattr(u0, "shape", ()), dtype=int))
-    if size != model.n_states:
-        raise InputError(f"has {size} values but the model has {model.n_states} state values.", argument="u0")
-    return u0.reshape(-1)
+        return u0.reshape(-1)
+    if not np.isfinite(flat).all():
+        bad = [n for n, v in zip(model.layout.flat_names(), flat) if not math.isfinite(v)]
+        raise InputError(
+            f"contains NaN or infinite values (at {bad[:5]}); pass finite initial values.",
+            argument="u0",
+        )
+    return flat
 
 
 def _as_float(value, argument: str) -> float:
@@ -95,7 +113,7 @@ def _check_times(t, saveat) -> tuple[float, float, np.ndarray]:
         ) from None
     if arr.ndim != 1 or arr.size < 2:
         raise InputError(f"must be (t0, t1) or an array of at least 2 times, got shape {arr.shape}.", argument="t")
-    if not np.all(np.isfinite(arr)):
+    if not (math.isfinite(arr[0]) and math.isfinite(arr[-1]) and (arr.size == 2 or np.isfinite(arr).all())):
         raise InputError("contains NaN or infinite times.", argument="t")
     if arr.size == 2 and saveat is None:
         t0, t1 = float(arr[0]), float(arr[1])
@@ -120,8 +138,8 @@ def _check_times(t, saveat) -> tuple[float, float, np.ndarray]:
                 "saveat=..., or only t=array.",
                 argument="saveat",
             )
-        d = np.diff(arr)
-        if np.any(d <= 0):
+        d = arr[1:] - arr[:-1]
+        if (d <= 0).any():
             i = int(np.argmax(d <= 0))
             raise InputError(
                 f"output times must be strictly increasing; t[{i}] = {arr[i]} >= t[{i + 1}] = {arr[i + 1]}. "
@@ -130,15 +148,15 @@ def _check_times(t, saveat) -> tuple[float, float, np.ndarray]:
             )
         return float(arr[0]), float(arr[-1]), arr
     try:
-        sv = np.asarray(saveat, dtype=float).reshape(-1)
+        sv = np.array(saveat, dtype=float).reshape(-1)  # a copy: the solution's t must not alias it
     except (TypeError, ValueError):
         raise InputError(f"must be an array of numbers, got {saveat!r}.", argument="saveat") from None
     if sv.size == 0:
         raise InputError("is empty; give at least one output time.", argument="saveat")
-    if not np.all(np.isfinite(sv)):
+    if not (math.isfinite(sv[0]) if sv.size == 1 else np.isfinite(sv).all()):
         raise InputError("contains NaN or infinite times.", argument="saveat")
-    d = np.diff(sv)
-    if np.any(d <= 0):
+    d = sv[1:] - sv[:-1]
+    if sv.size > 1 and (d <= 0).any():
         i = int(np.argmax(d <= 0))
         raise InputError(
             f"must be strictly increasing; saveat[{i}] = {sv[i]} >= saveat[{i + 1}] = {sv[i + 1]}. "
@@ -152,10 +170,14 @@ def _check_times(t, saveat) -> tuple[float, float, np.ndarray]:
             "times inside the integration interval.",
             argument="saveat",
         )
-    return t0, t1, np.clip(sv, t0, t1)
+    if sv[0] < t0 or sv[-1] > t1:  # within round-off of the span: onto it
+        np.clip(sv, t0, t1, out=sv)
+    return t0, t1, sv
 
 
 def _check_tolerance(value, name: str, n: int):
+    if isinstance(value, float) and math.isfinite(value) and value >= (1e-14 if name == "rtol" else 0.0) and value > 0:
+        return float(value)  # the common case, without numpy (same result as below)
     arr = np.asarray(value, dtype=float) if is_concrete(value) else None
     if arr is None:
         return value
@@ -171,9 +193,11 @@ def _check_tolerance(value, name: str, n: int):
     return float(arr) if arr.ndim == 0 else arr
 
 
-def _split_params(model: ModelSpec, params):
+def split_params(model: ModelSpec, params, *, base=None):
+    """``(physics values, network weights)``, complete: the model's defaults (or ``base``, such a
+    pair already resolved) updated with ``params`` (``{name: value}``, network weights by name)."""
     physics = {}
-    nets = model.init_networks()
+    nets = model.init_networks() if base is None else dict(base[1])
     if params is not None and isinstance(params, Mapping):
         for k, v in params.items():
             if k in model.networks:
@@ -188,7 +212,7 @@ def _split_params(model: ModelSpec, params):
                 physics[k] = v
     elif params is not None:
         physics = params  # resolve_params raises the clear error
-    return model.resolve_params(physics), nets
+    return model.resolve_params(physics, base=None if base is None else base[0]), nets
 
 
 def build_request(
@@ -219,9 +243,9 @@ def build_request(
             f"{name!r}; use ps.Rodas5P() (stiff) or ps.Tsit5() (non-stiff), or engine='julia'.",
             argument="solver",
         )
-    y0 = _check_u0(model, u0)
+    y0 = check_u0(model, u0)
     t0, t1, ts = _check_times(t, saveat)
-    values, nets = _split_params(model, params)
+    values, nets = split_params(model, params)
     rtol = _check_tolerance(rtol, "rtol", model.n_states)
     atol = _check_tolerance(atol, "atol", model.n_states)
     if dt0 is not None:
@@ -269,6 +293,43 @@ def build_request(
         max_events=max_events,
     )
     return request, name
+
+
+def check_ode_solver(request: SolveRequest) -> None:
+    """Refuse an SDE method for an ODE model."""
+    if isinstance(request.solver, SDESolver):
+        raise InputError(
+            f"{request.solver.name} solves SDEs and the model is an ODE; use an ODE solver (ps.Tsit5(), "
+            "ps.Rodas5P(), 'auto') or build a ps.SDEModel(drift, diffusion, ...).",
+            argument="solver",
+        )
+
+
+def wrap_solution(
+    request: SolveRequest, engine: str, raw, *, raise_on_failure: bool = False, u0=None, params=None
+) -> Solution:
+    """The :class:`Solution` of an engine's :class:`~pysciml.engines.requests.RawSolution` for ``request``
+    (event log, engine name; ``u0``/``params``: the values solved with, if not the request's)."""
+    u0 = request.u0 if u0 is None else u0
+    params = request.params if params is None else params
+    stats = dict(raw.stats)
+    stats["engine"] = engine
+    log = None
+    if request.events:
+        ev_t, ev_i = stats.pop("event_t"), stats.pop("event_index")
+        count, dropped = stats.pop("event_count"), stats.pop("events_dropped")
+        if is_concrete(ev_t) and is_concrete(count):
+            k = int(np.asarray(count))
+            ev_t, ev_i, dropped = np.asarray(ev_t)[:k], np.asarray(ev_i)[:k], bool(np.asarray(dropped))
+        log = EventLog(ev_t, ev_i, event_names(request.events), dropped)
+        if is_concrete(raw.u) and is_concrete(count):
+            # the warning points at the user's call of ps.solve or of a compiled handle
+            warn_silent_events(request.model, request.events, log, raw.t, raw.u, params, stacklevel=4)
+    sol = Solution(request.model, raw.t, raw.u, raw.status, stats, params=params, u0=u0)
+    sol.events = log
+    if raise_on_failure and sol._concrete and not sol.ok:
+        raise SolverFailure(sol.message, solution=sol)
+    return sol
 
 
 def solve(
@@ -362,30 +423,9 @@ def solve(
     )
     if sde:
         return solve_sde(request, name, seed=seed, n_paths=n_paths, brownian=brownian, adaptive=adaptive)
-    if isinstance(request.solver, SDESolver):
-        raise InputError(
-            f"{request.solver.name} solves SDEs and the model is an ODE; use an ODE solver (ps.Tsit5(), "
-            "ps.Rodas5P(), 'auto') or build a ps.SDEModel(drift, diffusion, ...).",
-            argument="solver",
-        )
+    check_ode_solver(request)
     raw = get_engine(name).solve(request)
-    stats = dict(raw.stats)
-    stats["engine"] = name
-    log = None
-    if request.events:
-        ev_t, ev_i = stats.pop("event_t"), stats.pop("event_index")
-        count, dropped = stats.pop("event_count"), stats.pop("events_dropped")
-        if is_concrete(ev_t) and is_concrete(count):
-            k = int(np.asarray(count))
-            ev_t, ev_i, dropped = np.asarray(ev_t)[:k], np.asarray(ev_i)[:k], bool(np.asarray(dropped))
-        log = EventLog(ev_t, ev_i, event_names(request.events), dropped)
-        if is_concrete(raw.u) and is_concrete(count):
-            warn_silent_events(request.model, request.events, log, raw.t, raw.u, request.params)
-    sol = Solution(request.model, raw.t, raw.u, raw.status, stats, params=request.params, u0=request.u0)
-    sol.events = log
-    if raise_on_failure and sol._concrete and not sol.ok:
-        raise SolverFailure(sol.message, solution=sol)
-    return sol
+    return wrap_solution(request, name, raw, raise_on_failure=raise_on_failure)
 
 
 def sensitivity(

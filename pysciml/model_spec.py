@@ -211,12 +211,15 @@ class ModelSpec:
         """Initial flat weights of every network (identical on every engine for a seed)."""
         return {k: net.init(seed + i) for i, (k, net) in enumerate(self.networks.items())}
 
-    def resolve_params(self, overrides: Mapping[str, Any] | None, *, argument: str = "params") -> dict[str, Any]:
-        """Defaults updated with ``overrides``; values may be arrays of any engine (tracers too).
+    def resolve_params(
+        self, overrides: Mapping[str, Any] | None, *, argument: str = "params", base: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Defaults (or ``base``, complete values already resolved) updated with ``overrides``;
+        values may be arrays of any engine (tracers too).
 
         Raises :class:`InputError` for unknown names, wrong shapes and non-finite values.
         """
-        values: dict[str, Any] = self.default_params()
+        values: dict[str, Any] = self.default_params() if base is None else dict(base)
         if overrides is None:
             return values
         if not isinstance(overrides, Mapping):

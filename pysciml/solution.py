@@ -47,12 +47,16 @@ class Solution:
         self.u0 = u0
         #: the events that fired (a :class:`pysciml.events.EventLog`), or None for a solve without events
         self.events: Any = None
-        concrete = is_concrete(u) and is_concrete(status)
+        try:  # concrete values (not abstract tracers inside jax transformations): one conversion each
+            u_values, status_value = np.asarray(u, dtype=float), int(np.asarray(status))
+            concrete = True
+        except Exception:
+            concrete = False
         self._concrete = concrete
         if concrete:
             self.t = np.asarray(t, dtype=float)
-            self.u = np.asarray(u, dtype=float)
-            self.status = Status(int(np.asarray(status)))
+            self.u = u_values
+            self.status = Status(status_value)
             self.stats = {k: _plain(v) for k, v in stats.items()}
         else:
             self.t, self.u, self.status, self.stats = t, u, status, dict(stats)

@@ -20,6 +20,7 @@ flat derivative (or, for a single shaped state, an array of that shape).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -136,8 +137,8 @@ class StateLayout:
     def names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.specs)
 
-    @property
-    def size(self) -> int:
+    @functools.cached_property
+    def size(self) -> int:  # cached: read on every solve call (the dataclass is frozen)
         return sum(s.size for s in self.specs)
 
     @property

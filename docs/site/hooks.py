@@ -36,6 +36,7 @@ GROUPS = {
     "params": "Models",
     "networks": "Models",
     "ivp": "Solving",
+    "compiled": "Solving",
     "solution": "Solving",
     "solvers.adjoints": "Solvers and adjoints",
     "solvers.runge_kutta": "Solvers and adjoints",
@@ -66,6 +67,7 @@ GROUPS = {
 #: modules documented whole besides the ps.X names (reached as attributes or methods)
 EXTRA_MODULES = {
     "Gridded data": ["pysciml.cells.accessor.SciMLAccessor"],
+    "Solving": ["pysciml.compiled.CompiledSolve"],
     "Pictures": [
         "pysciml.plotting.backend",
         "pysciml.plotting.solution",

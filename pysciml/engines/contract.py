@@ -37,6 +37,7 @@ from .requests import (
     SDERawSolution,
     SDESolveRequest,
     Sensitivities,
+    SolveFunction,
     SolveRequest,
 )
 
@@ -45,6 +46,7 @@ __all__ = ["Engine", "OPERATIONS"]
 #: every operation of the contract, in the order of the methods below
 OPERATIONS = (
     "solve",
+    "compile_solve",
     "sensitivity",
     "solve_cells",
     "fit",
@@ -99,6 +101,11 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def solve(self, request: SolveRequest) -> RawSolution:
         """Solve one initial-value problem."""
+
+    @abc.abstractmethod
+    def compile_solve(self, request: SolveRequest) -> SolveFunction:
+        """The solve of ``request`` as a function of ``(u0, params, network_params)``, everything
+        else fixed and compiled once (``ps.compile``)."""
 
     @abc.abstractmethod
     def sensitivity(self, request: SolveRequest, wrt: tuple[str, ...]) -> Sensitivities:

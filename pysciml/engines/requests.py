@@ -11,6 +11,7 @@ strategies, losses) and these dataclasses cross the line.
 operation              request                     result
 =====================  ==========================  =====================
 ``solve``              :class:`SolveRequest`       :class:`RawSolution`
+``compile_solve``      :class:`SolveRequest`       :class:`SolveFunction`
 ``sensitivity``        :class:`SolveRequest`       :class:`Sensitivities`
 ``solve_cells``        :class:`CellSolveRequest`   :class:`CellSolveResult`
 ``fit``                :class:`FitRequest`         :class:`FitResult`
@@ -48,6 +49,7 @@ from ..training.strategies import Strategy
 __all__ = [
     "SolveRequest",
     "RawSolution",
+    "SolveFunction",
     "Sensitivities",
     "FreeParam",
     "FitRequest",
@@ -133,6 +135,25 @@ class RawSolution:
     u: Any
     status: Any
     stats: Mapping[str, Any]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SolveFunction:
+    """An engine's compiled solve of one :class:`SolveRequest`, as a function of the initial state
+    and the parameters (the answer to ``compile_solve``; what ``ps.compile`` calls).
+
+    Attributes:
+        run: ``run(u0, params, network_params) -> (ys, status, internal)``: ``u0`` flat
+            ``(n_states,)``, ``params`` complete ``{name: value}``, ``network_params``
+            ``{name: flat weights}``; every other field of the request (times, tolerances,
+            solver) is fixed.  ``ys`` is ``(n_save, n_states)`` (rows after a failure are NaN).
+            On the jax engine a pure jax function (``jax.grad``, ``jax.vmap``, ``jax.jit``).
+        finish: ``finish(ys, status, internal) -> stats``: the host-side stats of one concrete
+            run, as in :attr:`RawSolution.stats`.
+    """
+
+    run: Callable
+    finish: Callable
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..requests import SolveRequest
 
-__all__ = ["call_args"]
+__all__ = ["call_args", "fixed_args", "state_args"]
 
 
 def _arg(x):
@@ -19,18 +19,26 @@ def _arg(x):
     return np.asarray(x, dtype=np.float64)
 
 
-def call_args(request: SolveRequest):
-    """The dynamic arguments of the compiled solve, from a request."""
-    params = {k: _arg(v) for k, v in request.params.items()}
-    nets = {k: _arg(v) for k, v in request.network_params.items()}
+def fixed_args(request: SolveRequest):
+    """``(t0, t1, saveat, rtol, atol, dt0)``: the arguments a compiled handle fixes once."""
     dt0 = 0.0 if request.dt0 is None else request.dt0
     return (
         _arg(request.t0),
         _arg(request.t1),
-        _arg(request.u0),
-        (params, nets),
         _arg(request.saveat),
         _arg(request.rtol),
         _arg(request.atol),
         _arg(dt0),
     )
+
+
+def state_args(u0, params, network_params):
+    """``(y0, (params, nets))``: the arguments that change from call to call of a compiled handle."""
+    return _arg(u0), ({k: _arg(v) for k, v in params.items()}, {k: _arg(v) for k, v in network_params.items()})
+
+
+def call_args(request: SolveRequest):
+    """The dynamic arguments of the compiled solve ``f(t0, t1, y0, args, ts, rtol, atol, dt0)``, from a request."""
+    t0, t1, ts, rtol, atol, dt0 = fixed_args(request)
+    y0, args = state_args(request.u0, request.params, request.network_params)
+    return t0, t1, y0, args, ts, rtol, atol, dt0

@@ -32,6 +32,7 @@ from ..requests import (
     SDERawSolution,
     SDESolveRequest,
     Sensitivities,
+    SolveFunction,
     SolveRequest,
 )
 from ._setup import configure
@@ -95,6 +96,9 @@ class JaxEngine(Engine):
         key = ("solve", plan.key, request.max_steps, request.differentiation, request.dt0 is None, request.adaptive)
         if request.events:  # the events' functions are part of the compiled solve (not persisted)
             key += ("events", request.events, request.at_times, request.max_events)
+        known = self._jitted.get(request.model)
+        if known is not None and key in known:  # the warm path of every solve: nothing to build
+            return known[key]
 
         def build():
             from .compiled_solve import make_solve, run_method
@@ -131,18 +135,23 @@ class JaxEngine(Engine):
 
     # -- solving ---------------------------------------------------------------------------------
     def solve(self, request: SolveRequest) -> RawSolution:
-        from .compiled_solve import call_args, finish_stats
+        compiled = self.compile_solve(request)
+        ys, status, internal = compiled.run(request.u0, request.params, request.network_params)
+        return RawSolution(request.saveat, ys, status, compiled.finish(ys, status, internal))
+
+    def compile_solve(self, request: SolveRequest) -> SolveFunction:
+        """The jitted solve of ``request`` (from the memo or the compiled-model cache) with its times,
+        tolerances and solver plan fixed; ``solver="auto"`` is decided here, from ``request.u0`` and
+        ``request.params``."""
+        if isinstance(request.solver, Symplectic):  # fixed-step compositions: their own scan
+            from .symplectic import symplectic_function
+
+            return symplectic_function(self, request)
+        from .compiled_solve import bind_solve
         from .plan import plan_solver
 
-        if isinstance(request.solver, Symplectic):  # fixed-step compositions: their own scan
-            from .symplectic import solve_symplectic
-
-            return solve_symplectic(self, request)
-
         plan = plan_solver(request)
-        fn = self.solve_function(request, plan)
-        ys, status, stats = fn(*call_args(request))
-        return RawSolution(request.saveat, ys, status, finish_stats(plan, request, ys, status, stats))
+        return bind_solve(self.solve_function(request, plan), plan, request)
 
     def sensitivity(self, request: SolveRequest, wrt: tuple[str, ...]) -> Sensitivities:
         from .sensitivity import trajectory_jacobians

@@ -16,11 +16,11 @@ import numpy as np
 
 from ...solvers.symplectic import Symplectic
 from ...status import Status
-from ..requests import RawSolution, SolveRequest
-from .arguments import call_args
+from ..requests import RawSolution, SolveFunction, SolveRequest
+from .arguments import state_args
 from .rhs import split_network_weights, vector_field
 
-__all__ = ["make_symplectic_solve", "solve_symplectic"]
+__all__ = ["make_symplectic_solve", "symplectic_function", "solve_symplectic"]
 
 
 def make_symplectic_solve(model, solver: Symplectic, counts: tuple[int, ...]):
@@ -80,8 +80,9 @@ def make_symplectic_solve(model, solver: Symplectic, counts: tuple[int, ...]):
     return jax.jit(solve)
 
 
-def solve_symplectic(engine, request: SolveRequest) -> RawSolution:
-    """Answer a :class:`SolveRequest` whose solver is a :class:`Symplectic` method."""
+def symplectic_function(engine, request: SolveRequest) -> SolveFunction:
+    """The compiled solve of a :class:`SolveRequest` whose solver is a :class:`Symplectic` method, as a
+    function of ``(u0, params, network_params)`` (its step grid fixed by the request's times)."""
     solver = request.solver
     assert isinstance(solver, Symplectic)
     solver = solver.with_step(request.dt0)
@@ -92,22 +93,35 @@ def solve_symplectic(engine, request: SolveRequest) -> RawSolution:
         return make_symplectic_solve(request.model, solver, tuple(int(c) for c in counts))
 
     fn = engine.jitted(request.model, key, build)
-    _, _, y0, args, _, _, _, _ = call_args(request)
     starts = np.concatenate([[float(request.t0)], np.asarray(request.saveat, dtype=float)[:-1]])
-    ys, status, bad = fn(y0, args, starts, sizes)
     steps = int(counts.sum())
     ts = np.asarray(request.saveat, dtype=float)
-    stats = {
-        "steps": steps,
-        "rejected": 0,
-        "nfev": steps * solver.stages + 1,
-        "solver": solver.name,
-        "dt": solver.dt,
-    }
-    try:
-        b = np.asarray(bad)
-        first = int(np.argmax(b))
-        stats["t_end"] = float(request.t1) if not b.any() else (float(ts[first - 1]) if first else request.t0)
-    except Exception:  # traced (inside jax.grad)
-        pass
-    return RawSolution(request.saveat, ys, status, stats)
+
+    def run(u0, params, network_params):
+        y0, args = state_args(u0, params, network_params)
+        return fn(y0, args, starts, sizes)
+
+    def finish(ys, status, bad):
+        stats = {
+            "steps": steps,
+            "rejected": 0,
+            "nfev": steps * solver.stages + 1,
+            "solver": solver.name,
+            "dt": solver.dt,
+        }
+        try:
+            b = np.asarray(bad)
+            first = int(np.argmax(b))
+            stats["t_end"] = float(request.t1) if not b.any() else (float(ts[first - 1]) if first else request.t0)
+        except Exception:  # traced (inside jax.grad)
+            pass
+        return stats
+
+    return SolveFunction(run, finish)
+
+
+def solve_symplectic(engine, request: SolveRequest) -> RawSolution:
+    """Answer a :class:`SolveRequest` whose solver is a :class:`Symplectic` method."""
+    compiled = symplectic_function(engine, request)
+    ys, status, bad = compiled.run(request.u0, request.params, request.network_params)
+    return RawSolution(request.saveat, ys, status, compiled.finish(ys, status, bad))

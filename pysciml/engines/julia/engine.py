@@ -31,6 +31,7 @@ from ..requests import (
     LatentTrainResult,
     RawSolution,
     Sensitivities,
+    SolveFunction,
     SolveRequest,
 )
 from .bridge import JuliaBridge, availability, find_julia, julia_env_path, to_numpy
@@ -191,6 +192,15 @@ class JuliaEngine(Engine):
             u=to_numpy(U).reshape(saveat.size, model.n_states),
             status=int(status),
             stats=self._stats(stats, str(alg), float(t_end)),
+        )
+
+    def compile_solve(self, request: SolveRequest) -> SolveFunction:
+        # a compiled handle is a jax function of (u0, params) (raw mode under jax.vmap/grad/jit);
+        # a Julia solve is one bridge call per problem, which ps.solve already is
+        raise self.unavailable(
+            "compile_solve",
+            "engine='jax': ps.compile builds a jax function and is jax-only; on the julia engine call "
+            "ps.solve(..., engine='julia') for each problem",
         )
 
     def solve_batch(

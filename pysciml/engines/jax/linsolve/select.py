@@ -133,8 +133,10 @@ def make_linsolve(value: Any, request) -> AbstractLinearSolver | None:
     n = int(request.model.n_states)
     per_model = None
     if key is not None:
-        try:
-            per_model = PREPARED_LINSOLVES.setdefault(request.model, {})
+        try:  # (get first: setdefault makes a weak reference on every call)
+            per_model = PREPARED_LINSOLVES.get(request.model)
+            if per_model is None:
+                per_model = PREPARED_LINSOLVES.setdefault(request.model, {})
         except TypeError:  # model not weak-referenceable
             per_model = None
         if per_model is not None and (key, n) in per_model:
