@@ -18,7 +18,7 @@ the error levels 1e-2, 1e-3, 1e-4 (largest relative error of the final state aga
 Radau reference, as in ``stiff.py``) the cheapest run of each tool that reaches it is compared
 ("matched error"), with LSODA swept over more tolerances.  The load average is recorded at the
 start; results are written to ``benchmarks/results/overhead.{json,md}`` only when it is at most
-the number of cores (``--quick``: a smoke run, not timings, written only to ``--out`` when given).
+the number of cores (``timing.results_folder``; ``--quick``: a smoke run, written to a temporary folder or ``--out``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import stiff_cases as SC  # noqa: E402
-from timing import best_of  # noqa: E402
+from timing import best_of, results_folder  # noqa: E402
 
 RTOLS = [1e-2, 1e-3, 1e-4]
 LSODA_RTOLS = [10.0**-k for k in range(2, 9)]
@@ -202,11 +202,12 @@ def to_markdown(res: dict) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="smoke run: short loops, no files unless --out")
+    ap.add_argument("--quick", action="store_true", help="smoke run: short loops, files in a temporary folder unless --out")
     ap.add_argument("--out", default=None, help="results folder (default benchmarks/results)")
     args = ap.parse_args(argv)
     cores = os.cpu_count() or 1
     load_start = os.getloadavg()[0]
+    out = results_folder(args.out, args.quick)  # a loaded machine does not publish
     import jax
 
     jax.config.update("jax_enable_x64", True)
@@ -222,14 +223,6 @@ def main(argv=None) -> int:
            "quick": args.quick, "repeats": repeats, "rows": rows, "lsoda": lsoda, "matched": matched(rows, lsoda)}
     md = to_markdown(res)
     print(md)
-    if args.quick and not args.out:
-        return 0
-    if load_start > cores and not args.quick:  # a smoke run's files are not results
-        print(f"load average {load_start:.2f} at the start exceeds the {cores} cores: not writing results; run again "
-              "on a quiet machine.", file=sys.stderr)
-        return 1
-    out = Path(args.out) if args.out else HERE / "results"
-    out.mkdir(parents=True, exist_ok=True)
     (out / "overhead.json").write_text(json.dumps(res, indent=1, default=float))
     (out / "overhead.md").write_text(md)
     return 0
