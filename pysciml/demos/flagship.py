@@ -100,7 +100,7 @@ def _ude_part(out: Path, engine, quick: bool) -> dict:
     import xarray as xr
 
     t, y = lv_observations()
-    _say("pysciml demo - 1/2: a universal differential equation (Lotka-Volterra, interactions unknown)")
+    _say("pysciml demo - 1/3: a universal differential equation (Lotka-Volterra, interactions unknown)")
     _say(
         f"  data: {len(t)} irregular samples on [0, 5] with 1% noise; prey' = 1.3 prey + nn[0], "
         "predator' = -1.8 predator + nn[1]"
@@ -172,7 +172,7 @@ def _ude_part(out: Path, engine, quick: bool) -> dict:
 
 def _stiff_part(out: Path, engine) -> dict:
 
-    _say("pysciml demo - 2/2: stiff chemistry (ROBER) with Rodas5P, our Rosenbrock solver in JAX")
+    _say("pysciml demo - 2/3: stiff chemistry (ROBER) with Rodas5P, our Rosenbrock solver in JAX")
     rober = rober_model()
     saveat = np.concatenate([[0.0], np.logspace(-5, 5, 60)])
     kw: dict[str, Any] = dict(saveat=saveat, solver=Rodas5P(), rtol=1e-8, atol=1e-10, engine=engine)
