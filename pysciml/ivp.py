@@ -176,7 +176,7 @@ def _check_times(t, saveat) -> tuple[float, float, np.ndarray]:
 
 
 def _check_tolerance(value, name: str, n: int):
-    if isinstance(value, float) and math.isfinite(value) and value >= (1e-14 if name == "rtol" else 0.0) and value > 0:
+    if isinstance(value, float) and math.isfinite(value) and (value >= 1e-14 if name == "rtol" else value > 0):
         return float(value)  # the common case, without numpy (same result as below)
     arr = np.asarray(value, dtype=float) if is_concrete(value) else None
     if arr is None:

@@ -16,11 +16,11 @@ import numpy as np
 
 from ...solvers.symplectic import Symplectic
 from ...status import Status
-from ..requests import RawSolution, SolveFunction, SolveRequest
+from ..requests import SolveFunction, SolveRequest
 from .arguments import state_args
 from .rhs import split_network_weights, vector_field
 
-__all__ = ["make_symplectic_solve", "symplectic_function", "solve_symplectic"]
+__all__ = ["make_symplectic_solve", "symplectic_function"]
 
 
 def make_symplectic_solve(model, solver: Symplectic, counts: tuple[int, ...]):
@@ -118,10 +118,3 @@ def symplectic_function(engine, request: SolveRequest) -> SolveFunction:
         return stats
 
     return SolveFunction(run, finish)
-
-
-def solve_symplectic(engine, request: SolveRequest) -> RawSolution:
-    """Answer a :class:`SolveRequest` whose solver is a :class:`Symplectic` method."""
-    compiled = symplectic_function(engine, request)
-    ys, status, bad = compiled.run(request.u0, request.params, request.network_params)
-    return RawSolution(request.saveat, ys, status, compiled.finish(ys, status, bad))

@@ -136,9 +136,10 @@ class NavierStokes2D:
         if self.forcing is not None and 3 * int(self.forcing.k) >= self.n:
             # the forcing passes the 2/3 mask with the advection: wavenumbers k >= n/3 are cut
             k = int(self.forcing.k)
+            n_min = 3 * k + 1 + (3 * k + 1) % 2  # the smallest even n above 3k
             raise InputError(
                 f"Kolmogorov(k={k}) would be removed by the 2/3 de-aliasing on n={self.n} points, which keeps "
-                f"wavenumbers below n/3 = {self.n / 3:.3g}; use n >= {3 * k + 2 - (3 * k) % 2} or a smaller k.",
+                f"wavenumbers below n/3 = {self.n / 3:.3g}; use n >= {n_min} or a smaller k.",
                 argument="forcing",
             )
 
