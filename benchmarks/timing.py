@@ -14,6 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+#: the published tables
+RESULTS = Path(__file__).resolve().parent / "results"
+
 
 def best_of(fn: Callable[[], Any], repeats: int = 3) -> tuple[float, float, Any]:
     """Best wall and best CPU seconds over ``repeats`` calls of ``fn()``, and the last call's result."""
@@ -51,9 +54,6 @@ def cold_compile_cache() -> str:
     path = tempfile.mkdtemp(prefix="pysciml-bench-cold-")
     os.environ["PYSCIML_CACHE_DIR"] = path
     return path
-
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def results_folder(out: str | Path | None, quick: bool) -> Path:
