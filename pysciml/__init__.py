@@ -91,6 +91,8 @@ _EXPORTS = {
     "GMRES": "solvers.linear",
     "solve": "ivp",
     "compile": "compiled",
+    "solve_ensemble": "ensemble",
+    "EnsembleSolution": "ensemble",
     "Event": "events",
     "At": "events",
     "EventWarning": "events",
@@ -157,6 +159,8 @@ if TYPE_CHECKING:
     from .discovery.libraries import Fourier as Fourier
     from .discovery.libraries import Polynomial as Polynomial
     from .discovery.search import discover as discover
+    from .ensemble import EnsembleSolution as EnsembleSolution
+    from .ensemble import solve_ensemble as solve_ensemble
     from .errors import DataError as DataError
     from .errors import EngineError as EngineError
     from .errors import EngineUnavailableError as EngineUnavailableError

@@ -29,6 +29,7 @@ import test_fit_features as _fit_features
 import test_solve_inputs as _solve_inputs
 from helpers import bad_input_bio as _bio
 from helpers import bad_input_data as _data
+from helpers import bad_input_ensemble as _ensemble
 from helpers import bad_input_physics as _physics
 from helpers import bad_input_pictures as _pictures
 from helpers import bad_input_sde_fit as _sde_fit
@@ -637,7 +638,7 @@ AREAS = [("solve", SOLVE), ("fit", FIT), ("data readers", list(_data.CASES)), ("
          ("latent SDE", LATENT_SDE), ("options", OPTIONS), ("I/O", IO),
          ("CLI", CLI), ("physics", list(_physics.CASES)), ("physics fields", FIELDS),
          ("pictures", list(_pictures.CASES)), ("reaction networks", list(_bio.CASES)),
-         ("SDE fit", list(_sde_fit.CASES))]
+         ("SDE fit", list(_sde_fit.CASES)), ("ensembles", list(_ensemble.CASES))]
 #: every case, with its area: ``(area, case_id, call, exception, argument)``
 TABLE = [(area, *case) for area, cases in AREAS for case in cases]
 

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
-from pysciml.cells.spec import parse_memory
+from pysciml.memory import parse_memory
 
 
 @pytest.mark.parametrize("text, value", [("4GiB", 4 * 2**30), ("500 MB", 500_000_000), ("1.5kib", 1536),

@@ -132,6 +132,22 @@ def test_solve_batch_per_cell_parameters(engine, fake):
         engine.solve_batch(_request(model), u0=u0, params={"k1": k1[:3]})
 
 
+def test_solve_ensemble_goes_through_one_batch_solve(engine, fake):
+    from pysciml.engines.requests import Batching
+
+    model = _rober()
+    k1 = np.array([0.04, 0.05, 0.06, 0.07])
+    done = []
+    raw = engine.solve_ensemble(_request(model), np.tile([1.0, 0.0, 0.0], (4, 1)), {"k1": k1},
+                                Batching(max_memory=1), None, done.append)
+    THETA = [c for c in fake.calls if c[0] == "bridge_solve_batch"][-1][1]["THETA"]
+    np.testing.assert_array_equal(THETA[:, 0], k1)
+    assert raw.u.shape == (4, 3, 3) and done == [4]
+    ev = ps.Event(lambda u, p, t, m: u[0] - 0.5, lambda u, p, t, m: u)
+    with pytest.raises(ps.EngineUnavailableError, match="solve_ensemble with events"):
+        engine.solve_ensemble(_request(model, events=(ev,)), np.ones((2, 3)), {}, Batching())
+
+
 def _data(model, n_traj=2, L=5):
     rng = np.random.default_rng(0)
     ts = np.tile(np.linspace(0.1, 1.0, L), (n_traj, 1))
@@ -427,6 +443,8 @@ def _fitted_ude():
 
 ENTRY_POINTS = {
     "solve": lambda: ps.solve(_rober(), [1.0, 0.0, 0.0], (0.0, 1.0), engine="julia", solver=ps.Rodas5P()),
+    "ensemble": lambda: ps.solve_ensemble(_rober(), [1.0, 0.0, 0.0], (0.0, 1.0), engine="julia",
+                                          solver=ps.Rodas5P(), vary={"k1": [0.04, 0.05]}),
     "sensitivity": lambda: ps.sensitivity(_rober(), [1.0, 0.0, 0.0], (0.0, 1.0), engine="julia",
                                           solver=ps.Rodas5P()),
     "fit": lambda: _decay_model().fit(_decay_data(), engine="julia", verbose=0,

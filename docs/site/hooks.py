@@ -37,6 +37,7 @@ GROUPS = {
     "networks": "Models",
     "ivp": "Solving",
     "compiled": "Solving",
+    "ensemble": "Solving",
     "solution": "Solving",
     "solvers.adjoints": "Solvers and adjoints",
     "solvers.runge_kutta": "Solvers and adjoints",

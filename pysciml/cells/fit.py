@@ -21,6 +21,7 @@ from ..engines.registry import engine_name, get_engine
 from ..engines.requests import CellFitRequest, FreeParam
 from ..errors import InputError
 from ..ivp import check_model
+from ..memory import parse_memory
 from ..options import check_bool
 from ..solvers.auto import Auto, choose_solver
 from ..solvers.catalog import resolve_solver
@@ -37,7 +38,7 @@ from .align import u0_fields
 from .coupled import fit_coupled
 from .execute import run_independent, run_joint
 from .roles import resolve_roles, split_start_values
-from .spec import parse_memory, with_content_token
+from .spec import with_content_token
 from .stack import stack_cells
 
 __all__ = ["fit_cells", "DEFAULT_CELL_OPTIMIZERS", "DEFAULT_CELL_OPTIMIZERS_NLL", "DEFAULT_JOINT_OPTIMIZERS"]

@@ -12,6 +12,7 @@ from ..engines.requests import Batching, CellSolveRequest
 from ..errors import InputError
 from ..io.cf import append_history, clean_var_attrs
 from ..ivp import check_model
+from ..memory import parse_memory
 from ..solvers.auto import Auto, choose_solver
 from ..solvers.catalog import resolve_solver
 from .align import on_grid, output_times, u0_fields
@@ -19,7 +20,7 @@ from .blocks import SolveBlock
 from .coupled import solve_coupled
 from .results import fitted_solver, read_result, status_attrs
 from .roles import split_start_values
-from .spec import parse_memory, with_content_token
+from .spec import with_content_token
 from .stack import stack_cells
 
 __all__ = ["solve_cells", "forecast_cells"]

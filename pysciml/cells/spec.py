@@ -1,4 +1,4 @@
-"""Identifying gridded requests across processes, and reading memory budgets.
+"""Identifying gridded requests across processes.
 
 A :class:`~pysciml.engines.requests.CellFitRequest` or ``CellSolveRequest`` carries a
 ``token`` through pickling, so an engine compiles once per request and process, not once
@@ -9,32 +9,10 @@ process) share it.
 from __future__ import annotations
 
 import dataclasses
-import re
-from typing import Any
-
-import numpy as np
 
 from ..engines.requests import new_token
-from ..errors import InputError
 
-__all__ = ["parse_memory", "content_token", "with_content_token"]
-
-_UNITS = {
-    "": 1,
-    "b": 1,
-    "k": 1e3,
-    "kb": 1e3,
-    "m": 1e6,
-    "mb": 1e6,
-    "g": 1e9,
-    "gb": 1e9,
-    "t": 1e12,
-    "tb": 1e12,
-    "kib": 2**10,
-    "mib": 2**20,
-    "gib": 2**30,
-    "tib": 2**40,
-}
+__all__ = ["content_token", "with_content_token"]
 
 
 def content_token(spec) -> str:
@@ -57,19 +35,3 @@ def content_token(spec) -> str:
 def with_content_token(spec):
     """``spec`` with its :func:`content_token`."""
     return dataclasses.replace(spec, token=content_token(spec))
-
-
-def parse_memory(value: Any, *, argument: str = "max_memory") -> int | None:
-    """Bytes from ``4e9``, ``"4GiB"``, ``"500 MB"`` ...; ``None`` stays ``None``."""
-    if value is None:
-        return None
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        if np.isfinite(value) and value > 0:
-            return int(value)
-    elif isinstance(value, str):
-        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([a-zA-Z]*)\s*", value)
-        if m and m.group(2).lower() in _UNITS and float(m.group(1)) > 0:
-            return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
-    raise InputError(
-        f"must be a positive number of bytes or a string such as '4GiB' or '500MB', got {value!r}.", argument=argument
-    )

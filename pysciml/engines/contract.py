@@ -12,7 +12,7 @@ frozen dataclasses of :mod:`pysciml.engines.requests`.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -49,6 +49,7 @@ OPERATIONS = (
     "compile_solve",
     "sensitivity",
     "solve_cells",
+    "solve_ensemble",
     "fit",
     "fit_cells",
     "cell_history_steps",
@@ -117,6 +118,26 @@ class Engine(abc.ABC):
         self, request: CellSolveRequest, u0: np.ndarray, params: Mapping[str, np.ndarray], batching: Batching
     ) -> CellSolveResult:
         """Solve every cell: ``u0`` (n_cells, n_states), ``params`` {name: (n_cells, *shape)}."""
+
+    @abc.abstractmethod
+    def solve_ensemble(
+        self,
+        request: SolveRequest,
+        u0: np.ndarray,
+        params: Mapping[str, np.ndarray],
+        batching: Batching,
+        estimate: Callable[[dict], None] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> RawSolution:
+        """Solve ``request`` once per member: ``u0`` (n, n_states) and the varied parameters
+        ``params`` {name: (n, *shape)} per member, the request's other parameters shared.
+
+        ``u`` (n, n_save, n_states), ``status`` (n,) codes; ``batching.max_memory`` bounds one
+        batch of members where the engine batches.  ``estimate(info)`` is called once after
+        the first batch (``batch_size``, ``batches``, ``predicted_batch_bytes``,
+        ``first_batch_seconds``, ``estimated_seconds``); ``progress(k)`` after each batch of
+        ``k`` members.
+        """
 
     # -- fitting ------------------------------------------------------------------------------
     @abc.abstractmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import jax
 import jax.numpy as jnp
@@ -18,7 +19,7 @@ from .plan import SolverPlan
 from .rhs import split_network_weights, vector_field
 from .rosenbrock.solve import rosenbrock_solve
 
-__all__ = ["make_solve", "run_method", "call_args", "bind_solve", "finish_stats", "normalise_stats"]
+__all__ = ["make_solve", "run_method", "call_args", "bind_solve", "finish_stats", "normalise_stats", "counters_per_row"]
 
 _STAT_KEYS = ("steps", "rejected", "nfev", "njev", "nlu", "nsolve")
 #: what :func:`make_solve` returns in one float64 vector ``stats["packed"]`` (one transfer to the host
@@ -221,6 +222,20 @@ def _unpack(stats) -> dict:
                 out[k] = np.asarray(v)
             except Exception:
                 out[k] = v
+    return out
+
+
+def counters_per_row(stats) -> dict[str, np.ndarray]:
+    """``steps`` and ``rejected`` per row of a vmapped solve's stats (where the solver counts them)."""
+    if not isinstance(stats, Mapping) or "packed" not in stats:
+        return {}
+    packed = np.asarray(stats["packed"])
+    out = {}
+    for name in ("steps", "rejected"):
+        if name in _PACKED:
+            col = packed[:, _PACKED.index(name)]
+            if (col >= 0).all():
+                out[name] = col.astype(np.int64)
     return out
 
 

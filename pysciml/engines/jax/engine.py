@@ -167,6 +167,12 @@ class JaxEngine(Engine):
         )
         return CellSolveResult(ys, status, solver)
 
+    def solve_ensemble(self, request, u0, params, batching, estimate=None, progress=None) -> RawSolution:
+        """The compiled solve vmapped over members, in memory-bounded batches (see :mod:`.ensemble`)."""
+        from .ensemble import solve_ensemble
+
+        return solve_ensemble(self, request, np.asarray(u0, np.float64), params, batching, estimate, progress)
+
     # -- fitting ---------------------------------------------------------------------------------
     def fit(self, request: FitRequest, hooks: FitHooks) -> FitResult:
         """Fit a model (see :mod:`pysciml.engines.jax.training.run`)."""

@@ -99,7 +99,7 @@ class JuliaEngine(Engine):
         return availability()
 
     def capabilities(self) -> frozenset[str]:
-        return frozenset({"solve", "sensitivity", "solve_cells", "fit"})
+        return frozenset({"solve", "sensitivity", "solve_cells", "solve_ensemble", "fit"})
 
     @classmethod
     def static_info(cls) -> dict[str, Any]:
@@ -420,6 +420,19 @@ class JuliaEngine(Engine):
         )
         raw = self.solve_batch(base, u0=np.asarray(u0, dtype=np.float64), params=per_cell)
         return CellSolveResult(np.asarray(raw.u), np.asarray(raw.status).astype(np.int8), str(raw.stats["solver"]))
+
+    def solve_ensemble(self, request, u0, params, batching, estimate=None, progress=None) -> RawSolution:
+        """Every member in one threaded ensemble solve (:meth:`solve_batch`): Julia holds all the
+        members' solutions at once, so ``batching`` is not used and ``estimate`` is not called."""
+        del batching, estimate
+        if request.events:
+            raise self.unavailable("solve_ensemble with events", "engine='jax'")
+        raw = self.solve_batch(
+            request, u0=np.asarray(u0, dtype=np.float64), params={k: np.asarray(v, float) for k, v in params.items()}
+        )
+        if progress is not None:
+            progress(int(np.shape(u0)[0]))
+        return raw
 
     def fit_cells(
         self, request: CellFitRequest, block: CellBlock, batching: Batching, hooks: FitHooks

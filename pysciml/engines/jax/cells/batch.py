@@ -62,6 +62,8 @@ def choose_batch(
     cells_per_batch: int | None,
     extra_per_cell: int = 0,
     first: int | None = None,
+    unit: str = "cells",
+    size_argument: str = "cells_per_batch",
 ):
     """``(B, bundle)``: the batch size and ``build(B)``'s result (``bundle.bytes`` = predicted bytes).
 
@@ -72,6 +74,8 @@ def choose_batch(
         cells_per_batch: the user's batch size (then the budget only warns).
         extra_per_cell: host bytes per cell held besides the compiled computation.
         first: the batch size to try first (default :func:`bucket`).
+        unit, size_argument: what a batch holds and the user's argument that fixes its size
+            (for the warning).
     """
     B = int(cells_per_batch) if cells_per_batch else (first or bucket(n_cells))
     bundle = build(B)
@@ -90,12 +94,12 @@ def choose_batch(
         tried.append((B, need))
     if max_memory and need > max_memory:
         warnings.warn(
-            f"a batch of {B} cells is predicted to need {need / 2**20:.0f} MiB, more than max_memory="
+            f"a batch of {B} {unit} is predicted to need {need / 2**20:.0f} MiB, more than max_memory="
             f"{max_memory / 2**20:.0f} MiB; "
             + (
-                "lower cells_per_batch."
+                f"lower {size_argument}."
                 if cells_per_batch
-                else "one cell's computation alone exceeds it: raise max_memory, "
+                else f"one {unit.rstrip('s')}'s computation alone exceeds it: raise max_memory, "
                 "shorten the time axis or lower max_steps."
             ),
             MemoryBudgetWarning,
