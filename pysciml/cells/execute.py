@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import warnings
 from collections.abc import Callable
 
@@ -21,6 +22,8 @@ from .results import common_attrs, param_attrs, status_attrs, time_attrs
 from .stack import unstack_cells
 
 __all__ = ["run_independent", "run_joint", "estimate_text"]
+
+log = logging.getLogger("pysciml.cells")
 
 _STATE = "pysciml_state"
 
@@ -42,6 +45,23 @@ def estimate_text(info: dict) -> str:
         f"{info['cells_per_batch']} cells/batch, ~{info['predicted_batch_bytes'] / 2**20:.0f} MiB/batch predicted, "
         f"peak RSS {peak_bytes() / 2**20:.0f} MiB, ~{info['estimated_seconds']:.0f} s for this block"
     )
+
+
+def _log_estimate(info: dict) -> None:
+    log.info("gridded fit: %s", estimate_text(info))
+
+
+def _telling(bar):
+    """The estimate hook of a block: the ``pysciml.cells`` logger at INFO, and the progress bar's
+    postfix where there is one (a module-level function where not, so a dask task pickles it)."""
+    if bar is None:
+        return _log_estimate
+
+    def tell(info: dict) -> None:
+        _log_estimate(info)
+        bar.set_postfix_str(estimate_text(info))
+
+    return tell
 
 
 def _template(stack):
@@ -194,7 +214,7 @@ def run_independent(
         batching,
         progress=None if bar is None else bar.update,
         checkpoint=ckpt,
-        estimate=None if bar is None else (lambda info: bar.set_postfix_str(estimate_text(info))),
+        estimate=_telling(bar),
     )
     names = block.output_names()
     core = {f.name: [f"{f.name}_dim{i}" for i in range(np.ndim(f.z0))] for f in spec.per_cell}

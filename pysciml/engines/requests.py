@@ -264,10 +264,12 @@ class FitHooks:
             (:class:`pysciml.fitting.checkpoint.Checkpointer`), or None.
         resume_state: ``(meta, arrays)`` of a checkpoint to resume from, or None.
         should_stop: polled between chunks of steps; True stops like Ctrl-C (checkpoint, best so far).
-        estimate: ``estimate(info)`` called once after the first batch of a per-cell fit, with
-            ``cells_per_batch``, ``batches``, ``predicted_batch_bytes``, ``first_batch_seconds``
-            and ``estimated_seconds`` (the whole block at that pace), so the caller can tell the
-            user the memory and time a large fit will take.
+        estimate: ``estimate(info)`` called once early in a run, so the caller can tell the user
+            the memory and time a large fit will take: after the first batch of a per-cell fit
+            (``cells_per_batch``, ``batches``, ``predicted_batch_bytes``, ``first_batch_seconds``,
+            ``estimated_seconds`` for the whole block); after the second step of a latent
+            model's training (``compile_seconds``, ``step_seconds``, ``estimated_seconds``,
+            ``peak_bytes``).
     """
 
     progress: Callable | None = None

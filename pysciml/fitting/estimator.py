@@ -50,10 +50,11 @@ def progress_bar(total: int, verbose: int):
     except ImportError:  # pragma: no cover - tqdm is a dependency
         return None, None
     bar = tqdm(total=total, desc="fit", unit="step", dynamic_ncols=True, leave=verbose > 1 or True)
+    bar.pysciml_note = ""  # an estimate told once (memory, time in all), kept beside the loss
 
     def update(n, loss):
         bar.update(n)
-        bar.set_postfix_str(f"loss {loss:.4g}")
+        bar.set_postfix_str(f"loss {loss:.4g}" + (f", {bar.pysciml_note}" if bar.pysciml_note else ""))
 
     return bar, update
 

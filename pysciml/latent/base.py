@@ -8,6 +8,7 @@ networks from the configuration's type.
 
 from __future__ import annotations
 
+import logging
 import time as _time
 from typing import Any, ClassVar
 
@@ -25,6 +26,21 @@ from .data import Scaling, bucket, pad_rows, padded_arrays, query_series, query_
 from .saved_model import read_latent, save_latent
 
 __all__ = ["LatentModel"]
+
+
+log = logging.getLogger("pysciml.latent")
+
+
+def _tell(info: dict, bar, steps: int) -> None:
+    """The estimate a latent fit tells after its second step: on the progress bar (beside the
+    loss) and at INFO level on the ``pysciml.latent`` logger."""
+    text = (
+        f"~{info['step_seconds'] * 1e3:.0f} ms/step after {info['compile_seconds']:.0f} s compile, "
+        f"~{info['estimated_seconds']:.0f} s for {steps} steps, peak RSS {info['peak_bytes'] / 2**20:.0f} MiB"
+    )
+    log.info("latent fit: %s", text)
+    if bar is not None:
+        bar.pysciml_note = text
 
 
 class LatentModel:
@@ -193,7 +209,7 @@ class LatentModel:
                     seed=self.seed,
                     weights=tuple(self.weights_) if warm_start else None,
                 ),
-                FitHooks(progress=update),
+                FitHooks(progress=update, estimate=lambda info: _tell(info, bar, steps)),
             )
         finally:
             if bar is not None:

@@ -231,6 +231,7 @@ class JaxEngine(Engine):
             clip=request.clip,
             progress=hooks.progress,
             weights=None if request.weights is None else list(request.weights),
+            estimate=hooks.estimate,
         )
         history = {k: np.asarray(hist[k]) for k in ("loss", "loglik", "kl", "beta")}
         return LatentTrainResult(tuple(weights), history, int(hist["rejected_steps"]), float(hist["compile_seconds"]))

@@ -11,6 +11,7 @@ overflows the list's fixed capacity, the block of steps is repeated with a large
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import time
 import warnings
@@ -22,10 +23,14 @@ import xarray as xr
 
 from ...engines.registry import get_engine
 from ...errors import InputError
+from ...memory import peak_bytes
+from ...options import check_int
 from .lattice import Atoms
 from .neighbours import neighbour_list, pairs_r2
 from .potentials import PairPotential
 from .space import minimum_image
+
+log = logging.getLogger("pysciml.physics")
 
 get_engine("jax")
 
@@ -90,6 +95,7 @@ def run_md(
     skin: float = 0.3,
     capacity_factor: float = 1.25,
     units: dict[str, str] | None = None,
+    verbose: int = 0,
 ) -> xr.Dataset:
     """Integrate ``atoms`` under ``potential`` for ``steps`` steps of ``dt``; every ``save_every`` steps saved.
 
@@ -97,6 +103,11 @@ def run_md(
     ``potential_energy``, ``kinetic_energy``, ``total_energy``, ``temperature`` (time), units in
     attrs (reduced LJ units unless ``units`` says otherwise), and in ``attrs`` the ensemble,
     ``neighbour_rebuilds``, ``neighbour_capacity`` and ``wall_time_s``.
+
+    After the second block of ``save_every`` steps (the first one compiles) the run tells what it
+    will take: time per step, time for all steps, the size of the saved trajectory and the peak
+    memory so far -- at INFO level on the ``pysciml.physics`` logger, and with ``verbose=1`` on a
+    progress bar over the steps.
 
     Raises :class:`pysciml.InputError` naming ``positions`` when atoms overlap at the start, ``dt``
     when it is not below :func:`stability_limit`, ``box`` when ``r_cut`` exceeds half the box.
@@ -133,6 +144,7 @@ def run_md(
             MDTimeStepWarning,
             stacklevel=2,
         )
+    check_int(verbose, "verbose", minimum=0)
     if thermostat is not None and not isinstance(thermostat, Langevin):
         raise InputError(
             f"must be None (NVE) or physics.Langevin(temperature, friction), got {thermostat!r}.", argument="thermostat"
@@ -162,7 +174,11 @@ def run_md(
     state = (q0, jnp.asarray(atoms.velocities), f0, nl.idx, q0, jnp.asarray(False), jnp.asarray(0), key)
     qs, vs, pes = [np.asarray(q0)], [np.asarray(atoms.velocities)], [float(pe0)]
     grown = 0
-    for _ in range(steps // save_every):
+    blocks = steps // save_every
+    bar = _bar(steps, verbose)
+    saved_bytes = (blocks + 1) * n * 3 * 2 * 8 + (blocks + 1) * 8
+    for b in range(blocks):
+        tick = time.perf_counter()
         new, pe = block(state, dt_j, m)
         if bool(new[5]):  # a rebuild overflowed: a larger list at this block's start, then the block again
             grown += 1
@@ -178,6 +194,12 @@ def run_md(
         qs.append(np.asarray(state[0]))
         vs.append(np.asarray(state[1]))
         pes.append(float(pe))
+        if b == 1 or blocks == 1:  # the first block compiles: the pace is the second one's
+            _tell(time.perf_counter() - tick, save_every, steps, time.perf_counter() - t0, blocks, saved_bytes, n, bar)
+        if bar is not None:
+            bar.update(save_every)
+    if bar is not None:
+        bar.close()
     wall = time.perf_counter() - t0
     return _to_xarray(
         np.stack(qs),
@@ -199,6 +221,29 @@ def run_md(
             "wall_time_s": wall,
         },
     )
+
+
+def _bar(steps: int, verbose: int):
+    if not verbose:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        return None
+    return tqdm(total=steps, desc="md", unit="step", dynamic_ncols=True)
+
+
+def _tell(block_s: float, save_every: int, steps: int, elapsed: float, blocks: int, saved: int, n: int, bar) -> None:
+    """What a run tells once it knows its pace: per step, in all, the trajectory's size, the peak."""
+    done = 2 if blocks > 1 else 1
+    total = elapsed + block_s * (blocks - done)
+    text = (
+        f"{n} atoms: ~{block_s / save_every * 1e3:.3g} ms/step, ~{total:.0f} s for {steps} steps, "
+        f"trajectory {saved / 2**20:.1f} MiB, peak RSS {peak_bytes() / 2**20:.0f} MiB"
+    )
+    log.info("run_md: %s", text)
+    if bar is not None:
+        bar.set_postfix_str(text)
 
 
 #: compiled step blocks, shared by runs with the same potential, box, thermostat and list shapes

@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ....memory import peak_bytes
 from ...requests import LatentSDEConfig
 from .elbo import batch_loss, elbo_terms
 from .nets import build_nets, nets_from_weights, weights_of
@@ -73,6 +74,7 @@ def train(
     clip: float,
     progress: Callable | None = None,
     weights=None,
+    estimate: Callable[[dict], None] | None = None,
 ):
     """Fit the networks; returns ``(weights, history, seconds)``.
 
@@ -87,6 +89,10 @@ def train(
         clip: global gradient-norm clip.
         progress: ``progress(n_steps_done, loss)`` called every few steps.
         weights: starting weights (default: fresh networks).
+        estimate: ``estimate(info)`` called once, after the second step (the first one compiles),
+            with ``compile_seconds``, ``step_seconds``, ``estimated_seconds`` (the whole run at
+            that pace) and ``peak_bytes`` (this process's peak resident size so far, which the
+            later steps, of the same shapes, do not raise much).
     """
     N, L, D = Y.shape
     key = jax.random.PRNGKey(seed)
@@ -122,6 +128,16 @@ def train(
         loss = float(loss)
         if i == 0:
             compile_s = time.perf_counter() - t0
+        elif i == 1 and estimate is not None:
+            step_s = time.perf_counter() - t0
+            estimate(
+                {
+                    "compile_seconds": compile_s,
+                    "step_seconds": step_s,
+                    "estimated_seconds": time.perf_counter() - t_start + step_s * (steps - 2),
+                    "peak_bytes": peak_bytes(),
+                }
+            )
         if np.isfinite(loss):
             params, opt_state = new_params, new_state
         else:
