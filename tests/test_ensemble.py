@@ -110,6 +110,12 @@ def test_symplectic_ensemble_over_initial_states_conserves_each_orbit_s_energy()
     assert drift.max() < 1e-6
     one = ps.solve(sky.model(), u0[4], (0.0, 20.0), saveat=t, solver=ps.Yoshida4(dt=1e-3))
     np.testing.assert_allclose(ens.u[4], one.u, rtol=1e-12, atol=1e-12)
+    # a physics ensemble honours a memory budget as a gridded fit does: smaller batches, same orbits
+    budget = ens.stats["predicted_batch_bytes"] * 2 // 3  # one orbit alone needs about half of it
+    small = ps.solve_ensemble(sky.model(), u0, t=(0.0, 20.0), saveat=t, solver=ps.Yoshida4(dt=1e-3),
+                              max_memory=budget)
+    assert small.stats["batches"] > 1 and small.stats["predicted_batch_bytes"] <= budget
+    np.testing.assert_allclose(small.u, ens.u, rtol=1e-12, atol=1e-12)
 
 
 def test_the_estimate_is_told_after_the_first_batch(caplog, capsys):
