@@ -204,3 +204,22 @@ def test_without_a_budget_the_same_ensemble_exceeds_it():
     got = _ensemble_growth("none")
     assert got["ok"] and got["batch"] == 1024 and got["predicted"] > BUDGET
     assert not _within(got, BUDGET), got
+
+
+_SUITE = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "data" / "sbml-test-suite"
+CASE_00348 = _SUITE / "00348" / "00348-sbml-l3v2.xml"
+
+
+@pytest.mark.skipif(not CASE_00348.exists(), reason=f"SBML Test Suite case 00348 is not at {CASE_00348}")
+def test_an_sbml_model_s_events_fire_in_every_member():
+    """Case 00348 (an event with an assignment): each member equals ps.solve with its own value of C."""
+    m = ps.bio.from_sbml(CASE_00348)
+    assert m.events and "C" in m.param_names
+    t = np.linspace(0.0, 5.0, 11)
+    values = np.array([1.0, 1.5, 0.7]) * float(m.default_params()["C"])
+    ens = ps.solve_ensemble(m, t=(0.0, 5.0), saveat=t, vary={"C": values}, rtol=1e-10, atol=1e-12)
+    assert ens.ok
+    for i, v in enumerate(values):
+        one = ps.solve(m, t=(0.0, 5.0), saveat=t, params={"C": v}, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(ens.u[i], one.u, rtol=1e-12, atol=1e-12)
+    assert np.abs(ens.u[0] - ens.u[1]).max() > 1e-6  # the members differ (else the check proves nothing)
