@@ -27,6 +27,7 @@ from .ivp import build_request, check_model, check_ode_solver
 from .memory import parse_memory, peak_bytes
 from .model_spec import ModelSpec
 from .options import check_int
+from .progress import open_bar
 from .sde.spec import SDEModel
 from .stacked import StackedSolution
 
@@ -186,16 +187,6 @@ def _members(model: ModelSpec, u0, vary, params) -> tuple[np.ndarray | None, dic
     return U0, varied, n
 
 
-def _bar(n: int, verbose: int):
-    if not verbose:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency
-        return None
-    return tqdm(total=n, desc="ensemble", unit="member", dynamic_ncols=True)
-
-
 def solve_ensemble(
     model: ModelSpec,
     u0: Any = None,
@@ -289,7 +280,7 @@ def solve_ensemble(
     if U0 is None:
         U0 = np.repeat(np.asarray(request.u0, dtype=np.float64)[None, :], n, axis=0)
     eng = get_engine(name, operation="solve_ensemble")
-    bar = _bar(n, verbose)
+    bar = open_bar(n, verbose, desc="ensemble", unit="member")
     told: dict[str, Any] = {}
 
     def estimate(info):

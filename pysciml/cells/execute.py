@@ -13,6 +13,7 @@ from ..data.ingest import DataWarning
 from ..engines.requests import Batching, CellBlock, FitHooks
 from ..errors import InputError
 from ..memory import peak_bytes
+from ..progress import open_bar
 from ..status import Status
 from ..training.losses import to_unconstrained
 from .align import on_grid
@@ -26,16 +27,6 @@ __all__ = ["run_independent", "run_joint", "estimate_text"]
 log = logging.getLogger("pysciml.cells")
 
 _STATE = "pysciml_state"
-
-
-def _bar(total, verbose, unit):
-    if not verbose:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency
-        return None
-    return tqdm(total=total, desc="fit cells", unit=unit, dynamic_ncols=True)
 
 
 def estimate_text(info: dict) -> str:
@@ -198,7 +189,7 @@ def run_independent(
         ).assign_coords(stack.grid_coords.coords)
         inputs.append(ids.chunk(chunks) if lazy else ids)
     steps = eng.cell_history_steps(spec)
-    bar = None if lazy else _bar(int(stack.cell_mask.sum()), verbose, "cell")
+    bar = None if lazy else open_bar(int(stack.cell_mask.sum()), verbose, desc="fit cells", unit="cell")
     batching = Batching(
         cells_per_batch=cells_per_batch,
         max_memory=None if budget is None else budget // (1 if lazy else workers),
@@ -298,7 +289,7 @@ def run_joint(
     total = sum(o.steps for o in spec.optimizers) + (
         spec.strategy.stages * spec.strategy.steps if hasattr(spec.strategy, "stages") else 0
     )
-    bar = _bar(total, verbose, "step")
+    bar = open_bar(total, verbose, desc="fit cells", unit="step")
     progress: Callable[[int, float], None] | None = None
     if bar is not None:
 

@@ -27,6 +27,7 @@ from ..model_spec import ModelSpec, ParamView
 from ..networks import MLP
 from ..numerics import numpy_math
 from ..params import ParamSpec
+from ..progress import open_bar
 from ..states import StateLayout
 from ..status import Status
 from ..training.strategies import Collocation, GrowingHorizon, MultipleShooting
@@ -43,13 +44,11 @@ class NotFittedError(InputError):
 
 
 def progress_bar(total: int, verbose: int):
-    if not verbose:
+    """``(bar, update(n, loss))`` of a fit (``(None, None)`` when silent): the loss, and an estimate
+    told once (``bar.pysciml_note``), in the postfix."""
+    bar = open_bar(total, verbose, desc="fit", unit="step")
+    if bar is None:
         return None, None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency
-        return None, None
-    bar = tqdm(total=total, desc="fit", unit="step", dynamic_ncols=True, leave=verbose > 1 or True)
     bar.pysciml_note = ""  # an estimate told once (memory, time in all), kept beside the loss
 
     def update(n, loss):

@@ -25,6 +25,7 @@ from ...engines.registry import get_engine
 from ...errors import InputError
 from ...memory import peak_bytes
 from ...options import check_int
+from ...progress import open_bar
 from .lattice import Atoms
 from .neighbours import neighbour_list, pairs_r2
 from .potentials import PairPotential
@@ -175,7 +176,7 @@ def run_md(
     qs, vs, pes = [np.asarray(q0)], [np.asarray(atoms.velocities)], [float(pe0)]
     grown = 0
     blocks = steps // save_every
-    bar = _bar(steps, verbose)
+    bar = open_bar(steps, verbose, desc="md", unit="step")
     saved_bytes = (blocks + 1) * n * 3 * 2 * 8 + (blocks + 1) * 8
     for b in range(blocks):
         tick = time.perf_counter()
@@ -221,16 +222,6 @@ def run_md(
             "wall_time_s": wall,
         },
     )
-
-
-def _bar(steps: int, verbose: int):
-    if not verbose:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency
-        return None
-    return tqdm(total=steps, desc="md", unit="step", dynamic_ncols=True)
 
 
 def _tell(block_s: float, save_every: int, steps: int, elapsed: float, blocks: int, saved: int, n: int, bar) -> None:
