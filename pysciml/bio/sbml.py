@@ -607,6 +607,7 @@ def _cascading(info: SBMLInfo, fire, triggers, own: int):
 def _assigner(info: SBMLInfo, species, kinds, targets):
     """``assign(vals, values_or_None, m) -> {state or parameter: raw value}`` of an event's assignments."""
     names = [v for v, _ in targets]
+    rescaled = [s for s, (_, only) in species.items() if kinds.get(s) == "value" and not only]
 
     def assign(vals, values, m):
         if values is None:
@@ -616,10 +617,15 @@ def _assigner(info: SBMLInfo, species, kinds, targets):
         for var, value in new_symbol.items():
             if var in species and kinds.get(var) == "amount":
                 comp, only = species[var]
-                if not only:
-                    size = new_symbol.get(comp, vals[comp])
-                    value = value * size
+                if not only:  # a concentration: the amount it means in the compartment as it was
+                    value = value * vals[comp]
             out[var] = value
+        # a resized compartment keeps its species' amounts: concentrations held as values
+        # (species under rate rules) are rescaled, including ones this event assigns
+        for sid in rescaled:
+            comp = species[sid][0]
+            if comp in new_symbol:
+                out[sid] = out.get(sid, vals[sid]) * vals[comp] / new_symbol[comp]
         return out
 
     return assign
