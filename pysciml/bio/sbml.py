@@ -569,19 +569,24 @@ class _Importer:
                 )
             triggers.append((truth, on_trigger, cancel))
             # one root-found condition per comparison in the trigger, in each direction in which
-            # its switching can turn the trigger on (or, for a cancellable delay, off)
-            edges = [(k, d) for k, (_, _, signs) in enumerate(atoms) for d in (1, -1) if d in signs]
-            if cancel is not None:
-                edges += [(k, -d) for k, d in list(edges) if (k, -d) not in edges]
-            for n, (k, d) in enumerate(edges):
-                atom, diff, _ = atoms[k]
-                switched = _switch(info, truth_of(expr, atom, d > 0), truth_of(expr, atom, d < 0), on_trigger, cancel)
+            # its switching can turn the trigger on (or, for a cancellable delay, off): a trigger
+            # true only inside a window is found where a solver step spans the whole window
+            firing = [(k, d) for k, (_, _, signs) in enumerate(atoms) for d in (1, -1) if d in signs]
+            cancelling = [(k, -d) for k, d in firing if (k, -d) not in firing] if cancel is not None else []
+            for edges, what in ((firing, ""), (cancelling, "cancel")):
+                for k, d in edges:
+                    atom, diff, _ = atoms[k]
+                    switched = _switch(
+                        info, truth_of(expr, atom, d > 0), truth_of(expr, atom, d < 0), on_trigger, cancel
+                    )
 
-                def condition(u, p, t, m, _c=compile_sympy(diff)):
-                    return _c(info.evaluate(u, p, t, m), m)
+                    def condition(u, p, t, m, _c=compile_sympy(diff)):
+                        return _c(info.evaluate(u, p, t, m), m)
 
-                name = label if n == 0 else f"{label}@{'rise' if d > 0 else 'fall'}{k}"
-                out.append(Event(condition, _cascading(info, switched, triggers, n_event), direction=d, name=name))
+                    # named by the event, and (where it has several) by the comparison
+                    text = str(atom).replace(TIME.name, "time")
+                    name = "@".join(filter(None, [label, what])) + ("" if len(edges) == 1 else f":{text}")
+                    out.append(Event(condition, _cascading(info, switched, triggers, n_event), direction=d, name=name))
             out.extend(delayed)
             self._initial_fire.append((initial_value, truth, on_trigger))
         return out, extra
