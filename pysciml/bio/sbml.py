@@ -15,10 +15,12 @@ Semantics (SBML Level 3 core):
   ``sum(stoichiometry * rate)`` times the species' conversion factor.
 * Assignment rules are evaluated in dependency order at every call; initial assignments
   and assignment rules set the initial values; ``rateOf(x)`` is x's derivative.
-* Events become ``ps.Event`` s (trigger -> a continuous condition crossing zero upwards);
-  a delay is a second event at the time stored when the trigger fired; ``persistent=false``
-  cancels a pending delayed event when the trigger turns false; assignments use the values
-  at trigger time unless ``useValuesFromTriggerTime=false``.
+* Events become ``ps.Event`` s, one per comparison in the trigger (a continuous condition
+  crossing zero where it switches) and direction in which it can turn the trigger true; a
+  delay is a second event at the time stored when the trigger fired (a zero delay executes
+  at once); ``persistent=false`` cancels a pending delayed event when the trigger turns
+  false; assignments use the values at trigger time unless ``useValuesFromTriggerTime=false``;
+  a concentration assigned means an amount in the compartment as it was before the event.
 
 Refused, naming the element: algebraic rules, fast reactions, the delay csymbol, event
 priorities, and packages (comp, fbc, ...).

@@ -13,7 +13,18 @@ Rosenbrock tableaus through :class:`.rosenbrock.diffrax_adapter.DiffraxRosenbroc
 
 Right after an event, its condition is ~0 at the segment start; to keep it from
 firing again at once, the condition's value at the segment start is replaced by the
-sign of its time derivative along the flow (the side the trajectory moves to).
+sign of its time derivative along the flow (the side the trajectory moves to), for every
+event fired at that instant.
+
+diffrax locates the first condition *in list order* that changed sign within a step, not
+the earliest.  Where another condition changed sign too between the segment start and the
+event found, the segment is solved again up to that event with it disabled (a "retry",
+one more segment of the scan), until nothing crosses before the event found; a retry
+that reaches its bound applies the event found before.  Conditions that crossed at the
+same instant as the event applied are *pending*: each fires next, at the same time and in
+list order, if it is still past its zero (relative to the segment start) after the
+affects applied before it.  The scan has ``2 (max_events + 1)`` segments for the retries;
+more than ``max_events`` events stop the solve (``events_dropped``).
 """
 
 from __future__ import annotations
