@@ -7,6 +7,10 @@ changes sign in the chosen ``direction``; its time is found by root finding on t
 solver's dense output and is differentiable (implicit function theorem).  What fired
 is in ``sol.events`` (an :class:`EventLog`).
 
+Where several conditions cross, the earliest fires first (also inside one solver step);
+conditions crossing at the same instant fire one after the other in list order, each
+only if its condition is still past zero after the affects before it.
+
 Condition and affect see the same arguments as the model's physics: ``(u, p, t, m)``.
 An affect returns a mapping ``{name: new value}`` naming states and/or parameters
 (the others keep their values), or ``None`` to change nothing.

@@ -74,6 +74,11 @@ class Solution:
             return f"solved with {self.stats.get('solver')} in {self.stats.get('steps')} steps."
         where = self.stats.get("t_end")
         at = f" at t = {where:.6g}" if isinstance(where, float) else ""
+        if self.events is not None and bool(np.asarray(self.events.dropped)):
+            return (
+                f"{self.status.name}{at}: more events were due than max_events ({len(self.events)}); "
+                "pass a larger max_events to ps.solve."
+            )
         return f"{self.status.name}{at}: {self.status.advice}"
 
     def __getitem__(self, name: str):

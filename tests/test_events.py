@@ -109,6 +109,49 @@ def test_terminal_event_and_parameter_affect():
     np.testing.assert_allclose(sol.u[0], [H0 - G / 2 - G * 1.0, -G], rtol=1e-8)
 
 
+def _counter():
+    """A model whose state never changes (the solver takes one step over the whole span)."""
+    return ps.ODEModel(lambda u, p, t, m: [0.0 * u[0], 0.0 * u[1]], states=["a", "b"], params={"k": 1.0})
+
+
+def test_crossings_inside_one_step_fire_earliest_first():
+    """Two conditions crossing inside one step (dt0: the whole span): the earlier fires first, though listed
+    second."""
+    late = ps.Event(lambda u, p, t, m: t - 2.0, affect=lambda u, p, t, m: {"b": u[0] + 10.0}, direction=1, name="late")
+    early = ps.Event(lambda u, p, t, m: t - 1.0, affect=lambda u, p, t, m: {"a": 1.0}, direction=1, name="early")
+    sol = ps.solve(_counter(), [0.0, 0.0], (0.0, 3.0), saveat=[3.0], events=[late, early], solver=ps.Tsit5(), dt0=3.0)
+    assert sol.ok
+    assert [name for _, name in sol.events] == ["early", "late"]
+    np.testing.assert_allclose(sol.events.t, [1.0, 2.0], atol=1e-10)
+    np.testing.assert_allclose(sol.u[0], [1.0, 11.0])  # "late" saw the state "early" left
+
+
+def test_simultaneous_crossings_both_fire_unless_the_first_undoes_the_second():
+    model = _counter()
+    first = ps.Event(lambda u, p, t, m: t - 1.0, affect=lambda u, p, t, m: {"a": u[0] + 1.0}, direction=1)
+    second = ps.Event(lambda u, p, t, m: t - 1.0, affect=lambda u, p, t, m: {"b": u[1] + 1.0}, direction=1)
+    sol = ps.solve(model, [0.0, 0.0], (0.0, 2.0), saveat=[2.0], events=[first, second], solver=ps.Tsit5())
+    assert sol.ok and len(sol.events) == 2
+    np.testing.assert_allclose(sol.u[0], [1.0, 1.0])
+    # the same crossing, but the first one's affect moves the second's condition back below zero
+    undo = ps.Event(lambda u, p, t, m: t - 1.0, affect=lambda u, p, t, m: {"k": 2.0}, direction=1)
+    gated = ps.Event(lambda u, p, t, m: t - p.k, affect=lambda u, p, t, m: {"b": u[1] + 1.0}, direction=1)
+    sol = ps.solve(model, [0.0, 0.0], (0.0, 1.5), saveat=[1.5], events=[undo, gated], solver=ps.Tsit5())
+    assert sol.ok and [name for _, name in sol.events] == ["event0"]
+    np.testing.assert_allclose(sol.u[0], [0.0, 0.0])
+
+
+def test_more_events_than_max_events_fail_with_advice():
+    model = _counter()
+    # a clock: fires at t = k, then moves k on by 0.1 (ten ticks from t = 1 to 2)
+    tick = ps.Event(lambda u, p, t, m: t - p.k, affect=lambda u, p, t, m: {"k": p.k + 0.1}, direction=1)
+    sol = ps.solve(model, [0.0, 0.0], (0.0, 2.05), events=[tick], max_events=3, solver=ps.Tsit5())
+    assert not sol.ok and bool(sol.events.dropped)
+    assert "max_events" in sol.message
+    sol = ps.solve(model, [0.0, 0.0], (0.0, 2.05), events=[tick], max_events=20, solver=ps.Tsit5())
+    assert sol.ok and len(sol.events) == 11
+
+
 def test_bad_events():
     model, bounce = _ball()
     with pytest.raises(InputError, match="events"):

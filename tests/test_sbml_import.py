@@ -193,6 +193,53 @@ def test_models_differing_in_one_operation_are_not_confused():
     assert ends == pytest.approx([1.0, 2.0], rel=1e-12)
 
 
+_TIME = '<csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/time"> time </csymbol>'
+WINDOW_AND_RESIZE = f"""<?xml version="1.0" encoding="UTF-8"?>
+<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">
+  <model id="window_and_resize">
+    <listOfCompartments><compartment id="C" size="0.5" spatialDimensions="3" constant="false"/></listOfCompartments>
+    <listOfSpecies>
+      <species id="S" compartment="C" initialConcentration="2" hasOnlySubstanceUnits="false"
+               boundaryCondition="true" constant="false"/>
+    </listOfSpecies>
+    <listOfParameters><parameter id="p" value="0" constant="false"/></listOfParameters>
+    <listOfEvents>
+      <event id="window" useValuesFromTriggerTime="true">
+        <trigger initialValue="true" persistent="true"><math xmlns="http://www.w3.org/1998/Math/MathML">
+          <apply><and/><apply><gt/>{_TIME}<cn> 2 </cn></apply><apply><lt/>{_TIME}<cn> 2.5 </cn></apply></apply>
+        </math></trigger>
+        <listOfEventAssignments>
+          <eventAssignment variable="p"><math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 1 </cn></math></eventAssignment>
+        </listOfEventAssignments>
+      </event>
+      <event id="resize" useValuesFromTriggerTime="true">
+        <trigger initialValue="true" persistent="true"><math xmlns="http://www.w3.org/1998/Math/MathML">
+          <apply><geq/>{_TIME}<cn> 3 </cn></apply>
+        </math></trigger>
+        <listOfEventAssignments>
+          <eventAssignment variable="S"><math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 0.2 </cn></math></eventAssignment>
+          <eventAssignment variable="C"><math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 0.2 </cn></math></eventAssignment>
+        </listOfEventAssignments>
+      </event>
+    </listOfEvents>
+  </model>
+</sbml>"""
+
+
+def test_window_trigger_and_compartment_resize_in_one_step():
+    """A trigger true only for 2 < t < 2.5 fires though one solver step (dt0) spans the whole
+    window; an event setting a concentration and its compartment together sets the amount in
+    the compartment as it was (0.2 * 0.5), so the concentration after is 0.1 / 0.2 (SBML Test
+    Suite 01779)."""
+    model = ps.bio.from_sbml(WINDOW_AND_RESIZE)
+    sol = ps.solve(model, t=(0.0, 4.0), saveat=[4.0], solver=ps.Tsit5(), dt0=4.0)
+    assert sol.ok
+    assert [name for _, name in sol.events] == ["window:time > 2", "resize"]
+    out = model.sbml.values(sol, ["p", "S", "C"], amounts=["S"])
+    assert out["p"][0] == 1.0
+    np.testing.assert_allclose([out["S"][0], out["C"][0]], [0.1, 0.2], rtol=1e-12)
+
+
 def test_validation_errors_carry_line_numbers():
     bad = MODEL.replace('compartment="cell" initialAmount="0"', 'compartment="nowhere" initialAmount="0"')
     with pytest.raises(FileFormatError, match=r"line 1[89]: .*compartment"):

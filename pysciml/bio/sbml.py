@@ -15,10 +15,12 @@ Semantics (SBML Level 3 core):
   ``sum(stoichiometry * rate)`` times the species' conversion factor.
 * Assignment rules are evaluated in dependency order at every call; initial assignments
   and assignment rules set the initial values; ``rateOf(x)`` is x's derivative.
-* Events become ``ps.Event`` s (trigger -> a continuous condition crossing zero upwards);
-  a delay is a second event at the time stored when the trigger fired; ``persistent=false``
-  cancels a pending delayed event when the trigger turns false; assignments use the values
-  at trigger time unless ``useValuesFromTriggerTime=false``.
+* Events become ``ps.Event`` s, one per comparison in the trigger (a continuous condition
+  crossing zero where it switches) and direction in which it can turn the trigger true; a
+  delay is a second event at the time stored when the trigger fired (a zero delay executes
+  at once); ``persistent=false`` cancels a pending delayed event when the trigger turns
+  false; assignments use the values at trigger time unless ``useValuesFromTriggerTime=false``;
+  a concentration assigned means an amount in the compartment as it was before the event.
 
 Refused, naming the element: algebraic rules, fast reactions, the delay csymbol, event
 priorities, and packages (comp, fbc, ...).
@@ -40,7 +42,16 @@ from ..events import Event
 from ..model import ODEModel
 from ..numerics import numpy_math
 from ..params import Param
-from .sbml_math import RATE_OF, TIME, UnsupportedSBML, as_boolean, compile_sympy, to_sympy, trigger_condition
+from .sbml_math import (
+    RATE_OF,
+    TIME,
+    UnsupportedSBML,
+    as_boolean,
+    as_number,
+    compile_sympy,
+    to_sympy,
+    trigger_atoms,
+)
 
 __all__ = ["from_sbml", "SBMLInfo", "UnsupportedSBML", "SBMLUnitsWarning"]
 
@@ -484,7 +495,7 @@ class _Importer:
         mdl = self.model
         out: list[Event] = []
         extra: dict[str, float] = {}
-        triggers: list = []  # (truth, on_trigger) of every event, for cascades
+        triggers: list = []  # (truth, on_trigger, cancel or None) of every event, for cascades
         self._initial_fire = []
         for i in range(mdl.getNumEvents()):
             e = mdl.getEvent(i)
@@ -494,7 +505,7 @@ class _Importer:
             if trig is None or trig.getMath() is None:
                 continue  # never fires
             expr = as_boolean(expand(self.math(trig.getMath(), f"trigger of {where}")))
-            cond = compile_sympy(trigger_condition(expr, where))
+            atoms = trigger_atoms(expr, where)
             truth = compile_sympy(expr)
             persistent = trig.getPersistent() if mdl.getLevel() >= 3 else True
             initial_value = trig.getInitialValue() if mdl.getLevel() >= 3 else True
@@ -510,55 +521,76 @@ class _Importer:
                 )
             delay = None
             if e.isSetDelay() and e.getDelay().getMath() is not None:
-                dexpr = expand(self.math(e.getDelay().getMath(), f"delay of {where}"))
+                dexpr = as_number(expand(self.math(e.getDelay().getMath(), f"delay of {where}")))
                 if not (dexpr.is_Number and float(dexpr) == 0.0):
                     delay = compile_sympy(dexpr)
             assign = _assigner(info, species, kinds, targets)
-
-            def condition(u, p, t, m, _c=cond):
-                return _c(info.evaluate(u, p, t, m), m)
-
             n_event = len(triggers)
+            cancel = None
+            delayed = []
             if delay is None:
 
                 def on_trigger(vals, t, m, p, _a=assign):
                     return _a(vals, None, m)
 
-                triggers.append((truth, on_trigger))
-                out.append(Event(condition, _cascading(info, on_trigger, triggers, n_event), direction=1, name=label))
-                self._initial_fire.append((initial_value, truth, on_trigger))
-                continue
-            due = f"sbml_event{i}_due"
-            keep = [f"sbml_event{i}_value{k}" for k in range(len(targets))] if from_trigger else []
-            extra[due] = _NEVER
-            for kname in keep:
-                extra[kname] = 0.0
+            else:
+                due = f"sbml_event{i}_due"
+                keep = [f"sbml_event{i}_value{k}" for k in range(len(targets))] if from_trigger else []
+                extra[due] = _NEVER
+                for kname in keep:
+                    extra[kname] = 0.0
 
-            def schedule(vals, t, m, p, _d=delay, _due=due, _keep=tuple(keep), _targets=tuple(targets)):
-                new = {_due: t + _d(vals, m)}
-                for kname, (_, fn) in zip(_keep, _targets):
-                    new[kname] = fn(vals, m) + 0.0 * t
-                return new
+                def on_trigger(
+                    vals, t, m, p, _d=delay, _a=assign, _due=due, _keep=tuple(keep), _targets=tuple(targets)
+                ):
+                    """Schedule the execution at t + delay (a delay of zero executes now)."""
+                    d = _d(vals, m)
+                    now = _a(vals, None, m)
+                    new = {k: m.where(d == 0, v, _current(info, k, vals, p)) for k, v in now.items()}
+                    new[_due] = m.where(d == 0, _NEVER, t + d)
+                    for kname, (_, fn) in zip(_keep, _targets):
+                        new[kname] = fn(vals, m) + 0.0 * t
+                    return new
 
-            def execute(vals, t, m, p, _a=assign, _due=due, _keep=tuple(keep)):
-                stored = [p[k] for k in _keep] if _keep else None
-                new = _a(vals, stored, m)
-                new[_due] = _NEVER + 0.0 * t
-                return new
+                def execute(vals, t, m, p, _a=assign, _due=due, _keep=tuple(keep)):
+                    stored = [p[k] for k in _keep] if _keep else None
+                    new = _a(vals, stored, m)
+                    new[_due] = _NEVER + 0.0 * t
+                    return new
 
-            def when_due(u, p, t, m, _due=due):
-                return t - p[_due]
+                def when_due(u, p, t, m, _due=due):
+                    return t - p[_due]
 
-            triggers.append((truth, schedule))
-            out.append(Event(condition, _cascading(info, schedule, triggers, n_event), direction=1, name=label))
-            out.append(Event(when_due, _cascading(info, execute, triggers, -1), direction=1, name=f"{label}@delay"))
-            if not persistent:
+                if not persistent:
 
-                def cancel(u, p, t, m, _due=due):
-                    return {_due: _NEVER + 0.0 * t}
+                    def cancel(vals, t, m, p, _due=due):
+                        return {_due: _NEVER + 0.0 * t}
 
-                out.append(Event(condition, cancel, direction=-1, name=f"{label}@cancel"))
-            self._initial_fire.append((initial_value, truth, schedule))
+                delayed.append(
+                    Event(when_due, _cascading(info, execute, triggers, -1), direction=1, name=f"{label}@delay")
+                )
+            triggers.append((truth, on_trigger, cancel))
+            # one root-found condition per comparison in the trigger, in each direction in which
+            # its switching can turn the trigger on (or, for a cancellable delay, off): a trigger
+            # true only inside a window is found where a solver step spans the whole window
+            firing = [(k, d) for k, (_, _, signs) in enumerate(atoms) for d in (1, -1) if d in signs]
+            cancelling = [(k, -d) for k, d in firing if (k, -d) not in firing] if cancel is not None else []
+            for edges, what in ((firing, ""), (cancelling, "cancel")):
+                for k, d in edges:
+                    atom, diff, _ = atoms[k]
+                    switched = _switch(
+                        info, truth_of(expr, atom, d > 0), truth_of(expr, atom, d < 0), on_trigger, cancel
+                    )
+
+                    def condition(u, p, t, m, _c=compile_sympy(diff)):
+                        return _c(info.evaluate(u, p, t, m), m)
+
+                    # named by the event, and (where it has several) by the comparison
+                    text = str(atom).replace(TIME.name, "time")
+                    name = "@".join(filter(None, [label, what])) + ("" if len(edges) == 1 else f":{text}")
+                    out.append(Event(condition, _cascading(info, switched, triggers, n_event), direction=d, name=name))
+            out.extend(delayed)
+            self._initial_fire.append((initial_value, truth, on_trigger))
         return out, extra
 
     def _fire_at_start(self, model: ODEModel, info: SBMLInfo, values0) -> None:
@@ -582,9 +614,41 @@ class _Importer:
                 model.param_specs[k] = dataclasses.replace(spec, default=np.asarray(v, float))
 
 
+def _current(info: SBMLInfo, key: str, vals, p):
+    """The value held now for an affect's key (a state's raw value or a parameter)."""
+    if key in info.states:
+        return vals[info._raw_keys[info.states.index(key)]]
+    return p[key]
+
+
+def truth_of(expr, atom, value: bool):
+    """``fn(vals, m)``: the trigger ``expr`` with the comparison ``atom`` taken as ``value``."""
+    return compile_sympy(expr.xreplace({atom: sympy.true if value else sympy.false}))
+
+
+def _switch(info: SBMLInfo, after, before, fire, cancel):
+    """``fire`` where the trigger turned on at a comparison's switching (``before`` false,
+    ``after`` true, each a truth ``fn(vals, m)`` of the trigger), ``cancel`` (if any) where it
+    turned off."""
+
+    def switched(vals, t, m, p):
+        on_after, on_before = after(vals, m), before(vals, m)
+        turned_on = m.where(on_before, False, on_after)
+        new = {k: m.where(turned_on, v, _current(info, k, vals, p)) for k, v in fire(vals, t, m, p).items()}
+        if cancel is not None:
+            turned_off = m.where(on_before, m.where(on_after, False, True), False)
+            for k, v in cancel(vals, t, m, p).items():
+                new[k] = m.where(turned_off, v, new.get(k, _current(info, k, vals, p)))
+        return new
+
+    return switched
+
+
 def _cascading(info: SBMLInfo, fire, triggers, own: int):
     """An affect ``(u, p, t, m)`` applying ``fire`` and then every other event whose trigger the
-    change turned from false to true (one pass; SBML's events triggered by events)."""
+    change turned from false to true, and cancelling the pending delayed executions of
+    non-persistent events whose trigger it turned false (one pass; SBML's events triggered by
+    events)."""
 
     def affect(u, p, t, m):
         vals0 = info.evaluate(u, p, t, m)
@@ -592,13 +656,18 @@ def _cascading(info: SBMLInfo, fire, triggers, own: int):
         u1 = [new.get(name, u[i]) for i, name in enumerate(info.states)]
         p1 = {n: new.get(n, p[n]) for n in info._params}
         vals1 = info.evaluate(u1, p1, t, m)
-        for j, (truth, on_trigger) in enumerate(triggers):
+        for j, (truth, on_trigger, cancel) in enumerate(triggers):
             if j == own:
                 continue
-            turned = m.where(truth(vals0, m), False, truth(vals1, m))
+            was, now = truth(vals0, m), truth(vals1, m)
+            turned = m.where(was, False, now)
             for key, value in on_trigger(vals1, t, m, p1).items():
                 current = new.get(key, u[info.states.index(key)] if key in info.states else p[key])
                 new[key] = m.where(turned, value, current)
+            if cancel is not None:
+                off = m.where(was, m.where(now, False, True), False)
+                for key, value in cancel(vals1, t, m, p1).items():
+                    new[key] = m.where(off, value, new.get(key, p[key]))
         return new
 
     return affect
@@ -607,6 +676,7 @@ def _cascading(info: SBMLInfo, fire, triggers, own: int):
 def _assigner(info: SBMLInfo, species, kinds, targets):
     """``assign(vals, values_or_None, m) -> {state or parameter: raw value}`` of an event's assignments."""
     names = [v for v, _ in targets]
+    rescaled = [s for s, (_, only) in species.items() if kinds.get(s) == "value" and not only]
 
     def assign(vals, values, m):
         if values is None:
@@ -616,10 +686,15 @@ def _assigner(info: SBMLInfo, species, kinds, targets):
         for var, value in new_symbol.items():
             if var in species and kinds.get(var) == "amount":
                 comp, only = species[var]
-                if not only:
-                    size = new_symbol.get(comp, vals[comp])
-                    value = value * size
+                if not only:  # a concentration: the amount it means in the compartment as it was
+                    value = value * vals[comp]
             out[var] = value
+        # a resized compartment keeps its species' amounts: concentrations held as values
+        # (species under rate rules) are rescaled, including ones this event assigns
+        for sid in rescaled:
+            comp = species[sid][0]
+            if comp in new_symbol:
+                out[sid] = out.get(sid, vals[sid]) * vals[comp] / new_symbol[comp]
         return out
 
     return assign

@@ -7,8 +7,8 @@
   symbol names to numbers/arrays/tracers and ``m`` is an engine's math namespace (numpy for
   initial values and outputs, the engine's ``m`` inside the physics), so the same
   expression runs on every engine and under ``jax.grad``.
-* :func:`trigger_condition` turns an event trigger (a boolean expression) into a continuous
-  function that crosses zero upwards where the trigger turns true (for ``ps.Event``).
+* :func:`trigger_atoms` splits an event trigger (a boolean expression) into its comparisons,
+  each a continuous function that crosses zero where the comparison switches (for ``ps.Event``).
 
 The tree is walked node by node, never ``eval``-ed.
 """
@@ -28,9 +28,10 @@ __all__ = [
     "AVOGADRO",
     "RATE_OF",
     "as_boolean",
+    "as_number",
     "to_sympy",
     "compile_sympy",
-    "trigger_condition",
+    "trigger_atoms",
     "UnsupportedSBML",
 ]
 
@@ -162,7 +163,7 @@ _FOLD: dict[int, Callable] | None = None
 _LOGICAL: set[int] = set()
 
 
-def _as_number(a):
+def as_number(a):
     """A boolean used as a number is 1 or 0 (SBML's rule)."""
     if isinstance(a, sympy.logic.boolalg.Boolean) and not isinstance(a, sympy.Expr):
         return sympy.Piecewise((sympy.Integer(1), a), (sympy.Integer(0), True))
@@ -208,7 +209,7 @@ def to_sympy(node, functions: Mapping[str, sympy.Lambda], where: str) -> Any:
     args = [to_sympy(node.getChild(i), functions, where) for i in range(node.getNumChildren())]
     if kind in _FOLD:
         if kind not in _LOGICAL:
-            args = [_as_number(a) for a in args]
+            args = [as_number(a) for a in args]
         else:
             args = [as_boolean(a) for a in args]
         return _FOLD[kind](args)
@@ -438,27 +439,37 @@ def _fold(f, xs):
     return out
 
 
-def trigger_condition(expr, where: str):
-    """A sympy expression that is positive where boolean ``expr`` is true and crosses zero
-    where it switches (``a > b`` -> ``a - b``, ``and`` -> min, ``or`` -> max, ``not`` -> minus)."""
-    if expr is sympy.true:
-        return sympy.Integer(1)
-    if expr is sympy.false:
-        return sympy.Integer(-1)
-    if isinstance(expr, (sympy.Gt, sympy.Ge)):
-        lhs, rhs = expr.args
-        return lhs - rhs  # type: ignore[operator]
-    if isinstance(expr, (sympy.Lt, sympy.Le)):
-        lhs, rhs = expr.args
-        return rhs - lhs  # type: ignore[operator]
-    if isinstance(expr, sympy.And):
-        return sympy.Min(*[trigger_condition(a, where) for a in expr.args], evaluate=False)
-    if isinstance(expr, sympy.Or):
-        return sympy.Max(*[trigger_condition(a, where) for a in expr.args], evaluate=False)
-    if isinstance(expr, sympy.Not):
-        return -trigger_condition(expr.args[0], where)
-    raise UnsupportedSBML(
-        f"{where}: the trigger {expr} is not a comparison (or and/or/not of comparisons), so its switching "
-        "time cannot be located by root finding.",
-        argument="sbml",
-    )
+def trigger_atoms(expr, where: str) -> list[tuple[Any, Any, frozenset[int]]]:
+    """The comparisons a boolean trigger ``expr`` is made of (and/or/not of comparisons).
+
+    Returns ``[(comparison, difference, polarities)]``: ``difference`` is positive where the
+    comparison is true and crosses zero where it switches (``a > b`` -> ``a - b``); polarities
+    holds ``+1`` where the comparison appears un-negated and ``-1`` under a ``not`` (so +1:
+    the trigger can turn true when the comparison does, -1: when it turns false).  A constant
+    trigger (``true``, ``false``) has none.
+    """
+    found: dict[Any, tuple[Any, set[int]]] = {}
+
+    def walk(e, sign):
+        if e is sympy.true or e is sympy.false:
+            return
+        if isinstance(e, (sympy.Gt, sympy.Ge, sympy.Lt, sympy.Le)):
+            lhs, rhs = e.args
+            diff = lhs - rhs if isinstance(e, (sympy.Gt, sympy.Ge)) else rhs - lhs  # type: ignore[operator]
+            found.setdefault(e, (diff, set()))[1].add(sign)
+            return
+        if isinstance(e, (sympy.And, sympy.Or)):
+            for a in e.args:
+                walk(a, sign)
+            return
+        if isinstance(e, sympy.Not):
+            walk(e.args[0], -sign)
+            return
+        raise UnsupportedSBML(
+            f"{where}: the trigger {expr} is not a comparison (or and/or/not of comparisons), so its switching "
+            "time cannot be located by root finding.",
+            argument="sbml",
+        )
+
+    walk(expr, 1)
+    return [(e, diff, frozenset(signs)) for e, (diff, signs) in found.items()]

@@ -13,7 +13,18 @@ Rosenbrock tableaus through :class:`.rosenbrock.diffrax_adapter.DiffraxRosenbroc
 
 Right after an event, its condition is ~0 at the segment start; to keep it from
 firing again at once, the condition's value at the segment start is replaced by the
-sign of its time derivative along the flow (the side the trajectory moves to).
+sign of its time derivative along the flow (the side the trajectory moves to), for every
+event fired at that instant.
+
+diffrax locates the first condition *in list order* that changed sign within a step, not
+the earliest.  Where another condition changed sign too between the segment start and the
+event found, the segment is solved again up to that event with it disabled (a "retry",
+one more segment of the scan), until nothing crosses before the event found; a retry
+that reaches its bound applies the event found before.  Conditions that crossed at the
+same instant as the event applied are *pending*: each fires next, at the same time and in
+list order, if it is still past its zero (relative to the segment start) after the
+affects applied before it.  The scan has ``2 (max_events + 1)`` segments for the retries;
+more than ``max_events`` events stop the solve (``events_dropped``).
 """
 
 from __future__ import annotations
@@ -134,23 +145,42 @@ def event_solve(
     at_i = jnp.asarray([i for _, i in pairs] + [0], jnp.int32)
     branches = [_affect_branch(model, ev, i, offsets) for i, ev in enumerate(events)]
 
-    def condition(ev, j):
-        def g(t, y, values):
-            return jnp.asarray(
-                ev.condition(layout.view(y), _param_view(model, values, thetas), t, jax_math), jnp.float64
-            )
+    n_state = len(state_events)
+    directions = jnp.asarray([ev.direction for _, ev in state_events] or [0], jnp.int32)
+    none = jnp.zeros((max(n_state, 1),), bool)
 
+    def g(ev, t, y, values):
+        return jnp.asarray(ev.condition(layout.view(y), _param_view(model, values, thetas), t, jax_math), jnp.float64)
+
+    def condition_value(ev, j, t, y, values, t_start, fired_here):
+        value = g(ev, t, y, values)
+        # just fired: at the segment start, the side the flow moves to (see the module docstring)
+        slope = jax.jvp(lambda tt, yy: g(ev, tt, yy, values), (t, y), (jnp.ones_like(t), fun(t, y, (values, thetas))))[
+            1
+        ]
+        side = jax.lax.stop_gradient(jnp.sign(slope)) * jnp.finfo(jnp.float64).tiny
+        return jnp.where(fired_here[j] & (t == t_start), side, value)
+
+    def condition(ev, j):
         def cond_fn(t, y, args, **kwargs):
-            (values, _), (t_start, last) = args
-            value = g(t, y, values)
-            # just fired: at the segment start, the side the flow moves to (see the module docstring)
-            slope = jax.jvp(lambda tt, yy: g(tt, yy, values), (t, y), (jnp.ones_like(t), fun(t, y, (values, thetas))))[
-                1
-            ]
-            side = jax.lax.stop_gradient(jnp.sign(slope)) * jnp.finfo(jnp.float64).tiny
-            return jnp.where((last == j) & (t == t_start), side, value)
+            (values, _), (t_start, fired_here, disabled) = args
+            # a disabled condition (while the segment is solved again, see below) never crosses
+            return jnp.where(disabled[j], 1.0, condition_value(ev, j, t, y, values, t_start, fired_here))
 
         return cond_fn
+
+    def all_conditions(t, y, values, t_start, fired_here):
+        if not state_events:
+            return jnp.zeros((1,), jnp.float64)
+        return jnp.stack(
+            [condition_value(ev, j, t, y, values, t_start, fired_here) for j, (_, ev) in enumerate(state_events)]
+        )
+
+    def crossed(before, after):
+        """Which conditions changed sign from ``before`` to ``after`` in their direction (diffrax's rule)."""
+        up = (jnp.sign(before) <= 0) & (jnp.sign(after) > 0)
+        down = (jnp.sign(before) > 0) & (jnp.sign(after) <= 0)
+        return jnp.where(directions > 0, up, jnp.where(directions < 0, down, jnp.sign(before) != jnp.sign(after)))
 
     event = None
     if state_events:
@@ -166,9 +196,17 @@ def event_solve(
     ys0 = jnp.full((ts.shape[0], y0.shape[0]), jnp.nan, y0.dtype)
 
     def segment(carry, _):
-        t, y, values, k_at, last, done, status, ys, log_t, log_i, n, steps, rejected = carry
+        (t, y, values, k_at, fired_here, done, status, ys, log_t, log_i, n, steps, rejected) = carry[:13]
+        bound, disabled, fallback, pending, ref, dropped = carry[13:]
+        # 1. a condition crossed by the flow at the same instant as the event applied last, and
+        #    still past its zero after that event's affect, fires now (no integration)
+        now = all_conditions(t, y, values, t, fired_here)
+        still = pending & crossed(ref, now) & ~done
+        use_pending = jnp.any(still)
+        j_pending = jnp.argmax(still)
+        # 2. otherwise integrate to the next time event, t1, or the bound of a segment solved again
         t_at = at_t[k_at]
-        seg_end = jnp.where(done, t, jnp.minimum(t_at, t1))
+        seg_end = jnp.where(done | use_pending, t, jnp.minimum(jnp.minimum(t_at, t1), bound))
         sol = dfx.diffeqsolve(
             term,
             method,
@@ -176,7 +214,7 @@ def event_solve(
             seg_end,
             dt0,
             y,
-            args=((values, thetas), (t, last)),
+            args=((values, thetas), (t, fired_here, disabled)),
             saveat=dfx.SaveAt(subs=[dfx.SubSaveAt(ts=jnp.clip(ts, t, seg_end)), dfx.SubSaveAt(t1=True)]),
             stepsize_controller=controller,
             max_steps=max_steps,
@@ -187,20 +225,35 @@ def event_solve(
         sol_ts: Any = sol.ts  # saved with SaveAt, so never None
         sol_ys: Any = sol.ys
         t_ev, y_ev = sol_ts[1][0], sol_ys[1][0]
-        occurred = sol.result == dfx.RESULTS.event_occurred
+        running = ~done & ~use_pending
+        occurred = (sol.result == dfx.RESULTS.event_occurred) & running
         seg_status = jnp.where(occurred, jnp.int32(0), status_from_result(sol.result))
-        failed = (seg_status != 0) & ~done
-        fired = occurred & ~done
+        failed = (seg_status != 0) & running
         if state_events and sol.event_mask is not None:
             mask = jnp.stack([jnp.asarray(m, bool) for m in sol.event_mask])
             j = jnp.argmax(mask)
         else:
             j = jnp.int32(0)
-        at_hit = ~fired & ~failed & ~done & (seg_end == t_at)
-        apply = fired | at_hit
-        which = jnp.where(fired, state_global[j], at_i[k_at])
-        # saved values of this segment (NaN after a failure)
-        inseg = (ts >= t) & (ts <= t_ev) & ~done
+        # diffrax locates the first condition (in list order) that crossed in a step, not the
+        # earliest: where another one crossed too, solve the segment again up to this event
+        # with this one disabled, and apply it only if nothing crossed before it
+        start = all_conditions(t, y, values, t, fired_here)
+        end = all_conditions(t_ev, y_ev, values, t, fired_here)
+        flow_crossed = crossed(start, end)
+        onehot_j = jnp.arange(none.shape[0]) == j
+        retry = occurred & jnp.any(flow_crossed & ~disabled & ~onehot_j)
+        fired = occurred & ~retry
+        # a segment solved again that reached its bound: the event found before fires there
+        at_bound = running & ~occurred & ~failed & (fallback >= 0) & (seg_end == bound)
+        j_state = jnp.where(use_pending, j_pending, jnp.where(at_bound, fallback, j))
+        state_fire = use_pending | fired | at_bound
+        at_hit = running & ~occurred & ~failed & ~at_bound & (seg_end == t_at)
+        apply = state_fire | at_hit
+        which = jnp.where(state_fire, state_global[j_state], at_i[k_at])
+        t_ev = jnp.where(use_pending, t, t_ev)
+        y_ev = jnp.where(use_pending, y, y_ev)
+        # saved values of this segment (NaN after a failure); none from a segment solved again
+        inseg = (ts >= t) & (ts <= t_ev) & running & ~retry
         seg_ys = jnp.where(failed, jnp.where(jnp.isfinite(sol_ys[0]), sol_ys[0], jnp.nan), sol_ys[0])
         ys = jnp.where(inseg[:, None], seg_ys, ys)
         y_new, values_new = jax.lax.switch(which, branches, t_ev, y_ev, values, thetas)
@@ -210,22 +263,40 @@ def event_solve(
         ys = jnp.where(((ts == t_ev) & apply)[:, None], y_new, ys)
         log_t = log_t.at[n].set(jnp.where(apply, t_ev, log_t[n]))
         log_i = log_i.at[n].set(jnp.where(apply, which, log_i[n]))
-        reached_end = ~done & ~apply & ~failed
-        done_new = done | failed | reached_end | (apply & terminal[which])
+        reached_end = running & ~apply & ~failed & ~retry
+        overflow = apply & (n + 1 >= n_log) & ~terminal[which]  # more than max_events events
+        done_new = done | failed | reached_end | (apply & terminal[which]) | overflow
+        onehot_state = (jnp.arange(none.shape[0]) == j_state) & state_fire
+        advanced = t_ev > t
+        fired_here_new = jnp.where(apply & advanced, none, fired_here) | onehot_state
+        # conditions crossed by the flow with the event applied now: they fire next if still crossed
+        pending_new = jnp.where(
+            use_pending,
+            still & ~onehot_state,
+            jnp.where(fired | at_bound, flow_crossed & ~onehot_state, jnp.where(at_hit, none, pending & ~running)),
+        )
+        ref_new = jnp.where(fired | at_bound, start, ref)
+        keep = retry | ~apply  # nothing applied: the retry state carries on (a retry) or is unused
         carry = (
-            jnp.where(done, t, t_ev),
-            jnp.where(done, y, y_new),
+            jnp.where(done | retry, t, t_ev),
+            jnp.where(done | retry, y, y_new),
             values_new,
             k_at + at_hit.astype(jnp.int32),
-            jnp.where(fired, j, jnp.where(at_hit, -1, last)).astype(jnp.int32),
+            fired_here_new,
             done_new,
             jnp.where(failed, seg_status, status),
             ys,
             log_t,
             log_i,
             jnp.minimum(n + apply.astype(jnp.int32), n_log - 1),
-            steps + jnp.where(done, 0, sol.stats["num_accepted_steps"]).astype(jnp.int32),
-            rejected + jnp.where(done, 0, sol.stats["num_rejected_steps"]).astype(jnp.int32),
+            steps + jnp.where(running, sol.stats["num_accepted_steps"], 0).astype(jnp.int32),
+            rejected + jnp.where(running, sol.stats["num_rejected_steps"], 0).astype(jnp.int32),
+            jnp.where(retry, t_ev, jnp.where(keep, bound, jnp.inf)),
+            jnp.where(retry, disabled | onehot_j, jnp.where(keep, disabled, none)),
+            jnp.where(retry, j, jnp.where(keep, fallback, -1)).astype(jnp.int32),
+            pending_new,
+            ref_new,
+            dropped | overflow,
         )
         return carry, None
 
@@ -234,7 +305,7 @@ def event_solve(
         y0,
         values0,
         jnp.int32(0),
-        jnp.int32(-1),
+        none,
         jnp.asarray(False),
         jnp.int32(0),
         ys0,
@@ -243,10 +314,17 @@ def event_solve(
         jnp.int32(0),
         jnp.int32(0),
         jnp.int32(0),
+        jnp.asarray(jnp.inf, jnp.float64),
+        none,
+        jnp.int32(-1),
+        none,
+        jnp.zeros((max(n_state, 1),), jnp.float64),
+        jnp.asarray(False),
     )
-    final, _ = jax.lax.scan(segment, init, None, length=n_log)
-    t_end, _, _, _, _, done, status, ys, log_t, log_i, n, steps, rejected = final
-    dropped = ~done
+    # segments: one per event, plus the ones solved again (rare: two crossings in one step)
+    final, _ = jax.lax.scan(segment, init, None, length=2 * n_log)
+    t_end, _, _, _, _, done, status, ys, log_t, log_i, n, steps, rejected = final[:13]
+    dropped = ~done | final[-1]
     status = jnp.where(dropped & (status == 0), jnp.int32(int(Status.FAILED)), status)
     stats = {
         "steps": steps,
