@@ -511,8 +511,10 @@ class LatentConfig:
         encoder_hidden, ode_hidden, decoder_hidden: widths (decoder_hidden 0 = linear decoder).
         encoder: ``"ode-rnn"`` or ``"gru"``.
         encoder_steps: fixed Tsit5 steps of the encoder's ODE between two observations.
-        solver: explicit Runge-Kutta method of the latent flow (``ps.Tsit5()``...), adaptive with rtol/atol.
+        solver: explicit Runge-Kutta method of the latent flow (``ps.Tsit5()``..., or ``Euler()``), adaptive
+            with rtol/atol unless ``dt`` is set.
         rtol, atol, max_steps: step control of the latent flow.
+        dt: fixed step of the latent flow in scaled (network) time, or None: adaptive steps.
         noise_scaled: fixed observation noise std per state in scaled units, or None (learned).
         min_noise: floor of the learned noise std (scaled units).
     """
@@ -529,6 +531,7 @@ class LatentConfig:
     max_steps: int = 4096
     noise_scaled: tuple[float, ...] | None = None
     min_noise: float = 1e-3
+    dt: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)

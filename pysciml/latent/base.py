@@ -120,6 +120,10 @@ class LatentModel:
     def _make_config(self, scaling: Scaling, n_obs: int) -> LatentConfig:
         raise NotImplementedError
 
+    def _check_steps(self, span: float) -> None:
+        """Refuse a solve over ``span`` model time units that a fixed-step latent flow cannot finish
+        within its step budget (a LatentODE with ``dt``; nothing to check otherwise)."""
+
     def _noise_scaled(self, scaling: Scaling, n_obs: int) -> tuple[float, ...] | None:
         """The fixed observation noise std per state in scaled units (None: learned)."""
         if self.noise_std == "learn":
@@ -189,6 +193,7 @@ class LatentModel:
         else:
             scaling = self._scaling(obs)
         cfg = self.config_ if warm_start else self._make_config(scaling, obs.n_states)
+        self._check_steps(float(np.max(obs.t_span[:, 1] - obs.t_span[:, 0])))
         T, Y, M = padded_arrays(obs, scaling)
         eng = self._engine("train_latent")
         bar, update = progress_bar(steps, self.verbose)
@@ -315,6 +320,7 @@ class LatentModel:
         n = check_positive_int(n, "n")
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
             raise InputError(f"must be an integer, got {seed!r}.", argument="seed")
+        self._check_steps(float(t[-1] - t[0]))
         eng = self._engine("sample_latent")
         m = bucket(t.size, 32)  # padded shapes: fewer compilations
         tp = np.concatenate([t, np.full(m - t.size, t[-1])])

@@ -8,6 +8,8 @@ Training maximises the ELBO (Chen et al. 2018, Rubanova et al. 2019).
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -15,7 +17,7 @@ import numpy as np
 from ..errors import InputError
 from ..plotting.latent import plot_samples_vs_data
 from .base import LatentModel
-from .config import LatentConfig, check_positive_float, check_positive_int, latent_solver
+from .config import LatentConfig, check_positive_float, check_positive_int, latent_solver, latent_step
 from .data import Scaling, bucket, pad_rows, query_times
 
 __all__ = ["LatentODE"]
@@ -32,7 +34,12 @@ class LatentODE(LatentModel):
         encoder: ``"ode-rnn"`` (hidden state evolves by a learned ODE between observations)
             or ``"gru"`` (time gaps fed as an input).
         solver: method of the latent flow: ``"tsit5"`` (default), ``"dopri5"``, ``"dopri8"``
-            or ``ps.Tsit5()``...; adaptive with ``rtol``/``atol``, at most ``max_steps`` steps.
+            or ``ps.Tsit5()``...; adaptive with ``rtol``/``atol``, at most ``max_steps`` steps;
+            ``"euler"``: forward Euler with fixed steps ``dt`` (first order: a cheap solver whose
+            error shows, see :meth:`with_solver`).
+        dt: fixed step of the latent flow in model time units (the units of the series' times);
+            None (default): adaptive steps. Needed by ``"euler"``; with another method it runs
+            that method with fixed steps (``rtol``/``atol`` unused).
         encoder_steps: fixed steps of the encoder's ODE between two observations.
         noise_std: ``"learn"`` (default: one std per state, learned) or a fixed std in data
             units (a number, or one per state).
@@ -54,6 +61,7 @@ class LatentODE(LatentModel):
         "rtol",
         "atol",
         "max_steps",
+        "dt",
         "encoder_steps",
         "noise_std",
         "time_scale",
@@ -75,6 +83,7 @@ class LatentODE(LatentModel):
         rtol: float = 1e-5,
         atol: float = 1e-7,
         max_steps: int = 4096,
+        dt: float | None = None,
         encoder_steps: int = 2,
         noise_std: Any = "learn",
         time_scale: Any = "auto",
@@ -97,7 +106,9 @@ class LatentODE(LatentModel):
             engine,
         )
         self.ode_hidden = check_positive_int(ode_hidden, "ode_hidden")
-        self.solver = latent_solver(solver).name.lower()
+        method = latent_solver(solver)
+        self.solver = method.name.lower()
+        self.dt = latent_step(dt, method)
         self.rtol = check_positive_float(rtol, "rtol")
         self.atol = check_positive_float(atol, "atol")
         self.max_steps = check_positive_int(max_steps, "max_steps")
@@ -115,7 +126,51 @@ class LatentODE(LatentModel):
             self.atol,
             self.max_steps,
             self._noise_scaled(scaling, n_obs),
+            dt=None if self.dt is None else self.dt / scaling.time_scale,
         )
+
+    def with_solver(self, solver: Any, *, dt: float | None = None, rtol=None, atol=None, max_steps=None):
+        """A copy whose latent flow runs with another method; a fitted model keeps its weights (no retraining).
+
+        Decode the same posterior with a cheap fixed-step solver and compare it with the adaptive one::
+
+            exact = model.predict(t, y, t_new)
+            coarse = model.with_solver("euler", dt=0.05).predict(t, y, t_new)
+
+        Args:
+            solver: as in the constructor (``"euler"``, ``"tsit5"``, ``ps.Dopri8()``...).
+            dt: fixed step in model time units (needed by ``"euler"``; None: adaptive).
+            rtol, atol, max_steps: the new step control (default: this model's).
+
+        Returns:
+            a new :class:`LatentODE` (fitted if this one is) with ``solver``, ``dt``... replaced.
+        """
+        other = copy.copy(self)
+        method = latent_solver(solver)
+        other.solver, other.dt = method.name.lower(), latent_step(dt, method)
+        other.rtol = self.rtol if rtol is None else check_positive_float(rtol, "rtol")
+        other.atol = self.atol if atol is None else check_positive_float(atol, "atol")
+        other.max_steps = self.max_steps if max_steps is None else check_positive_int(max_steps, "max_steps")
+        if hasattr(self, "config_"):
+            other.config_ = dataclasses.replace(
+                self.config_,
+                solver=method,
+                dt=None if other.dt is None else other.dt / self.scaling_.time_scale,
+                rtol=other.rtol,
+                atol=other.atol,
+                max_steps=other.max_steps,
+            )
+            other.weights_ = list(self.weights_)
+        return other
+
+    def _check_steps(self, span: float) -> None:
+        """A fixed-step flow must cover ``span`` model time units within ``max_steps`` steps."""
+        if self.dt is not None and span / self.dt > self.max_steps:
+            raise InputError(
+                f"dt={self.dt:g} needs {int(np.ceil(span / self.dt))} steps to cover {span:g} model time units, "
+                f"more than max_steps={self.max_steps}; raise max_steps (or dt).",
+                argument="max_steps",
+            )
 
     def predict(self, t, y, t_new, *, n_samples: int = 0, seed: int = 0, return_std: bool = False):
         """Reconstruct / interpolate / extrapolate a series at times ``t_new`` from its observations.
@@ -144,6 +199,8 @@ class LatentODE(LatentModel):
             if len(t_new) != len(series):
                 raise InputError(f"has {len(t_new)} time arrays for {len(series)} series.", argument="t_new")
             queries = [query_times(q, "t_new") for q in t_new]
+        firsts = [ts[np.flatnonzero(~np.isnan(ys).all(axis=1))[0]] for ts, ys in series]
+        self._check_steps(max(max(q[-1] - a, a - q[0]) for q, a in zip(queries, firsts)))
         eng = self._engine("decode_latent")
         mean, std, t0 = eng.encode_latent(self.config_, self.weights_, *self._padded(series))
         L = bucket(max(q.size for q in queries), 32)

@@ -42,6 +42,14 @@ def last_times(t, m):
     return jnp.take_along_axis(t, last[:, None], axis=1)[:, 0]
 
 
+def _stepping(cfg, direction: float = 1.0):
+    """``(dt0, controller)`` of the latent flow: fixed steps of ``cfg.dt`` (scaled time) in ``direction``,
+    or adaptive steps under ``cfg.rtol``/``cfg.atol`` (diffrax picks the first)."""
+    if cfg.dt is None:
+        return None, dfx.PIDController(rtol=cfg.rtol, atol=cfg.atol)
+    return direction * cfg.dt, dfx.ConstantStepSize()
+
+
 def _solve_one(nets: LatentNets, z0, t0, t1, ts, cfg):
     """Latent path from z0 at t0 to t1, saved at ts (L,) clipped to [t0, t1] (non-decreasing): (L, K).
 
@@ -50,15 +58,16 @@ def _solve_one(nets: LatentNets, z0, t0, t1, ts, cfg):
     """
     t1 = jnp.maximum(t1, t0 + 1e-9)
     ts = jnp.clip(ts, t0, t1)
+    dt0, controller = _stepping(cfg)
     sol = dfx.diffeqsolve(
         dfx.ODETerm(nets.field),
         diffrax_solver(cfg.solver),
         t0,
         t1,
-        None,
+        dt0,
         z0,
         saveat=dfx.SaveAt(ts=ts),
-        stepsize_controller=dfx.PIDController(rtol=cfg.rtol, atol=cfg.atol),
+        stepsize_controller=controller,
         max_steps=cfg.max_steps,
         throw=False,
     )
@@ -70,15 +79,16 @@ def _solve_back(nets: LatentNets, z0, t0, ts, cfg):
     """Latent path from z0 at t0 backwards, saved at ts (L,) clipped to <= t0: (L, K)."""
     tb = jnp.minimum(ts[0], t0 - 1e-9)
     back = jnp.clip(ts, tb, t0)[::-1]  # non-increasing, as a backward solve saves
+    dt0, controller = _stepping(cfg, -1.0)
     sol = dfx.diffeqsolve(
         dfx.ODETerm(nets.field),
         diffrax_solver(cfg.solver),
         t0,
         tb,
-        None,
+        dt0,
         z0,
         saveat=dfx.SaveAt(ts=back),
-        stepsize_controller=dfx.PIDController(rtol=cfg.rtol, atol=cfg.atol),
+        stepsize_controller=controller,
         max_steps=cfg.max_steps,
         throw=False,
     )
