@@ -515,6 +515,8 @@ class LatentConfig:
             with rtol/atol unless ``dt`` is set.
         rtol, atol, max_steps: step control of the latent flow.
         dt: fixed step of the latent flow in scaled (network) time, or None: adaptive steps.
+        n_condition: size of the condition vector each series carries (0: unconditional); the
+            condition is appended to the encoder's inputs, the latent vector field's and the decoder's.
         noise_scaled: fixed observation noise std per state in scaled units, or None (learned).
         min_noise: floor of the learned noise std (scaled units).
     """
@@ -532,6 +534,7 @@ class LatentConfig:
     noise_scaled: tuple[float, ...] | None = None
     min_noise: float = 1e-3
     dt: float | None = None
+    n_condition: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -562,6 +565,7 @@ class LatentTrainRequest:
         T, Y, M: padded model times (scaled), values (scaled, NaN replaced) and observation mask.
         steps, batch_size, learning_rate, kl_anneal, n_samples, clip, seed: as in ``LatentODE.fit``.
         weights: weights to continue from (``warm_start``), or None for fresh ones.
+        C: (n_series, config.n_condition) scaled condition of each series, or None (unconditional).
     """
 
     config: LatentConfig
@@ -576,6 +580,7 @@ class LatentTrainRequest:
     clip: float
     seed: int
     weights: tuple[np.ndarray, ...] | None = None
+    C: np.ndarray | None = None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

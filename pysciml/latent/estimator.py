@@ -172,7 +172,7 @@ class LatentODE(LatentModel):
                 argument="max_steps",
             )
 
-    def predict(self, t, y, t_new, *, n_samples: int = 0, seed: int = 0, return_std: bool = False):
+    def predict(self, t, y, t_new, *, n_samples: int = 0, seed: int = 0, return_std: bool = False, condition=None):
         """Reconstruct / interpolate / extrapolate a series at times ``t_new`` from its observations.
 
         Args:
@@ -183,6 +183,8 @@ class LatentODE(LatentModel):
             n_samples: 0: decode the posterior mean of z0; > 0: average that many posterior samples.
             seed: seed of the posterior samples.
             return_std: also return the spread over posterior samples (needs n_samples >= 2).
+            condition: a conditional model's condition: (n_condition,) for every series, or
+                (n_series, n_condition) one per series.
 
         Returns:
             (m, D) predicted means in data units (a list for a list of series); with
@@ -202,7 +204,9 @@ class LatentODE(LatentModel):
         firsts = [ts[np.flatnonzero(~np.isnan(ys).all(axis=1))[0]] for ts, ys in series]
         self._check_steps(max(max(q[-1] - a, a - q[0]) for q, a in zip(queries, firsts)))
         eng = self._engine("decode_latent")
-        mean, std, t0 = eng.encode_latent(self.config_, self.weights_, *self._padded(series))
+        T, Y, M = self._padded(series)
+        C = self._conditions(condition, len(series), T.shape[0], "series")
+        mean, std, t0 = eng.encode_latent(self.config_, self.weights_, T, Y, M, C)
         L = bucket(max(q.size for q in queries), 32)
         Q = np.stack([np.concatenate([q, np.full(L - q.size, q[-1])]) for q in queries])
         (Q,) = pad_rows(Q, rows=mean.shape[0])
@@ -211,7 +215,7 @@ class LatentODE(LatentModel):
         else:
             eps = np.random.default_rng(seed).standard_normal((n_samples,) + mean.shape)
             z0 = mean[None] + std[None] * eps
-        x = eng.decode_latent(self.config_, self.weights_, self.n_states_, z0, t0, self.scaling_.times(Q))
+        x = eng.decode_latent(self.config_, self.weights_, self.n_states_, z0, t0, self.scaling_.times(Q), C)
         x = self.scaling_.unvalues(x)
         mu, sd = x.mean(axis=0), x.std(axis=0, ddof=1) if n_samples >= 2 else None
         out = [mu[i, : q.size] for i, q in enumerate(queries)]
@@ -221,8 +225,9 @@ class LatentODE(LatentModel):
         sds = [sd[i, : q.size] for i, q in enumerate(queries)]
         return (out[0], sds[0]) if single else (out, sds)
 
-    def forecast(self, t, y, horizon: float, *, n: int = 101, n_samples: int = 0, seed: int = 0):
-        """Extrapolate ``horizon`` model-time units past a series' last observed time.
+    def forecast(self, t, y, horizon: float, *, n: int = 101, n_samples: int = 0, seed: int = 0, condition=None):
+        """Extrapolate ``horizon`` model-time units past a series' last observed time (``condition`` as in
+        :meth:`predict`).
 
         Returns:
             ``(t_new (n,), y_new (n, D))`` for one series (lists of them for a list of series).
@@ -234,10 +239,10 @@ class LatentODE(LatentModel):
         grids = [np.linspace(ts[-1], ts[-1] + horizon, n) for ts, _ in series]
         ts_list = [s[0] for s in series]
         ys_list = [s[1] for s in series]
-        pred = self.predict(ts_list, ys_list, grids, n_samples=n_samples, seed=seed)
+        pred = self.predict(ts_list, ys_list, grids, n_samples=n_samples, seed=seed, condition=condition)
         return (grids[0], pred[0]) if single else (grids, pred)
 
-    def plot(self, t, y, t_new=None, *, n_samples: int = 16, n_prior: int = 5, seed: int = 0, ax=None):
+    def plot(self, t, y, t_new=None, *, n_samples: int = 16, n_prior: int = 5, seed: int = 0, ax=None, condition=None):
         """Draw one series against the model: its posterior mean +/- 2 sd and prior samples.
 
         Args:
@@ -247,6 +252,7 @@ class LatentODE(LatentModel):
             n_prior: prior samples to draw (0: none).
             seed: seed of the samples.
             ax: an Axes (or one per state) to draw into.
+            condition: a conditional model's condition of the series (and of the prior samples).
 
         Returns:
             ``(fig, axes)`` (matplotlib, the ``plot`` extra).
@@ -255,10 +261,10 @@ class LatentODE(LatentModel):
         t_arr = np.asarray(t, dtype=float)
         t_new = np.linspace(t_arr[0], t_arr[-1], 200) if t_new is None else np.asarray(t_new, dtype=float)
         if n_samples >= 2:
-            mean, std = self.predict(t, y, t_new, n_samples=n_samples, seed=seed, return_std=True)
+            mean, std = self.predict(t, y, t_new, n_samples=n_samples, seed=seed, return_std=True, condition=condition)
         else:
-            mean, std = self.predict(t, y, t_new, n_samples=n_samples, seed=seed), None
-        prior = self.sample(t_new, n_prior, seed=seed + 1) if n_prior else None
+            mean, std = self.predict(t, y, t_new, n_samples=n_samples, seed=seed, condition=condition), None
+        prior = self.sample(t_new, n_prior, seed=seed + 1, condition=condition) if n_prior else None
         y_arr = np.asarray(y, dtype=float).reshape(len(t_arr), -1)
         return plot_samples_vs_data(
             list(self.state_names_),
