@@ -27,7 +27,7 @@ def test_every_example_is_tested():
     tested = {"lotka_volterra_discovery.py", "stiff_ude_chemistry.py", "real_series.py", "sst_damping.py",
               "latent_ode_oscillators.py", "navier_stokes_inverse.py", "energy_balance_climate.py",
               "ebm_albedo_ude.py", "airfoil_design.py", "md_force_matching.py", "arm_identification.py",
-              "arm_friction_ude.py"}
+              "arm_friction_ude.py", "latent_vae_oscillator.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} <= tested
 
 
@@ -42,6 +42,16 @@ def test_lotka_volterra_discovery(tmp_path):
     assert res["ude"]["loss"] < 10 * res["ude"]["noise_floor"]
     assert all("prey*predator" in terms for terms in res["discovered"]["terms"])
     assert (tmp_path / "lv_discovery.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_latent_vae_oscillator_euler_vs_adaptive(tmp_path):
+    _run("latent_vae_oscillator.py", "--quick", "--out", str(tmp_path))
+    res = json.loads((tmp_path / "results.json").read_text())
+    assert res["status"] == "SUCCESS"
+    euler = [res["errors"][f"euler dt={dt:g}"]["vs_adaptive"] for dt in res["euler_steps"]]
+    assert euler[0] > euler[1] > euler[2] and 0.8 <= res["euler_order"] <= 1.2, res
+    assert res["errors"]["adaptive (tsit5, rtol 1e-5)"]["vs_adaptive"] < 0.1 * euler[-1]
 
 
 @pytest.mark.slow

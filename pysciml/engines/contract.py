@@ -161,9 +161,18 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def encode_latent(
-        self, config: LatentConfig, weights: Sequence[np.ndarray], T: np.ndarray, Y: np.ndarray, M: np.ndarray
+        self,
+        config: LatentConfig,
+        weights: Sequence[np.ndarray],
+        T: np.ndarray,
+        Y: np.ndarray,
+        M: np.ndarray,
+        condition: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(mean, std, t0)`` of the posterior of z0 for padded series ((n, K), (n, K), (n,))."""
+        """``(mean, std, t0)`` of the posterior of z0 for padded series ((n, K), (n, K), (n,)).
+
+        ``condition``: (n, n_condition) scaled conditions of a conditional model, else None (likewise below).
+        """
 
     @abc.abstractmethod
     def decode_latent(
@@ -174,6 +183,7 @@ class Engine(abc.ABC):
         z0: np.ndarray,
         t0: np.ndarray,
         ts: np.ndarray,
+        condition: np.ndarray | None = None,
     ) -> np.ndarray:
         """Decoded means (n_samples, n, m, D) of latent paths from ``z0`` (n_samples, n, K) at ``t0`` (n,)."""
 
@@ -187,8 +197,9 @@ class Engine(abc.ABC):
         n: int,
         seed: int,
         noise: bool,
+        condition: np.ndarray | None = None,
     ) -> np.ndarray:
-        """``n`` prior samples decoded at ``ts`` (n, m, D) (scaled units)."""
+        """``n`` prior samples decoded at ``ts`` (n, m, D) (scaled units); ``condition``: (n, n_condition)."""
 
     @abc.abstractmethod
     def evaluate_latent(
@@ -200,6 +211,7 @@ class Engine(abc.ABC):
         M: np.ndarray,
         seed: int,
         n_samples: int,
+        condition: np.ndarray | None = None,
     ) -> dict[str, np.ndarray]:
         """Per-series ``loglik``, ``kl``, ``mean``, ``std`` (scaled units, KL at full weight)."""
 
@@ -219,6 +231,7 @@ class Engine(abc.ABC):
         ts: np.ndarray,
         n_samples: int,
         seed: int,
+        condition: np.ndarray | None = None,
     ) -> np.ndarray:
         """Decoded posterior paths (n_samples, n, m, D) of a latent SDE at scaled times ``ts`` (n, m)
         after each padded series' first observation (scaled units)."""

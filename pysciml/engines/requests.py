@@ -511,8 +511,12 @@ class LatentConfig:
         encoder_hidden, ode_hidden, decoder_hidden: widths (decoder_hidden 0 = linear decoder).
         encoder: ``"ode-rnn"`` or ``"gru"``.
         encoder_steps: fixed Tsit5 steps of the encoder's ODE between two observations.
-        solver: explicit Runge-Kutta method of the latent flow (``ps.Tsit5()``...), adaptive with rtol/atol.
+        solver: explicit Runge-Kutta method of the latent flow (``ps.Tsit5()``..., or ``Euler()``), adaptive
+            with rtol/atol unless ``dt`` is set.
         rtol, atol, max_steps: step control of the latent flow.
+        dt: fixed step of the latent flow in scaled (network) time, or None: adaptive steps.
+        n_condition: size of the condition vector each series carries (0: unconditional); the
+            condition is appended to the encoder's inputs, the latent vector field's and the decoder's.
         noise_scaled: fixed observation noise std per state in scaled units, or None (learned).
         min_noise: floor of the learned noise std (scaled units).
     """
@@ -529,6 +533,8 @@ class LatentConfig:
     max_steps: int = 4096
     noise_scaled: tuple[float, ...] | None = None
     min_noise: float = 1e-3
+    dt: float | None = None
+    n_condition: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -559,6 +565,7 @@ class LatentTrainRequest:
         T, Y, M: padded model times (scaled), values (scaled, NaN replaced) and observation mask.
         steps, batch_size, learning_rate, kl_anneal, n_samples, clip, seed: as in ``LatentODE.fit``.
         weights: weights to continue from (``warm_start``), or None for fresh ones.
+        C: (n_series, config.n_condition) scaled condition of each series, or None (unconditional).
     """
 
     config: LatentConfig
@@ -573,6 +580,7 @@ class LatentTrainRequest:
     clip: float
     seed: int
     weights: tuple[np.ndarray, ...] | None = None
+    C: np.ndarray | None = None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -8,6 +8,7 @@ networks from the configuration's type.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time as _time
 from typing import Any, ClassVar
@@ -22,7 +23,18 @@ from ..errors import InputError
 from ..fitting.estimator import NotFittedError, progress_bar
 from ..status import Status
 from .config import ENCODERS, check_positive_float, check_positive_int
-from .data import Scaling, bucket, pad_rows, padded_arrays, query_series, query_times, read_series
+from .data import (
+    Scaling,
+    bucket,
+    condition_names,
+    pad_rows,
+    padded_arrays,
+    query_condition,
+    query_series,
+    query_times,
+    read_condition,
+    read_series,
+)
 from .saved_model import read_latent, save_latent
 
 __all__ = ["LatentModel"]
@@ -120,6 +132,10 @@ class LatentModel:
     def _make_config(self, scaling: Scaling, n_obs: int) -> LatentConfig:
         raise NotImplementedError
 
+    def _check_steps(self, span: float) -> None:
+        """Refuse a solve over ``span`` model time units that a fixed-step latent flow cannot finish
+        within its step budget (a LatentODE with ``dt``; nothing to check otherwise)."""
+
     def _noise_scaled(self, scaling: Scaling, n_obs: int) -> tuple[float, ...] | None:
         """The fixed observation noise std per state in scaled units (None: learned)."""
         if self.noise_std == "learn":
@@ -137,6 +153,7 @@ class LatentModel:
         self,
         data: Any,
         *,
+        condition: Any = None,
         steps: int = 500,
         batch_size: int = 32,
         learning_rate: float = 1e-2,
@@ -154,6 +171,11 @@ class LatentModel:
             data: a list of ``(t, y)`` series (t: (n_t,) model times, strictly increasing;
                 y: (n_t,) or (n_t, D); NaN = missing), or an xarray Dataset / DataArray with a
                 time dimension and a series dimension.
+            condition: one vector per series that the model is conditioned on (appended to the
+                encoder's inputs, the latent dynamics' and the decoder's): an array (n_series,
+                n_condition) (or (n_series,)), an xarray DataArray over the series dimension, or the
+                name(s) of per-series variables of an xarray Dataset ``data``. The model then needs a
+                condition in ``sample``, ``predict``, ``encode`` and ``elbo_terms``. None: unconditional.
             steps: Adam steps (cosine-decayed learning rate).
             batch_size: series per step (padded and masked to one shape).
             learning_rate: peak learning rate.
@@ -167,7 +189,8 @@ class LatentModel:
 
         Returns:
             ``self`` with ``weights_``, ``history_``, ``elbo_``, ``noise_std_``, ``scaling_``,
-            ``observations_``, ``status_``, ``fit_seconds_``...
+            ``observations_``, ``conditions_`` (the training conditions, or None), ``status_``,
+            ``fit_seconds_``...
         """
         steps = check_positive_int(steps, "steps")
         batch_size = check_positive_int(batch_size, "batch_size")
@@ -178,7 +201,19 @@ class LatentModel:
             raise InputError(f"must be a fraction of the steps in [0, 1], got {kl_anneal!r}.", argument="kl_anneal")
         if warm_start and not hasattr(self, "weights_"):
             raise NotFittedError("warm_start=True needs a fitted model; fit once without it.", argument="warm_start")
-        obs = read_series(data, states=self.states, time_dim=time_dim, series_dim=series_dim, time_units=time_units)
+        names = condition_names(condition, data)
+        states = self.states
+        if names and states is None:
+            states = [str(v) for v in data.data_vars if str(v) not in names]
+        obs = read_series(data, states=states, time_dim=time_dim, series_dim=series_dim, time_units=time_units)
+        conditions = read_condition(
+            condition,
+            data,
+            obs,
+            self.config_.n_condition if warm_start else None,
+            time_dim=time_dim,
+            series_dim=series_dim,
+        )
         if warm_start:
             if obs.state_names != self.state_names_:
                 raise InputError(
@@ -187,8 +222,11 @@ class LatentModel:
                 )
             scaling = self.scaling_
         else:
-            scaling = self._scaling(obs)
+            scaling = self._scaling(obs, conditions)
         cfg = self.config_ if warm_start else self._make_config(scaling, obs.n_states)
+        if conditions is not None and not warm_start:
+            cfg = dataclasses.replace(cfg, n_condition=conditions.shape[1])
+        self._check_steps(float(np.max(obs.t_span[:, 1] - obs.t_span[:, 0])))
         T, Y, M = padded_arrays(obs, scaling)
         eng = self._engine("train_latent")
         bar, update = progress_bar(steps, self.verbose)
@@ -208,6 +246,7 @@ class LatentModel:
                     clip=clip,
                     seed=self.seed,
                     weights=tuple(self.weights_) if warm_start else None,
+                    C=scaling.conditions(conditions),
                 ),
                 FitHooks(progress=update, estimate=lambda info: _tell(info, bar, steps)),
             )
@@ -219,11 +258,12 @@ class LatentModel:
         self.state_names_ = obs.state_names
         self.n_states_ = obs.n_states
         self.observations_ = obs
+        self.conditions_ = conditions
         self.history_ = {k: np.asarray(v) for k, v in res.history.items()}
         self.n_iter_ = steps
         self.fit_seconds_ = _time.perf_counter() - t0
         self.compile_seconds_ = res.compile_seconds
-        terms = self.elbo_terms(obs, seed=self.seed)
+        terms = self.elbo_terms(obs, seed=self.seed, condition=conditions)
         self.elbo_ = float(np.mean(terms["elbo"]))
         self.loglik_ = float(np.mean(terms["loglik"]))
         self.kl_ = float(np.mean(terms["kl"]))
@@ -241,7 +281,7 @@ class LatentModel:
             print(f"pysciml {type(self).__name__} fit: {self.status_.name}: {self.message_}")
         return self
 
-    def _scaling(self, obs) -> Scaling:
+    def _scaling(self, obs, conditions=None) -> Scaling:
         ys = np.concatenate([tr.y for tr in obs], axis=0)
         mean = np.array([np.nanmean(ys[:, j]) for j in range(ys.shape[1])])
         spans = obs.t_span[:, 1] - obs.t_span[:, 0]
@@ -250,7 +290,27 @@ class LatentModel:
             ts = med / 10.0 if med > 0 else 1.0
         else:
             ts = float(self.time_scale)
-        return Scaling(mean, np.asarray(obs.scales, float), float(obs.t_span[:, 0].min()), ts)
+        if conditions is None:
+            return Scaling(mean, np.asarray(obs.scales, float), float(obs.t_span[:, 0].min()), ts)
+        c_scale = conditions.std(axis=0)
+        c_scale = np.where(c_scale > 0, c_scale, 1.0)
+        return Scaling(
+            mean, np.asarray(obs.scales, float), float(obs.t_span[:, 0].min()), ts, conditions.mean(axis=0), c_scale
+        )
+
+    @property
+    def n_condition_(self) -> int:
+        """The size of the condition vector the fitted model takes (0: unconditional)."""
+        self._check_fitted()
+        return int(self.config_.n_condition)
+
+    def _conditions(self, condition, n: int, rows: int, what: str):
+        """Query conditions in network units, padded to ``rows`` rows (None for an unconditional model)."""
+        c = query_condition(condition, n, self.n_condition_, what)
+        if c is None:
+            return None
+        (c,) = pad_rows(self.scaling_.conditions(c), rows=rows)
+        return c
 
     # -- using a fitted model -------------------------------------------------------------
     def _check_fitted(self):
@@ -281,23 +341,27 @@ class LatentModel:
         T, Y, M = padded_arrays(obs, self.scaling_, bucket(max(tr.n_times for tr in trajs), 32))
         return pad_rows(T, Y, M, rows=bucket(len(trajs), 16))
 
-    def encode(self, t, y) -> tuple[np.ndarray, np.ndarray]:
+    def encode(self, t, y, *, condition=None) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and std of z0 (the latent state at the first observed time).
 
         Args:
             t: (n,) model times of one series, or a list of such arrays.
             y: (n, D) values (NaN = missing), or a list.
+            condition: a conditional model's condition: (n_condition,) for every series, or
+                (n_series, n_condition) one per series.
 
         Returns:
             ``(mean, std)``: (K,) each for one series, (n_series, K) for a list.
         """
         self._check_fitted()
         series, single = self._batch(t, y)
-        mean, std, _ = self._engine("encode_latent").encode_latent(self.config_, self.weights_, *self._padded(series))
+        T, Y, M = self._padded(series)
+        C = self._conditions(condition, len(series), T.shape[0], "series")
+        mean, std, _ = self._engine("encode_latent").encode_latent(self.config_, self.weights_, T, Y, M, C)
         mean, std = mean[: len(series)], std[: len(series)]
         return (mean[0], std[0]) if single else (mean, std)
 
-    def sample(self, t, n: int = 1, *, seed: int = 0, noise: bool = False) -> np.ndarray:
+    def sample(self, t, n: int = 1, *, seed: int = 0, noise: bool = False, condition=None) -> np.ndarray:
         """Trajectories drawn from the prior, decoded at ``t``: z0 from its prior at ``t[0]`` (N(0, I) for a
         LatentODE, a learned Gaussian for a LatentSDE), then the latent ODE or the prior SDE.
 
@@ -306,6 +370,8 @@ class LatentModel:
             n: number of trajectories.
             seed: PRNG seed (different seeds give different draws).
             noise: add the observation noise (std ``noise_std_``).
+            condition: a conditional model's condition: (n_condition,) for every sample, or
+                (n, n_condition) one per sample.
 
         Returns:
             (n, m, D) array in data units.
@@ -315,16 +381,29 @@ class LatentModel:
         n = check_positive_int(n, "n")
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
             raise InputError(f"must be an integer, got {seed!r}.", argument="seed")
+        self._check_steps(float(t[-1] - t[0]))
+        C = self._conditions(condition, n, bucket(n, 8), "samples")
         eng = self._engine("sample_latent")
         m = bucket(t.size, 32)  # padded shapes: fewer compilations
         tp = np.concatenate([t, np.full(m - t.size, t[-1])])
         x = eng.sample_latent(
-            self.config_, self.weights_, self.n_states_, self.scaling_.times(tp), bucket(n, 8), int(seed), bool(noise)
+            self.config_,
+            self.weights_,
+            self.n_states_,
+            self.scaling_.times(tp),
+            bucket(n, 8),
+            int(seed),
+            bool(noise),
+            C,
         )
         return self.scaling_.unvalues(x[:n, : t.size])
 
-    def elbo_terms(self, data: Any, *, seed: int = 0, n_samples: int = 8, **read) -> dict[str, np.ndarray]:
+    def elbo_terms(
+        self, data: Any, *, condition: Any = None, seed: int = 0, n_samples: int = 8, **read
+    ) -> dict[str, np.ndarray]:
         """Per-series ELBO terms on ``data`` (KL at full weight), in data units.
+
+        ``condition``: a conditional model's condition of each series, read as in :meth:`fit`.
 
         Returns:
             dict of (n_series,) arrays ``elbo``, ``loglik`` (Monte-Carlo over ``n_samples`` posterior
@@ -332,6 +411,9 @@ class LatentModel:
         """
         self._check_fitted()
         obs = read_series(data, states=self.state_names_, **read)
+        conditions = read_condition(
+            condition, data, obs, self.n_condition_, time_dim=read.get("time_dim"), series_dim=read.get("series_dim")
+        )
         if obs.state_names != self.state_names_:
             raise InputError(
                 f"the data has states {list(obs.state_names)}, the model {list(self.state_names_)}.", argument="data"
@@ -339,8 +421,9 @@ class LatentModel:
         n = obs.n_trajectories
         T, Y, M = padded_arrays(obs, self.scaling_, bucket(max(tr.n_times for tr in obs), 32))
         T, Y, M = pad_rows(T, Y, M, rows=bucket(n, 16))
+        C = None if conditions is None else pad_rows(self.scaling_.conditions(conditions), rows=T.shape[0])[0]
         out = self._engine("evaluate_latent").evaluate_latent(
-            self.config_, self.weights_, T, Y, M, seed, check_positive_int(n_samples, "n_samples")
+            self.config_, self.weights_, T, Y, M, seed, check_positive_int(n_samples, "n_samples"), C
         )
         out = {k: v[:n] for k, v in out.items()}
         T, Y, M = T[:n], Y[:n], M[:n]

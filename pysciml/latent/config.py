@@ -9,15 +9,24 @@ from typing import Any
 from ..engines.requests import LatentConfig
 from ..errors import InputError
 from ..solvers.catalog import SOLVER_CLASSES, resolve_solver
-from ..solvers.runge_kutta import RungeKutta
+from ..solvers.runge_kutta import Euler, RungeKutta
 
-__all__ = ["LatentConfig", "ENCODERS", "LATENT_SOLVERS", "check_positive_int", "check_positive_float", "latent_solver"]
+__all__ = [
+    "LatentConfig",
+    "ENCODERS",
+    "LATENT_SOLVERS",
+    "check_positive_int",
+    "check_positive_float",
+    "latent_solver",
+    "latent_step",
+]
 
 ENCODERS = ("ode-rnn", "gru")
 #: methods usable for the latent flow: the explicit ones with a diffrax method (latent ODEs are non-stiff by
-#: construction)
-LATENT_SOLVERS: tuple[type[RungeKutta], ...] = tuple(
-    c for c in SOLVER_CLASSES if issubclass(c, RungeKutta) and c.diffrax_method and not c.implicit
+#: construction), and forward Euler (fixed steps only)
+LATENT_SOLVERS: tuple[type[RungeKutta], ...] = (
+    *(c for c in SOLVER_CLASSES if issubclass(c, RungeKutta) and c.diffrax_method and not c.implicit),
+    Euler,
 )
 
 
@@ -48,8 +57,10 @@ def latent_solver(solver: Any) -> RungeKutta:
     """The latent-flow method from a name or a solver object (``"auto"``: Tsit5)."""
     if isinstance(solver, str) and solver.strip().lower() == "auto":
         solver = "tsit5"
+    if (isinstance(solver, str) and solver.strip().lower() == "euler") or solver is Euler:
+        solver = Euler()
     try:
-        obj = resolve_solver(solver, purpose="a latent model")
+        obj = solver if isinstance(solver, Euler) else resolve_solver(solver, purpose="a latent model")
     except InputError:
         obj = None
     if not isinstance(obj, LATENT_SOLVERS):
@@ -60,3 +71,20 @@ def latent_solver(solver: Any) -> RungeKutta:
             argument="solver",
         )
     return obj
+
+
+def latent_step(dt: Any, solver: RungeKutta) -> float | None:
+    """The latent flow's fixed step in model time units (None: adaptive), checked against ``solver``.
+
+    A method without an error estimate (``solver.fixed_step``: Euler) needs one; any other explicit
+    method takes fixed steps when ``dt`` is given (``rtol``/``atol`` then unused).
+    """
+    if dt is None:
+        if solver.fixed_step:
+            raise InputError(
+                f"solver={solver.name.lower()!r} takes fixed steps and has no error estimate; pass dt=<step in "
+                "model time units> (e.g. a tenth of the fastest period), or use an adaptive solver such as 'tsit5'.",
+                argument="dt",
+            )
+        return None
+    return check_positive_float(dt, "dt")

@@ -19,7 +19,18 @@ from ..data.readers import find_time_dim, is_pair
 from ..data.trajectory import Observations
 from ..errors import DataError, InputError
 
-__all__ = ["Scaling", "read_series", "padded_arrays", "bucket", "pad_rows", "query_series", "query_times"]
+__all__ = [
+    "Scaling",
+    "read_series",
+    "padded_arrays",
+    "bucket",
+    "pad_rows",
+    "query_series",
+    "query_times",
+    "condition_names",
+    "read_condition",
+    "query_condition",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,12 +42,22 @@ class Scaling:
         scale: (D,) per-state spread (std; never zero).
         t_offset: model time mapped to 0.
         time_scale: model-time units per network time unit.
+        cond_mean, cond_scale: (n_condition,) mean and spread of the training series' conditions
+            (None: an unconditional model).
     """
 
     mean: np.ndarray
     scale: np.ndarray
     t_offset: float
     time_scale: float
+    cond_mean: np.ndarray | None = None
+    cond_scale: np.ndarray | None = None
+
+    def conditions(self, c: np.ndarray | None) -> np.ndarray | None:
+        """Conditions (n, n_condition) in network units (None stays None)."""
+        if c is None or self.cond_mean is None or self.cond_scale is None:
+            return None
+        return (np.asarray(c, float) - self.cond_mean) / self.cond_scale
 
     def values(self, y: np.ndarray) -> np.ndarray:
         return (y - self.mean) / self.scale
@@ -216,3 +237,149 @@ def query_series(t: Any, y: Any, n_obs: int, names) -> tuple[np.ndarray, np.ndar
     if np.isnan(yarr).all():
         raise InputError("is all NaN: a series needs at least one observed value to be encoded.", argument="y")
     return t, yarr
+
+
+def condition_names(condition: Any, data: Any) -> tuple[str, ...]:
+    """The names of ``data``'s variables that ``condition`` names (an xarray Dataset's per-series variables,
+    left out of the states), else ()."""
+    names = (condition,) if isinstance(condition, str) else condition
+    if (
+        _is_xarray(data)
+        and hasattr(data, "data_vars")
+        and isinstance(names, (list, tuple))
+        and names
+        and all(isinstance(n, str) for n in names)
+    ):
+        return tuple(names)
+    return ()
+
+
+def _condition_array(condition: Any, data: Any, obs: Observations, time_dim, series_dim) -> np.ndarray:
+    """The raw condition of every training series, (n_series, n_condition), in the order of ``obs``."""
+    names = condition_names(condition, data)
+    if names:
+        missing = [n for n in names if n not in data.data_vars]
+        if missing:
+            raise InputError(
+                f"names {missing}, not variables of the Dataset (its variables: {list(data.data_vars)}).",
+                argument="condition",
+            )
+        import xarray as xr
+
+        condition = xr.concat([data[n] for n in names], dim="condition").transpose(..., "condition")
+    elif isinstance(condition, str):
+        raise InputError(
+            f"is the name {condition!r}; a variable name is read from an xarray Dataset only; give an array "
+            "(n_series, n_condition) for a list of series.",
+            argument="condition",
+        )
+    if _is_xarray(condition) and _is_xarray(data):
+        _, tdim, sdim = _xarray_names(data, time_dim, series_dim, None)
+        if tdim in condition.dims:
+            raise InputError(
+                f"varies over {tdim!r}; a condition is one vector per series (static), not a time series.",
+                argument="condition",
+            )
+        if sdim is None or sdim not in condition.dims or condition.ndim > 2:
+            raise InputError(
+                f"is a DataArray with dimensions {list(condition.dims)}; it needs the data's series dimension "
+                f"({sdim!r}) and at most one other (the condition's entries).",
+                argument="condition",
+            )
+        condition = condition.transpose(sdim, ...)
+        if sdim in condition.coords:  # aligned by series label
+            labels = [str(v) for v in condition.coords[sdim].values]
+            want = [tr.name for tr in obs]
+            if sorted(labels) != sorted(want):
+                raise InputError(
+                    f"labels its series {labels[:5]}..., the data {want[:5]}...; give one entry per series of the data.",
+                    argument="condition",
+                )
+            condition = condition.isel({sdim: [labels.index(w) for w in want]})
+    if _is_xarray(condition):
+        condition = condition.values
+    return _numeric(condition, "condition")
+
+
+def _numeric(value: Any, argument: str) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iuf":
+        raise InputError(f"must hold numbers, got dtype {arr.dtype}.", argument=argument)
+    arr = arr.astype(float)
+    if not np.all(np.isfinite(arr)):
+        raise InputError("contains NaN or infinite values; every series needs its whole condition.", argument=argument)
+    return arr
+
+
+def read_condition(
+    condition: Any, data: Any, obs: Observations, n_condition: int | None, *, time_dim=None, series_dim=None
+) -> np.ndarray | None:
+    """The condition of every series of ``data`` (read as ``obs``), (n_series, n_condition), checked.
+
+    Args:
+        condition: None, an array (n_series, n_condition) (or (n_series,) for one number per series), an
+            xarray DataArray over the series dimension (aligned by its labels), or the name(s) of per-series
+            variables of an xarray Dataset ``data``.
+        n_condition: the fitted model's condition size (0: fitted without one), or None when fitting.
+    """
+    if condition is None:
+        if n_condition:
+            raise InputError(
+                f"is missing: this model was fitted with a condition of {n_condition} number(s) per series; pass "
+                "condition=<(n_series, n_condition) array> for these series.",
+                argument="condition",
+            )
+        return None
+    if n_condition == 0:
+        raise InputError(
+            "was given, but this model was fitted without a condition; fit with fit(data, condition=...) to use one.",
+            argument="condition",
+        )
+    arr = _condition_array(condition, data, obs, time_dim, series_dim)
+    n = obs.n_trajectories
+    if arr.ndim == 1 and arr.shape[0] == n:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[0] != n or arr.shape[1] == 0:
+        raise InputError(
+            f"has shape {arr.shape}; give one vector per series: ({n}, n_condition) for these {n} series.",
+            argument="condition",
+        )
+    if n_condition is not None and arr.shape[1] != n_condition:
+        raise InputError(
+            f"has {arr.shape[1]} number(s) per series; the model was fitted with {n_condition}.", argument="condition"
+        )
+    return arr
+
+
+def query_condition(condition: Any, n: int, n_condition: int, what: str) -> np.ndarray | None:
+    """The condition of ``n`` queries (samples or series), (n, n_condition): one vector for all or one per query.
+
+    ``what`` names the queries in messages ("samples", "series").
+    """
+    if condition is None:
+        if n_condition:
+            raise InputError(
+                f"is missing: this model was fitted with a condition of {n_condition} number(s) per series; pass "
+                f"condition=<vector ({n_condition},) for all {what}, or ({n}, {n_condition}) one per {what[:-1]}>.",
+                argument="condition",
+            )
+        return None
+    if n_condition == 0:
+        raise InputError(
+            "was given, but this model was fitted without a condition; fit with fit(data, condition=...) to use one.",
+            argument="condition",
+        )
+    arr = _numeric(condition.values if _is_xarray(condition) else condition, "condition")
+    if arr.ndim == 0 and n_condition == 1:
+        arr = arr.reshape(1)
+    if arr.ndim == 1 and arr.shape == (n_condition,):
+        return np.broadcast_to(arr, (n, n_condition)).copy()
+    if arr.ndim == 1 and n_condition == 1 and arr.shape == (n,):
+        return arr[:, None]
+    if arr.shape != (n, n_condition):
+        raise InputError(
+            f"has shape {arr.shape}; give ({n_condition},) for all {what} or ({n}, {n_condition}), one per "
+            f"{what[:-1]}.",
+            argument="condition",
+        )
+    return arr

@@ -46,6 +46,10 @@ def save_latent(model, path) -> None:
         arrays["scaling/mean"] = np.asarray(model.scaling_.mean, float)
         arrays["scaling/scale"] = np.asarray(model.scaling_.scale, float)
         arrays["noise_std"] = np.asarray(model.noise_std_, float)
+        if model.scaling_.cond_mean is not None:
+            arrays["scaling/cond_mean"] = np.asarray(model.scaling_.cond_mean, float)
+            arrays["scaling/cond_scale"] = np.asarray(model.scaling_.cond_scale, float)
+            arrays["conditions"] = np.asarray(model.conditions_, float)
         obs_desc, obs_arrays = observations_to_arrays(model.observations_)
         arrays.update(obs_arrays)
         cfg = dataclasses.asdict(model.config_)
@@ -94,8 +98,14 @@ def _rebuild(cls, doc: dict, arrays: Mapping[str, np.ndarray], path):
     except (TypeError, KeyError) as exc:
         raise FileFormatError(f"{path}: incomplete latent model file ({exc}).", argument="path") from None
     model.scaling_ = Scaling(
-        arrays["scaling/mean"], arrays["scaling/scale"], float(fitted["t_offset"]), float(fitted["time_scale"])
+        arrays["scaling/mean"],
+        arrays["scaling/scale"],
+        float(fitted["t_offset"]),
+        float(fitted["time_scale"]),
+        arrays.get("scaling/cond_mean"),
+        arrays.get("scaling/cond_scale"),
     )
+    model.conditions_ = arrays.get("conditions")
     model.state_names_ = tuple(fitted["state_names"])
     model.n_states_ = len(model.state_names_)
     model.history_ = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("history/")}

@@ -132,6 +132,7 @@ class LatentSDE(LatentModel):
         seed: int = 0,
         return_std: bool = False,
         return_samples: bool = False,
+        condition=None,
     ):
         """Posterior paths of a series at times ``t_new``: reconstruct, interpolate, continue it.
 
@@ -147,6 +148,8 @@ class LatentSDE(LatentModel):
             seed: seed of the posterior samples and Brownian paths.
             return_std: also return the spread over paths.
             return_samples: return the paths themselves, (n_samples, m, D) per series, instead.
+            condition: a conditional model's condition: (n_condition,) for every series, or
+                (n_series, n_condition) one per series.
 
         Returns:
             (m, D) mean paths in data units (a list for a list of series); with ``return_std``,
@@ -172,12 +175,13 @@ class LatentSDE(LatentModel):
                     argument="t_new",
                 )
         T, Y, M = self._padded(series)
+        C = self._conditions(condition, len(series), T.shape[0], "series")
         L = bucket(max(q.size for q in queries), 32)
         Q = np.stack([np.concatenate([q, np.full(L - q.size, q[-1])]) for q in queries])
         (Q,) = pad_rows(Q, rows=T.shape[0])
         eng = self._engine("predict_latent_sde")
         x = eng.predict_latent_sde(
-            self.config_, self.weights_, self.n_states_, T, Y, M, self.scaling_.times(Q), n_samples, int(seed)
+            self.config_, self.weights_, self.n_states_, T, Y, M, self.scaling_.times(Q), n_samples, int(seed), C
         )
         x = self.scaling_.unvalues(x)  # (S, B, L, D)
         if return_samples:

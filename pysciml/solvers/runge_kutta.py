@@ -1,4 +1,4 @@
-"""Runge-Kutta solvers run by diffrax on the jax engine: explicit (Tsit5, Dopri5/8, Vern7) and ESDIRK.
+"""Runge-Kutta solvers run by diffrax on the jax engine: explicit (Tsit5, Dopri5/8, Vern7, Euler) and ESDIRK.
 
 Each class names its diffrax method (:attr:`RungeKutta.diffrax_method`, an attribute
 of the ``diffrax`` module) and its OrdinaryDiffEq counterpart for the Julia engine.
@@ -12,7 +12,7 @@ from typing import ClassVar
 from ..options import options
 from .base import Solver
 
-__all__ = ["RungeKutta", "Tsit5", "Dopri5", "Dopri8", "Vern7", "Kvaerno5", "KenCarp4"]
+__all__ = ["RungeKutta", "Euler", "Tsit5", "Dopri5", "Dopri8", "Vern7", "Kvaerno5", "KenCarp4"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,12 +24,31 @@ class RungeKutta(Solver):
         evals_per_step: vector-field evaluations per step (explicit FSAL methods), else None.
         implicit: an implicit (ESDIRK) method, solved with a full Newton iteration.
         imex: an IMEX method whose whole right-hand side is treated implicitly.
+        fixed_step: no embedded error estimate: the method runs with a given fixed step only.
     """
 
     diffrax_method: ClassVar[str] = ""
     evals_per_step: ClassVar[int | None] = None
     implicit: ClassVar[bool] = False
     imex: ClassVar[bool] = False
+    fixed_step: ClassVar[bool] = False
+
+
+@options
+@dataclasses.dataclass(frozen=True)
+class Euler(RungeKutta):
+    """Explicit (forward) Euler, first order, fixed steps only: the latent flow of
+    ``LatentODE(solver="euler", dt=...)``, to see a cheap solver's error against an adaptive one.
+
+    Not in ``ps.solve``'s catalog (:data:`pysciml.solvers.catalog.SOLVER_CLASSES`): there, fixed
+    steps are ``adaptive=False, dt0=...`` with any explicit method.
+    """
+
+    order: ClassVar[int] = 1
+    diffrax_method: ClassVar[str] = "Euler"
+    evals_per_step: ClassVar[int | None] = 1
+    fixed_step: ClassVar[bool] = True
+    engines: ClassVar[tuple[str, ...]] = ("jax",)
 
 
 @options

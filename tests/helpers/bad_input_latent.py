@@ -29,6 +29,13 @@ def _fitted() -> LatentODE:
     return LatentODE(2, encoder_hidden=4, ode_hidden=4, decoder_hidden=0, encoder="gru").fit(_series(), steps=1)
 
 
+@functools.lru_cache(maxsize=1)
+def _fitted_conditional() -> LatentODE:
+    """A tiny model conditioned on one number per series, trained for one step."""
+    model = LatentODE(2, encoder_hidden=4, ode_hidden=4, decoder_hidden=0, encoder="gru")
+    return model.fit(_series(), condition=[0.5, 1.0, 1.5, 2.0], steps=1)
+
+
 def _with_y(y, t=_T):
     return [(t, y)] + _series(2)
 
@@ -71,6 +78,12 @@ CASES = [
     ("encoder_hidden_float", lambda p: LatentODE(encoder_hidden=3.5), InputError, "encoder_hidden"),
     ("encoder_unknown", lambda p: LatentODE(encoder="lstm"), InputError, "encoder"),
     ("solver_stiff", lambda p: LatentODE(solver="rodas5p"), InputError, "solver"),
+    ("solver_euler_without_dt", lambda p: LatentODE(solver="euler"), InputError, "dt"),
+    ("dt_zero", lambda p: LatentODE(solver="euler", dt=0.0), InputError, "dt"),
+    ("dt_negative", lambda p: LatentODE(dt=-0.05), InputError, "dt"),
+    ("with_solver_euler_dt_negative", lambda p: _fitted().with_solver("euler", dt=-0.1), InputError, "dt"),
+    ("predict_euler_past_max_steps", lambda p: _fitted().with_solver("euler", dt=1e-3).predict(_T, _Y, 10 * _T),
+     InputError, "max_steps"),
     ("noise_std_negative", lambda p: LatentODE(noise_std=-0.1), InputError, "noise_std"),
     ("noise_std_word", lambda p: LatentODE(noise_std="fit"), InputError, "noise_std"),
     ("time_scale_zero", lambda p: LatentODE(time_scale=0.0), InputError, "time_scale"),
@@ -99,6 +112,20 @@ CASES = [
     ("sample_zero_trajectories", lambda p: _fitted().sample(_T, 0), InputError, "n"),
     ("sample_calendar_times", lambda p: _fitted().sample(np.array(["2020-01-01"], "datetime64[D]")), InputError,
      "t"),
+    ("fit_condition_wrong_length", lambda p: LatentODE().fit(_series(), condition=[1.0, 2.0]), InputError,
+     "condition"),
+    ("fit_condition_nan", lambda p: LatentODE().fit(_series(), condition=[1.0, np.nan, 2.0, 3.0]), InputError,
+     "condition"),
+    ("fit_condition_name_without_dataset", lambda p: LatentODE().fit(_series(), condition="w"), InputError,
+     "condition"),
+    ("sample_condition_missing", lambda p: _fitted_conditional().sample(_T, 2), InputError, "condition"),
+    ("sample_condition_not_fitted_with_one", lambda p: _fitted().sample(_T, 2, condition=[1.0]), InputError,
+     "condition"),
+    ("predict_condition_wrong_size", lambda p: _fitted_conditional().predict(_T, _Y, _T, condition=[1.0, 2.0]),
+     InputError, "condition"),
+    ("predict_condition_nan", lambda p: _fitted_conditional().predict(_T, _Y, _T, condition=[np.nan]), InputError,
+     "condition"),
+    ("elbo_terms_condition_missing", lambda p: _fitted_conditional().elbo_terms(_series()), InputError, "condition"),
     ("load_missing", lambda p: LatentODE.load(p / "nothing"), InputError, "path"),
     ("load_future_version", lambda p: _saved_with(p, version=99), FileFormatError, "path"),
     ("load_other_format", lambda p: _saved_with(p, format="pysciml-model"), FileFormatError, "path"),

@@ -41,3 +41,23 @@ def per_time_mean(train, width=0.5, t_max=15.0):
         return means[np.clip(np.digitize(t, edges) - 1, 0, len(edges) - 2)]
 
     return baseline
+
+
+def conditioned_oscillators(n, seed, *, omega_range=(0.8, 1.6), t_max=12.0, n_points=(30, 41), noise=0.05):
+    """``n`` undamped oscillators a (sin(w t + phase), cos(w t + phase)) whose angular frequency w ~ U(omega_range)
+    is their condition: ``(series, w)``, series a list of ``(t, y)`` (irregular times), w (n,)."""
+    rng = np.random.default_rng(seed)
+    series, omegas = [], rng.uniform(*omega_range, n)
+    for w in omegas:
+        t = np.sort(rng.uniform(0.0, t_max, rng.integers(*n_points)))
+        a, phase = rng.uniform(0.7, 1.3), rng.uniform(0.0, 2.0 * np.pi)
+        y = a * np.stack([np.sin(w * t + phase), np.cos(w * t + phase)], axis=1)
+        series.append((t, y + noise * rng.standard_normal(y.shape)))
+    return series, omegas
+
+
+def dominant_frequency(x, t):
+    """The angular frequency of the largest peak of the summed power spectrum of the rows of x (n, m) on the
+    uniform grid t (m,) (mean removed per row, zero-padded to 8192 points)."""
+    spec = np.abs(np.fft.rfft(x - x.mean(axis=1, keepdims=True), n=8192, axis=1)) ** 2
+    return float(2.0 * np.pi * np.fft.rfftfreq(8192, t[1] - t[0])[np.argmax(spec.sum(axis=0))])

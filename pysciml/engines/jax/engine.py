@@ -232,40 +232,42 @@ class JaxEngine(Engine):
             progress=hooks.progress,
             weights=None if request.weights is None else list(request.weights),
             estimate=hooks.estimate,
+            C=request.C,
         )
         history = {k: np.asarray(hist[k]) for k in ("loss", "loglik", "kl", "beta")}
         return LatentTrainResult(tuple(weights), history, int(hist["rejected_steps"]), float(hist["compile_seconds"]))
 
-    def encode_latent(self, config, weights, T, Y, M):
-        from .latent import infer, sde
-
-        return (sde if isinstance(config, LatentSDEConfig) else infer).encode(config, list(weights), T, Y, M)
-
-    def decode_latent(self, config, weights, n_states, z0, t0, ts):
-        from .latent.infer import reconstruct
-
-        return reconstruct(config, list(weights), n_states, z0, t0, ts)
-
-    def sample_latent(self, config, weights, n_states, ts, n, seed, noise):
+    def encode_latent(self, config, weights, T, Y, M, condition=None):
         from .latent import infer, sde
 
         module = sde if isinstance(config, LatentSDEConfig) else infer
-        return module.sample_prior(config, list(weights), n_states, ts, n, seed, noise)
+        return module.encode(config, list(weights), T, Y, M, condition)
 
-    def evaluate_latent(self, config, weights, T, Y, M, seed, n_samples):
+    def decode_latent(self, config, weights, n_states, z0, t0, ts, condition=None):
+        from .latent.infer import reconstruct
+
+        return reconstruct(config, list(weights), n_states, z0, t0, ts, condition)
+
+    def sample_latent(self, config, weights, n_states, ts, n, seed, noise, condition=None):
+        from .latent import infer, sde
+
+        module = sde if isinstance(config, LatentSDEConfig) else infer
+        return module.sample_prior(config, list(weights), n_states, ts, n, seed, noise, condition)
+
+    def evaluate_latent(self, config, weights, T, Y, M, seed, n_samples, condition=None):
         from .latent.train import evaluate
 
-        return evaluate(config, list(weights), T, Y, M, seed=seed, n_samples=n_samples)
+        return evaluate(config, list(weights), T, Y, M, seed=seed, n_samples=n_samples, C=condition)
 
     def latent_noise_std(self, config, weights, n_states):
         from .latent import infer, sde
 
         return (sde if isinstance(config, LatentSDEConfig) else infer).noise_std(config, list(weights), n_states)
 
-    def predict_latent_sde(self, config, weights, n_states, T, Y, M, ts, n_samples, seed):
+    def predict_latent_sde(self, config, weights, n_states, T, Y, M, ts, n_samples, seed, condition=None):
         from .latent.sde import predict
 
-        return predict(config, list(weights), n_states, T, Y, M, ts, n_samples, seed)
+        return predict(config, list(weights), n_states, T, Y, M, ts, n_samples, seed, condition)
 
     # -- stochastic differential equations ---------------------------------------------------------
     def solve_sde(self, request: SDESolveRequest) -> SDERawSolution:

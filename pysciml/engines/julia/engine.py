@@ -445,19 +445,19 @@ class JuliaEngine(Engine):
     def train_latent(self, request: LatentTrainRequest, hooks: FitHooks) -> LatentTrainResult:
         raise self.unavailable("train_latent", "engine='jax' for latent ODEs")
 
-    def encode_latent(self, config, weights, T, Y, M):
+    def encode_latent(self, config, weights, T, Y, M, condition=None):
         raise self.unavailable("encode_latent", "engine='jax' for latent ODEs")
 
-    def decode_latent(self, config, weights, n_states, z0, t0, ts):
+    def decode_latent(self, config, weights, n_states, z0, t0, ts, condition=None):
         raise self.unavailable("decode_latent", "engine='jax' for latent ODEs")
 
-    def sample_latent(self, config, weights, n_states, ts, n, seed, noise):
+    def sample_latent(self, config, weights, n_states, ts, n, seed, noise, condition=None):
         raise self.unavailable("sample_latent", "engine='jax' for latent ODEs")
 
-    def evaluate_latent(self, config, weights, T, Y, M, seed, n_samples):
+    def evaluate_latent(self, config, weights, T, Y, M, seed, n_samples, condition=None):
         raise self.unavailable("evaluate_latent", "engine='jax' for latent ODEs")
 
-    def predict_latent_sde(self, config, weights, n_states, T, Y, M, ts, n_samples, seed):
+    def predict_latent_sde(self, config, weights, n_states, T, Y, M, ts, n_samples, seed, condition=None):
         raise self.unavailable("predict_latent_sde", "engine='jax' for latent SDEs")
 
     def latent_noise_std(self, config, weights, n_states):

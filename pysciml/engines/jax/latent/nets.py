@@ -29,7 +29,22 @@ __all__ = [
     "weights_of",
     "nets_from_weights",
     "diffrax_solver",
+    "joined",
+    "decode_paths",
 ]
+
+
+def joined(z, c):
+    """``z`` with the condition ``c`` appended on the last axis (``z`` itself when there is no condition)."""
+    return z if c is None else jnp.concatenate([z, c], axis=-1)
+
+
+def decode_paths(decoder, zs, c=None):
+    """The decoder over latent paths zs (S, B, L, K), each series b with its condition c[b] (B, n_c): (S, B, L, D)."""
+    if c is None:
+        return jax.vmap(jax.vmap(jax.vmap(decoder)))(zs)
+    one = jax.vmap(lambda z, ci: decoder(joined(z, ci)), in_axes=(0, None))  # over times
+    return jax.vmap(jax.vmap(one))(zs, jnp.broadcast_to(c, zs.shape[:2] + c.shape[-1:]))
 
 
 def diffrax_solver(solver):
@@ -65,10 +80,11 @@ class Encoder(eqx.Module):
             h, _, _, state, _ = solver.step(term, i * ds, (i + 1) * ds, h, dt, state, made_jump=False)
         return h
 
-    def states(self, t, y, m):
+    def states(self, t, y, m, c=None):
         """The hidden state after reading each row and every later one, backwards: (L, H).
 
-        Args: t (L,) scaled times; y (L, D) scaled values (0 where missing); m (L, D) bool mask.
+        Args: t (L,) scaled times; y (L, D) scaled values (0 where missing); m (L, D) bool mask;
+        c (n_c,) the series' scaled condition (appended to every GRU input), or None.
         Row i summarises the observations at and after t[i] (the context a latent SDE's posterior reads);
         row 0 summarises the whole series.
         """
@@ -80,7 +96,9 @@ class Encoder(eqx.Module):
             ti, yi, mi, oi = row
             dt = jnp.where(started, ti - t_last, 0.0)
             h_ev = self._evolve(h, dt)
-            x = jnp.concatenate([yi * mi, mi] + ([jnp.abs(dt)[None]] if self.kind == "gru" else []))
+            x = jnp.concatenate(
+                [yi * mi, mi] + ([jnp.abs(dt)[None]] if self.kind == "gru" else []) + ([] if c is None else [c])
+            )
             h_new = self.cell(x, h_ev)
             h = jnp.where(oi, h_new, h)
             return (h, jnp.where(oi, ti, t_last), started | oi), h
@@ -95,12 +113,13 @@ class Encoder(eqx.Module):
         k = out.shape[0] // 2
         return out[:k], jax.nn.softplus(out[k:]) + 1e-6
 
-    def __call__(self, t, y, m):
-        """Args: t (L,) scaled times; y (L, D) scaled values (0 where missing); m (L, D) bool mask.
+    def __call__(self, t, y, m, c=None):
+        """Args: t (L,) scaled times; y (L, D) scaled values (0 where missing); m (L, D) bool mask;
+        c (n_c,) scaled condition or None.
 
         Returns: (mean (K,), std (K,)) of q(z0).
         """
-        return self.posterior(self.states(t, y, m)[0])
+        return self.posterior(self.states(t, y, m, c)[0])
 
 
 class LatentNets(eqx.Module):
@@ -112,14 +131,15 @@ class LatentNets(eqx.Module):
     log_sigma: jax.Array
 
     def field(self, t, z, args):
-        return self.ode(z)
+        """dz/dt = f(z) (``args``: None), or f(z, c) for a series' condition c (``args``: (n_c,))."""
+        return self.ode(joined(z, args))
 
 
 def build_encoder(cfg, n_obs: int, keys) -> Encoder:
     """A fresh encoder for ``n_obs`` observed states (GRU width ``cfg.encoder_hidden``, head to 2K); three keys."""
     k1, k2, k3 = keys
     H, K = cfg.encoder_hidden, cfg.n_latent
-    n_in = 2 * n_obs + (1 if cfg.encoder == "gru" else 0)
+    n_in = 2 * n_obs + (1 if cfg.encoder == "gru" else 0) + cfg.n_condition
     field = None
     if cfg.encoder == "ode-rnn":
         field = _Field(eqx.nn.MLP(H, H, H, 1, activation=jnp.tanh, key=k1))
@@ -129,17 +149,19 @@ def build_encoder(cfg, n_obs: int, keys) -> Encoder:
 
 
 def build_decoder(cfg, n_obs: int, key) -> eqx.Module:
-    """A fresh decoder from K latent dims to ``n_obs`` states (one tanh layer, or linear if decoder_hidden=0)."""
+    """A fresh decoder from K latent dims (and the condition) to ``n_obs`` states (one tanh layer, or linear if
+    decoder_hidden=0)."""
+    n_in = cfg.n_latent + cfg.n_condition
     if cfg.decoder_hidden > 0:
-        return eqx.nn.MLP(cfg.n_latent, n_obs, cfg.decoder_hidden, 1, activation=jnp.tanh, key=key)
-    return eqx.nn.Linear(cfg.n_latent, n_obs, key=key)
+        return eqx.nn.MLP(n_in, n_obs, cfg.decoder_hidden, 1, activation=jnp.tanh, key=key)
+    return eqx.nn.Linear(n_in, n_obs, key=key)
 
 
 def build_nets(cfg, n_obs: int, key) -> LatentNets:
     """Fresh networks for a :class:`~pysciml.latent.config.LatentConfig` and ``n_obs`` observed states."""
     k1, k2, k3, k4, k5 = jax.random.split(key, 5)
     K = cfg.n_latent
-    ode = eqx.nn.MLP(K, K, cfg.ode_hidden, 2, activation=jnp.tanh, key=k4)
+    ode = eqx.nn.MLP(K + cfg.n_condition, K, cfg.ode_hidden, 2, activation=jnp.tanh, key=k4)
     # a small last layer: the untrained latent flow is gentle, so early solves are cheap
     ode = eqx.tree_at(lambda m: m.layers[-1].weight, ode, ode.layers[-1].weight * 0.1)
     return LatentNets(

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..sde.brownian import grid_brownian
 from .elbo import first_times, gaussian_kl, gaussian_loglik, last_times, noise_sigma
-from .nets import Encoder, build_decoder, build_encoder, initial_log_sigma, nets_from_weights
+from .nets import Encoder, build_decoder, build_encoder, decode_paths, initial_log_sigma, joined, nets_from_weights
 
 __all__ = [
     "LatentSDENets",
@@ -75,7 +75,7 @@ class LatentSDENets(eqx.Module):
 def build_sde_nets(cfg, n_obs: int, key) -> LatentSDENets:
     """Fresh networks for a :class:`~pysciml.engines.requests.LatentSDEConfig` and ``n_obs`` states."""
     k1, k2, k3, k4, k5, k6, k7, k8 = jax.random.split(key, 8)
-    K, C, H = cfg.n_latent, cfg.context_size, cfg.ode_hidden
+    K, C, H, n_c = cfg.n_latent, cfg.context_size, cfg.ode_hidden, cfg.n_condition
 
     def drift(n_in, k):
         mlp = eqx.nn.MLP(n_in, K, H, 2, activation=jnp.tanh, key=k)
@@ -92,8 +92,8 @@ def build_sde_nets(cfg, n_obs: int, key) -> LatentSDENets:
     return LatentSDENets(
         build_encoder(cfg, n_obs, (k1, k2, k3)),
         eqx.nn.Linear(cfg.encoder_hidden, C, key=k4),
-        drift(K + C, k5),
-        drift(K, k7),
+        drift(K + C + n_c, k5),
+        drift(K + n_c, k7),
         diff,
         build_decoder(cfg, n_obs, k8),
         initial_log_sigma(n_obs),
@@ -122,23 +122,24 @@ def fitted_to(cfg, T, M):
     return with_span(cfg, float(jnp.max(T[:, -1] - first_times(T, M))), round_up=False)
 
 
-def _solve(nets: LatentSDENets, z0, t0, ctx_t, ctx, t_last, save_s, key, cfg, posterior: bool):
+def _solve(nets: LatentSDENets, z0, t0, ctx_t, ctx, t_last, save_s, key, cfg, posterior: bool, cond=None):
     """One path from z0 at t0: latent states (L, K) at t0 + save_s and the path KL up to t_last.
 
     ctx_t (L,) times of the context rows ctx (L, C); the posterior drift reads the row of the first
     time >= t and is used up to t_last (after it, and everywhere with posterior=False, the prior's).
+    cond: the series' scaled condition (n_c,), read by both drifts, or None.
     """
     n, h = grid(cfg)
     K = z0.shape[0]
 
     def drift(s, y, args):
         z = y[:K]
-        fp = nets.prior(z)
+        fp = nets.prior(joined(z, cond))
         if not posterior:
             return jnp.concatenate([fp, jnp.zeros(1, z.dtype)])
         t = t0 + s
         row = jnp.clip(jnp.searchsorted(ctx_t, t), 0, ctx_t.shape[0] - 1)
-        fq = nets.posterior(jnp.concatenate([z, ctx[row]]))
+        fq = nets.posterior(joined(jnp.concatenate([z, ctx[row]]), cond))
         fq = jnp.where(t <= t_last, fq, fp)
         u = (fq - fp) / nets.g(z)
         return jnp.concatenate([fq, 0.5 * jnp.sum(u**2)[None]])
@@ -168,36 +169,39 @@ def _solve(nets: LatentSDENets, z0, t0, ctx_t, ctx, t_last, save_s, key, cfg, po
     return saved[:, :K], ys[-1, K]
 
 
-def _posterior_paths(nets, t, y, m, ts, z0, keys, cfg):
-    """Posterior paths decoded at ts (B, Lq) from z0 (S, B, K): ``(x (S, B, Lq, D), path KL (S, B))``."""
-    hs = jax.vmap(nets.encoder.states)(t, y, m)  # (B, L, H)
+def _posterior_paths(nets, t, y, m, ts, z0, keys, cfg, cond=None):
+    """Posterior paths decoded at ts (B, Lq) from z0 (S, B, K): ``(x (S, B, Lq, D), path KL (S, B))``.
+
+    cond: (B, n_c) scaled conditions, or None.
+    """
+    hs = jax.vmap(nets.encoder.states)(t, y, m, cond)  # (B, L, H)
     ctx = jax.vmap(jax.vmap(nets.context))(hs)  # (B, L, C)
     t0, t_last = first_times(t, m), last_times(t, m)
 
-    def one(z, a, ct, c, b, s, k):
-        return _solve(nets, z, a, ct, c, b, s - a, k, cfg, True)
+    def one(z, a, ct, c, b, s, k, ci):
+        return _solve(nets, z, a, ct, c, b, s - a, k, cfg, True, ci)
 
-    zs, kl = jax.vmap(lambda z, k: jax.vmap(one)(z, t0, t, ctx, t_last, ts, k))(z0, keys)
-    x = jax.vmap(jax.vmap(jax.vmap(nets.decoder)))(zs)  # pyright: ignore[reportArgumentType]
+    zs, kl = jax.vmap(lambda z, k: jax.vmap(one)(z, t0, t, ctx, t_last, ts, k, cond))(z0, keys)
+    x = decode_paths(nets.decoder, zs, cond)
     return x, kl
 
 
-def _q0(nets, t, y, m):
-    hs = jax.vmap(nets.encoder.states)(t, y, m)
+def _q0(nets, t, y, m, cond=None):
+    hs = jax.vmap(nets.encoder.states)(t, y, m, cond)
     return jax.vmap(nets.encoder.posterior)(hs[:, 0])
 
 
-def sde_elbo_terms(nets: LatentSDENets, t, y, m, key, cfg, n_samples: int = 1):
+def sde_elbo_terms(nets: LatentSDENets, t, y, m, key, cfg, n_samples: int = 1, c=None):
     """Per-series Monte-Carlo log-likelihood and KL (initial state, closed form, + path, Monte Carlo).
 
     Returns:
         dict of (B,) arrays ``loglik``, ``kl``, ``kl_path``, and ``mean``/``std`` (B, K) of q(z0).
     """
-    mean, std = _q0(nets, t, y, m)
+    mean, std = _q0(nets, t, y, m, c)
     k_eps, k_w = jax.random.split(key)
     z0 = mean + std * jax.random.normal(k_eps, (n_samples,) + mean.shape, dtype=mean.dtype)
     keys = jax.random.split(k_w, n_samples * mean.shape[0]).reshape(n_samples, mean.shape[0], -1)
-    x, kl_path = _posterior_paths(nets, t, y, m, t, z0, keys, cfg)
+    x, kl_path = _posterior_paths(nets, t, y, m, t, z0, keys, cfg, c)
     ll = gaussian_loglik(x, y, m, noise_sigma(nets, cfg))
     kl_path = kl_path.mean(axis=0)
     kl0 = gaussian_kl(mean, std, nets.z0_mean, jnp.exp(nets.z0_log_std))
@@ -208,28 +212,35 @@ def _nets(cfg, n_obs, weights):
     return nets_from_weights(cfg, n_obs, weights, build=build_sde_nets)
 
 
+def _array(C):
+    return None if C is None else jnp.asarray(C)
+
+
 @eqx.filter_jit
-def _encode(nets, T, Y, M):
-    return _q0(nets, T, Y, M)
+def _encode(nets, T, Y, M, C=None):
+    return _q0(nets, T, Y, M, C)
 
 
-def encode(cfg, weights, T, Y, M):
-    """Posterior mean and std of z0, (B, K) each, and each series' first observed time (B,)."""
+def encode(cfg, weights, T, Y, M, C=None):
+    """Posterior mean and std of z0, (B, K) each, and each series' first observed time (B,).
+
+    C: (B, n_c) scaled conditions of a conditional model, else None (likewise below).
+    """
     nets = _nets(cfg, Y.shape[-1], weights)
-    mean, std = _encode(nets, jnp.asarray(T), jnp.asarray(Y), jnp.asarray(M))
+    mean, std = _encode(nets, jnp.asarray(T), jnp.asarray(Y), jnp.asarray(M), _array(C))
     return np.asarray(mean), np.asarray(std), np.asarray(first_times(jnp.asarray(T), jnp.asarray(M)))
 
 
 @eqx.filter_jit
-def _prior(nets, z0, ts, keys, cfg):
-    def one(z, k):
-        zs, _ = _solve(nets, z, ts[0], ts, ts[:, None], ts[0], ts - ts[0], k, cfg, False)
-        return jax.vmap(nets.decoder)(zs)  # pyright: ignore[reportArgumentType]
+def _prior(nets, z0, ts, keys, cfg, C=None):
+    def one(z, k, c):
+        zs, _ = _solve(nets, z, ts[0], ts, ts[:, None], ts[0], ts - ts[0], k, cfg, False, c)
+        return jax.vmap(lambda zi: nets.decoder(joined(zi, c)))(zs)  # pyright: ignore[reportCallIssue]
 
-    return jax.vmap(one)(z0, keys)
+    return jax.vmap(one)(z0, keys, C)
 
 
-def sample_prior(cfg, weights, n_obs: int, t, n: int, seed: int, noise: bool) -> np.ndarray:
+def sample_prior(cfg, weights, n_obs: int, t, n: int, seed: int, noise: bool, C=None) -> np.ndarray:
     """``n`` paths (n, Lq, D) at scaled times t (Lq,) from z0 ~ p(z0) at t[0] under the prior SDE."""
     t = np.asarray(t, float)
     cfg = with_span(cfg, t[-1] - t[0])
@@ -237,29 +248,29 @@ def sample_prior(cfg, weights, n_obs: int, t, n: int, seed: int, noise: bool) ->
     k1, k2, k3 = jax.random.split(jax.random.PRNGKey(seed), 3)
     eps = jax.random.normal(k1, (n, cfg.n_latent), dtype=jnp.float64)
     z0 = nets.z0_mean + jnp.exp(nets.z0_log_std) * eps
-    x = _prior(nets, z0, jnp.asarray(t), jax.random.split(k2, n), cfg)
+    x = _prior(nets, z0, jnp.asarray(t), jax.random.split(k2, n), cfg, _array(C))
     if noise:
         x = x + noise_sigma(nets, cfg) * jax.random.normal(k3, x.shape, dtype=x.dtype)
     return np.asarray(x)
 
 
 @eqx.filter_jit
-def _predict(nets, T, Y, M, ts, key, cfg, n_samples):
-    mean, std = _q0(nets, T, Y, M)
+def _predict(nets, T, Y, M, ts, key, cfg, n_samples, C=None):
+    mean, std = _q0(nets, T, Y, M, C)
     k_eps, k_w = jax.random.split(key)
     z0 = mean + std * jax.random.normal(k_eps, (n_samples,) + mean.shape, dtype=mean.dtype)
     keys = jax.random.split(k_w, n_samples * mean.shape[0]).reshape(n_samples, mean.shape[0], -1)
-    return _posterior_paths(nets, T, Y, M, ts, z0, keys, cfg)[0]
+    return _posterior_paths(nets, T, Y, M, ts, z0, keys, cfg, C)[0]
 
 
-def predict(cfg, weights, n_obs: int, T, Y, M, ts, n_samples: int, seed: int) -> np.ndarray:
+def predict(cfg, weights, n_obs: int, T, Y, M, ts, n_samples: int, seed: int, C=None) -> np.ndarray:
     """Decoded posterior paths (S, B, Lq, D) at scaled times ts (B, Lq) >= each series' first time."""
     T, ts = np.asarray(T, float), np.asarray(ts, float)
     t0 = np.asarray(first_times(jnp.asarray(T), jnp.asarray(M)))
     cfg = with_span(cfg, float(np.max(ts.max(axis=1) - t0)))
     nets = _nets(cfg, n_obs, weights)
     args = (jnp.asarray(T), jnp.asarray(Y), jnp.asarray(M), jnp.asarray(ts), jax.random.PRNGKey(seed))
-    return np.asarray(_predict(nets, *args, cfg, n_samples))
+    return np.asarray(_predict(nets, *args, cfg, n_samples, _array(C)))
 
 
 def noise_std(cfg, weights, n_obs: int) -> np.ndarray:

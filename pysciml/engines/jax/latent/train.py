@@ -41,12 +41,13 @@ def _optimizer(opt_conf):
 
 
 @eqx.filter_jit
-def _step(params, static, opt_state, T, Y, M, idx, key, beta, cfg, n_samples, opt_conf):
+def _step(params, static, opt_state, T, Y, M, idx, key, beta, cfg, n_samples, opt_conf, C=None):
     optimizer = _optimizer(opt_conf)
 
     def loss_fn(p):
         nets = eqx.combine(p, static)
-        return batch_loss(nets, T[idx], Y[idx], M[idx], key, beta, cfg, n_samples, parts(cfg)[1])
+        c = None if C is None else C[idx]
+        return batch_loss(nets, T[idx], Y[idx], M[idx], key, beta, cfg, n_samples, parts(cfg)[1], c)
 
     (loss, (ll, kl)), grads = eqx.filter_value_and_grad(loss_fn, has_aux=True)(params)
     updates, new_state = optimizer.update(grads, opt_state, params)
@@ -75,12 +76,14 @@ def train(
     progress: Callable | None = None,
     weights=None,
     estimate: Callable[[dict], None] | None = None,
+    C=None,
 ):
     """Fit the networks; returns ``(weights, history, seconds)``.
 
     Args:
         cfg: a :class:`pysciml.latent.config.LatentConfig`.
         T, Y, M: (N, L) scaled times, (N, L, D) scaled values (0 where missing), (N, L, D) bool mask.
+        C: (N, n_c) scaled condition of each series (``cfg.n_condition`` > 0), else None.
         steps: optimiser steps; batch_size: series per step (all series if >= N).
         learning_rate: peak Adam rate (cosine decay to 5% of it).
         kl_anneal: fraction of the steps over which the KL weight rises to 1.
@@ -104,6 +107,7 @@ def train(
     opt_conf = (float(learning_rate), int(steps), float(clip))
     opt_state = _optimizer(opt_conf).init(params)
     Tj, Yj, Mj = jnp.asarray(T), jnp.asarray(Y), jnp.asarray(M)
+    Cj = None if C is None else jnp.asarray(C)
     rng = np.random.default_rng(seed)
     B = min(batch_size, N)
     order = np.arange(N)
@@ -123,7 +127,7 @@ def train(
         beta = _beta(i, steps, kl_anneal)
         t0 = time.perf_counter()
         new_params, new_state, loss, ll, kl = _step(
-            params, static, opt_state, Tj, Yj, Mj, jnp.asarray(idx), k, jnp.asarray(beta), cfg, n_samples, opt_conf
+            params, static, opt_state, Tj, Yj, Mj, jnp.asarray(idx), k, jnp.asarray(beta), cfg, n_samples, opt_conf, Cj
         )
         loss = float(loss)
         if i == 0:
@@ -152,13 +156,14 @@ def train(
 
 
 @eqx.filter_jit
-def _terms(nets, T, Y, M, key, cfg, n_samples):
-    return parts(cfg)[1](nets, T, Y, M, key, cfg, n_samples)
+def _terms(nets, T, Y, M, key, cfg, n_samples, C=None):
+    return parts(cfg)[1](nets, T, Y, M, key, cfg, n_samples, C)
 
 
-def evaluate(cfg, weights, T, Y, M, *, seed: int = 0, n_samples: int = 8) -> dict[str, np.ndarray]:
-    """Per-series ELBO terms (scaled units) with the KL at full weight: dict of numpy arrays."""
+def evaluate(cfg, weights, T, Y, M, *, seed: int = 0, n_samples: int = 8, C=None) -> dict[str, np.ndarray]:
+    """Per-series ELBO terms (scaled units) with the KL at full weight: dict of numpy arrays (C: (B, n_c) or None)."""
     nets = nets_from_weights(cfg, Y.shape[-1], weights, parts(cfg)[0])
     cfg = _for_data(cfg, T, M)
-    out = _terms(nets, jnp.asarray(T), jnp.asarray(Y), jnp.asarray(M), jax.random.PRNGKey(seed), cfg, n_samples)
+    C = None if C is None else jnp.asarray(C)
+    out = _terms(nets, jnp.asarray(T), jnp.asarray(Y), jnp.asarray(M), jax.random.PRNGKey(seed), cfg, n_samples, C)
     return {k: np.asarray(v) for k, v in out.items()}
