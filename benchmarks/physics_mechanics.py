@@ -18,7 +18,10 @@ states for all: forward dynamics and its derivatives with respect to q, v and ta
 * MJX (``mujoco.mjx``, the ``mujoco-mjx`` package), when it imports: ``mjx.forward`` under
   ``jax.jit(jax.vmap(...))`` and its ``jax.jacrev``: on this CPU, ``jax.jacfwd`` of it under
   ``jax.vmap`` took 17 ms per state at 200 states, and at 2,000 states sat for 10 minutes with the
-  CPU idle before it was stopped (a loaded 2-core machine).
+  CPU idle before it was stopped (a loaded 2-core machine).  MJX runs in calls of ``MJX_CHUNK``
+  states: one ``jax.vmap``-ed ``mjx.forward`` + ``jax.jacrev`` call over all 10,000 states hung
+  on a quiet machine too (the XLA CPU executable waiting with every thread idle, seen in gdb, 11
+  minutes), while 200-state calls run.
 
 Times per state: wall clock (headline) and process CPU time; compile times apart.  Every peer's
 results are compared with pysciml's (max relative difference) in the same run.
@@ -285,7 +288,8 @@ def main(argv=None) -> int:
         "",
         f"Panda, 7 joints, {n_states} random states; load at start {load:.2f} on {cores} cores{note}.",
         "pinocchio and MuJoCo's `mj_forward` are called once per state from Python; MuJoCo's batch runs all",
-        "states on its thread pool; pysciml and MJX run all states in one vmapped call.  Time ratios are",
+        f"states on its thread pool; pysciml runs all states in one vmapped call, MJX in vmapped calls of {MJX_CHUNK}"
+        " states (one call over all of them hung).  Time ratios are",
         "each row's wall time over pysciml's first row (above 1: pysciml is faster); differences are the",
         "max relative difference from pysciml's first row (accelerations; d qdd / d q for derivatives).",
         "",
@@ -312,6 +316,10 @@ def _rel(a, b) -> float:
     return float(np.abs(a - b).max() / np.abs(b).max())
 
 
+#: states per MJX call (see the module docstring)
+MJX_CHUNK = 250
+
+
 def _mjx(mj_model, q, v, tau, ours_fd, ours_grad, per) -> dict:
     """MJX's forward dynamics and its reverse-mode derivatives over all states, or why it was not measured."""
     try:
@@ -327,14 +335,25 @@ def _mjx(mj_model, q, v, tau, ours_fd, ours_grad, per) -> dict:
     def qacc(qi, vi, ti):
         return mjx.forward(mx, dx.replace(qpos=qi, qvel=vi, qfrc_applied=ti)).qacc
 
-    fd = jax.jit(jax.vmap(qacc))
-    grad = jax.jit(jax.vmap(jax.jacrev(qacc, argnums=(0, 1, 2))))
-    cw_fd, _, _ = first_call(lambda: jax.block_until_ready(fd(q, v, tau)))
-    cw_gr, _, _ = first_call(lambda: jax.block_until_ready(grad(q, v, tau)))
-    w_fd, c_fd, out_fd = best_of(lambda: jax.block_until_ready(fd(q, v, tau)))
-    w_gr, c_gr, out_gr = best_of(lambda: jax.block_until_ready(grad(q, v, tau)))
+    fd_chunk = jax.jit(jax.vmap(qacc))
+    grad_chunk = jax.jit(jax.vmap(jax.jacrev(qacc, argnums=(0, 1, 2))))
+    n = len(q)
+    starts = range(0, n, MJX_CHUNK)
+
+    def fd(q, v, tau):  # chunks of MJX_CHUNK states (one call over all states hung here, see the docstring)
+        return np.concatenate([np.asarray(fd_chunk(*(a[i : i + MJX_CHUNK] for a in (q, v, tau)))) for i in starts])
+
+    def grad(q, v, tau):
+        parts = [grad_chunk(*(a[i : i + MJX_CHUNK] for a in (q, v, tau))) for i in starts]
+        return tuple(np.concatenate([np.asarray(p[j]) for p in parts]) for j in range(3))
+
+    cw_fd, _, _ = first_call(lambda: fd(q, v, tau))
+    cw_gr, _, _ = first_call(lambda: grad(q, v, tau))
+    w_fd, c_fd, out_fd = best_of(lambda: fd(q, v, tau))
+    w_gr, c_gr, out_gr = best_of(lambda: grad(q, v, tau))
     return {
         "version": version,
+        "states_per_call": min(MJX_CHUNK, n),
         "forward_dynamics_us_per_state": w_fd * per,
         "forward_dynamics_cpu_us_per_state": c_fd * per,
         "derivatives_us_per_state": w_gr * per,

@@ -102,7 +102,7 @@ def run_case(case: str) -> tuple[str, bool, str]:
         return case, False, f"output: {type(exc).__name__}: {exc}"
     worst, where = 0.0, ""
     for name in variables:
-        want = expected[:, header.index(name)]
+        want = expected[:, header.index(name, 1)]  # column 0 is the time, whatever its header says
         have = got[name]
         err = np.abs(have - want) - (absolute + relative * np.abs(want))
         bad = ~((err <= 0) | (np.isnan(want) & np.isnan(have)) | (np.isinf(want) & (have == want)))
