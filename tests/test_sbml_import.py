@@ -286,3 +286,37 @@ def test_units_that_do_not_match_warn_naming_the_element():
         warnings.simplefilter("error", ps.bio.SBMLUnitsWarning)
         ps.bio.from_sbml(_UNITS_MODEL.replace("K_UNITS", "per_second"))
         ps.bio.from_sbml(MODEL)  # no units declared at all
+
+
+# -- suite cases that need the importer's care (read from ../shared when it is there) -------------
+_SUITE = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "data" / "sbml-test-suite"
+
+
+def _case(case):
+    path = _SUITE / case / f"{case}-sbml-l3v2.xml"
+    if not path.exists():
+        pytest.skip(f"SBML Test Suite case {case} is not at {path}")
+    return ps.bio.from_sbml(path)
+
+
+def test_a_function_argument_bound_to_a_comparison_is_that_comparison():
+    """01488: ``my_piecewise(my_arctanh(time), time < 1, 10)`` with ``my_piecewise = lambda(x, y, z,
+    piecewise(x, y, z))``: ``y`` is the comparison, so P20 = 10 at t = 1 (it was taken as ``y != 0``,
+    always true, giving arctanh(1) = inf); P22's piecewise at t = 0 takes its first piece, 0,
+    without evaluating arcsech(0)."""
+    m = _case("01488")
+    t = np.linspace(0.0, 1.0, 11)
+    got = m.sbml.values(ps.solve(m, t=(0.0, 1.0), saveat=t, solver=ps.Tsit5()), ["P20", "P21", "P22"])
+    assert got["P20"][-1] == 10.0 and got["P21"][-1] == -10.0
+    np.testing.assert_allclose(got["P20"][1], np.arctanh(0.1), rtol=1e-12)
+    assert got["P22"][0] == 0.0 and got["P22"][-1] == 0.0
+    np.testing.assert_allclose(got["P22"][5], np.arccosh(1 / 0.5), rtol=1e-12)
+
+
+def test_constant_parameters_may_be_infinite_or_nan():
+    """00950: initial assignments give P = inf, Q = -inf, R = NaN; they are held as constants (a model
+    parameter must be finite) and read back as such."""
+    m = _case("00950")
+    assert not {"P", "Q", "R"} & set(m.param_names)
+    got = m.sbml.values(ps.solve(m, t=(0.0, 1.0), saveat=[0.0, 1.0]), ["P", "Q", "R"])
+    assert (got["P"] == np.inf).all() and (got["Q"] == -np.inf).all() and np.isnan(got["R"]).all()

@@ -29,6 +29,7 @@ priorities, and packages (comp, fbc, ...).
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -49,6 +50,7 @@ from .sbml_math import (
     as_boolean,
     as_number,
     compile_sympy,
+    settle_truths,
     to_sympy,
     trigger_atoms,
 )
@@ -173,12 +175,17 @@ class SBMLInfo:
     _raw_keys: tuple[str, ...]
     _params: tuple[str, ...]
     _derived: tuple[tuple[str, Any], ...]
+    #: constant parameters whose value is infinite or NaN (SBML allows them, a model parameter
+    #: must be finite): held as numbers, not as parameters of the model
+    _constants: tuple[tuple[str, float], ...] = ()
 
     def evaluate(self, u, p: Mapping[str, Any], t, m) -> dict[str, Any]:
         """All values by name (SBML ids, ``"@n:<species>"`` amounts, ``"@time"``) at ``(u, p, t)``."""
         vals: dict[str, Any] = {k: u[i] for i, k in enumerate(self._raw_keys)}
         for n in self._params:
             vals[n] = p[n]
+        for n, v in self._constants:
+            vals[n] = v
         vals[TIME.name] = t
         for name, fn in self._derived:
             vals[name] = fn(vals, m)
@@ -222,7 +229,7 @@ class _Importer:
         self.functions: dict[str, Any] = {}
 
     def math(self, node, where: str):
-        return to_sympy(node, self.functions, where)
+        return settle_truths(to_sympy(node, self.functions, where))
 
     def build(self, name: str | None) -> ODEModel:
         L, mdl = self.L, self.model
@@ -234,7 +241,7 @@ class _Importer:
                 continue  # SBML L3v2: a function without math is never called
             n = lam.getNumChildren()
             args = [sympy.Symbol(lam.getChild(k).getName()) for k in range(n - 1)]
-            body = self.math(lam.getChild(n - 1), where)
+            body = to_sympy(lam.getChild(n - 1), self.functions, where)  # its arguments' truths unsettled
             self.functions[fd.getId()] = sympy.Lambda(tuple(args), body) if args else _Const(body)
 
         for i in range(mdl.getNumRules()):
@@ -453,6 +460,9 @@ class _Importer:
         values0 = _resolve(start, {TIME.name: 0.0})
         for n in list(params):
             params[n] = values0[n] if n in values0 else local_params[n]
+        constants = tuple((n, float(v)) for n, v in params.items() if not math.isfinite(float(v)))
+        for n, _ in constants:
+            del params[n]
         u0 = [values0[k] for k in raw_keys]
 
         info = SBMLInfo(
@@ -462,6 +472,7 @@ class _Importer:
             names=tuple(k for k in [*init, *reaction_rates] if not k.startswith("@")),
             _raw_keys=tuple(raw_keys),
             _params=tuple(params),
+            _constants=constants,
             _derived=tuple((k, compile_sympy(derived[k])) for k in order),
         )
         rhs_fns = [compile_sympy(e) for e in rhs]

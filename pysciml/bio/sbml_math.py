@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import sympy
 
 from ..errors import ModelError
@@ -32,6 +33,7 @@ __all__ = [
     "to_sympy",
     "compile_sympy",
     "trigger_atoms",
+    "settle_truths",
     "UnsupportedSBML",
 ]
 
@@ -170,8 +172,33 @@ def as_number(a):
     return a
 
 
+class _Truth(sympy.logic.boolalg.BooleanFunction):
+    """``x`` used as a condition where ``x`` is a bare name -- in a function definition, an
+    argument that a call may bind to a comparison (``my_piecewise(f(t), t < 1, 10)``, case 01488)
+    or to a number.  Once bound it becomes the comparison itself, or ``x != 0`` for a number; a
+    name left unbound is a number (a parameter), true where non-zero."""
+
+    @classmethod
+    def eval(cls, a):
+        if isinstance(a, sympy.logic.boolalg.Boolean) and not isinstance(a, sympy.Expr):
+            return a
+        if isinstance(a, sympy.Expr) and not a.is_Symbol:
+            return sympy.Ne(a, 0)
+        return None
+
+
+def settle_truths(expr):
+    """``expr`` with every bare name still used as a condition read as ``name != 0`` (outside
+    function definitions nothing binds it to a comparison any more)."""
+    if isinstance(expr, sympy.Basic) and expr.has(_Truth):
+        return expr.replace(lambda e: isinstance(e, _Truth), lambda e: sympy.Ne(e.args[0], 0))
+    return expr
+
+
 def as_boolean(a):
-    """A number used as a boolean is true where it is non-zero."""
+    """A number used as a boolean is true where it is non-zero (a bare name: see :class:`_Truth`)."""
+    if isinstance(a, sympy.Symbol):
+        return _Truth(a)
     if isinstance(a, sympy.Expr):
         return sympy.Ne(a, 0)
     return a
@@ -268,13 +295,27 @@ def compile_sympy(expr) -> Callable[[Mapping[str, Any], Any], Any]:
         if e.is_Symbol:
             name = e.name
             return lambda vals, m, _kind="name": vals[name]
+        if isinstance(e, _Truth):  # a parameter used as a condition
+            inner = build(e.args[0])
+            return lambda vals, m, _kind="truth": _ne(inner(vals, m), 0.0)
         if isinstance(e, sympy.Piecewise):
             pieces = [(build(pair.args[1]), build(pair.args[0])) for pair in e.args]
 
             def piecewise(vals, m):
-                out = float("nan")
-                for cond, value in reversed(pieces):
-                    out = m.where(cond(vals, m), value(vals, m), out)
+                # the first piece whose condition holds; a condition that is a plain truth value
+                # decides without evaluating the pieces it rules out (in Python floats 1 / 0
+                # raises where arrays give inf), array conditions select with where
+                out, open_ = float("nan"), []
+                for cond, value in pieces:
+                    c = cond(vals, m)
+                    if isinstance(c, (bool, np.bool_)) or (isinstance(c, np.ndarray) and c.ndim == 0):
+                        if bool(c):
+                            out = value(vals, m)
+                            break
+                    else:
+                        open_.append((c, value))
+                for c, value in reversed(open_):
+                    out = m.where(c, value(vals, m), out)
                 return out
 
             return piecewise
