@@ -101,6 +101,11 @@ EXTRA_MODULES = {
 }
 
 
+#: public classes whose methods live in a shared base class (``stacked.StackedSolution``): their
+#: API entries list inherited members too
+SHARED_METHODS = {"SDESolution", "EnsembleSolution"}
+
+
 def _slug(title: str) -> str:
     return title.lower().replace(" ", "-")
 
@@ -122,7 +127,10 @@ def api_pages() -> dict[str, str]:
     for title, paths in sorted(groups.items()):
         body = [f"# {title}", ""]
         for path in paths:
-            body += [f"::: {path}", ""]
+            body += [f"::: {path}"]
+            if path.rsplit(".", 1)[1] in SHARED_METHODS:  # methods defined once, in a base class
+                body += ["    options:", "      inherited_members: true"]
+            body += [""]
         pages[f"api/{_slug(title)}.md"] = "\n".join(body)
         short = ", ".join(f"`{p.rsplit('.', 1)[1]}`" for p in paths)
         index.append(f"* [{title}]({_slug(title)}.md): {short}")

@@ -31,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -537,13 +537,15 @@ class _Importer:
                     delay = compile_sympy(dexpr)
             assign = _assigner(info, species, kinds, targets)
             n_event = len(triggers)
-            cancel = None
+            cancel: Callable | None = None
             delayed = []
+            on_trigger: Callable
             if delay is None:
 
-                def on_trigger(vals, t, m, p, _a=assign):
+                def assign_now(vals, t, m, p, _a=assign):
                     return _a(vals, None, m)
 
+                on_trigger = assign_now
             else:
                 due = f"sbml_event{i}_due"
                 keep = [f"sbml_event{i}_value{k}" for k in range(len(targets))] if from_trigger else []
@@ -551,9 +553,7 @@ class _Importer:
                 for kname in keep:
                     extra[kname] = 0.0
 
-                def on_trigger(
-                    vals, t, m, p, _d=delay, _a=assign, _due=due, _keep=tuple(keep), _targets=tuple(targets)
-                ):
+                def schedule(vals, t, m, p, _d=delay, _a=assign, _due=due, _keep=tuple(keep), _targets=tuple(targets)):
                     """Schedule the execution at t + delay (a delay of zero executes now)."""
                     d = _d(vals, m)
                     now = _a(vals, None, m)
@@ -562,6 +562,8 @@ class _Importer:
                     for kname, (_, fn) in zip(_keep, _targets):
                         new[kname] = fn(vals, m) + 0.0 * t
                     return new
+
+                on_trigger = schedule
 
                 def execute(vals, t, m, p, _a=assign, _due=due, _keep=tuple(keep)):
                     stored = [p[k] for k in _keep] if _keep else None
@@ -574,8 +576,10 @@ class _Importer:
 
                 if not persistent:
 
-                    def cancel(vals, t, m, p, _due=due):
+                    def forget(vals, t, m, p, _due=due):
                         return {_due: _NEVER + 0.0 * t}
+
+                    cancel = forget
 
                 delayed.append(
                     Event(when_due, _cascading(info, execute, triggers, -1), direction=1, name=f"{label}@delay")

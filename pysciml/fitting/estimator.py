@@ -43,19 +43,29 @@ class NotFittedError(InputError):
     """The model has not been fitted yet (call ``fit`` first)."""
 
 
+class FitBar:
+    """A fit's progress bar: the loss after each chunk of steps and, once told, an estimate of the
+    whole run (memory, time) beside it."""
+
+    def __init__(self, bar):
+        self._bar = bar
+        self.note = ""
+
+    def update(self, n: int, loss: float) -> None:
+        self._bar.update(n)
+        self._bar.set_postfix_str(f"loss {loss:.4g}" + (f", {self.note}" if self.note else ""))
+
+    def close(self) -> None:
+        self._bar.close()
+
+
 def progress_bar(total: int, verbose: int):
-    """``(bar, update(n, loss))`` of a fit (``(None, None)`` when silent): the loss, and an estimate
-    told once (``bar.pysciml_note``), in the postfix."""
+    """``(bar, update(n, loss))`` of a fit, ``(None, None)`` when silent (see :class:`FitBar`)."""
     bar = open_bar(total, verbose, desc="fit", unit="step")
     if bar is None:
         return None, None
-    bar.pysciml_note = ""  # an estimate told once (memory, time in all), kept beside the loss
-
-    def update(n, loss):
-        bar.update(n)
-        bar.set_postfix_str(f"loss {loss:.4g}" + (f", {bar.pysciml_note}" if bar.pysciml_note else ""))
-
-    return bar, update
+    fit_bar = FitBar(bar)
+    return fit_bar, fit_bar.update
 
 
 def planned_steps(strategy, optimizers) -> int:

@@ -52,7 +52,7 @@ def _tell(info: dict, bar, steps: int) -> None:
     )
     log.info("latent fit: %s", text)
     if bar is not None:
-        bar.pysciml_note = text
+        bar.note = text
 
 
 class LatentModel:
