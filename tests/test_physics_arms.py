@@ -1,11 +1,9 @@
 """Serial robot arms: exact pendulums, energy, pinocchio agreement (values and derivatives), URDF, fits."""
 
-import importlib.metadata
-from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers.arm_urdf import write_urdf
+from helpers.arm_urdf import robots_folder, write_urdf
 
 import pysciml as ps
 from pysciml.errors import InputError
@@ -18,17 +16,6 @@ SerialArm = phys.SerialArm
 
 def _pinocchio():
     return pytest.importorskip("pinocchio", reason="pinocchio (PyPI `pin`, the bench extra, ~350 MB) not installed")
-
-
-def _robots() -> Path:
-    try:
-        dist = importlib.metadata.distribution("example-robot-data")
-    except importlib.metadata.PackageNotFoundError:
-        pytest.skip("example-robot-data (the bench extra, ~430 MB of robot descriptions) not installed")
-    root = Path(str(dist.locate_file("cmeel.prefix/share/example-robot-data/robots")))
-    if not root.is_dir():
-        pytest.skip(f"example-robot-data installed without its robots folder at {root}")
-    return root
 
 
 def _general_arm(**kw) -> SerialArm:
@@ -61,7 +48,7 @@ def _to_pinocchio(arm: SerialArm):
 def _panda():
     """The Panda's 7-joint arm (fingers welded at zero) and pinocchio's model of the same."""
     pin = _pinocchio()
-    path = str(_robots() / "panda_description/urdf/panda.urdf")
+    path = str(robots_folder() / "panda_description/urdf/panda.urdf")
     arm = SerialArm.from_urdf(path, tip="panda_hand", damping=0.0)  # pinocchio's aba has no joint damping
     full = pin.buildModelFromUrdf(path)
     fingers = [full.getJointId(n) for n in ("panda_finger_joint1", "panda_finger_joint2")]
@@ -197,7 +184,7 @@ def test_gradient_with_respect_to_masses_matches_finite_differences():
 
 def test_urdf_panda_and_ur5_load_as_serial_chains():
     pin = _pinocchio()
-    root = _robots()
+    root = robots_folder()
     with pytest.raises(InputError, match="panda_finger_joint1") as err:
         SerialArm.from_urdf(root / "panda_description/urdf/panda.urdf")  # the fingers branch
     assert err.value.argument == "path"

@@ -8,28 +8,16 @@ it keeps the two finger joints (nv 9, the fingers' 0.03 kg outside link 7) and t
 it is not the 7-joint arm with welded fingers that SerialArm and pinocchio see.
 """
 
-import importlib.metadata
-from pathlib import Path
 
 import numpy as np
 import pytest
 from helpers.arm_mjcf import serial_arm_mjcf
+from helpers.arm_urdf import robots_folder
 
 mujoco = pytest.importorskip("mujoco", reason="mujoco (the bench extra) not installed: no MuJoCo agreement checks")
 jax = pytest.importorskip("jax")
 phys = pytest.importorskip("pysciml.physics")
 SerialArm = phys.SerialArm
-
-
-def _robots() -> Path:
-    try:
-        dist = importlib.metadata.distribution("example-robot-data")
-    except importlib.metadata.PackageNotFoundError:
-        pytest.skip("example-robot-data (the bench extra, ~430 MB of robot descriptions) not installed")
-    root = Path(str(dist.locate_file("cmeel.prefix/share/example-robot-data/robots")))
-    if not root.is_dir():
-        pytest.skip(f"example-robot-data installed without its robots folder at {root}")
-    return root
 
 
 def _general_arm() -> SerialArm:
@@ -69,7 +57,7 @@ def _arm(which: str) -> tuple[SerialArm, float]:
     if which == "general3":
         return _general_arm(), 0.0
     # the URDF's <dynamics damping="0.003"/> kept: MuJoCo's joint damping is the same viscous law
-    return SerialArm.from_urdf(_robots() / "panda_description/urdf/panda.urdf", tip="panda_hand"), 0.0
+    return SerialArm.from_urdf(robots_folder() / "panda_description/urdf/panda.urdf", tip="panda_hand"), 0.0
 
 
 def _mujoco(arm: SerialArm, **kw):

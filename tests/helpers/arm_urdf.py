@@ -1,8 +1,24 @@
-"""Tiny URDF texts for the SerialArm tests: links with inertia, joints of any type, loops and trees."""
+"""URDFs for the SerialArm tests: tiny texts (links with inertia, joints of any type, loops and trees)
+and the robots folder of the PyPI package example-robot-data (Panda, UR5)."""
 
 from __future__ import annotations
 
+import importlib.metadata
 from pathlib import Path
+
+import pytest
+
+
+def robots_folder() -> Path:
+    """example-robot-data's ``robots`` folder; the calling test skips where it is not installed."""
+    try:
+        dist = importlib.metadata.distribution("example-robot-data")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("example-robot-data (the bench extra, ~430 MB of robot descriptions) not installed")
+    root = Path(str(dist.locate_file("cmeel.prefix/share/example-robot-data/robots")))
+    if not root.is_dir():
+        pytest.skip(f"example-robot-data installed without its robots folder at {root}")
+    return root
 
 
 def _link(name: str) -> str:
