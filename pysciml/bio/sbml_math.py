@@ -176,7 +176,8 @@ class _Truth(sympy.logic.boolalg.BooleanFunction):
     """``x`` used as a condition where ``x`` is a bare name -- in a function definition, an
     argument that a call may bind to a comparison (``my_piecewise(f(t), t < 1, 10)``, case 01488)
     or to a number.  Once bound it becomes the comparison itself, or ``x != 0`` for a number; a
-    name left unbound is a number (a parameter), true where non-zero."""
+    name still unbound in a model's math is a number (a parameter): :func:`settle_truths` makes it
+    ``x != 0`` before anything is compiled."""
 
     @classmethod
     def eval(cls, a):
@@ -295,9 +296,6 @@ def compile_sympy(expr) -> Callable[[Mapping[str, Any], Any], Any]:
         if e.is_Symbol:
             name = e.name
             return lambda vals, m, _kind="name": vals[name]
-        if isinstance(e, _Truth):  # a parameter used as a condition
-            inner = build(e.args[0])
-            return lambda vals, m, _kind="truth": _ne(inner(vals, m), 0.0)
         if isinstance(e, sympy.Piecewise):
             pieces = [(build(pair.args[1]), build(pair.args[0])) for pair in e.args]
 
