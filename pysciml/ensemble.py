@@ -254,11 +254,11 @@ def solve_ensemble(
     check_int(verbose, "verbose", minimum=0)
     budget = parse_memory(max_memory)
     U0, varied, n = _members(model, u0, vary, params)
-    # the first member's values decide solver="auto"; a params that is not a mapping goes on as it
-    # is, for build_request's error
-    first = {**params, **{k: v[0] for k, v in varied.items()}} if isinstance(params, Mapping) else params
-    if params is None:
-        first = {k: v[0] for k, v in varied.items()}
+    # the first member's values decide solver="auto"; params that are not a mapping go on as they
+    # are, for build_request's error
+    first = {k: v[0] for k, v in varied.items()}
+    if params is not None:
+        first = {**params, **first} if isinstance(params, Mapping) else params
     request, name = build_request(
         model,
         U0[0] if U0 is not None else u0,
