@@ -237,9 +237,8 @@ def event_solve(
         # diffrax locates the first condition (in list order) that crossed in a step, not the
         # earliest: where another one crossed too, solve the segment again up to this event
         # with this one disabled, and apply it only if nothing crossed before it
-        start = all_conditions(t, y, values, t, fired_here)
         end = all_conditions(t_ev, y_ev, values, t, fired_here)
-        flow_crossed = crossed(start, end)
+        flow_crossed = crossed(now, end)  # ``now``: the conditions at this segment's start
         onehot_j = jnp.arange(none.shape[0]) == j
         retry = occurred & jnp.any(flow_crossed & ~disabled & ~onehot_j)
         fired = occurred & ~retry
@@ -275,7 +274,7 @@ def event_solve(
             still & ~onehot_state,
             jnp.where(fired | at_bound, flow_crossed & ~onehot_state, jnp.where(at_hit, none, pending & ~running)),
         )
-        ref_new = jnp.where(fired | at_bound, start, ref)
+        ref_new = jnp.where(fired | at_bound, now, ref)
         keep = retry | ~apply  # nothing applied: the retry state carries on (a retry) or is unused
         carry = (
             jnp.where(done | retry, t, t_ev),
