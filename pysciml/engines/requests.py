@@ -150,10 +150,14 @@ class SolveFunction:
             On the jax engine a pure jax function (``jax.grad``, ``jax.vmap``, ``jax.jit``).
         finish: ``finish(ys, status, internal) -> stats``: the host-side stats of one concrete
             run, as in :attr:`RawSolution.stats`.
+        method_key: what the engine decided beyond the request's own fields (the solver plan
+            of ``solver="auto"``, decided from the request's values): two functions of equal
+            requests and equal ``method_key`` compute the same thing.
     """
 
     run: Callable
     finish: Callable
+    method_key: Any = None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

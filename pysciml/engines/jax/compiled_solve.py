@@ -251,7 +251,7 @@ def bind_solve(fn, plan: SolverPlan, request: SolveRequest) -> SolveFunction:
     def finish(ys, status, stats):
         return finish_stats(plan, request, ys, status, stats)
 
-    return SolveFunction(run, finish)
+    return SolveFunction(run, finish, method_key=plan.key)
 
 
 def finish_stats(plan: SolverPlan, request: SolveRequest, ys, status, stats) -> dict:

@@ -47,9 +47,11 @@ class _Batch:
         self.bytes = compiled_bytes(self.fn)
 
 
-def _key(request: SolveRequest, varied: Mapping[str, np.ndarray], shared, nets, B: int) -> tuple:
-    """What a compiled batch depends on: the request's options (not its values) and the shapes."""
+def _key(request: SolveRequest, method_key, varied: Mapping[str, np.ndarray], shared, nets, B: int) -> tuple:
+    """What a compiled batch depends on: the request's options (not its values), the method the
+    engine chose for it (``solver="auto"`` decides from the first member) and the shapes."""
     return (
+        method_key,
         request.model,
         request.solver,
         float(request.t0),
@@ -94,7 +96,8 @@ def solve_ensemble(
 
     def build(B):
         return _CACHE.get(
-            _key(request, varied, shared, nets, B), lambda: _Batch(function.run, B, n_states, varied, shared, nets)
+            _key(request, function.method_key, varied, shared, nets, B),
+            lambda: _Batch(function.run, B, n_states, varied, shared, nets),
         )
 
     n_save = np.size(request.saveat)
