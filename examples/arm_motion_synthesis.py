@@ -17,8 +17,7 @@ motions from its prior (``model.sample(t, n, condition=target)``), and the scrip
 * **reach error**: the distance from the tool point (``arm.tip_position``, forward kinematics) at the final
   time to the target;
 * **smoothness**: the RMS jerk (third time derivative, of quintics fitted to 7 neighbouring samples) of the
-  joint angles, beside
-  that of the training motions and of the controller's own reach from the generated start pose;
+  joint angles, beside that of the training motions and of the controller's own reach from the generated start pose;
 * **physical consistency**: the joint torques the true dynamics need to move the arm along the generated
   motion (inverse dynamics, ``tau = M(q) qdd + b(q, qd) - tau_passive(qd)``), their peak against the actuator
   limits, and their RMS difference from the torques of the controller's reach from the same start;
