@@ -65,7 +65,7 @@ def make_arm() -> phys.SerialArm:
 
 
 def joint_goal(targets) -> np.ndarray:
-    """Joint angles ``(..., 2)`` that put the two-link arm's tool point at ``targets`` ``(..., 2)`` (elbow angle > 0)."""
+    """Joint angles ``(..., 2)`` putting the two-link arm's tool point at ``targets`` ``(..., 2)`` (elbow angle > 0)."""
     l1, l2 = LENGTHS
     x, y = np.asarray(targets, dtype=float)[..., 0], np.asarray(targets, dtype=float)[..., 1]
     elbow = np.arccos(np.clip((x**2 + y**2 - l1**2 - l2**2) / (2 * l1 * l2), -1.0, 1.0))
@@ -151,7 +151,7 @@ def tool_points(arm: phys.SerialArm, q) -> np.ndarray:
 
 
 def reach_errors(arm: phys.SerialArm, q, targets) -> np.ndarray:
-    """Distance (m) from the tool point at the final time of each motion ``q`` ``(..., m, n)`` to ``targets`` ``(..., 2)``."""
+    """Distance (m) from the tool point at the last time of each motion ``q`` ``(..., m, n)`` to ``targets`` (..., 2)."""
     return np.linalg.norm(tool_points(arm, np.asarray(q)[..., -1, :]) - targets, axis=-1)
 
 
