@@ -151,7 +151,7 @@ def tool_points(arm: phys.SerialArm, q) -> np.ndarray:
 
 
 def reach_errors(arm: phys.SerialArm, q, targets) -> np.ndarray:
-    """Distance (m) from the tool point at the last time of each motion ``q`` ``(..., m, n)`` to ``targets`` (..., 2)."""
+    """Distance (m) from the tool point at the last time of each motion ``q`` (..., m, n) to ``targets`` (..., 2)."""
     return np.linalg.norm(tool_points(arm, np.asarray(q)[..., -1, :]) - targets, axis=-1)
 
 
