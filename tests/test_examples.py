@@ -27,7 +27,7 @@ def test_every_example_is_tested():
     tested = {"lotka_volterra_discovery.py", "stiff_ude_chemistry.py", "real_series.py", "sst_damping.py",
               "latent_ode_oscillators.py", "navier_stokes_inverse.py", "energy_balance_climate.py",
               "ebm_albedo_ude.py", "airfoil_design.py", "md_force_matching.py", "arm_identification.py",
-              "arm_friction_ude.py", "latent_vae_oscillator.py"}
+              "arm_friction_ude.py", "latent_vae_oscillator.py", "arm_motion_synthesis.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} <= tested
 
 
@@ -147,3 +147,15 @@ def test_arm_friction_ude_example(tmp_path):
     assert res["rms_frictionless"] > 20 * res["rms_ude"]
     if (tmp_path / "arm_friction_ude.png").exists():
         assert (tmp_path / "arm_friction_ude.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_arm_motion_synthesis_example(tmp_path):
+    pytest.importorskip("matplotlib")
+    _run("arm_motion_synthesis.py", "--quick", "--out", str(tmp_path))
+    res = json.loads((tmp_path / "results.json").read_text())
+    assert res["status"] == "SUCCESS" and res["training_reach_error_m"] < 1e-6
+    # generated reaches land near their targets, asked for the wrong target they do not (tests/test_arm_motion_synthesis.py)
+    assert res["reach_error_m"]["mean"] < 0.1 < res["wrong_target_reach_error_m"]["mean"]
+    assert res["torque_nm"]["generated_fraction_over_limit"] == 0.0
+    assert (tmp_path / "arm_motion_synthesis.png").read_bytes()[:4] == b"\x89PNG"
