@@ -66,3 +66,18 @@ def test_solve_dataset_with_given_parameters_and_first_observations(setup):
     with pytest.raises(ps.InputError, match="params"):
         bad = lam.assign_coords(lat=lam.lat + 1.0)
         ds.sciml.solve(model, params={"lam": bad})
+
+
+def test_batches_in_threads_give_the_same_values_and_dask_data_refuse_workers(setup):
+    """workers= runs solve batches at once in threads (the same compiled batch: bitwise equal values);
+    dask-backed data run chunk by chunk, so workers= is refused there, naming the argument."""
+    model, da, ocean, truth, res = setup
+    one = da.sciml.solve(model, params=res, cells_per_batch=8, workers=1)
+    two = da.sciml.solve(model, params=res, cells_per_batch=8, workers=2)
+    np.testing.assert_array_equal(one.values, two.values)
+    np.testing.assert_array_equal(one["status"].values, two["status"].values)
+    with pytest.raises(ps.InputError, match="workers") as e:
+        da.chunk({"lat": 2}).sciml.solve(model, params=res, workers=2)
+    assert e.value.argument == "workers"
+    with pytest.raises(ps.InputError, match="workers"):
+        da.sciml.forecast(model, 30.0, params=res, workers=0)

@@ -12,7 +12,6 @@ whole grid) go to :mod:`.coupled`.
 from __future__ import annotations
 
 import dataclasses
-import os
 from typing import Any
 
 import numpy as np
@@ -40,6 +39,7 @@ from .execute import run_independent, run_joint
 from .roles import resolve_roles, split_start_values
 from .spec import with_content_token
 from .stack import stack_cells
+from .workers import refuse_unused_workers, resolve_workers
 
 __all__ = ["fit_cells", "DEFAULT_CELL_OPTIMIZERS", "DEFAULT_CELL_OPTIMIZERS_NLL", "DEFAULT_JOINT_OPTIMIZERS"]
 
@@ -109,14 +109,6 @@ def _fit_u0(fit_u0, u0, strategy) -> bool:
             )
         return False
     return (u0 is None) if fit_u0 == "auto" else bool(fit_u0)
-
-
-def _workers(workers) -> int:
-    if workers is None:
-        return max(1, min(4, os.cpu_count() or 1))
-    if not isinstance(workers, (int, np.integer)) or isinstance(workers, bool) or workers < 1:
-        raise InputError(f"must be a positive integer, got {workers!r}.", argument="workers")
-    return int(workers)
 
 
 def _check_positive_int(value, argument):
@@ -264,7 +256,7 @@ def fit_cells(
 
     _check_positive_int(cells_per_batch, "cells_per_batch")
     budget = parse_memory(max_memory)
-    n_workers = _workers(workers)
+    n_workers = resolve_workers(workers)
     if differentiation not in ("auto", "forward", "reverse"):
         raise InputError(
             f"must be 'auto', 'forward' or 'reverse', got {differentiation!r}.", argument="differentiation"
@@ -304,17 +296,14 @@ def fit_cells(
             "parameters only, so it would never be called. Drop callback= or list parameters in shared=.",
             argument="callback",
         )
-    if workers is not None and (joint or stack.is_lazy):
-        raise InputError(
-            "workers= runs batches of in-memory cells in threads for per-cell fits; "
-            + (
-                "a joint fit runs one optimisation"
-                if joint
-                else "dask-backed data run chunk by chunk on the dask scheduler"
-            )
-            + ", so it would not be used. Drop workers=.",
-            argument="workers",
-        )
+    refuse_unused_workers(
+        workers,
+        "a joint fit runs one optimisation"
+        if joint
+        else "dask-backed data run chunk by chunk on the dask scheduler"
+        if stack.is_lazy
+        else None,
+    )
     if joint and (checkpoint is not None or resume):
         raise InputError(
             "checkpoint= saves per-cell fits group by group; a fit with shared parameters or networks is one "

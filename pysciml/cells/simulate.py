@@ -22,6 +22,7 @@ from .results import fitted_solver, read_result, status_attrs
 from .roles import split_start_values
 from .spec import with_content_token
 from .stack import stack_cells
+from .workers import refuse_unused_workers, resolve_workers
 
 __all__ = ["solve_cells", "forecast_cells"]
 
@@ -74,6 +75,7 @@ def _run(
     max_steps,
     max_memory,
     cells_per_batch,
+    workers,
     engine,
     what,
 ):
@@ -91,6 +93,10 @@ def _run(
         reference_time=ref,
         mask=mask,
     )
+    refuse_unused_workers(
+        workers, "dask-backed data run chunk by chunk on the dask scheduler" if stack.is_lazy else None
+    )
+    n_workers = 1 if stack.is_lazy else resolve_workers(workers)
     cells, glob, nets_given, u0_fit, active, t0_fit = _params(model, params, stack)
     values = model.resolve_params(glob)
     nets = model.init_networks()
@@ -185,7 +191,13 @@ def _run(
     if stack.is_lazy:
         chunks = {d: stack.source.chunksizes[d] for d in stack.grid_dims if d in stack.source.chunksizes}
         inputs = [a.chunk(chunks) for a in inputs]
-    block = SolveBlock(spec, name, Batching(cells_per_batch=cells_per_batch, max_memory=parse_memory(max_memory)))
+    budget = parse_memory(max_memory)
+    batching = Batching(
+        cells_per_batch=cells_per_batch,
+        max_memory=None if budget is None else budget // n_workers,
+        workers=n_workers,
+    )
+    block = SolveBlock(spec, name, batching)
     ys, status = xr.apply_ufunc(
         block,
         *inputs,
@@ -235,6 +247,7 @@ def solve_cells(
     max_steps: int = 100_000,
     max_memory: Any = "4GiB",
     cells_per_batch: int | None = None,
+    workers: int | None = None,
     engine: str | None = None,
 ):
     """Solve ``model`` in every cell of ``data``'s grid; returns values over (time, *grid).
@@ -252,7 +265,9 @@ def solve_cells(
         mask: boolean DataArray over the grid (True = solve this cell).
         time_units, time_dim: as in :func:`fit_cells` (default: the fit's units).
         solver, rtol, atol, max_steps: solver settings (``"auto"`` decided once).
-        max_memory, cells_per_batch: memory budget of one batch of cells, or its size.
+        max_memory, cells_per_batch: memory budget of the batches of cells (divided among
+            ``workers``), or a batch's size.
+        workers: batches run at once in threads (default: CPU cores, at most 4; in-memory data).
         engine: ``"jax"`` (default).
 
     Returns:
@@ -293,6 +308,7 @@ def solve_cells(
         max_steps=max_steps,
         max_memory=max_memory,
         cells_per_batch=cells_per_batch,
+        workers=workers,
         engine=engine,
         what="solve",
     )
@@ -315,6 +331,7 @@ def forecast_cells(
     max_steps: int = 100_000,
     max_memory: Any = "4GiB",
     cells_per_batch: int | None = None,
+    workers: int | None = None,
     engine: str | None = None,
 ):
     """Extrapolate every cell ``horizon`` model-time units past the data's last time.
@@ -372,6 +389,7 @@ def forecast_cells(
         max_steps=max_steps,
         max_memory=max_memory,
         cells_per_batch=cells_per_batch,
+        workers=workers,
         engine=engine,
         what="forecast",
     )

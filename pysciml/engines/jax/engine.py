@@ -163,7 +163,12 @@ class JaxEngine(Engine):
         from .cells.solve import solve_cells
 
         ys, status, solver = solve_cells(
-            request, u0, dict(params), cells_per_batch=batching.cells_per_batch, max_memory=batching.max_memory
+            request,
+            u0,
+            dict(params),
+            cells_per_batch=batching.cells_per_batch,
+            max_memory=batching.max_memory,
+            workers=batching.workers,
         )
         return CellSolveResult(ys, status, solver)
 
