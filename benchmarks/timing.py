@@ -30,6 +30,102 @@ def best_of(fn: Callable[[], Any], repeats: int = 3) -> tuple[float, float, Any]
     return best_wall, best_cpu, out
 
 
+def timed(fn: Callable[[], Any]) -> tuple[float, float, float | None, Any]:
+    """One call of ``fn()``: wall seconds, CPU seconds of this process, run-queue wait seconds
+    (``run_queue_wait_s``: time its threads were ready but other processes held the cores), result."""
+    q0 = run_queue_wait_s()
+    w0, c0 = time.perf_counter(), time.process_time()
+    out = fn()
+    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    q1 = run_queue_wait_s()
+    return wall, cpu, None if q0 is None or q1 is None else max(q1 - q0, 0.0), out
+
+
+def run_queue_wait_s() -> float | None:
+    """Seconds this process's threads have spent runnable but waiting for a core (Linux
+    ``/proc/self/task/*/schedstat``; None elsewhere).
+
+    On one pinned core, wall time = CPU time + this wait (+ any time blocked on I/O): a loaded
+    machine shows up here instead of hiding in the wall time.
+    """
+    total = 0
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return None
+    for tid in tasks:
+        try:
+            with open(f"/proc/self/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # a thread that ended meanwhile
+    return total / 1e9
+
+
+#: thread-count variables read by BLAS / OpenMP when they load
+ONE_THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def one_thread_blas() -> None:
+    """One thread for the BLAS / OpenMP pools (OpenBLAS, MKL, OpenMP), set before they load.
+
+    pysciml's engine asks for the same (``OPENBLAS_NUM_THREADS=1``, see
+    ``pysciml/engines/jax/_setup.py``) but only when it starts, after ``import jax`` has loaded
+    numpy's OpenBLAS: set here first, the import order cannot undo it.  Call it before numpy,
+    scipy or jax load.
+    """
+    _refuse_after_numpy("one_thread_blas")
+    os.environ.update(ONE_THREAD_ENV)
+
+
+def pin_one_thread() -> dict:
+    """Pin this process to one core and its BLAS / OpenMP / XLA thread pools to one thread.
+
+    Call it before numpy, scipy or jax load.  ``os.sched_setaffinity`` binds the calling thread
+    and every thread it starts later; XLA sizes its intra-op pool (``tf_XLAEigen`` threads) from
+    the affinity mask when its CPU backend starts, so pinned it has one thread.  No XLA flag does
+    this in jax 0.10.2 (measured): the often-quoted ``intra_op_parallelism_threads=1`` is no XLA
+    flag (ignored without ``--``, fatal with it) and ``--xla_cpu_multi_thread_eigen=false``
+    leaves the pool at one thread per core; setting ``XLA_FLAGS`` at all would also drop
+    pysciml's own default flags, so it is left alone.  Child processes inherit the mask and
+    the environment.  Returns ``thread_mode()``.
+    """
+    _refuse_after_numpy("pin_one_thread")
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    one_thread_blas()
+    return thread_mode()
+
+
+def _refuse_after_numpy(name: str) -> None:
+    loaded = [m for m in ("numpy", "scipy", "jax", "jaxlib") if m in sys.modules]
+    if loaded:
+        raise RuntimeError(f"{name}() must run before {', '.join(loaded)} load(s)")
+
+
+def thread_mode() -> dict:
+    """What this process may run on: the cores of its affinity mask, the thread-count variables,
+    ``XLA_FLAGS`` and (once jax has run something on the CPU) the threads of XLA's intra-op pool."""
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    names = []
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{tid}/comm") as f:
+                    names.append(f.read().strip())
+            except OSError:
+                continue
+    except OSError:
+        names = None
+    return {
+        "affinity": cores,
+        "n_cores": len(cores) if cores is not None else os.cpu_count(),
+        "env": {k: os.environ.get(k) for k in ONE_THREAD_ENV},
+        "XLA_FLAGS": os.environ.get("XLA_FLAGS", ""),
+        "xla_pool_threads": None if names is None else names.count("tf_XLAEigen"),
+    }
+
+
 def first_call(fn: Callable[[], Any]) -> tuple[float, float, Any]:
     """Wall and CPU seconds of one call (the first: tracing and compiling included), and its result."""
     return best_of(fn, 1)

@@ -1,0 +1,99 @@
+"""``benchmarks/stiff.py``: the one-thread mode really is one thread, and the tables give CPU
+and wall time with the headline ratio named (structure only, no timing is asserted)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "benchmarks"
+
+
+@pytest.fixture
+def stiff(monkeypatch):
+    # loaded from its file; it puts benchmarks/ on sys.path and imports timing: both undone after
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    had_timing = "timing" in sys.modules
+    spec = importlib.util.spec_from_file_location("bench_stiff", BENCH / "stiff.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    yield module
+    if not had_timing:
+        sys.modules.pop("timing", None)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this platform")
+def test_one_thread_mode_leaves_xla_one_thread_on_one_core():
+    code = (
+        f"import os, sys; os.environ.pop('XLA_FLAGS', None); sys.path.insert(0, {str(BENCH)!r}); "
+        "import timing; timing.pin_one_thread();"
+        "import jax, jax.numpy as jnp; x = jnp.ones((200, 200)); (x @ x).block_until_ready();"
+        "import json; print(json.dumps(timing.thread_mode()))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    mode = json.loads(out.stdout.strip().splitlines()[-1])
+    assert mode["n_cores"] == 1 and len(mode["affinity"]) == 1
+    assert mode["xla_pool_threads"] in (1, None)  # None: no /proc to count threads in
+    assert mode["env"]["OPENBLAS_NUM_THREADS"] == "1"
+    assert mode["XLA_FLAGS"] == ""  # left alone: pysciml's engine sets its own defaults when unset
+
+
+def test_pinning_refuses_after_numpy_loaded():
+    code = f"import sys; sys.path.insert(0, {str(BENCH)!r}); import numpy, timing; timing.pin_one_thread()"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode != 0 and "must run before numpy" in out.stderr
+
+
+def _rows(times):
+    """Sweep rows from ``(err, cpu, wall)``."""
+    return [{"rtol": 10.0**-k, "err": e, "cpu_s": c, "time_s": w, "wait_s": 0.0} for k, (e, c, w) in enumerate(times)]
+
+
+def _result(stiff, threads: str):
+    tools = {
+        "pysciml_rodas5p": {"rows": _rows([(1e-3, 2e-3, 1e-3), (1e-5, 4e-3, 2e-3)]), "compile_s": 1.0},
+        "scipy_bdf": {"rows": _rows([(1e-3, 6e-3, 6e-3)])},  # never reaches 1e-4
+        "scipy_radau": {"rows": _rows([(1e-3, 9e-3, 9e-3), (1e-5, 8e-2, 8e-2)])},
+    }
+    case = {"n": 3, "tools": tools, "ours": "pysciml_rodas5p",
+            "matched": stiff.matched(tools, [1e-2, 1e-4, 1e-6], "pysciml_rodas5p",
+                                     "cpu_s" if threads == "1" else "time_s")}  # fmt: skip
+    mode = {"threads": threads, "affinity": [0], "n_cores": 1, "env": {"OPENBLAS_NUM_THREADS": "1"},
+            "XLA_FLAGS": "--xla_cpu_use_fusion_emitters=false", "xla_pool_threads": 1}  # fmt: skip
+    return {"machine": "test", "load": [0.1, 0.1, 0.1], "quick": True, "mode": mode, "cases": {"rober": case}}
+
+
+def test_matched_ratios_in_cpu_and_wall_and_only_where_both_reach(stiff):
+    first, second, third = _result(stiff, "1")["cases"]["rober"]["matched"]
+    assert first["ratios"]["cpu_s"] == {"best_scipy": "scipy_bdf", "vs_best_scipy": pytest.approx(3.0)}
+    assert first["ratios"]["time_s"]["vs_best_scipy"] == pytest.approx(6.0)
+    assert second["scipy_bdf"] is None  # BDF never reached 1e-4: Radau is the best scipy there
+    assert second["ratios"]["cpu_s"] == {"best_scipy": "scipy_radau", "vs_best_scipy": pytest.approx(20.0)}
+    assert third["pysciml_rodas5p"] is None and third["ratios"] == {"cpu_s": {}, "time_s": {}}
+
+
+def test_one_thread_tables_headline_cpu_time_and_show_both(stiff):
+    md = stiff.to_markdown(_result(stiff, "1"))
+    assert "headline ratios are CPU time" in md and "XLA_FLAGS=`--xla_cpu_use_fusion_emitters=false`" in md
+    assert "| pysciml_rodas5p CPU / wall |" in md and "best scipy / pysciml, CPU |" in md
+    assert "| 1e-02 | 2.00 / 1.00 ms | 6.00 / 6.00 ms | 9.00 / 9.00 ms | 3.0x (bdf) | - |" in md
+    assert "| 1e-06 | - | - | - | - | - |" in md
+    assert "Ratios in CPU time, both sides on one thread." in md
+
+
+def test_all_core_tables_give_wall_and_cpu_ratios(stiff):
+    res = _result(stiff, "all")
+    md = stiff.to_markdown(res)
+    assert "best scipy / pysciml, wall | best scipy / pysciml, CPU |" in md
+    assert "| 1e-02 | 2.00 / 1.00 ms | 6.00 / 6.00 ms | 9.00 / 9.00 ms | 6.0x (bdf) | 3.0x (bdf) | - | - |" in md
+    one = _result(stiff, "1")
+    one["two_cores"] = {"mode": res["mode"], "load": [0.1], "cases": res["cases"]}
+    md = stiff.to_markdown(one)
+    assert "## On all cores" in md and "| 1e-02 | 2.00 / 1.00 ms | 6.0x (bdf) | 3.0x (bdf) | - | - |" in md
