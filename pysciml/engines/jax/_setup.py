@@ -53,6 +53,27 @@ def _equinox_errors_as_nan() -> None:
         errors.EQX_ON_ERROR = "nan"  # pyright: ignore[reportAttributeAccessIssue]
 
 
+#: the variables a user sets to choose BLAS threads (then pysciml leaves BLAS alone)
+_BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+def _blas_one_thread() -> None:
+    """BLAS/LAPACK on one thread unless the user chose: jaxlib's dense LU (every implicit step) calls
+    scipy's OpenBLAS, whose spinning threads cost far more than they save on small LUs on a few shared
+    cores (2-D Brusselator N = 32, Rodas5P: 8.6 s with BLAS threads vs 0.67 s on one, measured).  The
+    environment variables work only before a BLAS library loads; a user who imported numpy or scipy
+    first has it loaded, so its threads are limited at run time (threadpoolctl)."""
+    if any(var in os.environ for var in _BLAS_THREAD_VARS):
+        return
+    loaded = any(name in sys.modules for name in ("numpy", "scipy"))
+    for var in _BLAS_THREAD_VARS[:2]:
+        os.environ[var] = "1"
+    if loaded:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1, user_api="blas")
+
+
 def configure() -> None:
     """Apply the settings (idempotent)."""
     global _done
@@ -63,9 +84,7 @@ def configure() -> None:
         # with no run-time gain (measured, jax 0.10.2); compile time dominates short solves.
         os.environ["XLA_FLAGS"] = "--xla_cpu_use_fusion_emitters=false"
     _equinox_errors_as_nan()
-    for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        # small LUs on a few shared cores: BLAS threads cost far more than they save
-        os.environ.setdefault(var, "1")
+    _blas_one_thread()
     import jax
 
     prefer_float64()  # jax is imported now, so this switches 64-bit mode on
