@@ -270,7 +270,8 @@ def main(argv=None):
         cold_compile_cache()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+    # no XLA_FLAGS: pinning is what gives XLA one thread (benchmarks/timing.pin_one_thread), and setting the
+    # variable would drop pysciml's own compile-time flag (engines/jax/_setup.py)
     import jax
 
     jax.config.update("jax_enable_x64", True)

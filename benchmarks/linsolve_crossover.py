@@ -27,8 +27,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1 "
-                      "--xla_cpu_use_fusion_emitters=false")
+# no XLA_FLAGS: the pinning below gives XLA one thread (benchmarks/timing.pin_one_thread), and pysciml sets
+# its own compile-time flag when the variable is unset
 if hasattr(os, "sched_setaffinity"):
     try:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core: CPU time == wall time
