@@ -89,22 +89,35 @@ class Encoder(eqx.Module):
         row 0 summarises the whole series.
         """
         obs = m.any(axis=-1)
+        L = t.shape[0]
+        # before row i is read, the state has read the observed rows after it: the gap to the first of
+        # them (0 if none), known from the mask alone, so every GRU input is formed before the scan
+        first_after = jax.lax.cummin(jnp.where(obs, jnp.arange(L), L)[::-1])[::-1]
+        first_after = jnp.concatenate([first_after[1:], jnp.full(1, L, first_after.dtype)])
+        started = first_after < L
+        dt = jnp.where(started, t - t[jnp.minimum(first_after, L - 1)], 0.0)
         mf = m.astype(y.dtype)
+        x = [y * mf, mf] + ([jnp.abs(dt)[:, None]] if self.kind == "gru" else [])
+        x = jnp.concatenate(x + ([] if c is None else [jnp.broadcast_to(c, (L, c.shape[-1]))]), axis=-1)
+        # the input half of the GRU cell (eqx.nn.GRUCell's arithmetic) for every row at once: one product
+        cell = self.cell
+        ig = x @ cell.weight_ih.T + (0.0 if cell.bias is None else cell.bias)  # (L, 3H)
+        bias_n = 0.0 if cell.bias_n is None else cell.bias_n
 
-        def step(carry, row):
-            h, t_last, started = carry
-            ti, yi, mi, oi = row
-            dt = jnp.where(started, ti - t_last, 0.0)
-            h_ev = self._evolve(h, dt)
-            x = jnp.concatenate(
-                [yi * mi, mi] + ([jnp.abs(dt)[None]] if self.kind == "gru" else []) + ([] if c is None else [c])
-            )
-            h_new = self.cell(x, h_ev)
-            h = jnp.where(oi, h_new, h)
-            return (h, jnp.where(oi, ti, t_last), started | oi), h
+        def step(h, row):
+            igates, dt_i, o_i = row
+            h_ev = self._evolve(h, dt_i)
+            hg = cell.weight_hh @ h_ev
+            i0, i1, i2 = jnp.split(igates, 3)
+            h0, h1, h2 = jnp.split(hg, 3)
+            reset = jax.nn.sigmoid(i0 + h0)
+            inp = jax.nn.sigmoid(i1 + h1)
+            new = jnp.tanh(i2 + reset * (h2 + bias_n))
+            h = jnp.where(o_i, new + inp * (h_ev - new), h)
+            return h, h
 
-        h0 = jnp.zeros(self.cell.hidden_size, y.dtype)
-        _, hs = jax.lax.scan(step, (h0, t[-1], jnp.asarray(False)), (t, y, mf, obs), reverse=True)
+        h0 = jnp.zeros(cell.hidden_size, y.dtype)
+        _, hs = jax.lax.scan(step, h0, (ig, dt, obs), reverse=True)
         return hs
 
     def posterior(self, h):
