@@ -77,24 +77,20 @@ def data(n_cells: int, seed: int = 0, noise: float = 0.02, nt: int = NT):
     return da, {"lam": lam, "forcing": forcing, "T0": T0, "t": t}
 
 
+def _medians(fn, repeats):
+    """Median wall and CPU seconds over ``repeats`` calls after a warm-up (compiling) call."""
+    fn()
+    walls, cpus = [], []
+    for _ in range(repeats):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        walls.append(time.perf_counter() - w0)
+        cpus.append(time.process_time() - c0)
+    return statistics.median(walls), statistics.median(cpus)
+
+
 def _median_time(fn, repeats):
-    fn()  # compile / warm
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
-def _median_cpu(fn, repeats):
-    """Median CPU seconds of the process over ``repeats`` warm calls."""
-    times = []
-    for _ in range(repeats):
-        c0 = time.process_time()
-        fn()
-        times.append(time.process_time() - c0)
-    return statistics.median(times)
+    return _medians(fn, repeats)[0]
 
 
 def _first_time(fn):
@@ -120,7 +116,7 @@ def bench_540(repeats: int) -> dict:
     solve = lambda: da.sciml.solve(model, params={"lam": lam, "forcing": forcing}, u0={"sst": u0},  # noqa: E731
                                    solver="tsit5", rtol=RTOL, atol=ATOL).values
     first, sim = _first_time(solve)
-    t_solve = _median_time(solve, repeats)
+    t_solve, cpu_solve = _medians(solve, repeats)
 
     def scipy_solve():
         out = np.empty((t.size,) + truth["lam"].shape)
@@ -140,7 +136,6 @@ def bench_540(repeats: int) -> dict:
 
     t_vec = _median_time(scipy_vectorised, repeats * 10)
     diff_vec = float(np.max(np.abs(scipy_vectorised() - sim)))
-    cpu_solve = _median_cpu(solve, repeats)
 
     fit = lambda: da.sciml.fit(model, verbose=0)  # noqa: E731
     first_fit, res = _first_time(fit)
