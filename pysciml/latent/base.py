@@ -55,6 +55,12 @@ def _tell(info: dict, bar, steps: int) -> None:
         bar.note = text
 
 
+def _for_all(info: dict, restarts: int) -> dict:
+    """A first training's estimate stretched over ``restarts`` trainings of the same length."""
+    one = info["estimated_seconds"] - info["compile_seconds"]
+    return {**info, "estimated_seconds": info["estimated_seconds"] + (restarts - 1) * one}
+
+
 class LatentModel:
     """The shared part of the latent models (not used directly).
 
@@ -161,6 +167,7 @@ class LatentModel:
         n_samples: int = 1,
         clip: float = 1.0,
         warm_start: bool = False,
+        restarts: int = 1,
         time_dim: str | None = None,
         series_dim: str | None = None,
         time_units: str | None = None,
@@ -184,6 +191,9 @@ class LatentModel:
             n_samples: posterior samples of z0 per series and step.
             clip: gradient-norm clip.
             warm_start: continue from the current weights (same data layout) instead of fresh ones.
+            restarts: independent trainings from the seeds ``seed``, ``seed + 1``, ...; the one with
+                the highest ELBO on the training data is kept (``restart_elbos_`` lists them all).
+                A guard against fits that collapse onto the observation noise (see docs/latent.md).
             time_dim, series_dim: xarray dimension names (default: detected).
             time_units: model time units for calendar time axes ("days"...).
 
@@ -197,6 +207,12 @@ class LatentModel:
         learning_rate = check_positive_float(learning_rate, "learning_rate")
         n_samples = check_positive_int(n_samples, "n_samples")
         clip = check_positive_float(clip, "clip")
+        restarts = check_positive_int(restarts, "restarts")
+        if warm_start and restarts > 1:
+            raise InputError(
+                "restarts start fresh networks from other seeds; warm_start continues the fitted ones. Use one.",
+                argument="restarts",
+            )
         if not (isinstance(kl_anneal, (int, float)) and not isinstance(kl_anneal, bool) and 0 <= kl_anneal <= 1):
             raise InputError(f"must be a fraction of the steps in [0, 1], got {kl_anneal!r}.", argument="kl_anneal")
         if warm_start and not hasattr(self, "weights_"):
@@ -229,44 +245,46 @@ class LatentModel:
         self._check_steps(float(np.max(obs.t_span[:, 1] - obs.t_span[:, 0])))
         T, Y, M = padded_arrays(obs, scaling)
         eng = self._engine("train_latent")
-        bar, update = progress_bar(steps, self.verbose)
+        bar, update = progress_bar(steps * restarts, self.verbose)
         t0 = _time.perf_counter()
+        best = None
+        elbos = []
         try:
-            res = eng.train_latent(
-                LatentTrainRequest(
-                    cfg,
-                    T,
-                    Y,
-                    M,
-                    steps=steps,
-                    batch_size=batch_size,
-                    learning_rate=learning_rate,
-                    kl_anneal=float(kl_anneal),
-                    n_samples=n_samples,
-                    clip=clip,
-                    seed=self.seed,
-                    weights=tuple(self.weights_) if warm_start else None,
-                    C=scaling.conditions(conditions),
-                ),
-                FitHooks(progress=update, estimate=lambda info: _tell(info, bar, steps)),
-            )
+            for r in range(restarts):
+                res = eng.train_latent(
+                    LatentTrainRequest(
+                        cfg,
+                        T,
+                        Y,
+                        M,
+                        steps=steps,
+                        batch_size=batch_size,
+                        learning_rate=learning_rate,
+                        kl_anneal=float(kl_anneal),
+                        n_samples=n_samples,
+                        clip=clip,
+                        seed=self.seed + r,
+                        weights=tuple(self.weights_) if warm_start else None,
+                        C=scaling.conditions(conditions),
+                    ),
+                    FitHooks(
+                        progress=update,
+                        estimate=None if r else lambda info: _tell(_for_all(info, restarts), bar, steps * restarts),
+                    ),
+                )
+                self._adopt(res, cfg, scaling, obs, conditions, steps)
+                elbos.append(self.elbo_)
+                if best is None or (np.isfinite(self.elbo_) and not self.elbo_ <= elbos[best[0]]):
+                    best = (r, res)
         finally:
             if bar is not None:
                 bar.close()
-        weights = list(res.weights)
-        self.config_, self.scaling_, self.weights_ = cfg, scaling, weights
-        self.state_names_ = obs.state_names
-        self.n_states_ = obs.n_states
-        self.observations_ = obs
-        self.conditions_ = conditions
-        self.history_ = {k: np.asarray(v) for k, v in res.history.items()}
-        self.n_iter_ = steps
+        if best[0] != restarts - 1:
+            self._adopt(best[1], cfg, scaling, obs, conditions, steps)
+        res = best[1]
+        weights = self.weights_
+        self.restart_elbos_ = np.asarray(elbos)
         self.fit_seconds_ = _time.perf_counter() - t0
-        self.compile_seconds_ = res.compile_seconds
-        terms = self.elbo_terms(obs, seed=self.seed, condition=conditions)
-        self.elbo_ = float(np.mean(terms["elbo"]))
-        self.loglik_ = float(np.mean(terms["loglik"]))
-        self.kl_ = float(np.mean(terms["kl"]))
         self.noise_std_ = eng.latent_noise_std(cfg, weights, obs.n_states) * scaling.scale
         bad = res.rejected_steps
         if not np.isfinite(self.elbo_):
@@ -280,6 +298,21 @@ class LatentModel:
         if self.verbose and self.status_ is not Status.SUCCESS:
             print(f"pysciml {type(self).__name__} fit: {self.status_.name}: {self.message_}")
         return self
+
+    def _adopt(self, res, cfg, scaling, obs, conditions, steps) -> None:
+        """Take a training's weights and history, and score them (the ELBO on the training data)."""
+        self.config_, self.scaling_, self.weights_ = cfg, scaling, list(res.weights)
+        self.state_names_ = obs.state_names
+        self.n_states_ = obs.n_states
+        self.observations_ = obs
+        self.conditions_ = conditions
+        self.history_ = {k: np.asarray(v) for k, v in res.history.items()}
+        self.n_iter_ = steps
+        self.compile_seconds_ = res.compile_seconds
+        terms = self.elbo_terms(obs, seed=self.seed, condition=conditions)
+        self.elbo_ = float(np.mean(terms["elbo"]))
+        self.loglik_ = float(np.mean(terms["loglik"]))
+        self.kl_ = float(np.mean(terms["kl"]))
 
     def _scaling(self, obs, conditions=None) -> Scaling:
         ys = np.concatenate([tr.y for tr in obs], axis=0)
