@@ -279,6 +279,7 @@ class LatentModel:
         finally:
             if bar is not None:
                 bar.close()
+        assert best is not None  # restarts >= 1 trainings ran
         if best[0] != restarts - 1:
             self._adopt(best[1], cfg, scaling, obs, conditions, steps)
         res = best[1]
