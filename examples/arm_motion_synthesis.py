@@ -24,7 +24,11 @@ motions from its prior (``model.sample(t, n, condition=target)``), and the scrip
 * a **negative control**: the same model asked for the wrong target (each held-out target's samples
   generated with another held-out target) lands far from the requested one.
 
-    python examples/arm_motion_synthesis.py [--quick] [--out DIR]
+Run it with
+
+```bash
+python examples/arm_motion_synthesis.py [--quick] [--out DIR]
+```
 
 Writes ``results.json`` and ``arm_motion_synthesis.png`` (generated motions as arm stick figures with their
 targets, and the tool-point paths) into ``--out`` (default: the current directory).  ``--quick`` (or

@@ -83,12 +83,18 @@ class LatentSDENets(eqx.Module):
 Q0_START_STD = 0.1
 
 
+def _bias(layer: eqx.nn.Linear) -> jax.Array:
+    """A linear layer's bias (every layer of these networks has one)."""
+    assert layer.bias is not None
+    return layer.bias
+
+
 def _narrow_start(encoder: Encoder, K: int) -> Encoder:
     """``encoder`` whose q(z0) std starts near :data:`Q0_START_STD` (std half of its head: weights x0.1, bias
     at the softplus inverse of the std); the mean half is left as initialised."""
     head = encoder.head
     weight = head.weight.at[K:].multiply(0.1)
-    bias = head.bias.at[K:].set(float(np.log(np.expm1(Q0_START_STD))))
+    bias = _bias(head).at[K:].set(float(np.log(np.expm1(Q0_START_STD))))
     return eqx.tree_at(lambda e: (e.head.weight, e.head.bias), encoder, (weight, bias))
 
 
@@ -180,7 +186,7 @@ def _split_first(mlp: eqx.nn.MLP, K: int, parts):
 
     parts: arrays (..., width) in input order (None entries skipped); e broadcasts over their leading axes.
     """
-    w, e, at = mlp.layers[0].weight, mlp.layers[0].bias, K
+    w, e, at = mlp.layers[0].weight, _bias(mlp.layers[0]), K
     for part in parts:
         if part is not None:
             e = e + part @ w[:, at : at + part.shape[-1]].T
@@ -192,7 +198,7 @@ def _prior_drift(nets: LatentSDENets, K: int, cond=None):
     """The prior drift as a :class:`_Drift` and its e (P, H) (cond: (P, n_c) or None)."""
     layers = nets.prior.layers
     wz, e = _split_first(nets.prior, K, [cond])
-    return _Drift(wz, layers[1].weight, layers[1].bias, layers[2].weight, layers[2].bias), e
+    return _Drift(wz, layers[1].weight, _bias(layers[1]), layers[2].weight, _bias(layers[2])), e
 
 
 def _paired_drift(nets: LatentSDENets, K: int, ctx, cond=None):
@@ -208,9 +214,9 @@ def _paired_drift(nets: LatentSDENets, K: int, ctx, cond=None):
     drift = _Drift(
         jnp.concatenate([wq, wp]),
         block(q[1].weight, p[1].weight),
-        jnp.concatenate([q[1].bias, p[1].bias]),
+        jnp.concatenate([_bias(q[1]), _bias(p[1])]),
         block(q[2].weight, p[2].weight),
-        jnp.concatenate([q[2].bias, p[2].bias]),
+        jnp.concatenate([_bias(q[2]), _bias(p[2])]),
     )
     return drift, e
 
