@@ -69,6 +69,8 @@ class LatentModel:
     """
 
     PARAMS: ClassVar[tuple[str, ...]] = ()
+    #: trainings per ``fit`` when ``restarts`` is not given (the best training-data ELBO is kept)
+    DEFAULT_RESTARTS: ClassVar[int] = 1
 
     def _check_common(
         self,
@@ -167,7 +169,7 @@ class LatentModel:
         n_samples: int = 1,
         clip: float = 1.0,
         warm_start: bool = False,
-        restarts: int = 1,
+        restarts: int | None = None,
         time_dim: str | None = None,
         series_dim: str | None = None,
         time_units: str | None = None,
@@ -194,6 +196,7 @@ class LatentModel:
             restarts: independent trainings from the seeds ``seed``, ``seed + 1``, ...; the one with
                 the highest ELBO on the training data is kept (``restart_elbos_`` lists them all).
                 A guard against fits that collapse onto the observation noise (see docs/latent.md).
+                Default :attr:`DEFAULT_RESTARTS` of the model (1 with ``warm_start``).
             time_dim, series_dim: xarray dimension names (default: detected).
             time_units: model time units for calendar time axes ("days"...).
 
@@ -207,6 +210,8 @@ class LatentModel:
         learning_rate = check_positive_float(learning_rate, "learning_rate")
         n_samples = check_positive_int(n_samples, "n_samples")
         clip = check_positive_float(clip, "clip")
+        if restarts is None:
+            restarts = 1 if warm_start else self.DEFAULT_RESTARTS
         restarts = check_positive_int(restarts, "restarts")
         if warm_start and restarts > 1:
             raise InputError(
