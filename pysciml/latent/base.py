@@ -252,8 +252,7 @@ class LatentModel:
         eng = self._engine("train_latent")
         bar, update = progress_bar(steps * restarts, self.verbose)
         t0 = _time.perf_counter()
-        best = None
-        elbos = []
+        runs = []  # (training, its scores) per restart
         try:
             for r in range(restarts):
                 res = eng.train_latent(
@@ -278,18 +277,17 @@ class LatentModel:
                     ),
                 )
                 self._adopt(res, cfg, scaling, obs, conditions, steps)
-                elbos.append(self.elbo_)
-                if best is None or (np.isfinite(self.elbo_) and not self.elbo_ <= elbos[best[0]]):
-                    best = (r, res)
+                runs.append((res, (self.elbo_, self.loglik_, self.kl_)))
         finally:
             if bar is not None:
                 bar.close()
-        assert best is not None  # restarts >= 1 trainings ran
-        if best[0] != restarts - 1:
-            self._adopt(best[1], cfg, scaling, obs, conditions, steps)
-        res = best[1]
+        elbos = np.array([scores[0] for _, scores in runs])
+        best = int(np.argmax(np.where(np.isfinite(elbos), elbos, -np.inf)))  # the first of equals
+        res, scores = runs[best]
+        if best != restarts - 1:
+            self._adopt(res, cfg, scaling, obs, conditions, steps, scores)
         weights = self.weights_
-        self.restart_elbos_ = np.asarray(elbos)
+        self.restart_elbos_ = elbos
         self.fit_seconds_ = _time.perf_counter() - t0
         self.noise_std_ = eng.latent_noise_std(cfg, weights, obs.n_states) * scaling.scale
         bad = res.rejected_steps
@@ -305,8 +303,9 @@ class LatentModel:
             print(f"pysciml {type(self).__name__} fit: {self.status_.name}: {self.message_}")
         return self
 
-    def _adopt(self, res, cfg, scaling, obs, conditions, steps) -> None:
-        """Take a training's weights and history, and score them (the ELBO on the training data)."""
+    def _adopt(self, res, cfg, scaling, obs, conditions, steps, scores=None) -> None:
+        """Take a training's weights and history, and its scores ``(elbo, loglik, kl)`` on the training
+        data (computed here when not given)."""
         self.config_, self.scaling_, self.weights_ = cfg, scaling, list(res.weights)
         self.state_names_ = obs.state_names
         self.n_states_ = obs.n_states
@@ -315,10 +314,10 @@ class LatentModel:
         self.history_ = {k: np.asarray(v) for k, v in res.history.items()}
         self.n_iter_ = steps
         self.compile_seconds_ = res.compile_seconds
-        terms = self.elbo_terms(obs, seed=self.seed, condition=conditions)
-        self.elbo_ = float(np.mean(terms["elbo"]))
-        self.loglik_ = float(np.mean(terms["loglik"]))
-        self.kl_ = float(np.mean(terms["kl"]))
+        if scores is None:
+            terms = self.elbo_terms(obs, seed=self.seed, condition=conditions)
+            scores = tuple(float(np.mean(terms[k])) for k in ("elbo", "loglik", "kl"))
+        self.elbo_, self.loglik_, self.kl_ = scores
 
     def _scaling(self, obs, conditions=None) -> Scaling:
         ys = np.concatenate([tr.y for tr in obs], axis=0)
