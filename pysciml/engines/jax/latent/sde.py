@@ -35,6 +35,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..sde.brownian import step_normals
 from .elbo import first_times, gaussian_kl, gaussian_loglik, last_times, noise_sigma
 from .nets import Encoder, build_decoder, build_encoder, decode_paths, initial_log_sigma, nets_from_weights
 
@@ -156,7 +157,7 @@ def _normals(keys, n: int, k: int):
     numbers as an (n, k) draw) and read by the steps where they lie: a reshaped or transposed draw
     makes XLA convert the random bits to normals in a strided order (measured 2.5x slower).
     """
-    return jax.vmap(lambda key: jax.random.normal(jax.random.split(key)[0], (n * k,)))(keys)
+    return jax.vmap(lambda key: step_normals(key, n, k))(keys)
 
 
 class _Drift(NamedTuple):
@@ -314,8 +315,9 @@ def _states(nets, t, y, m, cond=None):
     return jax.vmap(nets.encoder.states)(t, y, m, cond)
 
 
-def _q0(nets, t, y, m, cond=None):
-    return jax.vmap(nets.encoder.posterior)(_states(nets, t, y, m, cond)[:, 0])
+def _q0_of(nets, hs):
+    """q(z0)'s mean and std (B, K) from the encoder's states hs (B, L, H)."""
+    return jax.vmap(nets.encoder.posterior)(hs[:, 0])
 
 
 def _z0_and_keys(mean, std, key, n_samples: int):
@@ -333,7 +335,7 @@ def sde_elbo_terms(nets: LatentSDENets, t, y, m, key, cfg, n_samples: int = 1, c
         dict of (B,) arrays ``loglik``, ``kl``, ``kl_path``, and ``mean``/``std`` (B, K) of q(z0).
     """
     hs = _states(nets, t, y, m, c)  # read once: q(z0) and the posterior drift's context
-    mean, std = jax.vmap(nets.encoder.posterior)(hs[:, 0])
+    mean, std = _q0_of(nets, hs)
     z0, keys = _z0_and_keys(mean, std, key, n_samples)
     x, kl_path = _posterior_paths(nets, t, m, hs, t, z0, keys, cfg, c)
     ll = gaussian_loglik(x, y, m, noise_sigma(nets, cfg))
@@ -352,7 +354,7 @@ def _array(C):
 
 @eqx.filter_jit
 def _encode(nets, T, Y, M, C=None):
-    return _q0(nets, T, Y, M, C)
+    return _q0_of(nets, _states(nets, T, Y, M, C))
 
 
 def encode(cfg, weights, T, Y, M, C=None):
@@ -392,7 +394,7 @@ def sample_prior(cfg, weights, n_obs: int, t, n: int, seed: int, noise: bool, C=
 @eqx.filter_jit
 def _predict(nets, T, Y, M, ts, key, cfg, n_samples, C=None):
     hs = _states(nets, T, Y, M, C)
-    mean, std = jax.vmap(nets.encoder.posterior)(hs[:, 0])
+    mean, std = _q0_of(nets, hs)
     z0, keys = _z0_and_keys(mean, std, key, n_samples)
     return _posterior_paths(nets, T, M, hs, ts, z0, keys, cfg, C)[0]
 

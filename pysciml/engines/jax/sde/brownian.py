@@ -14,7 +14,7 @@ import equinox as eqx
 import jax.numpy as jnp
 import jax.random as jr
 
-__all__ = ["GridBrownian", "grid_brownian"]
+__all__ = ["GridBrownian", "grid_brownian", "step_normals"]
 
 
 class GridBrownian(dfx.AbstractBrownianPath):
@@ -58,10 +58,17 @@ class GridBrownian(dfx.AbstractBrownianPath):
         return dfx.BrownianIncrement(dt=dt, W=dw)
 
 
+def step_normals(key, n_steps: int, k: int):
+    """The standard normals (n_steps * k,) behind a grid's increments: step i's ``k`` draws at ``i * k``
+    (the increments are ``sqrt(h)`` times them).  One definition of which draws a key gives, for
+    :func:`grid_brownian` and the latent SDE's batched Euler-Maruyama."""
+    return jr.normal(jr.split(key)[0], (n_steps * k,))
+
+
 def grid_brownian(key, t0: float, h: float, n_steps: int, k: int, levy_area) -> GridBrownian:
     """Sample a :class:`GridBrownian` of ``k`` independent motions over ``n_steps`` steps of ``h``."""
-    key_w, key_h = jr.split(key)
-    dw = jr.normal(key_w, (n_steps, k)) * jnp.sqrt(h)
+    key_h = jr.split(key)[1]
+    dw = step_normals(key, n_steps, k).reshape(n_steps, k) * jnp.sqrt(h)
     ws = jnp.concatenate([jnp.zeros((1, k)), jnp.cumsum(dw, axis=0)])
     if levy_area is dfx.SpaceTimeLevyArea:
         hs = jr.normal(key_h, (n_steps, k)) * jnp.sqrt(h / 12)
