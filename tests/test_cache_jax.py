@@ -79,6 +79,21 @@ def test_second_process_uses_the_cache_and_matches_exactly(tmp_path, model_file)
     assert np.max(np.abs(a - ref)) < 1e-6
 
 
+def test_cached_rosenbrock_solve_loads_neither_diffrax_nor_equinox(tmp_path, model_file):
+    # the dense linear solver of a Rosenbrock method is equinox-free: a cached Rodas5P solve in a
+    # new process skips the ~0.25 s import (benchmarks/results/startup.md)
+    cache = tmp_path / "cache"
+    first = _run("solve", model_file, "rodas5p", tmp_path / "a.npy", cache_dir=cache)
+    assert first["misses"] == 1
+    second = _run("solve", model_file, "rodas5p", tmp_path / "b.npy", cache_dir=cache)
+    assert (second["hits"], second["misses"]) == (1, 0), second
+    assert second["modules"] == []
+    assert np.array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))
+    # the check sees equinox when a solve does need it: a sparse linear solver (negative control)
+    sparse = _run("solve", model_file, "rodas5p-sparse", tmp_path / "c.npy", cache_dir=cache)
+    assert "equinox" in sparse["modules"], sparse
+
+
 def test_edited_model_gets_a_fresh_compile(tmp_path, model_file):
     cache = tmp_path / "cache"
     first = _run("solve", model_file, "tsit5", tmp_path / "a.npy", cache_dir=cache)

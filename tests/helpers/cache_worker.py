@@ -30,6 +30,8 @@ def _load(path):
 
 def solve(model_file, solver, out):
     model = _load(model_file).model
+    if solver == "rodas5p-sparse":  # a Rosenbrock method with a sparse linear solver
+        solver = ps.Rodas5P(linsolve=ps.SparseLU())
     sol = ps.solve(model, [1.0, 0.5], (0.0, 2.0), solver=solver, rtol=1e-8, atol=1e-10)
     np.save(out, np.asarray(sol.u))
     return {"status": int(sol.status)}

@@ -15,9 +15,9 @@ The size threshold is :data:`pysciml.solvers.linear.DENSE_MAX`, measured by
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-import equinox as eqx
 import numpy as np
 
 from ....solvers.linear import DENSE_MAX
@@ -26,6 +26,7 @@ from .base import AbstractLinearSolver
 __all__ = ["AutoSolver"]
 
 
+@dataclasses.dataclass(frozen=True, eq=False)  # sparsity may be an array: compared by identity
 class AutoSolver(AbstractLinearSolver):
     """Resolves to ``DenseLU`` (``n <= dense_max`` or dense-ish Jacobian) or ``LaggedSparseLU`` in :meth:`prepare`.
 
@@ -36,9 +37,9 @@ class AutoSolver(AbstractLinearSolver):
             flops are below ``sparse_gain`` times dense LU's ``2 n^3 / 3``.
     """
 
-    dense_max: int = eqx.field(static=True, default=DENSE_MAX)
-    sparsity: Any = eqx.field(static=True, default=None)
-    sparse_gain: float = eqx.field(static=True, default=0.25)
+    dense_max: int = DENSE_MAX
+    sparsity: Any = None
+    sparse_gain: float = 0.25
 
     def prepare(self, fun, t0, y0, args) -> AbstractLinearSolver:
         from .dense import DenseLU

@@ -9,8 +9,11 @@ state ``y``.  A strategy decides how ``J`` is obtained (dense forward-mode AD,
 coloured sparse products, matrix-free JVPs) and how ``W`` is solved (LU,
 sparse direct, preconditioned Krylov).
 
-Contract (every strategy is an ``equinox.Module``; its fields are static
-configuration or constant arrays, so it can be closed over under ``jit``):
+Contract (every strategy is immutable: a frozen dataclass, or an
+``equinox.Module`` that also derives from :class:`AbstractLinearSolver`, whose
+fields are static configuration or constant arrays, so it can be closed over
+under ``jit``).  This base class and the dense strategy do not import equinox:
+a cached dense solve in a new process then never loads it (~0.25 s):
 
 * ``prepare(fun, t0, y0, args)`` runs *outside* ``jit`` with concrete example
   values (sparsity detection, colouring, ...) and returns a ready strategy
@@ -53,12 +56,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import equinox as eqx
-
 __all__ = ["AbstractLinearSolver"]
 
 
-class AbstractLinearSolver(eqx.Module):
+class AbstractLinearSolver:
     """Base of the jax engine's linear-solve strategies (see module doc)."""
 
     counts: ClassVar[dict[str, int]] = {"njev": 1, "nlu": 1}

@@ -14,9 +14,9 @@ calls, then matrix-vector products); larger ones keep the LU factors.  See
 
 from __future__ import annotations
 
+import dataclasses
 from typing import ClassVar
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
@@ -86,6 +86,7 @@ def _lu_inverse_jvp(primals, tangents):
     return (w_inv, ok), (-(w_inv @ dw @ w_inv), jnp.zeros(jnp.shape(ok), dtype=jax.dtypes.float0))
 
 
+@dataclasses.dataclass(frozen=True)
 class DenseLU(AbstractLinearSolver):
     """Dense ``J`` by ``jax.jacfwd`` and a direct solve of ``W = I - c J``.
 
@@ -100,9 +101,9 @@ class DenseLU(AbstractLinearSolver):
             (HIRES, n = 8: 3.6 vs 3.9 µs/step; for n = 3 the dot is faster: 2.0 vs 2.1).
     """
 
-    small_max: int = eqx.field(static=True, default=4)
-    inverse_max: int = eqx.field(static=True, default=64)
-    fuse_max: int = eqx.field(static=True, default=16)
+    small_max: int = 4
+    inverse_max: int = 64
+    fuse_max: int = 16
     counts: ClassVar[dict[str, int]] = {"njev": 1, "nlu": 1}
 
     def jacobian(self, fun, t, y, args):

@@ -209,7 +209,7 @@ def fgmres(matvec, b, precond, *, atol, restart=10, maxiter=2):
     return x, (res <= atol) & jnp.all(jnp.isfinite(x)), iters
 
 
-class GMRESSolver(AbstractLinearSolver):
+class GMRESSolver(eqx.Module, AbstractLinearSolver):
     """Matrix-free GMRES on ``W = I - c J`` with a preconditioner (see module doc).
 
     Args:

@@ -62,7 +62,7 @@ class LaggedCarry(NamedTuple):
     n_iter: Any  # int32 preconditioned Krylov iterations so far
 
 
-class LaggedSparseLU(AbstractLinearSolver):
+class LaggedSparseLU(eqx.Module, AbstractLinearSolver):
     """Exact ``W`` by Jacobian-vector products, solved by GMRES with a lagged sparse LU of ``W``.
 
     Args:

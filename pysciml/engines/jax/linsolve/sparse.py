@@ -33,7 +33,7 @@ def prepare_pattern(fun, t0, y0, args, sparsity, *, argument: str = "SparseLU.sp
     return as_pattern(sparsity, n, argument=argument)
 
 
-class SparseLU(AbstractLinearSolver):
+class SparseLU(eqx.Module, AbstractLinearSolver):
     """``W = I - c J`` from a coloured sparse ``J`` and a multifrontal LU (pure JAX).
 
     Args:
