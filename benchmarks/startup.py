@@ -79,13 +79,16 @@ def child_pysciml_solve(solver: str, t1: float) -> None:
 
     get_engine("jax")
     t_import = time.perf_counter()
+    loaded_at_import = sorted(m for m in ("equinox", "diffrax", "scipy.linalg") if m in sys.modules)
     model = ps.ODEModel(_rober_physics, ["y1", "y2", "y3"], {"k1": 0.04, "k2": 3e7, "k3": 1e4})
     sol = ps.solve(model, [1.0, 0.0, 0.0], (0.0, t1), solver=solver, rtol=1e-6, atol=1e-10)
     t_done = time.perf_counter()
     import pysciml.cache
 
     info = ps.cache.info()
+    loaded = sorted(m for m in ("equinox", "diffrax", "scipy.linalg") if m in sys.modules)
     _report(import_s=t_import - t0, first_call_s=t_done - t_import, status=int(sol.status),
+            loaded_at_import=loaded_at_import, loaded_by_call=[m for m in loaded if m not in loaded_at_import],
             y_end=[float(v) for v in sol.u[-1]], hits=info["hits"], misses=info["misses"])
 
 
@@ -225,6 +228,18 @@ def child_import() -> None:
     _report(import_s=t1 - t0, first_call_s=0.0, heavy_modules=heavy)
 
 
+def child_jax_parts() -> None:
+    """``import jax`` alone, then ``import scipy.linalg``: jax loads the latter when it first lowers a
+    call of an exported (cached) function on CPU, to register LAPACK (``initialize_lapack``)."""
+    t0 = time.perf_counter()
+    import jax  # noqa: F401
+
+    t1 = time.perf_counter()
+    import scipy.linalg  # noqa: F401
+
+    _report(import_s=t1 - t0, first_call_s=time.perf_counter() - t1)
+
+
 def child_julia_solve(t1: float) -> None:  # pragma: no cover - needs Julia
     t0 = time.perf_counter()
     import pysciml as ps
@@ -240,6 +255,7 @@ def child_julia_solve(t1: float) -> None:  # pragma: no cover - needs Julia
 
 CHILDREN = {
     "import": lambda a: child_import(),
+    "jax-parts": lambda a: child_jax_parts(),
     "pysciml-solve": lambda a: child_pysciml_solve(a[0], float(a[1])),
     "diffrax-solve": lambda a: child_diffrax_solve(float(a[0]), a[1] or None),
     "pysciml-fit": lambda a: child_pysciml_fit(a[0], int(a[1])),
@@ -271,16 +287,21 @@ def _env(**extra) -> dict:
     return env
 
 
-def _measure(kind, args, runs, *, mode, tmp: Path, label: str, cache_arg: int | None = None) -> dict:
-    """Run a child ``runs`` times in one cache mode: nocache, cold, warm, xla-warm, plain."""
-    samples = []
-    warm_dir = tmp / f"{label}-warm"
-    if mode in ("warm", "xla-warm"):  # one unmeasured run fills the cache
+def _warm_up(kind, args, *, mode, tmp: Path, label: str, cache_arg: int | None = None) -> None:
+    """Fill the cache of a warm row with one unmeasured run (other modes need none)."""
+    if mode in ("warm", "xla-warm"):
+        warm_dir = tmp / f"{label}-warm"
         shutil.rmtree(warm_dir, ignore_errors=True)
         _run_mode(kind, args, mode, warm_dir, cache_arg)
-    for i in range(runs):
-        cache_dir = warm_dir if mode in ("warm", "xla-warm") else tmp / f"{label}-{mode}-{i}"
-        samples.append(_run_mode(kind, args, mode, cache_dir, cache_arg))
+
+
+def _sample(kind, args, i, *, mode, tmp: Path, label: str, cache_arg: int | None = None) -> dict:
+    """Run ``i`` of a child in one cache mode: nocache, cold (a new empty cache), warm, xla-warm, plain."""
+    cache_dir = tmp / f"{label}-warm" if mode in ("warm", "xla-warm") else tmp / f"{label}-{mode}-{i}"
+    return _run_mode(kind, args, mode, cache_dir, cache_arg)
+
+
+def _summary(samples: list[dict]) -> dict:
     keys = ("total_s", "process_s", "import_s", "first_call_s", "cpu_s")
     summary = {k: statistics.median(s[k] for s in samples) for k in keys}
     summary["samples"] = samples
@@ -343,6 +364,7 @@ def run(runs: int, quick: bool, out_dir: Path) -> dict:
         # (work, variant, child, args, cache mode, index of the XLA-cache argument, also in --quick)
         plan = [
             ("import", "pysciml", "import", [], "plain", None, True),
+            ("import", "jax", "jax-parts", [], "plain", None, True),
             ("rober-rodas5p", "pysciml-nocache", "pysciml-solve", ["rodas5p", *solve], "nocache", None, False),
             ("rober-rodas5p", "pysciml-cold", "pysciml-solve", ["rodas5p", *solve], "cold", None, True),
             ("rober-rodas5p", "pysciml-warm", "pysciml-solve", ["rodas5p", *solve], "warm", None, True),
@@ -365,11 +387,19 @@ def run(runs: int, quick: bool, out_dir: Path) -> dict:
         else:
             print(f"Julia engine: absent here ({julia_why}); not measured.")
         for work, variant, kind, args, mode, cache_arg in plan:
-            print(f"  {work:<15} {variant:<18} ...", end="", flush=True)
-            summary = _measure(kind, args, runs, mode=mode, tmp=tmp, label=f"{work}-{variant}", cache_arg=cache_arg)
-            results["scenarios"].setdefault(work, {})[variant] = summary
-            print(f" total {summary['total_s']:.3f} s, first call {summary['first_call_s']:.3f} s, "
-                  f"cpu {summary['cpu_s']:.2f} s")
+            _warm_up(kind, args, mode=mode, tmp=tmp, label=f"{work}-{variant}", cache_arg=cache_arg)
+        # the rows take turns (run i of every row, then run i + 1): a machine whose speed drifts
+        # during the run then moves every row alike, and the ratios to raw diffrax stay meaningful
+        samples: dict = {}
+        for i in range(runs):
+            print(f"round {i + 1} of {runs}:", flush=True)
+            for work, variant, kind, args, mode, cache_arg in plan:
+                s = _sample(kind, args, i, mode=mode, tmp=tmp, label=f"{work}-{variant}", cache_arg=cache_arg)
+                samples.setdefault((work, variant), []).append(s)
+                print(f"  {work:<15} {variant:<18} total {s['total_s']:.3f} s, first call {s['first_call_s']:.3f} s, "
+                      f"cpu {s['cpu_s']:.2f} s", flush=True)
+        for (work, variant), rows in samples.items():
+            results["scenarios"].setdefault(work, {})[variant] = _summary(rows)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -384,7 +414,8 @@ def markdown(results: dict) -> str:
     if results["quick"]:
         lines += ["**--quick run: a smoke test of the script; these numbers are not timings.**", ""]
     m = results["machine"]
-    lines += [f"Medians of {results['runs']} fresh processes per row; {m.get('cpus')} CPUs, Python {m.get('python')}, "
+    lines += [f"Medians of {results['runs']} fresh processes per row, the rows taking turns; {m.get('cpus')} CPUs, "
+              f"Python {m.get('python')}, "
               f"jax/jaxlib/diffrax/equinox {m.get('jax jaxlib diffrax equinox')}; load average at start "
               f"{m.get('loadavg_1min_at_start', float('nan')):.1f}.", "",
               "total = process start to result; import = `import pysciml` + engine start (or `import jax, diffrax`); "
@@ -397,7 +428,13 @@ def markdown(results: dict) -> str:
             lines += ["## import", "", "| | median |", "|---|---:|",
                       f"| `import pysciml` | {1e3 * s['import_s']:.1f} ms |",
                       f"| `python -c 'import pysciml'` (whole process) | {s['process_s']:.2f} s |",
-                      f"| engines or heavy modules loaded | {', '.join(heavy) or 'none'} |", ""]
+                      f"| engines or heavy modules loaded | {', '.join(heavy) or 'none'} |"]
+            if "jax" in variants:
+                j = variants["jax"]
+                lines += [f"| `import jax` alone (fresh process) | {j['import_s']:.2f} s |",
+                          f"| then `import scipy.linalg` (jax loads it at the first call of a cached, exported "
+                          f"function on CPU) | {j['first_call_s']:.2f} s |"]
+            lines.append("")
             continue
         lines += [f"## {work}", "", "| variant | total (s) | process (s) | import (s) | first call (s) | cpu (s) | "
                   "total vs raw diffrax |", "|---|---:|---:|---:|---:|---:|---:|"]
@@ -406,6 +443,11 @@ def markdown(results: dict) -> str:
             lines.append(f"| {name} | {s['total_s']:.2f} | {s['process_s']:.2f} | {s['import_s']:.2f} | "
                          f"{s['first_call_s']:.2f} | {s['cpu_s']:.2f} | {ratio} |")
         lines.append("")
+        warm = variants.get("pysciml-warm", {}).get("samples", [{}])[0]
+        if "loaded_by_call" in warm:
+            lines += [f"Warm run: loaded by the engine start: {', '.join(warm['loaded_at_import']) or 'none'} "
+                      f"(of equinox, diffrax, scipy.linalg); loaded by the first call: "
+                      f"{', '.join(warm['loaded_by_call']) or 'none'}.", ""]
     j = results.get("julia", {})
     lines += ["## Julia engine", "", ("measured above (variant `julia`)." if j.get("available")
                                       else f"Not measured: {j.get('detail', 'absent')}."), ""]

@@ -61,11 +61,11 @@ LEVELS_BRUSS = [10.0**-k for k in range(2, 7)]
 #: raw diffrax factorises a dense Jacobian: measured 20 s per solve at 512 states already, so
 #: larger systems are left out (reported as not run)
 DIFFRAX_MAX_STATES = 600
-TARGETS = {"rober": 10.0, "hires": 5.0, "bruss32": 2.0}
-CASES = ["rober", "hires", "vdp", "bruss16", "bruss32", "bruss64", "batch", "process"]
+TARGETS = {"rober": 10.0, "hires": 5.0, "bruss32": 2.0, "bruss64": 2.0, "bruss1d_1000": 3.0}
+CASES = ["rober", "hires", "vdp", "bruss1d", "bruss16", "bruss32", "bruss64", "batch", "process"]
 QUICK_CASES = ["rober", "bruss16", "batch", "process"]
 #: cases run again on all cores after a one-thread run (every case but the second-process start)
-TWO_CORE_CASES = "rober,hires,vdp,bruss16,bruss32,bruss64,batch"
+TWO_CORE_CASES = "rober,hires,vdp,bruss1d,bruss16,bruss32,bruss64,batch"
 TWO_CORE_QUICK = "rober,batch"
 #: the two times of every run: key in a row, name in the tables
 METRICS = {"cpu_s": "CPU", "time_s": "wall"}
@@ -456,6 +456,12 @@ def main(argv=None):
             rtols = SMALL_RTOLS[:3] if args.quick else SMALL_RTOLS
             res["cases"][name] = run_case(
                 SC.small_case(name), rtols, LEVELS_SMALL, ["Rodas5P", "Rosenbrock23"], mkw, headline
+            )
+        elif name == "bruss1d":  # method of lines, 500 points, 1000 states, banded Jacobian
+            print(f"{name}", flush=True)
+            rtols = BRUSS_RTOLS[:2] if args.quick else BRUSS_RTOLS
+            res["cases"]["bruss1d_1000"] = run_case(
+                SC.brusselator1d_case(500), rtols, LEVELS_BRUSS, ["Rodas5P"], mkw, headline
             )
         elif name.startswith("bruss"):
             n = int(name[5:])

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from helpers import brusselator as bz  # noqa: E402
 from helpers import problems as P  # noqa: E402
 
-__all__ = ["Case", "small_case", "brusselator_case", "reference", "rel_err", "max_rel_err"]
+__all__ = ["Case", "small_case", "brusselator_case", "brusselator1d_case", "reference", "rel_err", "max_rel_err"]
 
 
 @dataclasses.dataclass
@@ -45,6 +45,8 @@ class Case:
         atol_ratio: ``atol = atol_ratio * rtol`` in every sweep.
         err: ``err(y, ref) -> float`` final-state error measure.
         scipy_methods: solve_ivp methods compared.
+        scipy_options: per method, ``solve_ivp`` keywords that replace ``jac=scipy_jac`` (LSODA's
+            banded mode takes a packed Jacobian and ``lband`` / ``uband``).
     """
 
     name: str
@@ -61,6 +63,7 @@ class Case:
     atol_ratio: float
     err: Callable
     scipy_methods: tuple = ("LSODA", "BDF", "Radau")
+    scipy_options: dict = dataclasses.field(default_factory=dict)  # method -> solve_ivp keywords (replacing jac=)
     reference_rtol: float = 1e-12
     reference_atol_ratio: float = 1e-2
 
@@ -150,6 +153,111 @@ def brusselator_case(n: int) -> Case:
                 t1=bz.T_SPAN[1], params={"alpha": scale}, scipy_fun=bz.make_rhs(n, np), scipy_jac=bz.make_jac(n),
                 jax_fun=bz.make_rhs(n, jnp), jax_args=None, atol_ratio=1e-2, err=max_rel_err,
                 scipy_methods=("BDF", "Radau"), reference_rtol=1e-10, reference_atol_ratio=1e-2)
+
+
+# -- the 1-D Brusselator: method of lines, a banded Jacobian ------------------------------------
+BRUSS1D_ALPHA = 1.0 / 50.0
+BRUSS1D_T1 = 10.0
+
+
+def _bruss1d_numpy(n_points: int, xp):
+    """``solve_ivp``-style rhs of the 1-D Brusselator on interleaved states ``(u_1, v_1, u_2, ...)``."""
+    c = BRUSS1D_ALPHA * (n_points + 1) ** 2
+
+    def rhs(t, y, *args):
+        u, v = y[0::2], y[1::2]
+        ul = xp.concatenate([xp.ones(1), u[:-1]])
+        ur = xp.concatenate([u[1:], xp.ones(1)])
+        vl = xp.concatenate([3.0 * xp.ones(1), v[:-1]])
+        vr = xp.concatenate([v[1:], 3.0 * xp.ones(1)])
+        uuv = u * u * v
+        du = 1.0 + uuv - 4.0 * u + c * (ul - 2.0 * u + ur)
+        dv = 3.0 * u - uuv + c * (vl - 2.0 * v + vr)
+        return xp.stack([du, dv], axis=1).reshape(-1)
+
+    return rhs
+
+
+def _bruss1d_bands(n_points: int, y):
+    """The Jacobian's diagonals at offsets -2..2 (each of length n, aligned on the column index)."""
+    c = BRUSS1D_ALPHA * (n_points + 1) ** 2
+    n = 2 * n_points
+    u, v = y[0::2], y[1::2]
+    diag = np.empty(n)
+    diag[0::2] = 2.0 * u * v - 4.0 - 2.0 * c
+    diag[1::2] = -u * u - 2.0 * c
+    sup1 = np.zeros(n)  # J[j-1, j]: d du_i / d v_i at the v columns
+    sup1[1::2] = u * u
+    sub1 = np.zeros(n)  # J[j+1, j]: d dv_i / d u_i at the u columns
+    sub1[0::2] = 3.0 - 2.0 * u * v
+    return {-2: np.full(n, c), -1: sub1, 0: diag, 1: sup1, 2: np.full(n, c)}
+
+
+def _bruss1d_sparse_jac(n_points: int):
+    import scipy.sparse as sp
+
+    n = 2 * n_points
+
+    def jac(t, y):
+        b = _bruss1d_bands(n_points, y)
+        # scipy.sparse.diags takes each diagonal from its first row: J[j - k, j] for offset k > 0
+        return sp.diags([b[-2][: n - 2], b[-1][: n - 1], b[0], b[1][1:], b[2][2:]], [-2, -1, 0, 1, 2],
+                        shape=(n, n), format="csc")
+
+    return jac
+
+
+def _bruss1d_packed_jac(n_points: int):
+    """LSODA's banded format: ``packed[uband + i - j, j] = J[i, j]`` with ``lband = uband = 2``."""
+    n = 2 * n_points
+
+    def jac(t, y):
+        b = _bruss1d_bands(n_points, y)
+        packed = np.zeros((5, n))
+        packed[0, 2:] = b[2][2:]
+        packed[1, 1:] = b[1][1:]
+        packed[2] = b[0]
+        packed[3, :-1] = b[-1][:-1]
+        packed[4, :-2] = b[-2][:-2]
+        return packed
+
+    return jac
+
+
+def brusselator1d_case(n_points: int) -> Case:
+    """The 1-D Brusselator of Hairer & Wanner (Solving ODEs II, IV.1), ``2 n_points`` states.
+
+    ``u_t = 1 + u^2 v - 4 u + alpha u_xx``, ``v_t = 3 u - u^2 v + alpha v_xx`` on ``0 < x < 1``,
+    ``u = 1``, ``v = 3`` at both ends, ``u(x, 0) = 1 + sin(2 pi x)``, ``v(x, 0) = 3``, ``alpha = 1/50``,
+    ``t`` in ``[0, 10]``; second differences on ``n_points`` interior points.  pysciml gets the two
+    fields as array states (its sparsity detection finds the pattern); scipy gets the states
+    interleaved, so the Jacobian is banded (two bands each side): a sparse analytic Jacobian for BDF
+    and Radau, the packed banded one with ``lband = uband = 2`` for LSODA (their best documented settings).
+    """
+    import jax.numpy as jnp
+
+    import pysciml as ps
+
+    def physics(u, p, t, m):
+        a, b = u[:, 0], u[:, 1]  # one array state: u is the (n_points, 2) array itself
+
+        def lap(w, edge):
+            end = m.ones_like(w[:1]) * edge
+            return p.c * (m.concatenate([end, w[:-1]]) - 2.0 * w + m.concatenate([w[1:], end]))
+
+        aab = a * a * b
+        return m.stack([1.0 + aab - 4.0 * a + lap(a, 1.0), 3.0 * a - aab + lap(b, 3.0)], axis=1)
+
+    c = BRUSS1D_ALPHA * (n_points + 1) ** 2
+    x = np.arange(1, n_points + 1) / (n_points + 1)
+    u0 = np.stack([1.0 + np.sin(2.0 * np.pi * x), np.full(n_points, 3.0)], axis=1).reshape(-1)
+    # one (n_points, 2) array state: its flat layout is scipy's interleaved (u_1, v_1, u_2, ...)
+    model = ps.ODEModel(physics, states={"uv": (n_points, 2)}, params={"c": c}, name=f"brusselator1d_{n_points}")
+    return Case(name=f"bruss1d_{2 * n_points}", n=2 * n_points, model=model, u0=u0, t0=0.0, t1=BRUSS1D_T1,
+                params={"c": c}, scipy_fun=_bruss1d_numpy(n_points, np), scipy_jac=_bruss1d_sparse_jac(n_points),
+                jax_fun=_bruss1d_numpy(n_points, jnp), jax_args=None, atol_ratio=1e-2, err=max_rel_err,
+                scipy_options={"LSODA": {"jac": _bruss1d_packed_jac(n_points), "lband": 2, "uband": 2}},
+                reference_rtol=1e-10, reference_atol_ratio=1e-2)
 
 
 # -- references ---------------------------------------------------------------------------------

@@ -140,7 +140,7 @@ def _engine_time(case, solver, rtol, max_steps, jax, **mkw):
 
 
 def run_scipy(case, method, rtols, ref, **mkw):
-    """Sweep ``solve_ivp(method=..., jac=analytic)``; returns ``{"rows"}``."""
+    """Sweep ``solve_ivp(method=..., jac=analytic)`` (or the case's own options for ``method``); returns ``{"rows"}``."""
     from scipy.integrate import solve_ivp
 
     rows = []
@@ -152,9 +152,9 @@ def run_scipy(case, method, rtols, ref, **mkw):
                 (case.t0, case.t1),
                 case.u0,
                 method=method,
-                jac=case.scipy_jac,
                 rtol=rtol,
                 atol=rtol * case.atol_ratio,
+                **case.scipy_options.get(method, {"jac": case.scipy_jac}),
             )
 
         first = timed(call)
