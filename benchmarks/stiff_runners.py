@@ -140,7 +140,8 @@ def _engine_time(case, solver, rtol, max_steps, jax, **mkw):
 
 
 def run_scipy(case, method, rtols, ref, **mkw):
-    """Sweep ``solve_ivp(method=..., jac=analytic)`` (or the case's own options for ``method``); returns ``{"rows"}``."""
+    """Sweep ``solve_ivp(method=..., jac=analytic)`` (or the case's own options for ``method``);
+    returns ``{"rows"}``."""
     from scipy.integrate import solve_ivp
 
     rows = []

@@ -97,3 +97,41 @@ def test_all_core_tables_give_wall_and_cpu_ratios(stiff):
     one["two_cores"] = {"mode": res["mode"], "load": [0.1], "cases": res["cases"]}
     md = stiff.to_markdown(one)
     assert "## On all cores" in md and "| 1e-02 | 2.00 / 1.00 ms | 6.0x (bdf) | 3.0x (bdf) | - | - |" in md
+
+
+def test_brusselator_1d_case_is_the_same_problem_for_every_tool(monkeypatch):
+    # the banded case is fair only if scipy's analytic Jacobians are right: compared with central
+    # differences, the packed (LSODA) one with the sparse (BDF, Radau) one, and pysciml's physics
+    # with scipy's right-hand side; a wrong band (negative control) is caught
+    import numpy as np
+
+    monkeypatch.setattr(sys, "path", [str(BENCH)] + list(sys.path))
+    spec = importlib.util.spec_from_file_location("bench_stiff_cases", BENCH / "stiff_cases.py")
+    SC = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "bench_stiff_cases", SC)  # its dataclass looks itself up there
+    spec.loader.exec_module(SC)
+    import jax.numpy as jnp
+
+    from pysciml.engines.jax.rhs import vector_field
+
+    n_points = 12
+    case = SC.brusselator1d_case(n_points)
+    y = case.u0 + 0.1 * np.random.default_rng(0).standard_normal(case.n)
+    f = vector_field(case.model)
+    np.testing.assert_allclose(np.asarray(f(0.0, jnp.asarray(y), (case.params, {}))), case.scipy_fun(0.0, y),
+                               rtol=1e-14, atol=1e-12)
+    J = case.scipy_jac(0.0, y).toarray()
+    eps = 1e-6
+    fd = np.stack([(case.scipy_fun(0.0, y + eps * e) - case.scipy_fun(0.0, y - eps * e)) / (2 * eps)
+                   for e in np.eye(case.n)], axis=1)
+    assert np.max(np.abs(J - fd)) < 1e-6 * np.max(np.abs(J))
+    opts = case.scipy_options["LSODA"]
+    packed, lo, up = opts["jac"](0.0, y), opts["lband"], opts["uband"]
+    unpacked = np.zeros_like(J)
+    for i, j in np.ndindex(J.shape):
+        if -lo <= j - i <= up:
+            unpacked[i, j] = packed[up + i - j, j]
+    np.testing.assert_array_equal(unpacked, J)
+    wrong = J.copy()
+    wrong[np.arange(1, case.n, 2) - 1, np.arange(1, case.n, 2)] *= 1.01  # one band off by 1 %
+    assert np.max(np.abs(wrong - fd)) > 1e-3 * np.max(np.abs(J))
