@@ -25,6 +25,7 @@ from ...requests import (
     arrays_list,
     state_arrays,
 )
+from ..cached_functions import jit as cached_jit
 from ..plan import plan_solver
 from .laplace import laplace_covariance
 from .loops import StopTraining, Trainer
@@ -199,7 +200,7 @@ def fit_problem(problem: FitRequest, hooks: FitHooks | None = None) -> FitResult
         status, message = Status.INTERRUPTED, "interrupted (Ctrl-C); the best parameters so far are kept."
         trainer.events.append({"step": len(trainer.history), "kind": "interrupted", "detail": "KeyboardInterrupt"})
     theta.pop("seg", None)
-    final = float(single_shooting_loss(obj)(theta, jnp.float64(1.0)))
+    final = final_loss(obj, theta)
     if not np.isfinite(final) and status is Status.SUCCESS:
         status = Status.FAILED
         message = (
@@ -282,10 +283,27 @@ def single_shooting_loss(obj):
     return _SINGLE[key][1]
 
 
+def final_loss(obj, theta) -> float:
+    """The single-shooting loss at ``theta`` over the whole horizon (what ``model.loss_`` reports),
+    compiled and kept in pysciml's cache like the training chunks.  Evaluated eagerly, diffrax ran
+    op by op: ~0.5 s added to every fit of the UDE benchmark (``benchmarks/results/ude.md``)."""
+    loss = single_shooting_loss(obj)
+
+    @cached_jit(kind="fit-loss")  # kept across processes (pysciml.cache)
+    def value(th, horizon):
+        return loss(th, horizon)
+
+    return float(value(theta, jnp.float64(1.0)))
+
+
 def _segment_start(obj, theta, starts):
     """Initial segment states: the observation where every state is observed, else the prediction."""
-    ys, _, _ = obj.predict(theta, 1.0)
-    ys = np.asarray(ys)
+
+    @cached_jit(kind="fit-predict")  # compiled, not run op by op (see final_loss)
+    def predict(th):
+        return obj.predict(th, 1.0)[0]
+
+    ys = np.asarray(predict(theta))
     B, S = starts.shape
     seg = np.zeros((B, S, ys.shape[-1]))
     y = np.asarray(obj.problem.y)
