@@ -28,7 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from helpers import brusselator as bz  # noqa: E402
 from helpers import problems as P  # noqa: E402
 
-__all__ = ["Case", "small_case", "brusselator_case", "brusselator1d_case", "reference", "rel_err", "max_rel_err"]
+__all__ = [
+    "Case", "small_case", "brusselator_case", "brusselator1d_case", "reference", "reference_path", "rel_err",
+    "max_rel_err",
+]
 
 
 @dataclasses.dataclass
@@ -47,7 +50,13 @@ class Case:
         scipy_methods: solve_ivp methods compared.
         scipy_options: per method, ``solve_ivp`` keywords that replace ``jac=scipy_jac`` (LSODA's
             banded mode takes a packed Jacobian and ``lband`` / ``uband``).
+        save_times: the times every tool saves at and the error is measured at (the largest
+            error over them counts); empty: ``t1`` only.
     """
+
+    def times(self) -> np.ndarray:
+        """The save times: ``save_times``, or ``[t1]``."""
+        return np.asarray(self.save_times if self.save_times else (self.t1,), float)
 
     name: str
     n: int
@@ -64,6 +73,7 @@ class Case:
     err: Callable
     scipy_methods: tuple = ("LSODA", "BDF", "Radau")
     scipy_options: dict = dataclasses.field(default_factory=dict)  # method -> solve_ivp keywords (replacing jac=)
+    save_times: tuple = ()  # where the error is measured (empty: t1 only)
     reference_rtol: float = 1e-12
     reference_atol_ratio: float = 1e-2
 
@@ -110,6 +120,13 @@ _SMALL = {
     "hires": (_hires, [f"y{i}" for i in range(1, 9)], tuple("abcdefghiklm"), 1e-4),
     "vdp": (_vdp, ["x", "v"], ("mu",), 1e-2),
 }
+#: save times of the small problems: the error is the largest over them (at t1 alone ROBER is near
+#: its equilibrium, where a poor solution can still end close to the right state)
+_SAVE_TIMES = {
+    "rober": (1.0, 10.0, 100.0, 1e3, 1e4, 1e5),
+    "hires": (20.0, 60.0, 120.0, 200.0, 321.8122),
+    "vdp": (500.0, 1000.0, 1500.0, 2000.0, 2500.0, 3000.0),
+}
 
 
 def small_case(name: str) -> Case:
@@ -123,7 +140,7 @@ def small_case(name: str) -> Case:
     fun, jac = P.for_scipy(prob)
     return Case(name=name, n=len(prob.y0), model=model, u0=np.array(prob.y0, float), t0=prob.t0, t1=prob.t1,
                 params=params, scipy_fun=fun, scipy_jac=jac, jax_fun=P.for_jax(prob),
-                jax_args=np.array(prob.p, float), atol_ratio=atol_ratio, err=rel_err,
+                jax_args=np.array(prob.p, float), atol_ratio=atol_ratio, err=rel_err, save_times=_SAVE_TIMES[name],
                 reference_rtol=1e-13, reference_atol_ratio=1e-3 if name != "rober" else 1e-3)
 
 
@@ -265,6 +282,28 @@ def _cache_dir() -> str:
     path = os.environ.get("PYSCIML_BENCH_CACHE") or os.path.join(tempfile.gettempdir(), "pysciml_stiff_refs")
     os.makedirs(path, exist_ok=True)
     return path
+
+
+def reference_path(case: Case) -> np.ndarray:
+    """A tight scipy Radau solution at ``case.times()`` (cached on disk), shape ``(n_save, n)``."""
+    from scipy.integrate import solve_ivp
+
+    times = case.times()
+    rtol = case.reference_rtol
+    atol = rtol * case.reference_atol_ratio
+    key = f"{case.name}-{rtol:g}-{atol:g}-path-" + hashlib.sha1(times.tobytes()).hexdigest()[:16]
+    path = os.path.join(_cache_dir(), key + ".npy")
+    if os.path.exists(path):
+        return np.load(path)
+    sol = solve_ivp(case.scipy_fun, (case.t0, case.t1), case.u0, method="Radau", jac=case.scipy_jac, rtol=rtol,
+                    atol=atol, t_eval=times)
+    if not sol.success:
+        raise RuntimeError(f"reference solve of {case.name} failed: {sol.message}")
+    y = sol.y.T.copy()
+    tmp = path + f".{os.getpid()}.tmp.npy"
+    np.save(tmp, y)
+    os.replace(tmp, path)
+    return y
 
 
 def reference(case: Case, p=None) -> np.ndarray:
