@@ -452,7 +452,9 @@ def main(argv=None):
         # update the cases run, keep the others (of a run in the same thread mode)
         res["cases"] = old.get("cases", {})
         res.update({k: old[k] for k in ("batch", "second_process", "two_cores") if k in old})
-        res["load"] = f"{old.get('load')} (first cases), {res['load']} ({args.only})"
+        before = str(old.get("load"))
+        before = before if before.endswith(")") else f"{before} (first cases)"  # a list: one run so far
+        res["load"] = f"{before}, {res['load']} ({args.only})"
     for name in names:
         if name in ("rober", "hires", "vdp"):
             print(f"{name}", flush=True)
