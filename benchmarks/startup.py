@@ -65,6 +65,8 @@ def _report(**values) -> None:
 
 # -- children: each runs in a fresh process -----------------------------------------------------------
 ROBER_T1 = 1e5
+#: heavy modules a warm solve should not need (scipy.linalg: jax loads it, see child_jax_parts)
+WATCHED = ("equinox", "diffrax", "scipy.linalg")
 
 
 def _rober_physics(u, p, t, m):
@@ -79,14 +81,14 @@ def child_pysciml_solve(solver: str, t1: float) -> None:
 
     get_engine("jax")
     t_import = time.perf_counter()
-    loaded_at_import = sorted(m for m in ("equinox", "diffrax", "scipy.linalg") if m in sys.modules)
+    loaded_at_import = sorted(m for m in WATCHED if m in sys.modules)
     model = ps.ODEModel(_rober_physics, ["y1", "y2", "y3"], {"k1": 0.04, "k2": 3e7, "k3": 1e4})
     sol = ps.solve(model, [1.0, 0.0, 0.0], (0.0, t1), solver=solver, rtol=1e-6, atol=1e-10)
     t_done = time.perf_counter()
     import pysciml.cache
 
     info = ps.cache.info()
-    loaded = sorted(m for m in ("equinox", "diffrax", "scipy.linalg") if m in sys.modules)
+    loaded = sorted(m for m in WATCHED if m in sys.modules)
     _report(import_s=t_import - t0, first_call_s=t_done - t_import, status=int(sol.status),
             loaded_at_import=loaded_at_import, loaded_by_call=[m for m in loaded if m not in loaded_at_import],
             y_end=[float(v) for v in sol.u[-1]], hits=info["hits"], misses=info["misses"])
@@ -446,7 +448,7 @@ def markdown(results: dict) -> str:
         warm = variants.get("pysciml-warm", {}).get("samples", [{}])[0]
         if "loaded_by_call" in warm:
             lines += [f"Warm run: loaded by the engine start: {', '.join(warm['loaded_at_import']) or 'none'} "
-                      f"(of equinox, diffrax, scipy.linalg); loaded by the first call: "
+                      f"(of {', '.join(WATCHED)}); loaded by the first call: "
                       f"{', '.join(warm['loaded_by_call']) or 'none'}.", ""]
     j = results.get("julia", {})
     lines += ["## Julia engine", "", ("measured above (variant `julia`)." if j.get("available")

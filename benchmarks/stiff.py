@@ -4,9 +4,10 @@
                                [--two-cores bruss16,...] [--out DIR]
 
 Problems: ROBER, HIRES, Van der Pol (mu = 1e3), the 1-D Brusselator (1000 states, banded)
-and the 2-D Brusselator (N = 16, 32, 64; 2 N^2 states).  Tools: pysciml (public ``ps.solve``; Rodas5P, and for the small
-problems also Rosenbrock23), scipy ``solve_ivp`` (LSODA, BDF, Radau with the analytic
-Jacobian, sparse for the Brusselator) and raw diffrax ``Kvaerno5``.  Each tool sweeps
+and the 2-D Brusselator (N = 16, 32, 64; 2 N^2 states).  Tools: pysciml (public
+``ps.solve``; Rodas5P, and for the small problems also Rosenbrock23), scipy ``solve_ivp``
+(LSODA, BDF, Radau with the analytic Jacobian, sparse for the Brusselators, banded for LSODA
+on the 1-D one) and raw diffrax ``Kvaerno5``.  Each tool sweeps
 its tolerance; at every error level the cheapest run of each tool whose error (against a
 tight Radau reference, the largest over several save times for the small problems, at the
 final time for the Brusselators) is at most that level is compared — "matched

@@ -284,26 +284,36 @@ def _cache_dir() -> str:
     return path
 
 
-def reference_path(case: Case) -> np.ndarray:
-    """A tight scipy Radau solution at ``case.times()`` (cached on disk), shape ``(n_save, n)``."""
+def _radau(case: Case, key: str, fun, jac, t_eval=None) -> np.ndarray:
+    """A tight scipy Radau solve of ``case`` kept on disk under ``key``: the states at ``t_eval``
+    ``(n_save, n)``, or the final state ``(n,)`` without it."""
     from scipy.integrate import solve_ivp
 
-    times = case.times()
-    rtol = case.reference_rtol
-    atol = rtol * case.reference_atol_ratio
-    key = f"{case.name}-{rtol:g}-{atol:g}-path-" + hashlib.sha1(times.tobytes()).hexdigest()[:16]
     path = os.path.join(_cache_dir(), key + ".npy")
     if os.path.exists(path):
         return np.load(path)
-    sol = solve_ivp(case.scipy_fun, (case.t0, case.t1), case.u0, method="Radau", jac=case.scipy_jac, rtol=rtol,
-                    atol=atol, t_eval=times)
+    rtol = case.reference_rtol
+    sol = solve_ivp(fun, (case.t0, case.t1), case.u0, method="Radau", jac=jac, rtol=rtol,
+                    atol=rtol * case.reference_atol_ratio, t_eval=t_eval)
     if not sol.success:
         raise RuntimeError(f"reference solve of {case.name} failed: {sol.message}")
-    y = sol.y.T.copy()
+    y = sol.y.T.copy() if t_eval is not None else sol.y[:, -1].copy()
     tmp = path + f".{os.getpid()}.tmp.npy"
     np.save(tmp, y)
     os.replace(tmp, path)
     return y
+
+
+def _key(case: Case) -> str:
+    rtol = case.reference_rtol
+    return f"{case.name}-{rtol:g}-{rtol * case.reference_atol_ratio:g}"
+
+
+def reference_path(case: Case) -> np.ndarray:
+    """A tight scipy Radau solution at ``case.times()`` (cached on disk), shape ``(n_save, n)``."""
+    times = case.times()
+    key = f"{_key(case)}-path-" + hashlib.sha1(times.tobytes()).hexdigest()[:16]
+    return _radau(case, key, case.scipy_fun, case.scipy_jac, t_eval=times)
 
 
 def reference(case: Case, p=None) -> np.ndarray:
@@ -313,25 +323,7 @@ def reference(case: Case, p=None) -> np.ndarray:
         case: the problem.
         p: parameter array overriding the small problems' defaults (batch instances).
     """
-    from scipy.integrate import solve_ivp
-
-    rtol = case.reference_rtol
-    atol = rtol * case.reference_atol_ratio
-    key = f"{case.name}-{rtol:g}-{atol:g}"
-    if p is not None:
-        key += "-" + hashlib.sha1(np.asarray(p, float).tobytes()).hexdigest()[:16]
-    path = os.path.join(_cache_dir(), key + ".npy")
-    if os.path.exists(path):
-        return np.load(path)
     if p is None:
-        fun, jac = case.scipy_fun, case.scipy_jac
-    else:
-        fun, jac = P.for_scipy(P.PROBLEMS[case.name], p)
-    sol = solve_ivp(fun, (case.t0, case.t1), case.u0, method="Radau", jac=jac, rtol=rtol, atol=atol)
-    if not sol.success:
-        raise RuntimeError(f"reference solve of {case.name} failed: {sol.message}")
-    y = sol.y[:, -1].copy()
-    tmp = path + f".{os.getpid()}.tmp.npy"
-    np.save(tmp, y)
-    os.replace(tmp, path)
-    return y
+        return _radau(case, _key(case), case.scipy_fun, case.scipy_jac)
+    fun, jac = P.for_scipy(P.PROBLEMS[case.name], p)
+    return _radau(case, f"{_key(case)}-" + hashlib.sha1(np.asarray(p, float).tobytes()).hexdigest()[:16], fun, jac)

@@ -363,6 +363,8 @@ SAME_MEMORY = {
     "pysciml Tsit5 + Direct": "raw diffrax, every step stored",
     "pysciml Tsit5 + Checkpointed": "raw diffrax",
 }
+
+
 def _rel(a, b):
     return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
 
