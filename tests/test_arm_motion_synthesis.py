@@ -19,6 +19,7 @@ import pytest
 import pysciml as ps
 
 REACH_BOUND = 0.1  # m, mean distance of the generated tool point at the final time to the requested target
+START_SPEED_BOUND = 0.01  # rad/s, joint speed at t = 0 of every generated reach (the training reaches: 0)
 
 _spec = importlib.util.spec_from_file_location(
     "arm_motion_synthesis", Path(__file__).resolve().parent.parent / "examples" / "arm_motion_synthesis.py"
@@ -60,7 +61,42 @@ def test_generated_motions_reach_held_out_targets(arm, trained):
         "RMS jerk generated / training", jerk_gen.mean(), jerk_train.mean(), "peak torque", np.abs(tau).max((0, 1, 2))
     )
     assert jerk_gen.mean() < 2 * jerk_train.mean()
-    assert np.all(np.abs(tau) < ex.TORQUE_LIMIT)
+    assert np.all(np.abs(tau) < ex.TORQUE_LIMIT)  # from rest: 0.1 s at the start pose before t = 0 included
+
+
+def test_generated_motions_start_at_rest(arm, trained):
+    """Every generated reach starts at zero joint speed, and the torques that get it moving (the arm at rest
+    before t = 0) are inside the limits.  Negative control: the same decoded motions on the model's clock taken
+    as real time (the old construction, ``model.sample(FINE)``) start moving at once and need an impulse."""
+    model, q_train, held_out = trained
+    q_gen = ex.generate(model, held_out, 8)
+    speed = ex.start_speeds(q_gen)
+    old = np.stack([model.sample(ex.FINE, 8, seed=1, condition=c) for c in held_out])
+    old_speed = ex.start_speeds(old)
+    tau_old = ex.required_torques(arm, old, ex.FINE)
+    print("start speed max", speed.max(), "; old construction median / max", np.median(old_speed), old_speed.max())
+    print("training start speed max", ex.start_speeds(q_train).max(), "old peak torque", np.abs(tau_old).max((0, 1, 2)))
+    assert ex.start_speeds(q_train).max() < START_SPEED_BOUND
+    assert speed.max() < START_SPEED_BOUND
+    assert np.median(old_speed) > START_SPEED_BOUND  # negative control
+    assert np.any(np.abs(tau_old) > ex.TORQUE_LIMIT)  # ... whose start the torque check charges
+
+
+def test_model_time_starts_at_rest():
+    """``model_time`` g: g(0) = 0, g' and g'' vanish at 0, g' = 1 and g = t - RAMP / 2 from RAMP on, strictly
+    increasing; a path at constant speed in model time starts at rest in real time (and not without g)."""
+    t = np.linspace(0.0, 1.0, 100_001)
+    g = ex.model_time(t)
+    dt = t[1] - t[0]
+    d1, d2 = np.gradient(g, dt), np.gradient(np.gradient(g, dt), dt)
+    assert g[0] == 0.0 and np.all(np.diff(g) > 0)
+    assert abs(d1[1]) < 1e-8 and abs(d2[1]) < 1e-3 < abs(d2[len(t) // 20])
+    late = t >= ex.RAMP
+    np.testing.assert_allclose(g[late], t[late] - ex.RAMP / 2, atol=1e-15)
+    np.testing.assert_allclose(d1[late][2:], 1.0, atol=1e-9)
+    path = np.array([[0.4, -1.0]])
+    assert ex.start_speeds(ex.model_time(ex.FINE)[:, None] * path).max() < 1e-9
+    assert ex.start_speeds(ex.FINE[:, None] * path).max() == pytest.approx(1.0)
 
 
 def test_training_reaches_land_on_their_targets(arm, trained):
@@ -107,11 +143,23 @@ def test_inverse_dynamics_recovers_the_torque_of_a_forward_simulation(arm):
     )
     q = arm.unpack(np.asarray(sol.u))[0]
     applied = np.asarray(torque(jnp.asarray(t))).T  # (time, joint)
-    found = ex.required_torques(arm, q, t)
+    found = ex.required_torques(arm, q, t, rest=0)
     scale = np.sqrt(np.mean(applied**2))
     error = np.sqrt(np.mean((found - applied) ** 2)) / scale
     print("relative RMS torque error", error)
     assert error < 1e-3
     # the same motion read with a 10 % heavier forearm needs visibly other torques (the check can fail)
     heavier = ex.phys.SerialArm.planar(lengths=ex.LENGTHS, masses=(1.5, 1.1), damping=ex.DAMPING)
-    assert np.sqrt(np.mean((ex.required_torques(heavier, q, t) - applied) ** 2)) / scale > 1e-2
+    assert np.sqrt(np.mean((ex.required_torques(heavier, q, t, rest=0) - applied) ** 2)) / scale > 1e-2
+
+
+def test_torque_check_charges_a_moving_start(arm):
+    """``required_torques`` puts the arm at rest before t = 0: a reach that starts from rest (the controller's)
+    needs no more torque than without that, one that starts at 1 rad/s needs an impulse over the limits."""
+    q = ex.simulate_reaches(arm, [[-0.6, 2.0]], [[0.7, 0.3]])[0]
+    with_rest, without = ex.required_torques(arm, q, ex.FINE), ex.required_torques(arm, q, ex.FINE, rest=0)
+    assert with_rest.shape == (ex.REST + ex.FINE.size, 2)
+    np.testing.assert_allclose(np.abs(with_rest).max(0), np.abs(without).max(0), rtol=0.02)
+    moving = q + np.array([0.2, -0.2]) * (1 - np.exp(-ex.FINE / 0.2))[:, None]  # 1 rad/s at t = 0, dying out
+    assert np.all(np.abs(ex.required_torques(arm, moving, ex.FINE, rest=0)) < ex.TORQUE_LIMIT)
+    assert np.any(np.abs(ex.required_torques(arm, moving, ex.FINE)) > ex.TORQUE_LIMIT)
