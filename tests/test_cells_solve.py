@@ -68,6 +68,21 @@ def test_solve_dataset_with_given_parameters_and_first_observations(setup):
         ds.sciml.solve(model, params={"lam": bad})
 
 
+def test_start_values_taken_from_a_time_slice_keep_the_output_time_axis(setup):
+    """``u0=da.isel(time=0)`` carries a scalar ``time`` coordinate; the solution still has the full time axis
+    (it once leaked the scalar in, leaving no time index), and the start values are used."""
+    model, da, ocean, truth, _ = setup
+    lam = xr.DataArray(truth["lam"], dims=("lat", "lon"), coords={"lat": da.lat, "lon": da.lon})
+    u0 = da.isel(time=0)
+    assert u0["time"].ndim == 0
+    out = da.sciml.solve(model, params={"lam": lam, "forcing": 0.0}, u0={"sst": u0 + 1.0}, mask=ocean)
+    assert out.dims[0] == "time" and "time" in out.indexes
+    np.testing.assert_array_equal(out["time"].values, da["time"].values)
+    ok = ~truth["land"]
+    want = exact(truth["lam"], 0.0 * truth["lam"], da.values[0] + 1.0, truth["t"])
+    np.testing.assert_allclose(out.values[:, ok], want[:, ok], atol=2e-5)
+
+
 def test_batches_in_threads_give_the_same_values_and_dask_data_refuse_workers(setup):
     """workers= runs solve batches at once in threads (the same compiled batch: bitwise equal values);
     dask-backed data run chunk by chunk, so workers= is refused there, naming the argument."""

@@ -55,12 +55,6 @@ def _telling(bar):
     return tell
 
 
-def _template(stack):
-    import xarray as xr
-
-    return xr.DataArray(np.zeros(stack.grid_shape), dims=stack.grid_dims).assign_coords(stack.grid_coords.coords)
-
-
 def _z0_inputs(model, stack, cell_starts):
     """Per-cell starting values as unconstrained DataArrays (grid dims + ``<name>_dim<i>``)."""
     import xarray as xr

@@ -15,7 +15,7 @@ from ..ivp import check_model
 from ..memory import parse_memory
 from ..solvers.auto import Auto, choose_solver
 from ..solvers.catalog import resolve_solver
-from .align import on_grid, output_times, u0_fields
+from .align import grid_template, on_grid, output_times, u0_fields
 from .blocks import SolveBlock
 from .coupled import solve_coupled
 from .results import fitted_solver, read_result, status_attrs
@@ -103,14 +103,12 @@ def _run(
     nets.update(nets_given)
     ts = t_model(stack)
     n_s = model.n_states
-    template = xr.DataArray(np.zeros(stack.grid_shape), dims=stack.grid_dims).assign_coords(stack.grid_coords.coords)
     if u0 is not None:
         u0_das = u0_fields(u0, model, stack)
         t0 = float(ts[0]) if t0_mode == "first" else float(stack.t[-1])
     elif u0_fit:
         u0_das = [
-            _on_grid(u0_fit[s], stack, "params") if s in u0_fit else xr.full_like(template, 0.0)
-            for s in model.state_names
+            _on_grid(u0_fit[s], stack, "params") if s in u0_fit else grid_template(stack) for s in model.state_names
         ]
         t0 = float(stack.t[0]) if t0_fit is None else t0_fit
     elif t0_mode == "first":
@@ -130,7 +128,7 @@ def _run(
                     )
                 )
             else:
-                first.append(xr.full_like(template, np.nan))
+                first.append(xr.full_like(grid_template(stack), np.nan))
         u0_das = [_on_grid(f, stack, "data") for f in first]
         t0 = float(stack.t[0])
     else:
@@ -149,9 +147,7 @@ def _run(
         k: _on_grid(v, stack, f"params.{k}", extra_dims=tuple(d for d in v.dims if d not in stack.grid_dims))
         for k, v in cells.items()
     }
-    ok = xr.DataArray(stack.cell_mask.reshape(stack.grid_shape), dims=stack.grid_dims).assign_coords(
-        stack.grid_coords.coords
-    )
+    ok = xr.DataArray(stack.cell_mask.reshape(stack.grid_shape), dims=stack.grid_dims, coords=stack.grid_coords.coords)
     if active is not None:
         ok = ok & _on_grid(active, stack, "params").astype(bool)
     name = engine_name(engine)
@@ -198,37 +194,64 @@ def _run(
         workers=n_workers,
     )
     block = SolveBlock(spec, name, batching)
-    ys, status = xr.apply_ufunc(
-        block,
-        *inputs,
-        input_core_dims=[[]] * (1 + n_s) + [[d for d in v.dims if d not in stack.grid_dims] for v in per_cell.values()],
-        output_core_dims=[[_TIME, _STATE], []],
-        dask="parallelized",
-        output_dtypes=[np.float64, np.int8],
-        dask_gufunc_kwargs={"output_sizes": {_TIME: ts.size, _STATE: n_s}},
-        keep_attrs=False,
-    )
-    tname = stack.time.name
-    tcoord = time_coordinate(ts, stack.time)
-    ys = ys.rename({_TIME: tname}).assign_coords({tname: tcoord}).transpose(tname, *stack.grid_dims, _STATE)
+    if stack.is_lazy:  # chunk by chunk on the dask scheduler
+        ys, status = xr.apply_ufunc(
+            block,
+            *inputs,
+            input_core_dims=[[]] * (1 + n_s)
+            + [[d for d in v.dims if d not in stack.grid_dims] for v in per_cell.values()],
+            output_core_dims=[[_TIME, _STATE], []],
+            dask="parallelized",
+            output_dtypes=[np.float64, np.int8],
+            dask_gufunc_kwargs={"output_sizes": {_TIME: ts.size, _STATE: n_s}},
+            keep_attrs=False,
+        )
+        ys_data = ys.transpose(*stack.grid_dims, _TIME, _STATE).data
+        status_data = status.transpose(*stack.grid_dims).data
+    else:
+        # every input is on the grid already (grid dims first, in order, coordinates checked): the block
+        # takes the arrays as they are, without apply_ufunc's alignment (~2 ms of a 540-cell solve)
+        ys_data, status_data = block(*(a.values for a in inputs))
+    return _outputs(data, model, stack, ys_data, status_data, time_coordinate(ts, stack.time), what, solver.name)
 
-    status = status.assign_attrs({**status_attrs(), "long_name": "solver status per cell (pysciml.Status code)"})
-    attrs = append_history(stack.attrs, f"{what} of model {model.name!r} with {solver.name}")
-    out = {}
+
+def _outputs(data, model, stack, ys, status, tcoord, what: str, solver_name: str):
+    """The solution as the user's type: a DataArray (DataArray data, one state) or a Dataset, each state over
+    (time, *grid dims) with the grid's coordinates, and the per-cell solver status.
+
+    ys: (*grid shape, n_t, n_states) and status (*grid shape), numpy or dask arrays. The objects are built
+    from their variables in one go (no alignment: every piece is on the data's grid already).
+    """
+    import xarray as xr
+
+    dims = (stack.time.name, *stack.grid_dims)
+    order = (ys.ndim - 2, *range(ys.ndim - 2))  # time first
+    # the grid's indexes are reused as they are (building them again from the coordinates is most of the cost)
+    tname = stack.time.name
+    tindex = xr.Coordinates({tname: tcoord})
+    variables_c = {**stack.grid_coords.coords.variables, tname: tindex.variables[tname]}
+    indexes = {**stack.grid_coords.xindexes, tname: tindex.xindexes[tname]}
+    status_var = xr.Variable(
+        stack.grid_dims, status, {**status_attrs(), "long_name": "solver status per cell (pysciml.Status code)"}
+    )
+    attrs = append_history(stack.attrs, f"{what} of model {model.name!r} with {solver_name}")
+    variables = {}
     for j, s in enumerate(model.state_names):
         va = clean_var_attrs(stack.state_attrs[j])
         if stack.units[j]:
             va["units"] = stack.units[j]
         va.setdefault("long_name", f"{s} ({what} of model {model.name})")
-        out[s] = ys.isel({_STATE: j}, drop=True).assign_attrs(va)
-    if isinstance(data, xr.DataArray) and n_s == 1:
-        da = out[model.state_names[0]].rename(data.name if data.name is not None else model.state_names[0])
-        da = da.assign_coords(status=status)
-        da.attrs.update({k: v for k, v in attrs.items() if k == "history"})
-        return da
-    ds = xr.Dataset(out, attrs=attrs)
-    ds["status"] = status
-    return ds
+        variables[s] = xr.Variable(dims, ys[..., j].transpose(order), va)
+    if isinstance(data, xr.DataArray) and model.n_states == 1:
+        (s,) = model.state_names
+        var = variables[s]
+        if "history" in attrs:
+            var.attrs["history"] = attrs["history"]
+        name = data.name if data.name is not None else s
+        coords = xr.Coordinates({**variables_c, "status": status_var}, indexes=indexes)
+        return xr.DataArray(var, coords=coords, name=name)
+    coords = xr.Coordinates(variables_c, indexes=indexes)
+    return xr.Dataset({**variables, "status": status_var}, coords=coords, attrs=attrs)
 
 
 def solve_cells(

@@ -90,7 +90,7 @@ def find_time_dim(obj, time_dim: str | None = None, *, exclude=(), argument: str
     marked = []
     for d in dims:
         if d in obj.coords:
-            c = obj.coords[d]
+            c = obj.coords.variables[d]  # (the variable: indexing obj would build a DataArray per coordinate)
             units = str(c.attrs.get("units", ""))
             if (
                 _is_time_like(c.values)
