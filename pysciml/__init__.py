@@ -88,6 +88,7 @@ _EXPORTS = {
     "Auto": "solvers.auto",
     "DenseLU": "solvers.linear",
     "SparseLU": "solvers.linear",
+    "BandedLU": "solvers.linear",
     "GMRES": "solvers.linear",
     "solve": "ivp",
     "compile": "compiled",
@@ -204,6 +205,7 @@ if TYPE_CHECKING:
     from .solvers.bdf import FBDF as FBDF
     from .solvers.bdf import QNDF as QNDF
     from .solvers.linear import GMRES as GMRES
+    from .solvers.linear import BandedLU as BandedLU
     from .solvers.linear import DenseLU as DenseLU
     from .solvers.linear import SparseLU as SparseLU
     from .solvers.rosenbrock.rodas4 import Rodas4 as Rodas4

@@ -118,6 +118,17 @@ def test_sparse_lu_given_pattern(engine, fake):
     assert set(zip(sent["rows"], sent["cols"])) == {(1, 1), (2, 2), (3, 3), (1, 3)}
 
 
+def test_banded_lu_runs_as_sparse_with_its_given_pattern(engine, fake):
+    pat = np.eye(3, dtype=bool)
+    pat[2, 1] = True  # not ROBER's detected pattern: the given one must be the one sent
+    engine.solve(_request(_rober(), solver=ps.Rodas5P(linsolve=ps.BandedLU(sparsity=pat))))
+    sent = fake.calls[-1][1]
+    assert sent["linsolve"] == "sparse"
+    assert set(zip(sent["rows"], sent["cols"])) == {(1, 1), (2, 2), (3, 3), (3, 2)}
+    with pytest.raises(InputError, match=r"BandedLU\.sparsity"):
+        engine.solve(_request(_rober(), solver=ps.Rodas5P(linsolve=ps.BandedLU(sparsity=np.eye(4, dtype=bool)))))
+
+
 def test_solve_batch_per_cell_parameters(engine, fake):
     model = _rober()
     k1 = np.array([0.04, 0.05, 0.06, 0.07])

@@ -8,11 +8,16 @@ strategy object passed to the solver, e.g. ``ps.Rodas5P(linsolve=ps.GMRES())``:
 * :class:`SparseLU`: sparsity detected (or given), the Jacobian built from a
   few coloured forward-mode products, solved by a sparse direct method
   (method-of-lines systems with thousands of states).
+* :class:`BandedLU`: sparsity detected (or given), the states ordered so the Jacobian
+  is narrow-banded (reverse Cuthill-McKee), solved by block cyclic reduction
+  (method-of-lines systems in one space dimension).
 * :class:`GMRES`: matrix-free Jacobian-vector products and restarted GMRES,
   with a preconditioner.
 
-``"auto"`` picks :class:`DenseLU` for small systems and a sparse strategy for
-large ones; each engine maps these to its native solvers.
+``"auto"`` picks :class:`DenseLU` for small systems and, for large ones, the
+banded strategy when the Jacobian's band is narrow after ordering (jax engine;
+half-bandwidth at most 8), else a sparse strategy; each engine maps these to its
+native solvers.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import numpy as np
 from ..errors import InputError
 from ..options import check_int, check_number, options
 
-__all__ = ["LinearSolver", "AutoLinsolve", "DenseLU", "SparseLU", "GMRES", "resolve_linsolve", "DENSE_MAX"]
+__all__ = ["LinearSolver", "AutoLinsolve", "DenseLU", "SparseLU", "BandedLU", "GMRES", "resolve_linsolve", "DENSE_MAX"]
 
 #: Largest state count solved with dense LU by ``linsolve="auto"`` (beyond it, the Jacobian's
 #: sparsity decides).  The one dense/sparse crossover of every engine, set from the measurement
@@ -53,7 +58,8 @@ class LinearSolver:
 @options
 @dataclasses.dataclass(frozen=True)
 class AutoLinsolve(LinearSolver):
-    """Dense for systems up to ``dense_max`` states, sparse beyond (where the Jacobian is sparse)."""
+    """Dense for systems up to ``dense_max`` states; beyond, banded where the Jacobian is
+    narrow-banded after ordering (jax engine), else sparse (where the Jacobian is sparse)."""
 
     dense_max: int = DENSE_MAX
 
@@ -81,14 +87,41 @@ class SparseLU(LinearSolver):
     sparsity: Any = None
 
     def __post_init__(self):
-        if self.sparsity is not None:
-            pat = self.sparsity
-            if hasattr(pat, "tocoo"):
-                shape = pat.shape
-            else:
-                shape = np.shape(pat)
-            if len(shape) != 2 or shape[0] != shape[1]:
-                raise InputError(f"must be a square (n, n) pattern, got shape {shape}.", argument="SparseLU.sparsity")
+        _check_square(self.sparsity, "SparseLU.sparsity")
+
+
+def _check_square(pat, argument: str) -> None:
+    """A user's sparsity pattern must be None or square ``(n, n)``."""
+    if pat is None:
+        return
+    shape = pat.shape if hasattr(pat, "tocoo") else np.shape(pat)
+    if len(shape) != 2 or shape[0] != shape[1]:
+        raise InputError(f"must be a square (n, n) pattern, got shape {shape}.", argument=argument)
+
+
+@options
+@dataclasses.dataclass(frozen=True, eq=False)
+class BandedLU(LinearSolver):
+    """Banded Jacobian from coloured forward-mode products and block cyclic reduction.
+
+    The states are ordered by reverse Cuthill-McKee when that narrows the band; the
+    Jacobian must be narrow-banded in that order (half-bandwidth at most 8, e.g. a
+    method-of-lines problem in one space dimension); a wider band is refused with an
+    :class:`~pysciml.errors.InputError` (use :class:`SparseLU`).  ``linsolve="auto"``
+    picks this strategy by itself above ``DENSE_MAX`` states when the band is narrow.
+    The Julia engine uses its sparse factorisation (KLU with the pattern) for it.
+
+    Args:
+        sparsity: ``(n, n)`` boolean pattern of the Jacobian (numpy or
+            scipy.sparse); ``None`` detects it from the model.
+    """
+
+    julia_kind: ClassVar[str] = "sparse"
+
+    sparsity: Any = None
+
+    def __post_init__(self):
+        _check_square(self.sparsity, "BandedLU.sparsity")
 
 
 @options
@@ -128,7 +161,7 @@ class GMRES(LinearSolver):
 
 
 def resolve_linsolve(value: Any) -> LinearSolver:
-    """A strategy object from an object or name (``"auto"``, ``"dense"``, ``"sparse"``, ``"gmres"``)."""
+    """A strategy object from an object or name (``"auto"``, ``"dense"``, ``"sparse"``, ``"banded"``, ``"gmres"``)."""
     if isinstance(value, LinearSolver):
         return value
     if isinstance(value, str):
@@ -140,12 +173,14 @@ def resolve_linsolve(value: Any) -> LinearSolver:
             "lu": DenseLU,
             "sparse": SparseLU,
             "sparselu": SparseLU,
+            "banded": BandedLU,
+            "bandedlu": BandedLU,
             "gmres": GMRES,
             "krylov": GMRES,
         }
         if key in table:
             return table[key]()
     raise InputError(
-        f"unknown linear solver {value!r}; use 'auto', ps.DenseLU(), ps.SparseLU() or ps.GMRES().",
+        f"unknown linear solver {value!r}; use 'auto', ps.DenseLU(), ps.SparseLU(), ps.BandedLU() or ps.GMRES().",
         argument="linsolve",
     )

@@ -19,7 +19,7 @@ from ...errors import EngineError, InputError
 from ...solvers.adjoints import resolve_adjoint
 from ...solvers.auto import Auto
 from ...solvers.catalog import resolve_solver
-from ...solvers.linear import DENSE_MAX, AutoLinsolve, SparseLU
+from ...solvers.linear import DENSE_MAX, AutoLinsolve, BandedLU, SparseLU
 from ...status import Status
 
 __all__ = [
@@ -94,9 +94,10 @@ def solver_args(solver: Any, model, *, argument: str = "solver") -> tuple[str, s
     else:
         kind = getattr(ls, "julia_kind", "auto")
     if kind == "sparse":
-        pattern = getattr(ls, "sparsity", None) if isinstance(ls, SparseLU) else None
+        # BandedLU runs as the sparse factorisation (KLU with the pattern) on the Julia engine
+        pattern = getattr(ls, "sparsity", None) if isinstance(ls, (SparseLU, BandedLU)) else None
         if pattern is not None:
-            rows, cols = _pattern_indices(pattern, model.n_states)
+            rows, cols = _pattern_indices(pattern, model.n_states, argument=f"{type(ls).__name__}.sparsity")
         else:
             found = scalar_sparsity(model)
             if found is None:
@@ -106,16 +107,14 @@ def solver_args(solver: Any, model, *, argument: str = "solver") -> tuple[str, s
     return name, kind, stiff, rows, cols
 
 
-def _pattern_indices(pattern, n):
+def _pattern_indices(pattern, n, argument="SparseLU.sparsity"):
     if hasattr(pattern, "tocoo"):
         coo = pattern.tocoo()
         r, c = coo.row, coo.col
     else:
         r, c = np.nonzero(np.asarray(pattern))
     if np.shape(pattern) != (n, n):
-        raise InputError(
-            f"sparsity has shape {np.shape(pattern)}, the model has {n} states.", argument="SparseLU.sparsity"
-        )
+        raise InputError(f"sparsity has shape {np.shape(pattern)}, the model has {n} states.", argument=argument)
     diag = np.arange(n)  # W = I - h*gamma*J always has its diagonal
     r = np.concatenate([np.asarray(r), diag])
     c = np.concatenate([np.asarray(c), diag])

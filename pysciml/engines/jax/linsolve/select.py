@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ....errors import InputError
-from ....solvers.linear import GMRES, AutoLinsolve, DenseLU, SparseLU, resolve_linsolve
+from ....solvers.linear import GMRES, AutoLinsolve, BandedLU, DenseLU, SparseLU, resolve_linsolve
 from ..arguments import call_args
 from ..rhs import vector_field
 from .base import AbstractLinearSolver
@@ -43,6 +43,10 @@ def to_jax_linsolve(value: Any) -> AbstractLinearSolver:
         from .sparse import SparseLU as JaxSparseLU
 
         return JaxSparseLU(sparsity=obj.sparsity)
+    if isinstance(obj, BandedLU):
+        from .banded import BandedLU as JaxBandedLU
+
+        return JaxBandedLU(sparsity=obj.sparsity)
     if isinstance(obj, GMRES):
         from .krylov import GMRESSolver
 
@@ -101,8 +105,8 @@ def config_key(value: Any):
         return None
     if isinstance(obj, (AutoLinsolve, DenseLU)):
         return obj  # frozen dataclasses compared by value
-    if isinstance(obj, SparseLU):
-        return ("SparseLU", None if obj.sparsity is None else _pattern_digest(obj.sparsity))
+    if isinstance(obj, (SparseLU, BandedLU)):
+        return (type(obj).__name__, None if obj.sparsity is None else _pattern_digest(obj.sparsity))
     if isinstance(obj, GMRES):
         pre = obj.preconditioner
         return (
