@@ -54,7 +54,15 @@ sys.path.insert(0, str(HERE))
 
 # numpy, scipy and jax load only after the thread mode is set (``main``): stiff_cases and
 # stiff_runners are imported there
-from timing import one_thread_blas, pin_one_thread, results_folder, thread_mode  # noqa: E402
+from timing import (  # noqa: E402
+    one_thread_blas,
+    package_versions,
+    pin_one_thread,
+    record_run,
+    results_folder,
+    runs_line,
+    thread_mode,
+)
 
 SMALL_RTOLS = [10.0**-k for k in range(3, 11)]
 BRUSS_RTOLS = [10.0**-k for k in range(3, 8)]
@@ -63,6 +71,8 @@ LEVELS_BRUSS = [10.0**-k for k in range(2, 7)]
 #: raw diffrax factorises a dense Jacobian: measured 20 s per solve at 512 states already, so
 #: larger systems are left out (reported as not run)
 DIFFRAX_MAX_STATES = 600
+#: the distributions whose versions each run records (pysciml's own stack and every contestant)
+PEERS = ("pysciml", "jax", "jaxlib", "diffrax", "numpy", "scipy")
 TARGETS = {"rober": 10.0, "hires": 5.0, "bruss32": 2.0, "bruss64": 2.0, "bruss1d_1000": 3.0}
 CASES = ["rober", "hires", "vdp", "bruss1d", "bruss16", "bruss32", "bruss64", "batch", "process"]
 QUICK_CASES = ["rober", "bruss16", "batch", "process"]
@@ -243,7 +253,7 @@ def to_markdown(res: dict) -> str:
     lines = [
         "# Stiff work-precision benchmark (`benchmarks/stiff.py`)",
         "",
-        f"Machine: {res['machine']}; load average at start {res['load']}.",
+        f"Machine: {res['machine']}. Runs (load average at start; cases; versions): {runs_line(res['runs'])}.",
         "",
         f"Mode: {_mode_line(mode)}.",
         "",
@@ -361,7 +371,8 @@ def _two_core_lines(tc: dict) -> list:
     lines = [
         "## On all cores (a second process, `--threads all`)",
         "",
-        f"Mode: {_mode_line(tc['mode'])}; load average at its start {tc['load']}. The same sweeps again, XLA "
+        f"Mode: {_mode_line(tc['mode'])}. Runs (load average at start; cases): {runs_line(tc['runs'])}. "
+        "The same sweeps again, XLA "
         "free to spread a solve over the cores, scipy on one (BLAS on one thread on both sides). pysciml's cell is *CPU / "
         "wall* of its cheapest run in wall time; each ratio picks both sides' cheapest run in that column's "
         "time.",
@@ -439,9 +450,10 @@ def main(argv=None):
     mkw = {"min_time": 0.05, "max_reps": 3, "min_reps": 1} if args.quick else {}
     headline = "cpu_s" if args.threads == "1" else "time_s"
     out = results_folder(args.out, args.quick)
+    this_run = {"load": [round(x, 2) for x in os.getloadavg()], "versions": package_versions(*PEERS)}
     res = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "load": [round(x, 2) for x in os.getloadavg()],
+        "runs": record_run([], names, this_run),
         "quick": args.quick,
         "mode": {"threads": args.threads, **thread_mode()},
         "cases": {},
@@ -453,9 +465,7 @@ def main(argv=None):
         # update the cases run, keep the others (of a run in the same thread mode)
         res["cases"] = old.get("cases", {})
         res.update({k: old[k] for k in ("batch", "second_process", "two_cores") if k in old})
-        before = str(old.get("load"))
-        before = before if before.endswith(")") else f"{before} (first cases)"  # a list: one run so far
-        res["load"] = f"{before}, {res['load']} ({args.only})"
+        res["runs"] = record_run(old.get("runs", []), names, this_run)
     for name in names:
         if name in ("rober", "hires", "vdp"):
             print(f"{name}", flush=True)
@@ -492,7 +502,9 @@ def main(argv=None):
         tc["cases"] = {**kept.get("cases", {}), **tc["cases"]}
         if "batch" not in tc and kept.get("batch"):
             tc["batch"] = kept["batch"]
-        res["two_cores"] = {k: tc[k] for k in ("mode", "load", "cases", "batch") if k in tc}
+        child = tc["runs"][-1]  # the second process's own record: its load at start and versions
+        tc["runs"] = record_run(kept.get("runs", []), two, {k: v for k, v in child.items() if k != "cases"})
+        res["two_cores"] = {k: tc[k] for k in ("mode", "runs", "cases", "batch") if k in tc}
     md = save(res, out)
     print(md)
     print(f"wrote {out / 'stiff.json'} and {out / 'stiff.md'}")

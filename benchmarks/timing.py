@@ -169,3 +169,38 @@ def results_folder(out: str | Path | None, quick: bool) -> Path:
         path = RESULTS
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def package_versions(*names: str) -> dict:
+    """Installed versions of the named distributions (``"absent"`` for one not installed): a run's
+    timings depend on them (a newer numpy or scipy can move a peer's time as much as a code change)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in names:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "absent"
+    return out
+
+
+def record_run(runs: list, cases: list, entry: dict) -> list:
+    """The list of runs behind a results file after a run of ``cases``: earlier runs keep only the
+    cases not measured again (a run left with none is dropped), then ``{**entry, "cases": cases}``."""
+    kept = []
+    for run in runs:
+        left = [c for c in run.get("cases", []) if c not in cases]
+        if left:
+            kept.append({**run, "cases": left})
+    return [*kept, {**entry, "cases": list(cases)}]
+
+
+def runs_line(runs: list) -> str:
+    """One line naming each run's load average at start, its cases and the versions it used."""
+    parts = []
+    for run in runs:
+        vers = run.get("versions")
+        v = ", ".join(f"{k} {x}" for k, x in vers.items()) if vers else "versions not recorded"
+        parts.append(f"{run['load']} ({','.join(run['cases'])}; {v})")
+    return "; ".join(parts)

@@ -67,7 +67,8 @@ def _result(stiff, threads: str):
                                      "cpu_s" if threads == "1" else "time_s")}  # fmt: skip
     mode = {"threads": threads, "affinity": [0], "n_cores": 1, "env": {"OPENBLAS_NUM_THREADS": "1"},
             "XLA_FLAGS": "--xla_cpu_use_fusion_emitters=false", "xla_pool_threads": 1}  # fmt: skip
-    return {"machine": "test", "load": [0.1, 0.1, 0.1], "quick": True, "mode": mode, "cases": {"rober": case}}
+    runs = [{"load": [0.1, 0.1, 0.1], "versions": {"scipy": "1.0"}, "cases": ["rober"]}]
+    return {"machine": "test", "runs": runs, "quick": True, "mode": mode, "cases": {"rober": case}}
 
 
 def test_matched_ratios_in_cpu_and_wall_and_only_where_both_reach(stiff):
@@ -94,9 +95,26 @@ def test_all_core_tables_give_wall_and_cpu_ratios(stiff):
     assert "best scipy / pysciml, wall | best scipy / pysciml, CPU |" in md
     assert "| 1e-02 | 2.00 / 1.00 ms | 6.00 / 6.00 ms | 9.00 / 9.00 ms | 6.0x (bdf) | 3.0x (bdf) | - | - |" in md
     one = _result(stiff, "1")
-    one["two_cores"] = {"mode": res["mode"], "load": [0.1], "cases": res["cases"]}
+    one["two_cores"] = {"mode": res["mode"], "runs": [{"load": [0.1], "cases": ["rober"]}], "cases": res["cases"]}
     md = stiff.to_markdown(one)
     assert "## On all cores" in md and "| 1e-02 | 2.00 / 1.00 ms | 6.0x (bdf) | 3.0x (bdf) | - | - |" in md
+
+
+def test_a_partial_rerun_replaces_its_cases_in_the_run_record(stiff):
+    # each case's table names the load and versions of the run that measured it: a rerun of some
+    # cases takes them out of the earlier runs' records, and a run left with none is dropped
+    timing = sys.modules["timing"]
+    first = timing.record_run([], ["rober", "hires", "bruss1d"], {"load": [0.5], "versions": {"scipy": "1.16"}})
+    second = timing.record_run(first, ["bruss1d"], {"load": [0.7], "versions": {"scipy": "1.17"}})
+    assert [r["cases"] for r in second] == [["rober", "hires"], ["bruss1d"]]
+    third = timing.record_run(second, ["bruss1d"], {"load": [0.9]})
+    assert [r["cases"] for r in third] == [["rober", "hires"], ["bruss1d"]] and third[-1]["load"] == [0.9]
+    line = timing.runs_line(third)
+    assert line == "[0.5] (rober,hires; scipy 1.16); [0.9] (bruss1d; versions not recorded)"
+    assert "[0.7]" not in line  # the superseded run is gone
+    md = stiff.to_markdown(_result(stiff, "1"))
+    assert "Runs (load average at start; cases; versions): [0.1, 0.1, 0.1] (rober; scipy 1.0)." in md
+    assert timing.package_versions("numpy", "no-such-distribution-xyz")["no-such-distribution-xyz"] == "absent"
 
 
 def test_brusselator_1d_case_is_the_same_problem_for_every_tool(monkeypatch):
