@@ -37,7 +37,8 @@ import sys
 import time
 
 import numpy as np
-from timing import results_folder
+from timing import package_versions, results_folder
+
 NT = 40
 RTOL, ATOL = 1e-6, 1e-8
 
@@ -350,8 +351,9 @@ def bench_distributed(n: int) -> dict:
 def markdown(r: dict) -> str:
     lines = [
         "# Gridded benchmark (`benchmarks/gridded.py`)", "",
-        f"Machine: {r['machine']}; load average at start {r['load_average']}. Medians of {r['repeats']} runs after a "
-        "compiling run; compile times apart.", "",
+        f"Machine: {r['machine']}; load average at start {r['load_average']}; "
+        f"{', '.join(f'{k} {v}' for k, v in r['versions'].items()) if r.get('versions') else 'versions not recorded'}. "
+        f"Medians of {r['repeats']} runs after a compiling run; compile times apart.", "",
     ]
     if "grid_540" in r:
         lines += _grid_lines(r["grid_540"])
@@ -475,7 +477,8 @@ def main(argv=None):
     sizes = [int(s) for s in args.sizes.split(",")]
     out = results_folder(args.out, args.quick)  # checked before the work: a loaded machine does not publish
     r = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-         "load_average": [round(v, 2) for v in os.getloadavg()], "repeats": args.repeats}
+         "load_average": [round(v, 2) for v in os.getloadavg()], "repeats": args.repeats,
+         "versions": package_versions("pysciml", "jax", "jaxlib", "diffrax", "numpy", "scipy", "xarray", "dask")}
     parts = set(args.only.split(",")) if args.only else {"grid", "curvefit", "scaling", "seasonal", "distributed"}
     previous = out / "gridded.json"
     if args.only and previous.exists():  # a partial run keeps the other parts of the last one
