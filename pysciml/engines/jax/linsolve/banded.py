@@ -288,10 +288,12 @@ class BandedLU(eqx.Module, AbstractLinearSolver):
     def blocks(self, fun, t, y, args, c):
         """``(3, b, b, m)`` blocks of ``W = I - c J`` in the ordered, padded layout."""
         jac, plan = self.prepared()
+        src, eye = self.src_, self.eye_
+        assert src is not None and eye is not None  # (prepared() checked them; this narrows the types)
         comp = jac.compressed(fun, t, y, args)
         pool = jnp.concatenate([comp.reshape(-1), jnp.zeros(1, comp.dtype)])
-        vals = pool[self.src_.v]
-        w = jnp.asarray(self.eye_.v, vals.dtype) - c * vals
+        vals = pool[src.v]
+        w = jnp.asarray(eye.v, vals.dtype) - c * vals
         return w.reshape(3, plan.b, plan.b, plan.m)
 
     def factor(self, fun, t, y, args, c):
@@ -300,7 +302,9 @@ class BandedLU(eqx.Module, AbstractLinearSolver):
     def solve(self, state, b):
         factors, ok = state
         plan = self.prepared()[1]
-        f = jnp.concatenate([b, jnp.zeros(1, b.dtype)])[self.rhs_.v].reshape(plan.b, plan.m)
+        rhs = self.rhs_
+        assert rhs is not None  # (prepared() checked it; this narrows the type)
+        f = jnp.concatenate([b, jnp.zeros(1, b.dtype)])[rhs.v].reshape(plan.b, plan.m)
         x = plan.solve(factors, f).reshape(-1)
         x = x[: plan.n] if self.out_ is None else x[self.out_.v]
         return x, ok & jnp.all(jnp.isfinite(x))
